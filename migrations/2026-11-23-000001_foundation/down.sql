@@ -1,0 +1,11 @@
+DROP TABLE login_throttle;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE accounts;
+DROP TABLE handling_bodies;
+DROP TABLE liaison_groups;
+DROP TRIGGER committees_move_subtree ON committees;
+DROP TRIGGER committees_set_ancestors ON committees;
+DROP TABLE committees;
+DROP FUNCTION committees_move_subtree();
+DROP FUNCTION committees_set_ancestors();

@@ -1,0 +1,90 @@
+//! Failed log-in limits per account name and per client address, kept in the database so
+//! they hold across restarts and replicas.
+//!
+//! An attempt is counted *before* the password is checked, so concurrent guesses cannot slip
+//! past the limit; a successful log-in then takes its count back.
+
+use diesel::sql_types::{Double, Integer, Text};
+use diesel::{QueryableByName, sql_query};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::config::LoginThrottleSettings;
+use crate::error::ApiError;
+
+#[derive(QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = Integer)]
+    failures: i32,
+    #[diesel(sql_type = Double)]
+    retry_after: f64,
+}
+
+pub fn account_key(username: &str) -> String {
+    format!("account:{}", username.to_lowercase())
+}
+
+pub fn address_key(address: &str) -> String {
+    format!("address:{address}")
+}
+
+async fn count_attempt(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    window_secs: f64,
+) -> Result<Counted, ApiError> {
+    Ok(sql_query(
+        "INSERT INTO login_throttle (key, failures, window_started_at) VALUES ($1, 1, now())
+         ON CONFLICT (key) DO UPDATE SET
+           failures = CASE WHEN login_throttle.window_started_at <= now() - make_interval(secs => $2)
+                           THEN 1 ELSE login_throttle.failures + 1 END,
+           window_started_at = CASE WHEN login_throttle.window_started_at <= now() - make_interval(secs => $2)
+                           THEN now() ELSE login_throttle.window_started_at END
+         RETURNING failures,
+           greatest(0, extract(epoch FROM window_started_at + make_interval(secs => $2) - now()))::float8
+             AS retry_after",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Double, _>(window_secs)
+    .get_result(conn)
+    .await?)
+}
+
+/// Counts this attempt against both keys; 429 when either is over its limit.
+pub async fn admit(
+    conn: &mut AsyncPgConnection,
+    settings: &LoginThrottleSettings,
+    account: &str,
+    address: &str,
+) -> Result<(), ApiError> {
+    let window = settings.window.as_secs_f64();
+    let by_account = count_attempt(conn, account, window).await?;
+    let by_address = count_attempt(conn, address, window).await?;
+    let mut retry_after = 0.0f64;
+    if by_account.failures > settings.max_failures_per_account {
+        retry_after = retry_after.max(by_account.retry_after);
+    }
+    if by_address.failures > settings.max_failures_per_address {
+        retry_after = retry_after.max(by_address.retry_after);
+    }
+    if retry_after > 0.0 {
+        return Err(ApiError::too_many_requests(retry_after.ceil() as u64));
+    }
+    Ok(())
+}
+
+/// After a successful log-in the account starts afresh and the address gets its attempt back.
+pub async fn forgive(
+    conn: &mut AsyncPgConnection,
+    account: &str,
+    address: &str,
+) -> Result<(), ApiError> {
+    sql_query("DELETE FROM login_throttle WHERE key = $1")
+        .bind::<Text, _>(account)
+        .execute(conn)
+        .await?;
+    sql_query("UPDATE login_throttle SET failures = greatest(failures - 1, 0) WHERE key = $1")
+        .bind::<Text, _>(address)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

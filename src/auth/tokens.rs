@@ -1,0 +1,123 @@
+//! Access tokens (short-lived JWTs) and refresh tokens (opaque, stored hashed).
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::config::JwtSettings;
+
+/// 256 random bits, URL-safe. Used for refresh tokens and generated secrets.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Refresh tokens are stored as their SHA-256: a database leak does not hand out sessions,
+/// and 256-bit random input needs no salt or slow hash.
+pub fn hash_refresh_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: Uuid,
+    /// The session (refresh-token family); revoking it kills its access tokens at once.
+    pub sid: Uuid,
+    pub iss: String,
+    pub aud: String,
+    pub exp: u64,
+    pub iat: u64,
+}
+
+pub struct TokenService {
+    signing_kid: String,
+    encoding: EncodingKey,
+    decoding: HashMap<String, DecodingKey>,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    access_ttl_secs: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the access token is invalid")]
+    Invalid,
+    #[error("the access token has expired")]
+    Expired,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl TokenService {
+    pub fn new(settings: &JwtSettings) -> Self {
+        let mut decoding = HashMap::new();
+        for key in std::iter::once(&settings.signing).chain(&settings.verify_only) {
+            decoding.insert(key.kid.clone(), DecodingKey::from_secret(&key.secret));
+        }
+        // The algorithm is pinned: a token that names another one (including `none`) is refused.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 5;
+        Self {
+            signing_kid: settings.signing.kid.clone(),
+            encoding: EncodingKey::from_secret(&settings.signing.secret),
+            decoding,
+            validation,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            access_ttl_secs: settings.access_ttl.as_secs(),
+        }
+    }
+
+    pub fn access_ttl_secs(&self) -> u64 {
+        self.access_ttl_secs
+    }
+
+    pub fn issue_access(&self, account_id: Uuid, session_id: Uuid) -> anyhow::Result<String> {
+        let iat = now_secs();
+        let claims = Claims {
+            sub: account_id,
+            sid: session_id,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            exp: iat + self.access_ttl_secs,
+            iat,
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.signing_kid.clone());
+        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
+    }
+
+    pub fn verify_access(&self, token: &str) -> Result<Claims, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        if header.alg != Algorithm::HS256 {
+            return Err(TokenError::Invalid);
+        }
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.decoding.get(kid))
+            .ok_or(TokenError::Invalid)?;
+        jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })
+    }
+}

@@ -1,0 +1,242 @@
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use uuid::Uuid;
+
+use super::dto::{
+    CommitteeKind, CommitteeListQuery, CommitteeView, CreateCommittee, UpdateCommittee,
+};
+use super::model::{self, CommitteeChanges, NewCommittee};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::pagination::{Page, PageRequest};
+use crate::request::{ValidJson, is_constraint};
+use crate::scope::{self, Action, Caller};
+use crate::startup::AppState;
+
+fn name_taken(err: diesel::result::Error) -> ApiError {
+    if is_constraint(&err, "committees_sibling_name_key") {
+        ApiError::conflict(
+            "already_exists",
+            "a committee with this name already exists under the same parent",
+        )
+    } else {
+        err.into()
+    }
+}
+
+/// A parent named in a body: missing or out of scope is a field error, not a 404 of the route.
+async fn parent_for(
+    conn: &mut diesel_async::AsyncPgConnection,
+    caller: &Caller,
+    parent_id: Uuid,
+) -> ApiResult<model::Committee> {
+    let parent = model::find_visible(conn, caller, parent_id)
+        .await
+        .map_err(|_| ApiError::invalid_field("parent_id", "no such committee"))?;
+    if !scope::may_attach_to_committee(caller, &parent.ancestors) {
+        return Err(ApiError::forbidden(
+            "you may not add committees under this one",
+        ));
+    }
+    Ok(parent)
+}
+
+/// Create a committee.
+///
+/// Admins create root (standing) committees; committee staff create committees inside their
+/// own subtree.
+#[utoipa::path(
+    tag = "committees",
+    operation_id = "create_committee",
+    request_body = CreateCommittee,
+    responses(
+        (status = 201, description = "Created", body = CommitteeView),
+        (status = 409, description = "A sibling has the same name", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/committees")]
+pub async fn create_committee(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreateCommittee>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageCommittees)?;
+    let body = body.0;
+    let mut conn = state.pool.get().await?;
+    match body.parent_id {
+        Some(parent_id) => {
+            parent_for(&mut conn, &caller, parent_id).await?;
+        }
+        None if body.kind != CommitteeKind::StandingCommittee => {
+            return Err(ApiError::invalid_field(
+                "parent_id",
+                "is required for this kind of committee",
+            ));
+        }
+        None if !scope::may_attach_to_committee(&caller, &[]) => {
+            return Err(ApiError::forbidden(
+                "only admins create top-level committees",
+            ));
+        }
+        None => {}
+    }
+    let id = Uuid::now_v7();
+    let created = model::insert(
+        &mut conn,
+        NewCommittee {
+            id,
+            name: body.name.trim(),
+            kind: body.kind.as_str(),
+            parent_id: body.parent_id,
+            ancestors: vec![id],
+        },
+    )
+    .await
+    .map_err(name_taken)?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/committees/{id}")))
+        .json(CommitteeView::from(created)))
+}
+
+/// List committees in your scope.
+#[utoipa::path(
+    tag = "committees",
+    operation_id = "list_committees",
+    params(CommitteeListQuery),
+    responses((status = 200, description = "A page of committees", body = Page<CommitteeView>)),
+)]
+#[get("/committees")]
+pub async fn list_committees(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<CommitteeListQuery>,
+) -> ApiResult<web::Json<Page<CommitteeView>>> {
+    caller.require(Action::ReadCommittees)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let mut conn = state.pool.get().await?;
+    let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
+    Ok(web::Json(Page::from_rows(
+        rows,
+        page,
+        |c| c.id,
+        CommitteeView::from,
+    )))
+}
+
+/// Get a committee.
+#[utoipa::path(
+    tag = "committees",
+    operation_id = "get_committee",
+    params(("id" = Uuid, Path, description = "Committee id")),
+    responses((status = 200, description = "The committee", body = CommitteeView)),
+)]
+#[get("/committees/{id}")]
+pub async fn get_committee(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<CommitteeView>> {
+    caller.require(Action::ReadCommittees)?;
+    let mut conn = state.pool.get().await?;
+    Ok(web::Json(
+        model::find_visible(&mut conn, &caller, *id).await?.into(),
+    ))
+}
+
+/// Rename or move a committee.
+///
+/// Committee staff may change committees strictly below their own; moving takes the whole
+/// subtree along, and a committee cannot move under its own descendant.
+#[utoipa::path(
+    tag = "committees",
+    operation_id = "update_committee",
+    params(("id" = Uuid, Path, description = "Committee id")),
+    request_body = UpdateCommittee,
+    responses(
+        (status = 200, description = "Updated", body = CommitteeView),
+        (status = 409, description = "A sibling has the same name", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/committees/{id}")]
+pub async fn update_committee(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ValidJson<UpdateCommittee>,
+) -> ApiResult<web::Json<CommitteeView>> {
+    caller.require(Action::ManageCommittees)?;
+    let body = body.0;
+    let mut conn = state.pool.get().await?;
+    let current = model::find_visible(&mut conn, &caller, *id).await?;
+    if !scope::may_manage_committee(&caller, &current.ancestors) {
+        return Err(ApiError::forbidden("you may not change this committee"));
+    }
+    match body.parent_id {
+        Some(Some(parent_id)) => {
+            let parent = parent_for(&mut conn, &caller, parent_id).await?;
+            if parent.ancestors.contains(&current.id) {
+                return Err(ApiError::invalid_field(
+                    "parent_id",
+                    "a committee cannot move under its own subtree",
+                ));
+            }
+        }
+        Some(None) if current.kind != CommitteeKind::StandingCommittee.as_str() => {
+            return Err(ApiError::invalid_field(
+                "parent_id",
+                "is required for this kind of committee",
+            ));
+        }
+        Some(None) if !scope::may_attach_to_committee(&caller, &[]) => {
+            return Err(ApiError::forbidden("only admins make top-level committees"));
+        }
+        _ => {}
+    }
+    let updated = model::update(
+        &mut conn,
+        current.id,
+        CommitteeChanges {
+            name: body.name.as_deref().map(str::trim),
+            parent_id: body.parent_id,
+        },
+    )
+    .await
+    .map_err(name_taken)?;
+    Ok(web::Json(updated.into()))
+}
+
+/// Delete a committee that has nothing under it (no child committees, groups, handling bodies
+/// or accounts); otherwise 409.
+#[utoipa::path(
+    tag = "committees",
+    operation_id = "delete_committee",
+    params(("id" = Uuid, Path, description = "Committee id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "Still in use", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/committees/{id}")]
+pub async fn delete_committee(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageCommittees)?;
+    let mut conn = state.pool.get().await?;
+    let current = model::find_visible(&mut conn, &caller, *id).await?;
+    if !scope::may_manage_committee(&caller, &current.ancestors) {
+        return Err(ApiError::forbidden("you may not delete this committee"));
+    }
+    model::delete(&mut conn, current.id)
+        .await
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            ) => ApiError::conflict(
+                "in_use",
+                "the committee still has committees, groups, handling bodies or accounts under it",
+            ),
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::NoContent().finish())
+}

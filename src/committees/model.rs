@@ -1,0 +1,121 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::dto::CommitteeListQuery;
+use crate::db::contains_pattern;
+use crate::db::schema::committees;
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::PageRequest;
+use crate::scope::{Caller, committee_filter};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = committees, check_for_backend(diesel::pg::Pg))]
+pub struct Committee {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<Uuid>,
+    pub ancestors: Vec<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = committees)]
+pub struct NewCommittee<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub parent_id: Option<Uuid>,
+    // Filled in by the `committees_set_ancestors` trigger; a placeholder satisfies NOT NULL.
+    pub ancestors: Vec<Uuid>,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = committees)]
+pub struct CommitteeChanges<'a> {
+    pub name: Option<&'a str>,
+    pub parent_id: Option<Option<Uuid>>,
+}
+
+/// The committee if it exists and the caller may see it; 404 otherwise.
+pub async fn find_visible(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<Committee> {
+    committees::table
+        .filter(committees::id.eq(id))
+        .filter(committee_filter(caller))
+        .select(Committee::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("committee"))
+}
+
+pub async fn list_visible(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    filters: &CommitteeListQuery,
+    page: PageRequest,
+) -> ApiResult<Vec<Committee>> {
+    let mut query = committees::table
+        .filter(committee_filter(caller))
+        .into_boxed();
+    if let Some(kind) = filters.kind {
+        query = query.filter(committees::kind.eq(kind.as_str()));
+    }
+    if let Some(parent) = filters.parent_id {
+        query = query.filter(committees::parent_id.eq(parent));
+    }
+    if let Some(root) = filters.within {
+        query = query.filter(committees::ancestors.contains(vec![root]));
+    }
+    if let Some(q) = filters.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        query = query.filter(committees::name.ilike(contains_pattern(q.trim())));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(committees::id.gt(after));
+    }
+    Ok(query
+        .order(committees::id.asc())
+        .limit(page.fetch_limit())
+        .select(Committee::as_select())
+        .load(conn)
+        .await?)
+}
+
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: NewCommittee<'_>,
+) -> Result<Committee, diesel::result::Error> {
+    diesel::insert_into(committees::table)
+        .values(&new)
+        .returning(Committee::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: CommitteeChanges<'_>,
+) -> Result<Committee, diesel::result::Error> {
+    diesel::update(committees::table.find(id))
+        .set((&changes, committees::updated_at.eq(diesel::dsl::now)))
+        .returning(Committee::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<usize, diesel::result::Error> {
+    diesel::delete(committees::table.find(id))
+        .execute(conn)
+        .await
+}

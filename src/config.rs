@@ -1,0 +1,166 @@
+//! Configuration, read once from the environment at start-up (see the README's table).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// A signing key for access tokens. Several may be configured so that tokens signed with a
+/// retired key stay valid until they expire; only `Settings::jwt.signing` signs new ones.
+#[derive(Clone)]
+pub struct JwtKey {
+    pub kid: String,
+    pub secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for JwtKey {
+    // The secret must never reach a log line, even a debug one.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtKey {
+    /// Refuses secrets an attacker could guess or brute-force.
+    pub fn parse(kid: &str, secret: &str) -> anyhow::Result<Self> {
+        let distinct = secret
+            .chars()
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        if secret.len() < 32 || distinct < 10 {
+            bail!(
+                "JWT secret for key `{kid}` is too weak: use at least 32 random bytes \
+                 (e.g. `openssl rand -base64 48`)"
+            );
+        }
+        if kid.is_empty() || kid.len() > 64 {
+            bail!("JWT key id must be 1 to 64 characters");
+        }
+        Ok(Self {
+            kid: kid.to_owned(),
+            secret: secret.as_bytes().to_vec(),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    pub signing: JwtKey,
+    pub verify_only: Vec<JwtKey>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoginThrottleSettings {
+    pub max_failures_per_account: i32,
+    pub max_failures_per_address: i32,
+    pub window: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub db_pool_size: usize,
+    pub bind: SocketAddr,
+    pub workers: usize,
+    pub jwt: JwtSettings,
+    pub login_throttle: LoginThrottleSettings,
+    pub cors_origins: Vec<String>,
+    pub max_body_bytes: usize,
+    /// Take the client address from X-Forwarded-For / Forwarded. Only safe behind a proxy
+    /// that overwrites these headers, otherwise clients could dodge the log-in rate limit.
+    pub trust_proxy_headers: bool,
+    pub demo: bool,
+}
+
+fn env_opt(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match env_opt(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={raw:?} is invalid: {e}")),
+    }
+}
+
+impl Settings {
+    /// Reads the environment. In demo mode a missing JWT secret is replaced by a random one,
+    /// so demo tokens die with the process; outside demo mode it is required.
+    pub fn from_env(demo: bool) -> anyhow::Result<Self> {
+        let database_url = env_opt("DATABASE_URL").context("DATABASE_URL is required")?;
+        let kid = env_opt("LIAISON_JWT_KID").unwrap_or_else(|| "primary".into());
+        let signing = match env_opt("LIAISON_JWT_SECRET") {
+            Some(secret) => JwtKey::parse(&kid, &secret)?,
+            None if demo => JwtKey {
+                kid,
+                secret: crate::auth::tokens::random_token().into_bytes(),
+            },
+            None => {
+                bail!("LIAISON_JWT_SECRET is required (at least 32 random bytes) outside demo mode")
+            }
+        };
+        let verify_only = match env_opt("LIAISON_JWT_PREVIOUS_KEYS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(|pair| {
+                    let (kid, secret) = pair.split_once('=').context(
+                        "LIAISON_JWT_PREVIOUS_KEYS takes kid=secret pairs separated by commas",
+                    )?;
+                    JwtKey::parse(kid.trim(), secret.trim())
+                })
+                .collect::<anyhow::Result<_>>()?,
+        };
+        let cors_origins = env_opt("LIAISON_CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self {
+            database_url,
+            db_pool_size: env_parse("LIAISON_DB_POOL_SIZE", 16)?,
+            bind: env_parse("LIAISON_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            workers: env_parse(
+                "LIAISON_WORKERS",
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2),
+            )?,
+            jwt: JwtSettings {
+                signing,
+                verify_only,
+                issuer: env_opt("LIAISON_JWT_ISSUER").unwrap_or_else(|| "liaison".into()),
+                audience: env_opt("LIAISON_JWT_AUDIENCE").unwrap_or_else(|| "liaison-api".into()),
+                access_ttl: Duration::from_secs(env_parse("LIAISON_ACCESS_TOKEN_TTL_SECS", 900)?),
+                refresh_ttl: Duration::from_secs(env_parse(
+                    "LIAISON_REFRESH_TOKEN_TTL_SECS",
+                    30 * 86_400,
+                )?),
+            },
+            login_throttle: LoginThrottleSettings {
+                max_failures_per_account: env_parse("LIAISON_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)?,
+                max_failures_per_address: env_parse("LIAISON_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)?,
+                window: Duration::from_secs(env_parse("LIAISON_LOGIN_WINDOW_SECS", 900)?),
+            },
+            cors_origins,
+            max_body_bytes: env_parse("LIAISON_MAX_BODY_BYTES", 1024 * 1024)?,
+            trust_proxy_headers: env_parse("LIAISON_TRUST_PROXY_HEADERS", false)?,
+            demo,
+        })
+    }
+}

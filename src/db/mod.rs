@@ -1,0 +1,108 @@
+//! Connection pool and embedded migrations.
+
+pub mod schema;
+
+use anyhow::{Context, bail};
+use diesel::migration::MigrationSource;
+use diesel::pg::Pg;
+use diesel_async::AsyncPgConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, for case-insensitive usernames (the unique index is on `lower(username)`).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type DbConn = Object<AsyncPgConnection>;
+
+pub fn build_pool(database_url: &str, size: usize) -> anyhow::Result<DbPool> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    Pool::builder(manager)
+        .max_size(size)
+        .wait_timeout(Some(std::time::Duration::from_secs(10)))
+        .create_timeout(Some(std::time::Duration::from_secs(10)))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .context("building the database pool")
+}
+
+/// Versions of the migrations embedded in this binary.
+fn known_versions() -> anyhow::Result<Vec<String>> {
+    let migrations = MigrationSource::<Pg>::migrations(&MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("reading embedded migrations: {e}"))?;
+    Ok(migrations
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect())
+}
+
+/// Applies pending migrations. Refuses a database that carries migrations this binary does
+/// not know: it was migrated by a newer release, and running old code against it could
+/// corrupt data.
+///
+/// The migration harness is synchronous, so it runs on a blocking thread through
+/// `AsyncConnectionWrapper` (the async harness panics on a current-thread runtime).
+pub async fn run_migrations(database_url: &str) -> anyhow::Result<Vec<String>> {
+    let url = database_url.to_owned();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+        use diesel::Connection;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
+            .context("connecting to the database to migrate it")?;
+        let known = known_versions()?;
+        let applied = conn
+            .applied_migrations()
+            .map_err(|e| anyhow::anyhow!("reading applied migrations: {e}"))?;
+        let unknown: Vec<String> = applied
+            .iter()
+            .map(|v| v.to_string())
+            .filter(|v| !known.contains(v))
+            .collect();
+        if !unknown.is_empty() {
+            bail!(
+                "the database carries migrations this binary does not know ({}); \
+                 it was migrated by a newer release",
+                unknown.join(", ")
+            );
+        }
+        let ran = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+        Ok(ran.iter().map(|v| v.to_string()).collect())
+    })
+    .await
+    .context("migration thread panicked")?
+}
+
+/// Whether every embedded migration is applied and nothing unknown is, for `/readyz`.
+pub async fn migrations_current(conn: &mut AsyncPgConnection) -> anyhow::Result<bool> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    diesel::table! {
+        __diesel_schema_migrations (version) {
+            version -> Text,
+        }
+    }
+    let mut applied: Vec<String> = __diesel_schema_migrations::table
+        .select(__diesel_schema_migrations::version)
+        .load(conn)
+        .await?;
+    let mut known = known_versions()?;
+    applied.sort();
+    known.sort();
+    Ok(applied == known)
+}
+
+/// An ILIKE pattern matching `needle` anywhere, with the wildcards in it taken literally.
+pub fn contains_pattern(needle: &str) -> String {
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}

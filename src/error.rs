@@ -1,0 +1,282 @@
+//! The one error type of the API, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Every failure a client can see goes through `ApiError`, so the shape of an error and its
+//! stable `code` never depend on which layer failed. Causes of 500s are logged, never sent.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::telemetry::current_request_id;
+
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    errors: Option<FieldErrors>,
+    extensions: serde_json::Map<String, serde_json::Value>,
+    retry_after_secs: Option<u64>,
+    source: Option<anyhow::Error>,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:problem-type:liaison:validation_failed",
+    "title": "Unprocessable Content",
+    "status": 422,
+    "detail": "the request has invalid fields",
+    "code": "validation_failed",
+    "errors": {"name": ["must be 1 to 200 characters"]},
+    "request_id": "6f1c2a3e-0b5d-4f1e-9a77-3c9d1e2f4a5b"
+}))]
+pub struct Problem {
+    /// `urn:problem-type:liaison:<code>`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code; clients branch on this, never on `detail`.
+    pub code: String,
+    /// Field path → messages, for validation failures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<FieldErrors>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: None,
+            extensions: serde_json::Map::new(),
+            retry_after_secs: None,
+            source: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    /// The answer for both "does not exist" and "exists but not in your scope": the two must be
+    /// indistinguishable or scope leaks through status codes.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    pub fn validation(errors: FieldErrors) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "the request has invalid fields",
+        );
+        e.errors = Some(errors);
+        e
+    }
+
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(BTreeMap::from([(field.to_owned(), vec![message.into()])]))
+    }
+
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many attempts; try again later",
+        );
+        e.retry_after_secs = Some(retry_after_secs.max(1));
+        e
+    }
+
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "an unexpected error occurred; quote the request id when reporting it",
+        );
+        e.source = Some(source.into());
+        e
+    }
+
+    pub fn service_unavailable(source: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "the service is temporarily unavailable; retry shortly",
+        );
+        e.source = Some(source.into());
+        e
+    }
+
+    /// Extra top-level members of the problem document (RFC 9457 §3.2).
+    pub fn with_extension(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.extensions.insert(key.to_owned(), value);
+        self
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn problem(&self) -> Problem {
+        Problem {
+            type_: format!("urn:problem-type:liaison:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+            request_id: current_request_id(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(source) = &self.source {
+            tracing::error!(
+                error = format!("{source:#}"),
+                code = self.code,
+                "request failed"
+            );
+        }
+        let mut body = serde_json::to_value(self.problem()).unwrap_or_default();
+        if let Some(object) = body.as_object_mut() {
+            for (k, v) in &self.extensions {
+                object.insert(k.clone(), v.clone());
+            }
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        if let Some(secs) = self.retry_after_secs {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        response.body(body.to_string())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        match err {
+            Error::NotFound => Self::not_found("resource"),
+            // Constraint names are ours, never user data, so they may be named to the client.
+            Error::DatabaseError(Kind::UniqueViolation, info) => Self::conflict(
+                "already_exists",
+                match info.constraint_name() {
+                    Some(c) => format!("a record with the same unique value already exists ({c})"),
+                    None => "a record with the same unique value already exists".to_owned(),
+                },
+            ),
+            Error::DatabaseError(Kind::ForeignKeyViolation, _) => Self::conflict(
+                "reference_conflict",
+                "the record refers to, or is referred to by, records that prevent this change",
+            ),
+            Error::DatabaseError(Kind::CheckViolation, _) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "constraint_violated",
+                "the values break a rule of the data model",
+            ),
+            Error::DatabaseError(Kind::SerializationFailure, _) => Self::conflict(
+                "concurrent_update",
+                "a concurrent change got there first; retry the request",
+            ),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
+    fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        Self::service_unavailable(err)
+    }
+}
+
+impl From<validator::ValidationErrors> for ApiError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let mut fields = FieldErrors::new();
+        collect_validation_errors("", &errors, &mut fields);
+        Self::validation(fields)
+    }
+}
+
+fn collect_validation_errors(
+    prefix: &str,
+    errors: &validator::ValidationErrors,
+    out: &mut FieldErrors,
+) {
+    use validator::ValidationErrorsKind as K;
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            K::Field(list) => {
+                let messages = out.entry(path).or_default();
+                for e in list {
+                    messages.push(match &e.message {
+                        Some(m) => m.to_string(),
+                        None => e.code.to_string(),
+                    });
+                }
+            }
+            K::Struct(inner) => collect_validation_errors(&path, inner, out),
+            K::List(items) => {
+                for (index, inner) in items {
+                    collect_validation_errors(&format!("{path}[{index}]"), inner, out);
+                }
+            }
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        Self::internal(anyhow::anyhow!("blocking task failed: {err}"))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

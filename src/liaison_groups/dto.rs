@@ -1,0 +1,222 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use super::model::LiaisonGroup;
+use crate::request::{double_option, not_blank};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LiaisonGroupKind {
+    /// 代表之家.
+    Home,
+    /// 代表联络站.
+    Station,
+    /// 代表联络组.
+    Group,
+}
+
+impl LiaisonGroupKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Home => "home",
+            Self::Station => "station",
+            Self::Group => "group",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Self {
+        match value {
+            "home" => Self::Home,
+            "station" => Self::Station,
+            _ => Self::Group,
+        }
+    }
+}
+
+fn officer_names(names: &[String]) -> Result<(), ValidationError> {
+    if names.len() > 20 {
+        let mut e = ValidationError::new("too_many");
+        e.message = Some("at most 20 liaison officers".into());
+        return Err(e);
+    }
+    if names
+        .iter()
+        .any(|n| n.trim().is_empty() || n.chars().count() > 100)
+    {
+        let mut e = ValidationError::new("length");
+        e.message = Some("each name must be 1 to 100 characters".into());
+        return Err(e);
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "八宝山街道代表联络站",
+    "kind": "station",
+    "committee_id": "0190f5a0-0000-7000-8000-000000000002",
+    "address": "石景山区八宝山街道鲁谷路 1 号",
+    "opening_hours": "每月 15 日 9:00–11:00",
+    "head_name": "王红",
+    "liaison_officers": ["李明"]
+}))]
+pub struct CreateLiaisonGroup {
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    pub name: String,
+    pub kind: LiaisonGroupKind,
+    pub committee_id: Uuid,
+    #[validate(
+        length(min = 1, max = 500, message = "must be 1 to 500 characters"),
+        custom(function = "not_blank")
+    )]
+    pub address: String,
+    #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    pub opening_hours: Option<String>,
+    /// Head of the group (组长 / 站长).
+    #[validate(length(max = 100, message = "must be at most 100 characters"))]
+    pub head_name: Option<String>,
+    #[validate(custom(function = "officer_names"))]
+    #[serde(default)]
+    pub liaison_officers: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLiaisonGroup {
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    pub name: Option<String>,
+    pub kind: Option<LiaisonGroupKind>,
+    /// Move to another committee (admins and committee staff only).
+    pub committee_id: Option<Uuid>,
+    #[validate(
+        length(min = 1, max = 500, message = "must be 1 to 500 characters"),
+        custom(function = "not_blank")
+    )]
+    pub address: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub opening_hours: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub head_name: Option<Option<String>>,
+    #[validate(custom(function = "officer_names"))]
+    pub liaison_officers: Option<Vec<String>>,
+}
+
+impl UpdateLiaisonGroup {
+    /// validator cannot see inside `Option<Option<_>>`, so the lengths are checked here.
+    pub fn check_lengths(&self) -> Result<(), crate::error::ApiError> {
+        let too_long = |v: &Option<Option<String>>, max: usize| {
+            v.as_ref()
+                .and_then(|o| o.as_ref())
+                .is_some_and(|s| s.chars().count() > max)
+        };
+        if too_long(&self.opening_hours, 500) {
+            return Err(crate::error::ApiError::invalid_field(
+                "opening_hours",
+                "must be at most 500 characters",
+            ));
+        }
+        if too_long(&self.head_name, 100) {
+            return Err(crate::error::ApiError::invalid_field(
+                "head_name",
+                "must be at most 100 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LiaisonGroupView {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: LiaisonGroupKind,
+    pub committee_id: Uuid,
+    pub address: String,
+    pub opening_hours: Option<String>,
+    pub head_name: Option<String>,
+    pub liaison_officers: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<LiaisonGroup> for LiaisonGroupView {
+    fn from(g: LiaisonGroup) -> Self {
+        Self {
+            id: g.id,
+            name: g.name,
+            kind: LiaisonGroupKind::from_db(&g.kind),
+            committee_id: g.committee_id,
+            address: g.address,
+            opening_hours: g.opening_hours,
+            head_name: g.head_name,
+            liaison_officers: g.liaison_officers,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
+}
+
+/// What the public list shows of a home or station: where and when, never who.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicStationView {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: LiaisonGroupKind,
+    pub committee_id: Uuid,
+    pub address: String,
+    pub opening_hours: Option<String>,
+}
+
+impl From<LiaisonGroup> for PublicStationView {
+    fn from(g: LiaisonGroup) -> Self {
+        Self {
+            id: g.id,
+            name: g.name,
+            kind: LiaisonGroupKind::from_db(&g.kind),
+            committee_id: g.committee_id,
+            address: g.address,
+            opening_hours: g.opening_hours,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LiaisonGroupListQuery {
+    pub kind: Option<LiaisonGroupKind>,
+    /// Groups of exactly this committee.
+    pub committee_id: Option<Uuid>,
+    /// Groups anywhere in this committee's subtree.
+    pub within: Option<Uuid>,
+    /// Substring of the name or address.
+    pub q: Option<String>,
+    /// 1 to 100, default 50.
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PublicStationListQuery {
+    /// Homes and stations anywhere in this committee's subtree.
+    pub committee_id: Option<Uuid>,
+    /// Substring of the name or address.
+    pub q: Option<String>,
+    /// 1 to 100, default 50.
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}

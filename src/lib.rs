@@ -1,0 +1,22 @@
+//! liaison: the REST/JSON backend for deputies' contact with voters.
+//!
+//! A request's way: `startup::routes` → a handler in `<resource>/handlers.rs` → `ValidJson`
+//! parses and validates the body → the `Caller` extractor authenticates → `scope` decides →
+//! `<resource>/model.rs` queries → a DTO from `<resource>/dto.rs` is returned. Errors are
+//! `error::ApiError` throughout.
+
+pub mod auth;
+pub mod committees;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod health;
+pub mod liaison_groups;
+pub mod openapi;
+pub mod pagination;
+pub mod request;
+pub mod scope;
+pub mod startup;
+pub mod telemetry;
+pub mod users;

@@ -1,0 +1,120 @@
+use std::io::Read;
+use std::net::TcpListener;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+
+use liaison::config::Settings;
+use liaison::startup::{self, AppState};
+use liaison::{db, demo, telemetry, users};
+
+#[derive(Parser)]
+#[command(
+    name = "liaison",
+    version,
+    about = "People's Congress deputy–voter liaison API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations and serve the API.
+    Serve {
+        /// Load demo data and allow a generated JWT secret. Never in production.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create an admin account, or reset an existing one's password and role.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (first line), so it stays out of shell history.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn database_url() -> anyhow::Result<String> {
+    std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .context("DATABASE_URL is required")
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", startup::openapi_document().to_pretty_json()?);
+        }
+        Command::Migrate => {
+            telemetry::init(std::io::stdout);
+            let ran = db::run_migrations(&database_url()?).await?;
+            tracing::info!(applied = ran.len(), "migrations done");
+        }
+        Command::CreateAdmin {
+            username,
+            password_stdin: _,
+        } => {
+            telemetry::init(std::io::stderr);
+            let username = users::domain::Username::parse(&username)
+                .map_err(|e| anyhow::anyhow!("username {e}"))?;
+            let mut line = String::new();
+            std::io::stdin().read_to_string(&mut line)?;
+            let password = line.lines().next().unwrap_or_default().to_owned();
+            let password = users::domain::NewPassword::parse(password)
+                .map_err(|e| anyhow::anyhow!("password {e}"))?;
+            let url = database_url()?;
+            db::run_migrations(&url).await?;
+            let hash = liaison::auth::passwords::hash_blocking(&password.expose())?;
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            let id = users::model::upsert_admin(&mut conn, username.as_str(), &hash).await?;
+            println!("admin account {} ready (id {id})", username.as_str());
+        }
+        Command::Serve { demo } => {
+            telemetry::init(std::io::stdout);
+            let settings = Settings::from_env(demo)?;
+            let ran = db::run_migrations(&settings.database_url).await?;
+            tracing::info!(applied = ran.len(), "migrations done");
+            let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+            if demo {
+                let mut conn = pool.get().await.context("connecting to load demo data")?;
+                demo::load(&mut conn).await?;
+            }
+            let listener = TcpListener::bind(settings.bind)
+                .with_context(|| format!("binding {}", settings.bind))?;
+            let address = listener.local_addr()?;
+            if demo {
+                print_demo_banner(address);
+            }
+            tracing::info!(%address, "listening");
+            startup::run(listener, AppState::new(settings, pool))?.await?;
+        }
+    }
+    Ok(())
+}
+
+fn print_demo_banner(address: std::net::SocketAddr) {
+    println!();
+    println!("  liaison is running at http://{address}");
+    println!("  Swagger UI:  http://{address}/docs/");
+    println!("  OpenAPI:     http://{address}/openapi.json");
+    println!();
+    println!(
+        "  Demo log-ins (demo data only, never use in production), password `{}`:",
+        demo::DEMO_PASSWORD
+    );
+    for (username, role, ..) in demo::DEMO_ACCOUNTS {
+        println!("    {username:<22} {role}");
+    }
+    println!();
+}

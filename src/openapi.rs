@@ -1,0 +1,123 @@
+//! The OpenAPI 3.1 document. Paths and schemas come from the `#[utoipa::path]` annotations as
+//! routes are registered (see `startup::routes`); this module adds what every operation shares:
+//! the bearer scheme and the problem+json error responses.
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "liaison",
+        description = "REST/JSON API for a district People's Congress: deputies' contact with voters \
+(人大代表联系选民). Errors are RFC 9457 `application/problem+json` documents with a stable `code`. \
+Lists use keyset pagination: pass `next_cursor` back as `cursor`.",
+        license(name = "MIT"),
+    ),
+    components(schemas(crate::error::Problem)),
+    tags(
+        (name = "auth", description = "Log-in, token refresh, log-out and the signed-in account"),
+        (name = "users", description = "Accounts, roles and their scope"),
+        (name = "committees", description = "The organisation tree: standing committee, working committees, joint groups, townships"),
+        (name = "liaison-groups", description = "Liaison groups, homes and stations"),
+        (name = "public", description = "Open data, no sign-in"),
+        (name = "health", description = "Liveness and readiness probes"),
+    ),
+    modifiers(&BearerScheme),
+)]
+pub struct ApiDoc;
+
+pub const BEARER: &str = "bearer";
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut http = Http::new(HttpAuthScheme::Bearer);
+        http.bearer_format = Some("JWT".to_owned());
+        http.description = Some("An access token from `POST /api/v1/auth/login`.".to_owned());
+        components.add_security_scheme(BEARER, SecurityScheme::Http(http));
+    }
+}
+
+fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+/// Operations marked `security(())` in their annotation are public; the rest need a token.
+fn is_public(op: &Operation) -> bool {
+    op.security
+        .as_ref()
+        .is_some_and(|reqs| reqs.iter().all(|r| *r == SecurityRequirement::default()))
+}
+
+fn complete_operation(path: &str, op: &mut Operation) {
+    let public = is_public(op);
+    if op.security.is_none() {
+        op.security = Some(vec![SecurityRequirement::new::<_, _, &str>(BEARER, [])]);
+    }
+    let mut errors: Vec<(&str, &str)> =
+        vec![("500", "Unexpected error; the body carries the request id")];
+    if op.request_body.is_some() {
+        errors.extend([
+            ("400", "Malformed JSON"),
+            ("413", "Body too large"),
+            ("415", "Body is not application/json"),
+            ("422", "Invalid values; `errors` names each failing field"),
+        ]);
+    }
+    let has_query = op.parameters.as_ref().is_some_and(|ps| {
+        ps.iter()
+            .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
+    });
+    if has_query {
+        errors.push(("400", "Invalid query parameters or cursor"));
+    }
+    if !public {
+        errors.extend([
+            ("401", "Missing, invalid or expired access token"),
+            ("403", "Your role may not do this"),
+        ]);
+    }
+    if path.contains('{') {
+        errors.push(("404", "Not found, or outside your scope"));
+    }
+    for (status, description) in errors {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| problem_response(description));
+    }
+}
+
+/// Fills in security and error responses on every operation.
+pub fn complete(mut doc: OpenApiDoc) -> OpenApiDoc {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            complete_operation(path, op);
+        }
+    }
+    doc
+}

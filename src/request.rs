@@ -1,0 +1,187 @@
+//! Turning raw requests into validated values, with every failure an `ApiError`.
+//!
+//! `ValidJson<T>` replaces `web::Json<T>`: it tells malformed JSON (400) from well-formed JSON
+//! with wrong or missing values (422, naming the field), and runs `validator` rules before the
+//! handler sees the value.
+
+use std::collections::BTreeMap;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use crate::error::ApiError;
+
+pub struct ValidJson<T>(pub T);
+
+fn is_json_content_type(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+pub fn payload_error(err: &actix_web::Error) -> ApiError {
+    match err.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than this service accepts",
+        ),
+        _ if err.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is larger than this service accepts",
+            )
+        }
+        _ => ApiError::bad_request("unreadable_body", "the request body could not be read"),
+    }
+}
+
+/// serde reports missing and unknown fields at the parent's path, naming the field only in its
+/// message; lift the name out so clients get `errors.<field>` like any other failure.
+fn field_error(path: &str, message: &str) -> (String, String) {
+    let backticked = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    let join = |field: String| {
+        if path.is_empty() || path == "." {
+            field
+        } else {
+            format!("{path}.{field}")
+        }
+    };
+    if let Some(field) = backticked("missing field `") {
+        return (join(field), "is required".to_owned());
+    }
+    if let Some(field) = backticked("unknown field `") {
+        return (join(field), "is not a known field".to_owned());
+    }
+    let key = if path.is_empty() || path == "." {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
+    // serde_json appends " at line L column C"; the client already knows where its body is.
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned();
+    (key, message)
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => value,
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            return Err(match inner.classify() {
+                serde_json::error::Category::Data => {
+                    let (field, message) = field_error(&path, &inner.to_string());
+                    ApiError::validation(BTreeMap::from([(field, vec![message])]))
+                }
+                _ => ApiError::bad_request(
+                    "malformed_json",
+                    format!("the body is not valid JSON: {inner}"),
+                ),
+            });
+        }
+    };
+    de.end().map_err(|_| {
+        ApiError::bad_request(
+            "malformed_json",
+            "the body has trailing data after the JSON value",
+        )
+    })?;
+    Ok(value)
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json_content_type(req);
+        // `Bytes` honours the app's `PayloadConfig` limit.
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|e| payload_error(&e))?;
+            if !json {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the body as application/json",
+                ));
+            }
+            let value: T = parse_json(&bytes)?;
+            value.validate()?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+/// Malformed path parameters (a non-UUID id) mean "no such resource".
+pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::not_found("resource").into()
+}
+
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    let detail = match &err {
+        actix_web::error::QueryPayloadError::Deserialize(e) => {
+            format!("invalid query parameters: {e}")
+        }
+        _ => "invalid query parameters".to_owned(),
+    };
+    ApiError::bad_request("invalid_query", detail).into()
+}
+
+pub fn json_config_error(
+    err: actix_web::error::JsonPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    ApiError::bad_request("malformed_json", format!("{err}")).into()
+}
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
+/// validator rule: a text field must have something besides whitespace.
+pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
+    if value.trim().is_empty() {
+        let mut e = validator::ValidationError::new("blank");
+        e.message = Some("must not be blank".into());
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Whether a unique or foreign-key error came from the named constraint.
+pub fn is_constraint(err: &diesel::result::Error, name: &str) -> bool {
+    matches!(err, diesel::result::Error::DatabaseError(_, info) if info.constraint_name() == Some(name))
+}

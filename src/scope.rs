@@ -1,0 +1,335 @@
+//! Who may see and do what: the one place for permission rules.
+//!
+//! Two layers, as in Lemmy and Meilisearch:
+//! - role-level: `Caller::require(Action)` answers 403 when a role may never do an action;
+//! - row-level: the `*_filter` functions narrow every query to the caller's scope, so an
+//!   out-of-scope row is simply not found (404), indistinguishable from a missing one.
+//!
+//! Handlers never test roles themselves; they call into this module.
+
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::schema::{accounts, committees, handling_bodies, liaison_groups};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    CommitteeStaff,
+    GroupStaff,
+    Representative,
+    HandlingBody,
+    Voter,
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::CommitteeStaff,
+        Role::GroupStaff,
+        Role::Representative,
+        Role::HandlingBody,
+        Role::Voter,
+        Role::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::CommitteeStaff => "committee_staff",
+            Role::GroupStaff => "group_staff",
+            Role::Representative => "representative",
+            Role::HandlingBody => "handling_body",
+            Role::Voter => "voter",
+            Role::Service => "service",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+}
+
+/// What an account is bound to. The binding *is* the scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    Unbound,
+    Committee(Uuid),
+    LiaisonGroup(Uuid),
+    HandlingBody(Uuid),
+}
+
+impl Binding {
+    pub fn from_columns(committee: Option<Uuid>, group: Option<Uuid>, body: Option<Uuid>) -> Self {
+        match (committee, group, body) {
+            (Some(c), _, _) => Binding::Committee(c),
+            (_, Some(g), _) => Binding::LiaisonGroup(g),
+            (_, _, Some(b)) => Binding::HandlingBody(b),
+            _ => Binding::Unbound,
+        }
+    }
+
+    pub fn id(self) -> Option<Uuid> {
+        match self {
+            Binding::Unbound => None,
+            Binding::Committee(id) | Binding::LiaisonGroup(id) | Binding::HandlingBody(id) => {
+                Some(id)
+            }
+        }
+    }
+}
+
+/// The authenticated account behind a request (see `auth::caller` for how it is loaded).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account_id: Uuid,
+    pub username: String,
+    pub role: Role,
+    pub binding: Binding,
+    pub session_id: Uuid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ReadCommittees,
+    ManageCommittees,
+    ReadLiaisonGroups,
+    /// Create and delete groups.
+    ManageLiaisonGroups,
+    /// Keep a group's details current.
+    EditLiaisonGroups,
+    ManageUsers,
+}
+
+impl Caller {
+    /// Role-level permission: may this role do `action` at all?
+    pub fn may(&self, action: Action) -> bool {
+        use Action::*;
+        use Role::*;
+        match (self.role, action) {
+            (Admin, _) => true,
+            (CommitteeStaff, _) => true,
+            (GroupStaff, ReadCommittees | ReadLiaisonGroups | EditLiaisonGroups) => true,
+            _ => false,
+        }
+    }
+
+    pub fn require(&self, action: Action) -> Result<(), ApiError> {
+        if self.may(action) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "the {} role may not do this",
+                self.role.as_str()
+            )))
+        }
+    }
+
+    fn committee_root(&self) -> Option<Uuid> {
+        match (self.role, self.binding) {
+            (Role::CommitteeStaff, Binding::Committee(id)) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+type Filter<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Bool>>;
+type NullableFilter<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Nullable<Bool>>>;
+
+fn everything<T>() -> Filter<T>
+where
+    diesel::expression::SqlLiteral<Bool>: BoxableExpression<T, Pg, SqlType = Bool>,
+{
+    Box::new(sql::<Bool>("TRUE"))
+}
+
+fn nothing<T>() -> Filter<T>
+where
+    diesel::expression::SqlLiteral<Bool>: BoxableExpression<T, Pg, SqlType = Bool>,
+{
+    Box::new(sql::<Bool>("FALSE"))
+}
+
+/// Committees the caller may read.
+pub fn committee_filter(caller: &Caller) -> Filter<committees::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => {
+            Box::new(committees::ancestors.contains(vec![root]))
+        }
+        // Group staff see the committee their group belongs to, to show where it sits.
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => Box::new(
+            committees::id.eq_any(
+                liaison_groups::table
+                    .filter(liaison_groups::id.eq(group))
+                    .select(liaison_groups::committee_id),
+            ),
+        ),
+        _ => nothing(),
+    }
+}
+
+/// Liaison groups the caller may read.
+pub fn liaison_group_filter(caller: &Caller) -> Filter<liaison_groups::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
+            liaison_groups::committee_id.eq_any(
+                committees::table
+                    .filter(committees::ancestors.contains(vec![root]))
+                    .select(committees::id),
+            ),
+        ),
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => Box::new(liaison_groups::id.eq(group)),
+        _ => nothing(),
+    }
+}
+
+/// Handling bodies the caller may bind accounts to (their API arrives with the people issue).
+pub fn handling_body_filter(caller: &Caller) -> Filter<handling_bodies::table> {
+    match (caller.role, caller.committee_root()) {
+        (Role::Admin, _) => everything(),
+        (_, Some(root)) => Box::new(
+            handling_bodies::committee_id.eq_any(
+                committees::table
+                    .filter(committees::ancestors.contains(vec![root]))
+                    .select(committees::id),
+            ),
+        ),
+        _ => nothing(),
+    }
+}
+
+/// Accounts the caller may read and manage: those bound to something inside their subtree.
+pub fn account_filter(caller: &Caller) -> NullableFilter<accounts::table> {
+    match caller.committee_root() {
+        _ if caller.role == Role::Admin => Box::new(sql::<Nullable<Bool>>("TRUE")),
+        Some(root) => {
+            let subtree = || {
+                committees::table
+                    .filter(committees::ancestors.contains(vec![root]))
+                    .select(committees::id)
+            };
+            Box::new(
+                accounts::committee_id
+                    .eq_any(
+                        committees::table
+                            .filter(committees::ancestors.contains(vec![root]))
+                            .select(committees::id.nullable()),
+                    )
+                    .or(accounts::liaison_group_id.eq_any(
+                        liaison_groups::table
+                            .filter(liaison_groups::committee_id.eq_any(subtree()))
+                            .select(liaison_groups::id.nullable()),
+                    ))
+                    .or(accounts::handling_body_id.eq_any(
+                        handling_bodies::table
+                            .filter(handling_bodies::committee_id.eq_any(subtree()))
+                            .select(handling_bodies::id.nullable()),
+                    )),
+            )
+        }
+        None => Box::new(sql::<Nullable<Bool>>("FALSE")),
+    }
+}
+
+/// Which committees the caller may create, edit or delete. Committee staff manage what lies
+/// strictly below their own committee; their own node is read-only so they cannot move or
+/// delete the root of their scope.
+pub fn may_manage_committee(caller: &Caller, ancestors: &[Uuid]) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::CommitteeStaff => caller
+            .committee_root()
+            .is_some_and(|root| ancestors.contains(&root) && ancestors.last() != Some(&root)),
+        _ => false,
+    }
+}
+
+/// May the caller place something (a child committee, a group) under this committee?
+pub fn may_attach_to_committee(caller: &Caller, ancestors: &[Uuid]) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::CommitteeStaff => caller
+            .committee_root()
+            .is_some_and(|root| ancestors.contains(&root)),
+        _ => false,
+    }
+}
+
+/// The fields of a liaison group a caller may change: group staff keep their own group's
+/// details current but cannot move it to another committee.
+pub fn may_move_liaison_group(caller: &Caller) -> bool {
+    matches!(caller.role, Role::Admin | Role::CommitteeStaff)
+}
+
+/// Roles an account manager may hand out: never above their own.
+pub fn may_grant(caller: &Caller, role: Role) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::CommitteeStaff => matches!(
+            role,
+            Role::CommitteeStaff | Role::GroupStaff | Role::HandlingBody
+        ),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role, binding: Binding) -> Caller {
+        Caller {
+            account_id: Uuid::nil(),
+            username: "t".into(),
+            role,
+            binding,
+            session_id: Uuid::nil(),
+        }
+    }
+
+    #[test]
+    fn committee_staff_cannot_grant_admin_or_service() {
+        let c = caller(Role::CommitteeStaff, Binding::Committee(Uuid::now_v7()));
+        assert!(!may_grant(&c, Role::Admin));
+        assert!(!may_grant(&c, Role::Service));
+        assert!(may_grant(&c, Role::GroupStaff));
+    }
+
+    #[test]
+    fn committee_staff_manage_strictly_below_their_committee() {
+        let root = Uuid::now_v7();
+        let child = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        let c = caller(Role::CommitteeStaff, Binding::Committee(root));
+        assert!(!may_manage_committee(&c, &[root]));
+        assert!(may_manage_committee(&c, &[root, child]));
+        assert!(!may_manage_committee(&c, &[other, child]));
+        assert!(may_attach_to_committee(&c, &[root]));
+    }
+
+    #[test]
+    fn only_staff_roles_read_the_tree() {
+        for role in Role::ALL {
+            let c = caller(role, Binding::Unbound);
+            let expected = matches!(role, Role::Admin | Role::CommitteeStaff | Role::GroupStaff);
+            assert_eq!(c.may(Action::ReadCommittees), expected, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::from_db(role.as_str()), Some(role));
+        }
+    }
+}

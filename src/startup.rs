@@ -1,0 +1,135 @@
+//! Building the application: state, routes, middleware and the HTTP server.
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, http, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::tokens::TokenService;
+use crate::config::Settings;
+use crate::db::DbPool;
+use crate::error::ApiError;
+use crate::openapi::ApiDoc;
+use crate::{auth, committees, health, liaison_groups, request, telemetry, users};
+
+pub struct AppState {
+    pub pool: DbPool,
+    pub tokens: TokenService,
+    pub settings: Settings,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, pool: DbPool) -> Self {
+        Self {
+            tokens: TokenService::new(&settings.jwt),
+            pool,
+            settings,
+        }
+    }
+}
+
+/// Every route, registered with its OpenAPI entry. The server and `liaison openapi` both use
+/// this, so the published document cannot miss a route.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope::scope("/api/v1")
+            .service(auth::handlers::login)
+            .service(auth::handlers::refresh)
+            .service(auth::handlers::logout)
+            .service(users::handlers::me)
+            .service(users::handlers::create_user)
+            .service(users::handlers::list_users)
+            .service(users::handlers::get_user)
+            .service(users::handlers::update_user)
+            .service(committees::handlers::create_committee)
+            .service(committees::handlers::list_committees)
+            .service(committees::handlers::get_committee)
+            .service(committees::handlers::update_committee)
+            .service(committees::handlers::delete_committee)
+            .service(liaison_groups::handlers::create_liaison_group)
+            .service(liaison_groups::handlers::list_liaison_groups)
+            .service(liaison_groups::handlers::get_liaison_group)
+            .service(liaison_groups::handlers::update_liaison_group)
+            .service(liaison_groups::handlers::delete_liaison_group),
+    )
+    .service(scope::scope("/public/v1").service(liaison_groups::handlers::list_public_stations))
+    .service(health::healthz)
+    .service(health::readyz);
+}
+
+/// The OpenAPI document as served at `/openapi.json` and committed in `openapi/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    crate::openapi::complete(doc)
+}
+
+async fn unknown_route() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found("route"))
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            http::header::AUTHORIZATION,
+            http::header::CONTENT_TYPE,
+            http::header::IF_MATCH,
+            http::header::HeaderName::from_static("idempotency-key"),
+            http::header::HeaderName::from_static(telemetry::REQUEST_ID_HEADER),
+        ])
+        .expose_headers([
+            http::header::ETAG,
+            http::header::LOCATION,
+            http::header::RETRY_AFTER,
+            http::header::HeaderName::from_static(telemetry::REQUEST_ID_HEADER),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let workers = state.settings.workers;
+    let body_limit = state.settings.max_body_bytes;
+    let origins = state.settings.cors_origins.clone();
+    let state = web::Data::new(state);
+    let doc = openapi_document();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(web::PathConfig::default().error_handler(request::path_error))
+            .app_data(web::QueryConfig::default().error_handler(request::query_error))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(body_limit)
+                    .error_handler(request::json_config_error),
+            )
+            .configure(|cfg| {
+                let mut cfg = ServiceConfig::new(cfg);
+                routes(&mut cfg);
+            })
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+            .service(web::redirect("/docs", "/docs/"))
+            .default_service(web::to(unknown_route))
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(from_fn(telemetry::trace_requests))
+    })
+    .workers(workers)
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

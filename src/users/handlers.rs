@@ -1,0 +1,320 @@
+use actix_web::{HttpResponse, get, patch, post, web};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::dto::{CreateUser, MeView, ScopeKind, ScopeView, UpdateUser, UserListQuery, UserView};
+use super::model::{self, Account, BindingColumns};
+use crate::auth::{passwords, sessions};
+use crate::db::schema::{accounts, committees, handling_bodies, liaison_groups};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::pagination::{Page, PageRequest};
+use crate::request::{ValidJson, is_constraint};
+use crate::scope::{self, Action, Binding, Caller, Role};
+use crate::startup::AppState;
+
+fn username_taken(err: diesel::result::Error) -> ApiError {
+    if is_constraint(&err, "accounts_username_key") {
+        ApiError::conflict(
+            "username_taken",
+            "an account with this username already exists",
+        )
+    } else {
+        err.into()
+    }
+}
+
+/// Checks that `scope_id` fits `role` and lies inside what the caller manages.
+async fn resolve_binding(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    role: Role,
+    scope_id: Option<Uuid>,
+) -> ApiResult<Binding> {
+    let no_such =
+        |what: &str| ApiError::invalid_field("scope_id", format!("no such {what} in your scope"));
+    let required = || {
+        ApiError::invalid_field(
+            "scope_id",
+            format!("is required for the {} role", role.as_str()),
+        )
+    };
+    match role {
+        Role::Admin | Role::Service | Role::Representative | Role::Voter => match scope_id {
+            None => Ok(Binding::Unbound),
+            Some(_) => Err(ApiError::invalid_field(
+                "scope_id",
+                format!("must be omitted for the {} role", role.as_str()),
+            )),
+        },
+        Role::CommitteeStaff => {
+            let id = scope_id.ok_or_else(required)?;
+            let ancestors: Vec<Uuid> = committees::table
+                .filter(committees::id.eq(id))
+                .filter(scope::committee_filter(caller))
+                .select(committees::ancestors)
+                .first(conn)
+                .await
+                .optional()?
+                .ok_or_else(|| no_such("committee"))?;
+            if !scope::may_attach_to_committee(caller, &ancestors) {
+                return Err(no_such("committee"));
+            }
+            Ok(Binding::Committee(id))
+        }
+        Role::GroupStaff => {
+            let id = scope_id.ok_or_else(required)?;
+            let found: i64 = liaison_groups::table
+                .filter(liaison_groups::id.eq(id))
+                .filter(scope::liaison_group_filter(caller))
+                .count()
+                .get_result(conn)
+                .await?;
+            if found == 0 {
+                return Err(no_such("liaison group"));
+            }
+            Ok(Binding::LiaisonGroup(id))
+        }
+        Role::HandlingBody => {
+            let id = scope_id.ok_or_else(required)?;
+            let found: i64 = handling_bodies::table
+                .filter(handling_bodies::id.eq(id))
+                .filter(scope::handling_body_filter(caller))
+                .count()
+                .get_result(conn)
+                .await?;
+            if found == 0 {
+                return Err(no_such("handling body"));
+            }
+            Ok(Binding::HandlingBody(id))
+        }
+    }
+}
+
+fn refuse_grant(caller: &Caller, role: Role) -> ApiResult<()> {
+    if scope::may_grant(caller, role) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "the {} role may not grant the {} role",
+            caller.role.as_str(),
+            role.as_str()
+        )))
+    }
+}
+
+/// Create an account.
+///
+/// Admins create any account. Committee staff create committee staff, group staff and
+/// handling-body accounts bound inside their own subtree, never a role above their own.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "create_user",
+    request_body = CreateUser,
+    responses(
+        (status = 201, description = "Created", body = UserView),
+        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreateUser>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageUsers)?;
+    let body = body.0;
+    refuse_grant(&caller, body.role)?;
+    let mut conn = state.pool.get().await?;
+    let binding = resolve_binding(&mut conn, &caller, body.role, body.scope_id).await?;
+    let password_hash = passwords::hash(body.password.expose()).await?;
+    let id = Uuid::now_v7();
+    let created: Account = diesel::insert_into(accounts::table)
+        .values((
+            accounts::id.eq(id),
+            accounts::username.eq(body.username.as_str()),
+            accounts::password_hash.eq(&password_hash),
+            accounts::role.eq(body.role.as_str()),
+            BindingColumns::from(binding),
+            accounts::created_by.eq(caller.account_id),
+        ))
+        .returning(Account::as_returning())
+        .get_result(&mut conn)
+        .await
+        .map_err(username_taken)?;
+    tracing::info!(account_id = %id, role = body.role.as_str(), "account created");
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/users/{id}")))
+        .json(UserView::from(created)))
+}
+
+/// List the accounts you manage.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "list_users",
+    params(UserListQuery),
+    responses((status = 200, description = "A page of accounts", body = Page<UserView>)),
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<UserListQuery>,
+) -> ApiResult<web::Json<Page<UserView>>> {
+    caller.require(Action::ManageUsers)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let mut conn = state.pool.get().await?;
+    let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
+    Ok(web::Json(Page::from_rows(
+        rows,
+        page,
+        |a| a.id,
+        UserView::from,
+    )))
+}
+
+/// Get an account you manage.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "get_user",
+    params(("id" = Uuid, Path, description = "Account id")),
+    responses((status = 200, description = "The account", body = UserView)),
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<UserView>> {
+    caller.require(Action::ManageUsers)?;
+    let mut conn = state.pool.get().await?;
+    Ok(web::Json(
+        model::find_visible(&mut conn, &caller, *id).await?.into(),
+    ))
+}
+
+/// Change an account's password, role, binding or disabled flag.
+///
+/// Disabling an account or setting its password ends all its sessions at once.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "update_user",
+    params(("id" = Uuid, Path, description = "Account id")),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "Updated", body = UserView),
+        (status = 409, description = "You cannot disable your own account", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ValidJson<UpdateUser>,
+) -> ApiResult<web::Json<UserView>> {
+    caller.require(Action::ManageUsers)?;
+    let body = body.0;
+    let mut conn = state.pool.get().await?;
+    let current = model::find_visible(&mut conn, &caller, *id).await?;
+    let is_self = current.id == caller.account_id;
+    if is_self && body.disabled == Some(true) {
+        return Err(ApiError::conflict(
+            "cannot_disable_self",
+            "you cannot disable your own account",
+        ));
+    }
+    let binding = if body.role.is_some() || body.scope_id.is_some() {
+        if is_self {
+            return Err(ApiError::forbidden(
+                "you cannot change your own role or scope",
+            ));
+        }
+        let role = body
+            .role
+            .unwrap_or(Role::from_db(&current.role).unwrap_or(Role::Voter));
+        refuse_grant(&caller, role)?;
+        let scope_id = match body.scope_id {
+            Some(explicit) => explicit,
+            // Keep the binding when only the role changes, if it still fits.
+            None => current.binding().id(),
+        };
+        Some((
+            role,
+            resolve_binding(&mut conn, &caller, role, scope_id).await?,
+        ))
+    } else {
+        None
+    };
+    let password_hash = match body.password {
+        Some(p) => Some(passwords::hash(p.expose()).await?),
+        None => None,
+    };
+    let disabled = body.disabled;
+    let updated = conn
+        .transaction(async |conn| {
+            let target = accounts::table.find(current.id);
+            if let Some((role, binding)) = binding {
+                diesel::update(target)
+                    .set((
+                        accounts::role.eq(role.as_str()),
+                        BindingColumns::from(binding),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            if let Some(hash) = &password_hash {
+                diesel::update(target)
+                    .set(accounts::password_hash.eq(hash))
+                    .execute(conn)
+                    .await?;
+                sessions::revoke_all_for_account(conn, current.id, "password_changed").await?;
+            }
+            match disabled {
+                Some(true) => {
+                    diesel::update(target.filter(accounts::disabled_at.is_null()))
+                        .set(accounts::disabled_at.eq(diesel::dsl::now))
+                        .execute(conn)
+                        .await?;
+                    sessions::revoke_all_for_account(conn, current.id, "account_disabled").await?;
+                }
+                Some(false) => {
+                    diesel::update(target)
+                        .set(accounts::disabled_at.eq(None::<chrono::DateTime<chrono::Utc>>))
+                        .execute(conn)
+                        .await?;
+                }
+                None => {}
+            }
+            let account: Account = diesel::update(target)
+                .set(accounts::updated_at.eq(diesel::dsl::now))
+                .returning(Account::as_returning())
+                .get_result(conn)
+                .await?;
+            Ok::<_, ApiError>(account)
+        })
+        .await?;
+    Ok(web::Json(updated.into()))
+}
+
+/// The signed-in account: its role and what it is bound to.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "get_me",
+    responses((status = 200, description = "The signed-in account", body = MeView)),
+)]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<web::Json<MeView>> {
+    let mut conn = state.pool.get().await?;
+    let name = model::binding_name(&mut conn, caller.binding).await?;
+    let scope = match (ScopeKind::of(caller.binding), caller.binding.id(), name) {
+        (Some(kind), Some(id), Some(name)) => Some(ScopeView { kind, id, name }),
+        _ => None,
+    };
+    Ok(web::Json(MeView {
+        id: caller.account_id,
+        username: caller.username,
+        role: caller.role,
+        scope,
+    }))
+}

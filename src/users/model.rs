@@ -1,0 +1,194 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::dto::UserListQuery;
+use crate::db::contains_pattern;
+use crate::db::schema::{accounts, committees, handling_bodies, liaison_groups};
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::PageRequest;
+use crate::scope::{Binding, Caller, account_filter};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = accounts, check_for_backend(diesel::pg::Pg))]
+pub struct Account {
+    pub id: Uuid,
+    pub username: String,
+    pub role: String,
+    pub committee_id: Option<Uuid>,
+    pub liaison_group_id: Option<Uuid>,
+    pub handling_body_id: Option<Uuid>,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Account {
+    pub fn binding(&self) -> Binding {
+        Binding::from_columns(
+            self.committee_id,
+            self.liaison_group_id,
+            self.handling_body_id,
+        )
+    }
+}
+
+/// The binding columns of an account, exactly one set (or none) per the table's CHECKs.
+#[derive(Debug, Clone, Copy, AsChangeset, Insertable)]
+#[diesel(table_name = accounts, treat_none_as_null = true)]
+pub struct BindingColumns {
+    pub committee_id: Option<Uuid>,
+    pub liaison_group_id: Option<Uuid>,
+    pub handling_body_id: Option<Uuid>,
+}
+
+impl From<Binding> for BindingColumns {
+    fn from(b: Binding) -> Self {
+        let mut cols = Self {
+            committee_id: None,
+            liaison_group_id: None,
+            handling_body_id: None,
+        };
+        match b {
+            Binding::Unbound => {}
+            Binding::Committee(id) => cols.committee_id = Some(id),
+            Binding::LiaisonGroup(id) => cols.liaison_group_id = Some(id),
+            Binding::HandlingBody(id) => cols.handling_body_id = Some(id),
+        }
+        cols
+    }
+}
+
+pub async fn find_visible(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<Account> {
+    accounts::table
+        .filter(accounts::id.eq(id))
+        .filter(account_filter(caller))
+        .select(Account::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("user"))
+}
+
+pub async fn list_visible(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    filters: &UserListQuery,
+    page: PageRequest,
+) -> ApiResult<Vec<Account>> {
+    let mut query = accounts::table.filter(account_filter(caller)).into_boxed();
+    if let Some(role) = filters.role {
+        query = query.filter(accounts::role.eq(role.as_str()));
+    }
+    if let Some(scope) = filters.scope_id {
+        query = query.filter(
+            accounts::committee_id
+                .eq(scope)
+                .or(accounts::liaison_group_id.eq(scope))
+                .or(accounts::handling_body_id.eq(scope)),
+        );
+    }
+    match filters.disabled {
+        Some(true) => query = query.filter(accounts::disabled_at.is_not_null()),
+        Some(false) => query = query.filter(accounts::disabled_at.is_null()),
+        None => {}
+    }
+    if let Some(q) = filters
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+    {
+        query = query.filter(accounts::username.ilike(contains_pattern(q)));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(accounts::id.gt(after));
+    }
+    Ok(query
+        .order(accounts::id.asc())
+        .limit(page.fetch_limit())
+        .select(Account::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The display name of what a binding points at, for `/me`.
+pub async fn binding_name(
+    conn: &mut AsyncPgConnection,
+    binding: Binding,
+) -> ApiResult<Option<String>> {
+    Ok(match binding {
+        Binding::Unbound => None,
+        Binding::Committee(id) => committees::table
+            .find(id)
+            .select(committees::name)
+            .first(conn)
+            .await
+            .optional()?,
+        Binding::LiaisonGroup(id) => liaison_groups::table
+            .find(id)
+            .select(liaison_groups::name)
+            .first(conn)
+            .await
+            .optional()?,
+        Binding::HandlingBody(id) => handling_bodies::table
+            .find(id)
+            .select(handling_bodies::name)
+            .first(conn)
+            .await
+            .optional()?,
+    })
+}
+
+/// Creates an admin, or resets an existing account of that name to an enabled admin with the
+/// given password hash. Used by `liaison create-admin`.
+pub async fn upsert_admin(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+    password_hash: &str,
+) -> anyhow::Result<Uuid> {
+    use crate::db::lower;
+    let existing: Option<Uuid> = accounts::table
+        .filter(lower(accounts::username).eq(lower(username)))
+        .select(accounts::id)
+        .first(conn)
+        .await
+        .optional()?;
+    let id = match existing {
+        Some(id) => {
+            diesel::update(accounts::table.find(id))
+                .set((
+                    accounts::password_hash.eq(password_hash),
+                    accounts::role.eq("admin"),
+                    BindingColumns::from(Binding::Unbound),
+                    accounts::disabled_at.eq(None::<DateTime<Utc>>),
+                    accounts::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+            crate::auth::sessions::revoke_all_for_account(conn, id, "password_reset")
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            id
+        }
+        None => {
+            let id = Uuid::now_v7();
+            diesel::insert_into(accounts::table)
+                .values((
+                    accounts::id.eq(id),
+                    accounts::username.eq(username),
+                    accounts::password_hash.eq(password_hash),
+                    accounts::role.eq("admin"),
+                ))
+                .execute(conn)
+                .await?;
+            id
+        }
+    };
+    Ok(id)
+}
