@@ -24,7 +24,15 @@ pub const STATION_LUGU: Uuid = id(0x13);
 pub const BODY_CITY_MANAGEMENT: Uuid = id(0x21);
 
 /// (username, role, committee, group, handling body)
-pub const DEMO_ACCOUNTS: [(&str, &str, Option<Uuid>, Option<Uuid>, Option<Uuid>); 7] = [
+type DemoAccount = (
+    &'static str,
+    &'static str,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+);
+
+pub const DEMO_ACCOUNTS: [DemoAccount; 7] = [
     ("demo.admin", "admin", None, None, None),
     (
         "demo.committee",

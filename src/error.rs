@@ -15,8 +15,12 @@ use crate::telemetry::current_request_id;
 
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
+/// Boxed so `Result<T, ApiError>` stays small on the happy path.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Details>);
+
+#[derive(Debug)]
+struct Details {
     status: StatusCode,
     code: &'static str,
     detail: String,
@@ -55,7 +59,7 @@ pub struct Problem {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Details {
             status,
             code,
             detail: detail.into(),
@@ -63,7 +67,7 @@ impl ApiError {
             extensions: serde_json::Map::new(),
             retry_after_secs: None,
             source: None,
-        }
+        }))
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -98,7 +102,7 @@ impl ApiError {
             "validation_failed",
             "the request has invalid fields",
         );
-        e.errors = Some(errors);
+        e.0.errors = Some(errors);
         e
     }
 
@@ -112,7 +116,7 @@ impl ApiError {
             "rate_limited",
             "too many attempts; try again later",
         );
-        e.retry_after_secs = Some(retry_after_secs.max(1));
+        e.0.retry_after_secs = Some(retry_after_secs.max(1));
         e
     }
 
@@ -122,7 +126,7 @@ impl ApiError {
             "internal_error",
             "an unexpected error occurred; quote the request id when reporting it",
         );
-        e.source = Some(source.into());
+        e.0.source = Some(source.into());
         e
     }
 
@@ -132,28 +136,33 @@ impl ApiError {
             "service_unavailable",
             "the service is temporarily unavailable; retry shortly",
         );
-        e.source = Some(source.into());
+        e.0.source = Some(source.into());
         e
     }
 
     /// Extra top-level members of the problem document (RFC 9457 §3.2).
     pub fn with_extension(mut self, key: &str, value: serde_json::Value) -> Self {
-        self.extensions.insert(key.to_owned(), value);
+        self.0.extensions.insert(key.to_owned(), value);
         self
     }
 
     pub fn code(&self) -> &'static str {
-        self.code
+        self.0.code
     }
 
     fn problem(&self) -> Problem {
         Problem {
-            type_: format!("urn:problem-type:liaison:{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: self.status.as_u16(),
-            detail: self.detail.clone(),
-            code: self.code.to_owned(),
-            errors: self.errors.clone(),
+            type_: format!("urn:problem-type:liaison:{}", self.0.code),
+            title: self
+                .0
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_owned(),
+            status: self.0.status.as_u16(),
+            detail: self.0.detail.clone(),
+            code: self.0.code.to_owned(),
+            errors: self.0.errors.clone(),
             request_id: current_request_id(),
         }
     }
@@ -161,35 +170,45 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+        write!(
+            f,
+            "{} {}: {}",
+            self.0.status.as_u16(),
+            self.0.code,
+            self.0.detail
+        )
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Some(source) = &self.source {
+        if let Some(source) = &self.0.source {
             tracing::error!(
                 error = format!("{source:#}"),
-                code = self.code,
+                code = self.0.code,
                 "request failed"
             );
         }
         let mut body = serde_json::to_value(self.problem()).unwrap_or_default();
         if let Some(object) = body.as_object_mut() {
-            for (k, v) in &self.extensions {
+            for (k, v) in &self.0.extensions {
                 object.insert(k.clone(), v.clone());
             }
         }
-        let mut response = HttpResponse::build(self.status);
+        let mut response = HttpResponse::build(self.0.status);
         response.insert_header((
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         ));
-        if let Some(secs) = self.retry_after_secs {
+        // The rest of an oversized body is never read, so the connection cannot be reused.
+        if self.0.status == StatusCode::PAYLOAD_TOO_LARGE {
+            response.force_close();
+        }
+        if let Some(secs) = self.0.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         response.body(body.to_string())

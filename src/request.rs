@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use actix_web::dev::Payload;
-use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
@@ -31,24 +30,6 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
         .unwrap_or(false)
 }
 
-pub fn payload_error(err: &actix_web::Error) -> ApiError {
-    match err.as_error::<PayloadError>() {
-        Some(PayloadError::Overflow) => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the request body is larger than this service accepts",
-        ),
-        _ if err.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the request body is larger than this service accepts",
-            )
-        }
-        _ => ApiError::bad_request("unreadable_body", "the request body could not be read"),
-    }
-}
-
 /// serde reports missing and unknown fields at the parent's path, naming the field only in its
 /// message; lift the name out so clients get `errors.<field>` like any other failure.
 fn field_error(path: &str, message: &str) -> (String, String) {
@@ -61,6 +42,8 @@ fn field_error(path: &str, message: &str) -> (String, String) {
     let join = |field: String| {
         if path.is_empty() || path == "." {
             field
+        } else if path == field || path.ends_with(&format!(".{field}")) {
+            path.to_owned()
         } else {
             format!("{path}.{field}")
         }
@@ -86,31 +69,63 @@ fn field_error(path: &str, message: &str) -> (String, String) {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = match serde_path_to_error::deserialize(&mut de) {
-        Ok(value) => value,
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            return Err(match inner.classify() {
-                serde_json::error::Category::Data => {
-                    let (field, message) = field_error(&path, &inner.to_string());
-                    ApiError::validation(BTreeMap::from([(field, vec![message])]))
-                }
-                _ => ApiError::bad_request(
-                    "malformed_json",
-                    format!("the body is not valid JSON: {inner}"),
-                ),
-            });
-        }
-    };
-    de.end().map_err(|_| {
-        ApiError::bad_request(
-            "malformed_json",
-            "the body has trailing data after the JSON value",
-        )
+    // Syntax first, so a truncated body is "malformed" (400) even when its first field would
+    // already fail validation.
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
-    Ok(value)
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let (field, message) = field_error(&path, &err.into_inner().to_string());
+        ApiError::validation(BTreeMap::from([(field, vec![message])]))
+    })
+}
+
+/// The largest request body accepted, in bytes (`LIAISON_MAX_BODY_BYTES`).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Bodies up to this many times the limit are read to the end and discarded before the 413
+/// goes out, so an ordinary client that sent its whole body gets the answer rather than a
+/// reset connection. Anything bigger is cut off.
+const DRAIN_FACTOR: usize = 64;
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "the request body is larger than this service accepts",
+    )
+}
+
+async fn read_body(
+    mut payload: Payload,
+    limit: usize,
+    declared: Option<usize>,
+) -> Result<web::BytesMut, ApiError> {
+    use futures_util::StreamExt;
+    if declared.is_some_and(|n| n > limit * DRAIN_FACTOR) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request("unreadable_body", "the request body could not be read")
+        })?;
+        seen += chunk.len();
+        if seen > limit * DRAIN_FACTOR {
+            return Err(too_large());
+        }
+        if seen <= limit {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit {
+        Err(too_large())
+    } else {
+        Ok(body)
+    }
 }
 
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
@@ -119,10 +134,18 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = is_json_content_type(req);
-        // `Bytes` honours the app's `PayloadConfig` limit.
-        let body = web::Bytes::from_request(req, payload);
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map(|l| l.0)
+            .unwrap_or(1024 * 1024);
+        let declared = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let payload = payload.take();
         Box::pin(async move {
-            let bytes = body.await.map_err(|e| payload_error(&e))?;
+            let bytes = read_body(payload, limit, declared).await?;
             if !json {
                 return Err(ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,

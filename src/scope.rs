@@ -114,12 +114,14 @@ impl Caller {
     pub fn may(&self, action: Action) -> bool {
         use Action::*;
         use Role::*;
-        match (self.role, action) {
-            (Admin, _) => true,
-            (CommitteeStaff, _) => true,
-            (GroupStaff, ReadCommittees | ReadLiaisonGroups | EditLiaisonGroups) => true,
-            _ => false,
-        }
+        matches!(
+            (self.role, action),
+            (Admin | CommitteeStaff, _)
+                | (
+                    GroupStaff,
+                    ReadCommittees | ReadLiaisonGroups | EditLiaisonGroups
+                )
+        )
     }
 
     pub fn require(&self, action: Action) -> Result<(), ApiError> {

@@ -110,6 +110,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(request::BodyLimit(body_limit))
             .app_data(web::PathConfig::default().error_handler(request::path_error))
             .app_data(web::QueryConfig::default().error_handler(request::query_error))
             .app_data(

@@ -1,0 +1,225 @@
+//! Bad input on every write route: the right status, a problem+json body, nothing written.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, World};
+
+struct WriteRoute {
+    method: Method,
+    path: String,
+    valid: Value,
+    /// Bodies that must be refused with 422, each naming the failing field.
+    invalid: Vec<(Value, &'static str)>,
+}
+
+fn with(base: &Value, key: &str, value: Value) -> Value {
+    let mut v = base.clone();
+    v[key] = value;
+    v
+}
+
+fn without(base: &Value, key: &str) -> Value {
+    let mut v = base.clone();
+    v.as_object_mut().unwrap().remove(key);
+    v
+}
+
+fn routes(w: &World) -> Vec<WriteRoute> {
+    let long = "长".repeat(201);
+    let user = json!({"username": "new.user", "password": PASSWORD, "role": "group_staff", "scope_id": w.group_a});
+    let committee = json!({"name": "新工委", "kind": "working_committee", "parent_id": w.standing});
+    let group = json!({"name": "新站", "kind": "station", "committee_id": w.committee_a, "address": "某路"});
+    vec![
+        WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/auth/login".into(),
+            valid: json!({"username": "admin", "password": PASSWORD}),
+            invalid: vec![
+                (json!({"username": "admin"}), "password"),
+                (json!({"username": 5, "password": "x"}), "username"),
+                (json!({"username": "", "password": "x"}), "username"),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/auth/refresh".into(),
+            valid: json!({"refresh_token": "whatever"}),
+            invalid: vec![
+                (json!({}), "refresh_token"),
+                (json!({"refresh_token": ""}), "refresh_token"),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/users".into(),
+            valid: user.clone(),
+            invalid: vec![
+                (without(&user, "username"), "username"),
+                (without(&user, "role"), "role"),
+                (with(&user, "role", json!("emperor")), "role"),
+                (with(&user, "role", json!(3)), "role"),
+                (with(&user, "username", json!("")), "username"),
+                (with(&user, "username", json!("u".repeat(65))), "username"),
+                (with(&user, "password", json!("short")), "password"),
+                (with(&user, "scope_id", json!("not-a-uuid")), "scope_id"),
+            ],
+        },
+        WriteRoute {
+            method: Method::PATCH,
+            path: format!("/api/v1/users/{}", w.group_staff_a_id),
+            valid: json!({"disabled": false}),
+            invalid: vec![
+                (json!({"disabled": "yes"}), "disabled"),
+                (json!({"role": "emperor"}), "role"),
+                (json!({"password": ""}), "password"),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/committees".into(),
+            valid: committee.clone(),
+            invalid: vec![
+                (without(&committee, "name"), "name"),
+                (with(&committee, "name", json!("")), "name"),
+                (with(&committee, "name", json!("   ")), "name"),
+                (with(&committee, "name", json!(long)), "name"),
+                (with(&committee, "kind", json!("politburo")), "kind"),
+                (with(&committee, "parent_id", json!(12)), "parent_id"),
+            ],
+        },
+        WriteRoute {
+            method: Method::PATCH,
+            path: format!("/api/v1/committees/{}", w.committee_a),
+            valid: json!({"name": "改名"}),
+            invalid: vec![
+                (json!({"name": ""}), "name"),
+                (json!({"name": ["a"]}), "name"),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/liaison-groups".into(),
+            valid: group.clone(),
+            invalid: vec![
+                (without(&group, "address"), "address"),
+                (with(&group, "address", json!("")), "address"),
+                (with(&group, "name", json!(long)), "name"),
+                (with(&group, "kind", json!("palace")), "kind"),
+                (
+                    with(&group, "liaison_officers", json!("李明")),
+                    "liaison_officers",
+                ),
+                (
+                    with(&group, "liaison_officers", json!([""])),
+                    "liaison_officers",
+                ),
+                (
+                    with(&group, "opening_hours", json!("时".repeat(501))),
+                    "opening_hours",
+                ),
+            ],
+        },
+        WriteRoute {
+            method: Method::PATCH,
+            path: format!("/api/v1/liaison-groups/{}", w.group_a),
+            valid: json!({"address": "新地址"}),
+            invalid: vec![
+                (json!({"address": ""}), "address"),
+                (json!({"kind": "palace"}), "kind"),
+                (json!({"head_name": "长".repeat(101)}), "head_name"),
+            ],
+        },
+    ]
+}
+
+async fn snapshot(w: &World) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in ["accounts", "committees", "liaison_groups", "sessions"] {
+        counts.push(w.app.count(table).await);
+    }
+    counts
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_a_problem_and_changes_nothing() {
+    let w = World::new().await;
+    let before = snapshot(&w).await;
+    let before_group = w
+        .app
+        .get(&format!("/api/v1/liaison-groups/{}", w.group_a), &w.admin)
+        .await
+        .body;
+    for route in routes(&w) {
+        let label = format!("{} {}", route.method, route.path);
+        let send = |content_type: &'static str, body: Vec<u8>| {
+            w.app.raw(
+                route.method.clone(),
+                &route.path,
+                Some(&w.admin),
+                content_type,
+                body,
+            )
+        };
+
+        let r = send("application/json", br#"{"name": "#.to_vec()).await;
+        assert_eq!(r.status, 400, "{label} malformed: {}", r.body);
+        assert_eq!(r.body["code"], "malformed_json", "{label}");
+        assert_eq!(r.content_type(), "application/problem+json");
+
+        let r = send("application/json", b"".to_vec()).await;
+        assert_eq!(r.status, 400, "{label} empty body");
+
+        let r = send(
+            "application/json",
+            serde_json::to_vec(&with(&route.valid, "bogus", json!(1))).unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{label} unknown field: {}", r.body);
+        assert!(r.body["errors"]["bogus"].is_array(), "{label}: {}", r.body);
+
+        let r = send("application/json", b"[1, 2]".to_vec()).await;
+        assert_eq!(r.status, 422, "{label} not an object: {}", r.body);
+
+        let r = send("text/plain", serde_json::to_vec(&route.valid).unwrap()).await;
+        assert_eq!(r.status, 415, "{label} content type: {}", r.body);
+
+        let mut huge = br#"{"name": ""#.to_vec();
+        huge.extend(std::iter::repeat_n(b'a', 10 * 1024 * 1024));
+        huge.extend(br#""}"#);
+        let r = send("application/json", huge).await;
+        assert_eq!(r.status, 413, "{label} 10 MB body: {}", r.body);
+        assert_eq!(r.body["code"], "payload_too_large");
+
+        for (body, field) in &route.invalid {
+            let r = send("application/json", serde_json::to_vec(body).unwrap()).await;
+            assert_eq!(r.status, 422, "{label} {body}: {}", r.body);
+            assert_eq!(r.body["code"], "validation_failed");
+            assert!(
+                r.body["errors"][field].is_array(),
+                "{label} {body} should name {field}: {}",
+                r.body
+            );
+        }
+    }
+    assert_eq!(snapshot(&w).await, before, "bad input changed the database");
+    let after_group = w
+        .app
+        .get(&format!("/api/v1/liaison-groups/{}", w.group_a), &w.admin)
+        .await
+        .body;
+    assert_eq!(before_group, after_group);
+}
+
+#[tokio::test]
+async fn malformed_ids_in_paths_are_not_found() {
+    let w = World::new().await;
+    w.app
+        .get("/api/v1/committees/not-a-uuid", &w.admin)
+        .await
+        .expect_problem(404, "not_found");
+    w.app
+        .get("/api/v1/no-such-route", &w.admin)
+        .await
+        .expect_problem(404, "not_found");
+}

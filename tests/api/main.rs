@@ -1,0 +1,11 @@
+//! Black-box tests over HTTP against real PostgreSQL. Run with `make test`.
+
+mod auth;
+mod bad_input;
+mod committees;
+mod helpers;
+mod liaison_groups;
+mod matrix;
+mod openapi;
+mod operations;
+mod users;

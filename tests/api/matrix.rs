@@ -1,0 +1,285 @@
+//! Every route × every role → the expected status. A route added without a row here fails
+//! `every_route_has_a_rule`, so permissions are always decided on purpose.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, World};
+
+const ROLES: [&str; 8] = [
+    "anonymous",
+    "admin",
+    "committee_staff",
+    "group_staff",
+    "representative",
+    "handling_body",
+    "voter",
+    "service",
+];
+
+struct Rule {
+    method: &'static str,
+    path: &'static str,
+    /// In the order of `ROLES`.
+    expect: [u16; 8],
+}
+
+const STAFF_READ: [u16; 8] = [401, 200, 200, 200, 403, 403, 403, 403];
+const ACCOUNT_MANAGERS: [u16; 8] = [401, 200, 200, 403, 403, 403, 403, 403];
+const PUBLIC_OK: [u16; 8] = [200; 8];
+
+const RULES: &[Rule] = &[
+    Rule {
+        method: "POST",
+        path: "/api/v1/auth/login",
+        expect: PUBLIC_OK,
+    },
+    Rule {
+        method: "POST",
+        path: "/api/v1/auth/refresh",
+        expect: [401; 8],
+    },
+    Rule {
+        method: "POST",
+        path: "/api/v1/auth/logout",
+        expect: [204; 8],
+    },
+    Rule {
+        method: "GET",
+        path: "/api/v1/me",
+        expect: [401, 200, 200, 200, 200, 200, 200, 200],
+    },
+    Rule {
+        method: "POST",
+        path: "/api/v1/users",
+        expect: [401, 201, 201, 403, 403, 403, 403, 403],
+    },
+    Rule {
+        method: "GET",
+        path: "/api/v1/users",
+        expect: ACCOUNT_MANAGERS,
+    },
+    Rule {
+        method: "GET",
+        path: "/api/v1/users/{id}",
+        expect: ACCOUNT_MANAGERS,
+    },
+    Rule {
+        method: "PATCH",
+        path: "/api/v1/users/{id}",
+        expect: ACCOUNT_MANAGERS,
+    },
+    Rule {
+        method: "POST",
+        path: "/api/v1/committees",
+        expect: [401, 201, 201, 403, 403, 403, 403, 403],
+    },
+    Rule {
+        method: "GET",
+        path: "/api/v1/committees",
+        expect: STAFF_READ,
+    },
+    Rule {
+        method: "GET",
+        path: "/api/v1/committees/{id}",
+        expect: STAFF_READ,
+    },
+    Rule {
+        method: "PATCH",
+        path: "/api/v1/committees/{id}",
+        expect: ACCOUNT_MANAGERS,
+    },
+    Rule {
+        method: "DELETE",
+        path: "/api/v1/committees/{id}",
+        expect: [401, 204, 204, 403, 403, 403, 403, 403],
+    },
+    Rule {
+        method: "POST",
+        path: "/api/v1/liaison-groups",
+        expect: [401, 201, 201, 403, 403, 403, 403, 403],
+    },
+    Rule {
+        method: "GET",
+        path: "/api/v1/liaison-groups",
+        expect: STAFF_READ,
+    },
+    Rule {
+        method: "GET",
+        path: "/api/v1/liaison-groups/{id}",
+        expect: STAFF_READ,
+    },
+    Rule {
+        method: "PATCH",
+        path: "/api/v1/liaison-groups/{id}",
+        expect: STAFF_READ,
+    },
+    Rule {
+        method: "DELETE",
+        path: "/api/v1/liaison-groups/{id}",
+        expect: [401, 204, 204, 403, 403, 403, 403, 403],
+    },
+    Rule {
+        method: "GET",
+        path: "/public/v1/stations",
+        expect: PUBLIC_OK,
+    },
+    Rule {
+        method: "GET",
+        path: "/healthz",
+        expect: PUBLIC_OK,
+    },
+    Rule {
+        method: "GET",
+        path: "/readyz",
+        expect: PUBLIC_OK,
+    },
+];
+
+/// The concrete path and body for one call. Calls that would succeed get a fresh target so
+/// one role's success does not change what the next role sees.
+async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Value>) {
+    let app = &w.app;
+    let fresh_committee = || async {
+        app.post(
+            "/api/v1/committees",
+            &w.admin,
+            json!({"name": format!("临时{}", uuid::Uuid::now_v7()), "kind": "joint_group", "parent_id": w.committee_a}),
+        )
+        .await
+        .expect(201)
+        .id()
+    };
+    let fresh_group = || async {
+        app.post(
+            "/api/v1/liaison-groups",
+            &w.admin,
+            json!({"name": format!("临时{}", uuid::Uuid::now_v7()), "kind": "group", "committee_id": w.committee_a, "address": "地址"}),
+        )
+        .await
+        .expect(201)
+        .id()
+    };
+    let unique = format!(
+        "{role}.{}",
+        &uuid::Uuid::now_v7().simple().to_string()[20..]
+    );
+    match (rule.method, rule.path) {
+        ("POST", "/api/v1/auth/login") => (
+            rule.path.into(),
+            Some(json!({"username": "admin", "password": PASSWORD})),
+        ),
+        ("POST", "/api/v1/auth/refresh" | "/api/v1/auth/logout") => (
+            rule.path.into(),
+            Some(json!({"refresh_token": "not-a-real-token"})),
+        ),
+        ("POST", "/api/v1/users") => (
+            rule.path.into(),
+            Some(
+                json!({"username": unique, "password": PASSWORD, "role": "group_staff", "scope_id": w.group_a}),
+            ),
+        ),
+        ("GET", "/api/v1/users/{id}") => (format!("/api/v1/users/{}", w.group_staff_a_id), None),
+        ("PATCH", "/api/v1/users/{id}") => (
+            format!("/api/v1/users/{}", w.group_staff_a_id),
+            Some(json!({"disabled": false})),
+        ),
+        ("POST", "/api/v1/committees") => (
+            rule.path.into(),
+            Some(json!({"name": unique, "kind": "joint_group", "parent_id": w.committee_a})),
+        ),
+        ("GET", "/api/v1/committees/{id}") => {
+            (format!("/api/v1/committees/{}", w.committee_a), None)
+        }
+        ("PATCH", "/api/v1/committees/{id}") => (
+            format!("/api/v1/committees/{}", fresh_committee().await),
+            Some(json!({"name": unique})),
+        ),
+        ("DELETE", "/api/v1/committees/{id}") => (
+            format!("/api/v1/committees/{}", fresh_committee().await),
+            None,
+        ),
+        ("POST", "/api/v1/liaison-groups") => (
+            rule.path.into(),
+            Some(
+                json!({"name": unique, "kind": "group", "committee_id": w.committee_a, "address": "地址"}),
+            ),
+        ),
+        ("GET", "/api/v1/liaison-groups/{id}") => {
+            (format!("/api/v1/liaison-groups/{}", w.group_a), None)
+        }
+        ("PATCH", "/api/v1/liaison-groups/{id}") => (
+            format!("/api/v1/liaison-groups/{}", w.group_a),
+            Some(json!({"opening_hours": unique})),
+        ),
+        ("DELETE", "/api/v1/liaison-groups/{id}") => (
+            format!("/api/v1/liaison-groups/{}", fresh_group().await),
+            None,
+        ),
+        ("GET", path) => (path.into(), None),
+        (method, path) => panic!("no request prepared for {method} {path}"),
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_specified() {
+    let w = World::new().await;
+    let callers = w.callers();
+    let mut failures = Vec::new();
+    for rule in RULES {
+        for (index, (role, token)) in callers.iter().enumerate() {
+            assert_eq!(*role, ROLES[index]);
+            let (path, body) = prepare(&w, rule, role).await;
+            let method = Method::from_bytes(rule.method.as_bytes()).unwrap();
+            let reply = w.app.request(method, &path, token.as_deref(), body).await;
+            if reply.status.as_u16() != rule.expect[index] {
+                failures.push(format!(
+                    "{} {} as {role}: expected {}, got {} {}",
+                    rule.method, rule.path, rule.expect[index], reply.status, reply.body
+                ));
+            }
+            if reply.status.is_client_error() {
+                assert_eq!(
+                    reply.content_type(),
+                    "application/problem+json",
+                    "{} {}",
+                    rule.method,
+                    rule.path
+                );
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_route_has_a_rule() {
+    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let ruled: BTreeSet<String> = RULES
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    let missing: Vec<_> = documented.difference(&ruled).collect();
+    let stale: Vec<_> = ruled.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a matrix rule: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "matrix rules for routes that do not exist: {stale:?}"
+    );
+}

@@ -1,0 +1,96 @@
+use reqwest::Method;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let health = app
+        .request(Method::GET, "/healthz", None, None)
+        .await
+        .expect(200);
+    assert_eq!(health.body["status"], "ok");
+    let ready = app
+        .request(Method::GET, "/readyz", None, None)
+        .await
+        .expect(200);
+    assert_eq!(ready.body["status"], "ready");
+}
+
+#[tokio::test]
+async fn request_ids_are_returned_and_quoted_in_problems() {
+    let app = spawn_app().await;
+    let reply = app
+        .request(Method::GET, "/api/v1/me", None, None)
+        .await
+        .expect(401);
+    let id = reply.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(reply.body["request_id"], id);
+    // A caller's own plain id is kept; a hostile one is replaced.
+    let resp = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "abc-123");
+    let resp = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("x-request-id", "a\"b c{}")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(resp.headers()["x-request-id"], "a\"b c{}");
+}
+
+#[tokio::test]
+async fn openapi_and_swagger_ui_are_served() {
+    let app = spawn_app().await;
+    let doc = app
+        .request(Method::GET, "/openapi.json", None, None)
+        .await
+        .expect(200);
+    assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(doc.body["paths"]["/api/v1/committees"].is_object());
+    let ui = app
+        .client
+        .get(format!("{}/docs/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ui.status(), 200);
+    assert!(ui.text().await.unwrap().contains("swagger"));
+}
+
+#[tokio::test]
+async fn cors_allows_configured_origins_only() {
+    let app = spawn_app().await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(
+                Method::OPTIONS,
+                format!("{}/api/v1/committees", app.address),
+            )
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let allowed = preflight("https://web.example").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://web.example"
+    );
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
