@@ -25,9 +25,12 @@ if ! { [ -f "$DATA/postmaster.pid" ] && _pg_as "$PG_BIN/pg_ctl" -D "$DATA" statu
 fi
 api_pid=""
 cleanup() {
-    trap - INT TERM EXIT
+    # Ignore further signals while shutting down, or a second Ctrl-C would leave PostgreSQL up.
+    trap '' INT TERM
+    trap - EXIT
     if [ -n "$api_pid" ]; then kill -TERM "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; fi
     if [ "$started_pg" = 1 ]; then pg_log "stopping PostgreSQL"; pg_stop "$DATA"; fi
+    exit 0
 }
 trap cleanup INT TERM EXIT
 
