@@ -94,3 +94,70 @@ async fn cors_allows_configured_origins_only() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn every_migration_reverts_cleanly_and_reapplies() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let admin = std::env::var("LIAISON_TEST_ADMIN_URL").expect("run with make test");
+    let name = format!("migrations_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = AsyncPgConnection::establish(&admin).await.unwrap();
+    diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+
+    let applied = liaison::db::run_migrations(&url).await.unwrap();
+    assert!(!applied.is_empty());
+    let revert_url = url.clone();
+    tokio::task::spawn_blocking(move || {
+        use diesel::Connection;
+        use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+        use diesel_migrations::MigrationHarness;
+        let mut conn: AsyncConnectionWrapper<AsyncPgConnection> =
+            Connection::establish(&revert_url).unwrap();
+        conn.revert_all_migrations(liaison::db::MIGRATIONS).unwrap();
+    })
+    .await
+    .unwrap();
+
+    #[derive(diesel::QueryableByName)]
+    struct Leftover {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut db = AsyncPgConnection::establish(&url).await.unwrap();
+    let left: Leftover = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+         WHERE s.nspname = 'public' AND c.relname NOT LIKE '__diesel_schema_migrations%'",
+    )
+    .get_result(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(left.n, 0, "down.sql left relations behind");
+    drop(db);
+    assert_eq!(
+        liaison::db::run_migrations(&url).await.unwrap().len(),
+        applied.len()
+    );
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_release_is_refused() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let app = spawn_app().await;
+    let mut db = AsyncPgConnection::establish(&app.database_url)
+        .await
+        .unwrap();
+    diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000000')")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let err = liaison::db::run_migrations(&app.database_url)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("29991231000000"), "{err}");
+    app.request(Method::GET, "/readyz", None, None)
+        .await
+        .expect(503);
+}
