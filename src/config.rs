@@ -75,8 +75,20 @@ pub struct Settings {
     /// Take the client address from X-Forwarded-For / Forwarded. Only safe behind a proxy
     /// that overwrites these headers, otherwise clients could dodge the log-in rate limit.
     pub trust_proxy_headers: bool,
+    /// Master key for voters' ID numbers (encryption and lookup hash).
+    pub pii_key: Vec<u8>,
+    pub registration: RegistrationSettings,
     pub demo: bool,
 }
+
+#[derive(Debug, Clone)]
+pub struct RegistrationSettings {
+    pub max_per_address: i32,
+    pub window: Duration,
+}
+
+/// Used only by `--demo`, so demo data stays readable across restarts. Never in production.
+pub const DEMO_PII_KEY: &str = "demo-only-pii-key-never-use-in-production";
 
 fn env_opt(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -123,6 +135,16 @@ impl Settings {
                 })
                 .collect::<anyhow::Result<_>>()?,
         };
+        let pii_key = match env_opt("LIAISON_PII_KEY") {
+            Some(key) if key.len() >= 32 => key.into_bytes(),
+            Some(_) => bail!(
+                "LIAISON_PII_KEY must be at least 32 characters (e.g. `openssl rand -base64 48`)"
+            ),
+            None if demo => DEMO_PII_KEY.as_bytes().to_vec(),
+            None => bail!(
+                "LIAISON_PII_KEY is required outside demo mode: it encrypts voters' ID numbers"
+            ),
+        };
         let cors_origins = env_opt("LIAISON_CORS_ORIGINS")
             .map(|v| {
                 v.split(',')
@@ -160,6 +182,11 @@ impl Settings {
             cors_origins,
             max_body_bytes: env_parse("LIAISON_MAX_BODY_BYTES", 1024 * 1024)?,
             trust_proxy_headers: env_parse("LIAISON_TRUST_PROXY_HEADERS", false)?,
+            pii_key,
+            registration: RegistrationSettings {
+                max_per_address: env_parse("LIAISON_REGISTER_MAX_PER_ADDRESS", 10)?,
+                window: Duration::from_secs(env_parse("LIAISON_REGISTER_WINDOW_SECS", 3600)?),
+            },
             demo,
         })
     }

@@ -5,7 +5,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::schema::{accounts, committees, handling_bodies, liaison_groups};
+use crate::db::schema::{
+    accounts, committees, constituencies, handling_bodies, liaison_groups, representatives, voters,
+};
+use crate::scope::BindingIds;
 
 /// Every demo account has this password.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -22,42 +25,37 @@ pub const HOME: Uuid = id(0x11);
 pub const STATION_BABAOSHAN: Uuid = id(0x12);
 pub const STATION_LUGU: Uuid = id(0x13);
 pub const BODY_CITY_MANAGEMENT: Uuid = id(0x21);
+pub const CONSTITUENCY_BABAOSHAN: Uuid = id(0x31);
+pub const REPRESENTATIVE: Uuid = id(0x41);
+pub const VOTER: Uuid = id(0x51);
 
 /// (username, role, committee, group, handling body)
-type DemoAccount = (
-    &'static str,
-    &'static str,
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<Uuid>,
-);
+type DemoAccount = (&'static str, &'static str, BindingIds);
 
 pub const DEMO_ACCOUNTS: [DemoAccount; 7] = [
-    ("demo.admin", "admin", None, None, None),
+    ("demo.admin", "admin", (None, None, None, None, None)),
     (
         "demo.committee",
         "committee_staff",
-        Some(WORKING_COMMITTEE_BABAOSHAN),
-        None,
-        None,
+        (Some(WORKING_COMMITTEE_BABAOSHAN), None, None, None, None),
     ),
     (
         "demo.group",
         "group_staff",
-        None,
-        Some(STATION_BABAOSHAN),
-        None,
+        (None, Some(STATION_BABAOSHAN), None, None, None),
     ),
-    ("demo.representative", "representative", None, None, None),
+    (
+        "demo.representative",
+        "representative",
+        (None, None, None, Some(REPRESENTATIVE), None),
+    ),
     (
         "demo.handling",
         "handling_body",
-        None,
-        None,
-        Some(BODY_CITY_MANAGEMENT),
+        (None, None, Some(BODY_CITY_MANAGEMENT), None, None),
     ),
-    ("demo.voter", "voter", None, None, None),
-    ("demo.service", "service", None, None, None),
+    ("demo.voter", "voter", (None, None, None, None, Some(VOTER))),
+    ("demo.service", "service", (None, None, None, None, None)),
 ];
 
 pub async fn load(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
@@ -163,12 +161,65 @@ pub async fn load(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
             .execute(conn)
             .await?;
     }
+    diesel::insert_into(constituencies::table)
+        .values((
+            constituencies::id.eq(CONSTITUENCY_BABAOSHAN),
+            constituencies::committee_id.eq(WORKING_COMMITTEE_BABAOSHAN),
+            constituencies::name.eq("八宝山第三选区"),
+            constituencies::code.eq("BBS-03"),
+            constituencies::area.eq("玉泉路以西各社区"),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    diesel::insert_into(representatives::table)
+        .values((
+            representatives::id.eq(REPRESENTATIVE),
+            representatives::name.eq("张明"),
+            representatives::gender.eq("male"),
+            representatives::level.eq("district"),
+            representatives::term.eq(16),
+            representatives::constituency_id.eq(CONSTITUENCY_BABAOSHAN),
+            representatives::liaison_group_id.eq(STATION_BABAOSHAN),
+            representatives::employer.eq("八宝山街道社区卫生服务中心"),
+            representatives::position.eq("主任"),
+            representatives::public_contact.eq("八宝山街道代表联络站 010-68880001"),
+            representatives::phone.eq("13800000001"),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    diesel::insert_into(voters::table)
+        .values((
+            voters::id.eq(VOTER),
+            voters::name.eq("李华"),
+            voters::constituency_id.eq(CONSTITUENCY_BABAOSHAN),
+            voters::phone.eq("13900000002"),
+            voters::address.eq("玉泉路 59 号院 3 号楼"),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
     let existing: Vec<String> = accounts::table
         .select(accounts::username)
         .load(conn)
         .await?;
-    for (index, (username, role, committee, group, body)) in DEMO_ACCOUNTS.into_iter().enumerate() {
+    for (index, (username, role, binding)) in DEMO_ACCOUNTS.into_iter().enumerate() {
+        let (committee, group, body, representative, voter) = binding;
         if existing.iter().any(|u| u.eq_ignore_ascii_case(username)) {
+            // Demo databases made before deputies and voters existed: bind those accounts now.
+            diesel::update(accounts::table.filter(accounts::username.eq(username)))
+                .filter(
+                    accounts::representative_id
+                        .is_null()
+                        .and(accounts::voter_id.is_null()),
+                )
+                .set((
+                    accounts::representative_id.eq(representative),
+                    accounts::voter_id.eq(voter),
+                ))
+                .execute(conn)
+                .await?;
             continue;
         }
         let hash = crate::auth::passwords::hash_blocking(DEMO_PASSWORD)?;
@@ -181,6 +232,8 @@ pub async fn load(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
                 accounts::committee_id.eq(committee),
                 accounts::liaison_group_id.eq(group),
                 accounts::handling_body_id.eq(body),
+                accounts::representative_id.eq(representative),
+                accounts::voter_id.eq(voter),
             ))
             .on_conflict_do_nothing()
             .execute(conn)

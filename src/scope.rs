@@ -15,7 +15,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::schema::{accounts, committees, handling_bodies, liaison_groups};
+use crate::db::schema::{
+    accounts, committees, constituencies, contact_links, handling_bodies, liaison_groups,
+    representatives, voters,
+};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -65,14 +68,28 @@ pub enum Binding {
     Committee(Uuid),
     LiaisonGroup(Uuid),
     HandlingBody(Uuid),
+    Representative(Uuid),
+    Voter(Uuid),
 }
 
+/// The binding columns of an account row, in table order: committee, liaison group, handling
+/// body, representative, voter.
+pub type BindingIds = (
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+);
+
 impl Binding {
-    pub fn from_columns(committee: Option<Uuid>, group: Option<Uuid>, body: Option<Uuid>) -> Self {
-        match (committee, group, body) {
-            (Some(c), _, _) => Binding::Committee(c),
-            (_, Some(g), _) => Binding::LiaisonGroup(g),
-            (_, _, Some(b)) => Binding::HandlingBody(b),
+    pub fn from_columns((committee, group, body, representative, voter): BindingIds) -> Self {
+        match (committee, group, body, representative, voter) {
+            (Some(c), ..) => Binding::Committee(c),
+            (_, Some(g), ..) => Binding::LiaisonGroup(g),
+            (_, _, Some(b), ..) => Binding::HandlingBody(b),
+            (.., Some(r), _) => Binding::Representative(r),
+            (.., Some(v)) => Binding::Voter(v),
             _ => Binding::Unbound,
         }
     }
@@ -80,10 +97,25 @@ impl Binding {
     pub fn id(self) -> Option<Uuid> {
         match self {
             Binding::Unbound => None,
-            Binding::Committee(id) | Binding::LiaisonGroup(id) | Binding::HandlingBody(id) => {
-                Some(id)
-            }
+            Binding::Committee(id)
+            | Binding::LiaisonGroup(id)
+            | Binding::HandlingBody(id)
+            | Binding::Representative(id)
+            | Binding::Voter(id) => Some(id),
         }
+    }
+
+    pub fn columns(self) -> BindingIds {
+        let mut ids: BindingIds = (None, None, None, None, None);
+        match self {
+            Binding::Unbound => {}
+            Binding::Committee(id) => ids.0 = Some(id),
+            Binding::LiaisonGroup(id) => ids.1 = Some(id),
+            Binding::HandlingBody(id) => ids.2 = Some(id),
+            Binding::Representative(id) => ids.3 = Some(id),
+            Binding::Voter(id) => ids.4 = Some(id),
+        }
+        ids
     }
 }
 
@@ -107,21 +139,44 @@ pub enum Action {
     /// Keep a group's details current.
     EditLiaisonGroups,
     ManageUsers,
+    ReadConstituencies,
+    ManageConstituencies,
+    ReadHandlingBodies,
+    ManageHandlingBodies,
+    ReadRepresentatives,
+    /// Create and edit deputies and their contact links.
+    ManageRepresentatives,
+    ReadVoters,
+    /// Create, verify and import voters.
+    ManageVoters,
+    /// Edit a voter record: staff in scope, or the voter their own.
+    EditVoters,
 }
 
 impl Caller {
-    /// Role-level permission: may this role do `action` at all?
+    /// Role-level permission: may this role do `action` at all? Row-level scope comes on top.
     pub fn may(&self, action: Action) -> bool {
         use Action::*;
         use Role::*;
-        matches!(
-            (self.role, action),
-            (Admin | CommitteeStaff, _)
-                | (
-                    GroupStaff,
-                    ReadCommittees | ReadLiaisonGroups | EditLiaisonGroups
-                )
-        )
+        match self.role {
+            Admin | CommitteeStaff => true,
+            GroupStaff => !matches!(
+                action,
+                ManageCommittees
+                    | ManageLiaisonGroups
+                    | ManageUsers
+                    | ManageConstituencies
+                    | ReadHandlingBodies
+                    | ManageHandlingBodies
+            ),
+            Representative => matches!(
+                action,
+                ReadConstituencies | ReadRepresentatives | ReadVoters
+            ),
+            HandlingBody => matches!(action, ReadHandlingBodies),
+            Voter => matches!(action, ReadConstituencies | ReadVoters | EditVoters),
+            Service => false,
+        }
     }
 
     pub fn require(&self, action: Action) -> Result<(), ApiError> {
@@ -133,6 +188,23 @@ impl Caller {
                 self.role.as_str()
             )))
         }
+    }
+
+    /// Full phone numbers of voters: staff in scope, and a voter (who only ever sees their own
+    /// record). Deputies see them masked.
+    pub fn sees_voter_phones(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::CommitteeStaff | Role::GroupStaff | Role::Voter
+        )
+    }
+
+    /// A deputy's private phone: staff in scope and the deputy themself.
+    pub fn sees_representative_phones(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::CommitteeStaff | Role::GroupStaff | Role::Representative
+        )
     }
 
     fn committee_root(&self) -> Option<Uuid> {
@@ -195,10 +267,14 @@ pub fn liaison_group_filter(caller: &Caller) -> Filter<liaison_groups::table> {
     }
 }
 
-/// Handling bodies the caller may bind accounts to (their API arrives with the people issue).
+/// Handling bodies the caller may read (and, for staff, bind accounts to).
 pub fn handling_body_filter(caller: &Caller) -> Filter<handling_bodies::table> {
     match (caller.role, caller.committee_root()) {
         (Role::Admin, _) => everything(),
+        (Role::HandlingBody, _) => match caller.binding {
+            Binding::HandlingBody(id) => Box::new(handling_bodies::id.eq(id)),
+            _ => nothing(),
+        },
         (_, Some(root)) => Box::new(
             handling_bodies::committee_id.eq_any(
                 committees::table
@@ -206,6 +282,107 @@ pub fn handling_body_filter(caller: &Caller) -> Filter<handling_bodies::table> {
                     .select(committees::id),
             ),
         ),
+        _ => nothing(),
+    }
+}
+
+fn subtree_of(
+    root: Uuid,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<committees::table, diesel::dsl::Contains<committees::ancestors, Vec<Uuid>>>,
+    committees::id,
+> {
+    committees::table
+        .filter(committees::ancestors.contains(vec![root]))
+        .select(committees::id)
+}
+
+fn committee_of_group(
+    group: Uuid,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<liaison_groups::table, diesel::dsl::Eq<liaison_groups::id, Uuid>>,
+    liaison_groups::committee_id,
+> {
+    liaison_groups::table
+        .filter(liaison_groups::id.eq(group))
+        .select(liaison_groups::committee_id)
+}
+
+/// Constituencies the caller may read.
+pub fn constituency_filter(caller: &Caller) -> Filter<constituencies::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => {
+            Box::new(constituencies::committee_id.eq_any(subtree_of(root)))
+        }
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
+            Box::new(constituencies::committee_id.eq_any(committee_of_group(group)))
+        }
+        (Role::Representative, Binding::Representative(id)) => Box::new(
+            constituencies::id.eq_any(
+                representatives::table
+                    .filter(representatives::id.eq(id))
+                    .filter(representatives::constituency_id.is_not_null())
+                    .select(representatives::constituency_id.assume_not_null()),
+            ),
+        ),
+        (Role::Voter, Binding::Voter(id)) => Box::new(
+            constituencies::id.eq_any(
+                voters::table
+                    .filter(voters::id.eq(id))
+                    .select(voters::constituency_id),
+            ),
+        ),
+        _ => nothing(),
+    }
+}
+
+/// Deputies the caller may read.
+pub fn representative_filter(caller: &Caller) -> Filter<representatives::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
+            representatives::liaison_group_id.eq_any(
+                liaison_groups::table
+                    .filter(liaison_groups::committee_id.eq_any(subtree_of(root)))
+                    .select(liaison_groups::id),
+            ),
+        ),
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
+            Box::new(representatives::liaison_group_id.eq(group))
+        }
+        (Role::Representative, Binding::Representative(id)) => Box::new(representatives::id.eq(id)),
+        _ => nothing(),
+    }
+}
+
+/// Voters the caller may read: staff by constituency, a deputy the voters linked to them,
+/// a voter themself.
+pub fn voter_filter(caller: &Caller) -> Filter<voters::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
+            voters::constituency_id.eq_any(
+                constituencies::table
+                    .filter(constituencies::committee_id.eq_any(subtree_of(root)))
+                    .select(constituencies::id),
+            ),
+        ),
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => Box::new(
+            voters::constituency_id.eq_any(
+                constituencies::table
+                    .filter(constituencies::committee_id.eq_any(committee_of_group(group)))
+                    .select(constituencies::id),
+            ),
+        ),
+        (Role::Representative, Binding::Representative(id)) => Box::new(
+            voters::id.eq_any(
+                contact_links::table
+                    .filter(contact_links::representative_id.eq(id))
+                    .select(contact_links::voter_id),
+            ),
+        ),
+        (Role::Voter, Binding::Voter(id)) => Box::new(voters::id.eq(id)),
         _ => nothing(),
     }
 }
@@ -236,6 +413,28 @@ pub fn account_filter(caller: &Caller) -> NullableFilter<accounts::table> {
                         handling_bodies::table
                             .filter(handling_bodies::committee_id.eq_any(subtree()))
                             .select(handling_bodies::id.nullable()),
+                    ))
+                    .or(accounts::representative_id.eq_any(
+                        representatives::table
+                            .filter(
+                                representatives::liaison_group_id.eq_any(
+                                    liaison_groups::table
+                                        .filter(liaison_groups::committee_id.eq_any(subtree()))
+                                        .select(liaison_groups::id),
+                                ),
+                            )
+                            .select(representatives::id.nullable()),
+                    ))
+                    .or(accounts::voter_id.eq_any(
+                        voters::table
+                            .filter(
+                                voters::constituency_id.eq_any(
+                                    constituencies::table
+                                        .filter(constituencies::committee_id.eq_any(subtree()))
+                                        .select(constituencies::id),
+                                ),
+                            )
+                            .select(voters::id.nullable()),
                     )),
             )
         }
@@ -279,7 +478,11 @@ pub fn may_grant(caller: &Caller, role: Role) -> bool {
         Role::Admin => true,
         Role::CommitteeStaff => matches!(
             role,
-            Role::CommitteeStaff | Role::GroupStaff | Role::HandlingBody
+            Role::CommitteeStaff
+                | Role::GroupStaff
+                | Role::HandlingBody
+                | Role::Representative
+                | Role::Voter
         ),
         _ => false,
     }

@@ -16,11 +16,15 @@ use crate::config::Settings;
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
-use crate::{auth, committees, health, liaison_groups, request, telemetry, users};
+use crate::{
+    auth, committees, constituencies, handling_bodies, health, liaison_groups, representatives,
+    request, telemetry, users, voters,
+};
 
 pub struct AppState {
     pub pool: DbPool,
     pub tokens: TokenService,
+    pub pii: crate::pii::PiiCipher,
     pub settings: Settings,
 }
 
@@ -28,6 +32,7 @@ impl AppState {
     pub fn new(settings: Settings, pool: DbPool) -> Self {
         Self {
             tokens: TokenService::new(&settings.jwt),
+            pii: crate::pii::PiiCipher::new(&settings.pii_key),
             pool,
             settings,
         }
@@ -56,9 +61,37 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(liaison_groups::handlers::list_liaison_groups)
             .service(liaison_groups::handlers::get_liaison_group)
             .service(liaison_groups::handlers::update_liaison_group)
-            .service(liaison_groups::handlers::delete_liaison_group),
+            .service(liaison_groups::handlers::delete_liaison_group)
+            .service(voters::registration::register)
+            .service(constituencies::handlers::create_constituency)
+            .service(constituencies::handlers::list_constituencies)
+            .service(constituencies::handlers::get_constituency)
+            .service(constituencies::handlers::update_constituency)
+            .service(constituencies::handlers::delete_constituency)
+            .service(handling_bodies::handlers::create_handling_body)
+            .service(handling_bodies::handlers::list_handling_bodies)
+            .service(handling_bodies::handlers::get_handling_body)
+            .service(handling_bodies::handlers::update_handling_body)
+            .service(handling_bodies::handlers::delete_handling_body)
+            .service(representatives::handlers::create_representative)
+            .service(representatives::handlers::list_representatives)
+            .service(representatives::handlers::get_representative)
+            .service(representatives::handlers::update_representative)
+            .service(representatives::contacts::list_contacts)
+            .service(representatives::contacts::create_contact)
+            .service(representatives::contacts::delete_contact)
+            .service(voters::handlers::create_voter)
+            .service(voters::handlers::list_voters)
+            .service(voters::handlers::get_voter)
+            .service(voters::handlers::update_voter)
+            .service(voters::handlers::verify_voter),
     )
-    .service(scope::scope("/public/v1").service(liaison_groups::handlers::list_public_stations))
+    .service(
+        scope::scope("/public/v1")
+            .service(liaison_groups::handlers::list_public_stations)
+            .service(constituencies::handlers::list_public_constituencies)
+            .service(representatives::handlers::list_public_representatives),
+    )
     .service(health::healthz)
     .service(health::readyz);
 }

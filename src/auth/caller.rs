@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::auth::tokens::TokenError;
 use crate::db::schema::{accounts, sessions};
 use crate::error::ApiError;
-use crate::scope::{Binding, Caller, Role};
+use crate::scope::{Binding, BindingIds, Caller, Role};
 use crate::startup::AppState;
 
 fn bearer_token(req: &HttpRequest) -> Option<String> {
@@ -25,14 +25,7 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
-type AccountRow = (
-    Uuid,
-    String,
-    String,
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<Uuid>,
-);
+type AccountRow = (Uuid, String, String, BindingIds);
 
 impl FromRequest for Caller {
     type Error = ApiError;
@@ -64,14 +57,18 @@ impl FromRequest for Caller {
                     accounts::id,
                     accounts::username,
                     accounts::role,
-                    accounts::committee_id,
-                    accounts::liaison_group_id,
-                    accounts::handling_body_id,
+                    (
+                        accounts::committee_id,
+                        accounts::liaison_group_id,
+                        accounts::handling_body_id,
+                        accounts::representative_id,
+                        accounts::voter_id,
+                    ),
                 ))
                 .first(&mut conn)
                 .await
                 .optional()?;
-            let (account_id, username, role, committee, group, body) =
+            let (account_id, username, role, binding) =
                 row.ok_or_else(|| ApiError::unauthorized("the session has ended; log in again"))?;
             let role = Role::from_db(&role)
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role in database")))?;
@@ -79,7 +76,7 @@ impl FromRequest for Caller {
                 account_id,
                 username,
                 role,
-                binding: Binding::from_columns(committee, group, body),
+                binding: Binding::from_columns(binding),
                 session_id: claims.sid,
             })
         })

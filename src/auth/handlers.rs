@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::request::ValidJson;
 use crate::startup::AppState;
 
-fn client_address(req: &HttpRequest, trust_proxy_headers: bool) -> String {
+pub fn client_address(req: &HttpRequest, trust_proxy_headers: bool) -> String {
     let address = if trust_proxy_headers {
         req.connection_info().realip_remote_addr().map(|a| {
             a.parse::<std::net::SocketAddr>()

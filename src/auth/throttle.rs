@@ -88,3 +88,23 @@ pub async fn forgive(
         .await?;
     Ok(())
 }
+
+/// Self-registrations per client address per window; every attempt counts.
+pub async fn admit_registration(
+    conn: &mut AsyncPgConnection,
+    settings: &crate::config::RegistrationSettings,
+    address: &str,
+) -> Result<(), ApiError> {
+    let counted = count_attempt(
+        conn,
+        &format!("register:{address}"),
+        settings.window.as_secs_f64(),
+    )
+    .await?;
+    if counted.failures > settings.max_per_address {
+        return Err(ApiError::too_many_requests(
+            counted.retry_after.ceil() as u64
+        ));
+    }
+    Ok(())
+}

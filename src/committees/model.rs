@@ -119,3 +119,22 @@ pub async fn delete(
         .execute(conn)
         .await
 }
+
+/// A committee named in a request body that the caller may place something under. Missing and
+/// out-of-scope committees are the same field error, so the body cannot probe the tree.
+pub async fn attachable(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    field: &str,
+) -> ApiResult<Committee> {
+    let committee = find_visible(conn, caller, id)
+        .await
+        .map_err(|_| ApiError::invalid_field(field, "no such committee"))?;
+    if !crate::scope::may_attach_to_committee(caller, &committee.ancestors) {
+        return Err(ApiError::forbidden(
+            "you may not add records under this committee",
+        ));
+    }
+    Ok(committee)
+}

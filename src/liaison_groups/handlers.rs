@@ -24,23 +24,6 @@ fn name_taken(err: diesel::result::Error) -> ApiError {
     }
 }
 
-/// A committee named in a body that the caller may attach a group to.
-async fn owning_committee(
-    conn: &mut diesel_async::AsyncPgConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> ApiResult<()> {
-    let committee = committees::model::find_visible(conn, caller, id)
-        .await
-        .map_err(|_| ApiError::invalid_field("committee_id", "no such committee"))?;
-    if !scope::may_attach_to_committee(caller, &committee.ancestors) {
-        return Err(ApiError::forbidden(
-            "you may not add liaison groups to this committee",
-        ));
-    }
-    Ok(())
-}
-
 /// Create a liaison group, home or station under a committee in your scope.
 #[utoipa::path(
     tag = "liaison-groups",
@@ -60,7 +43,7 @@ pub async fn create_liaison_group(
     caller.require(Action::ManageLiaisonGroups)?;
     let body = body.0;
     let mut conn = state.pool.get().await?;
-    owning_committee(&mut conn, &caller, body.committee_id).await?;
+    committees::model::attachable(&mut conn, &caller, body.committee_id, "committee_id").await?;
     let id = Uuid::now_v7();
     let officers: Vec<String> = body
         .liaison_officers
@@ -167,7 +150,7 @@ pub async fn update_liaison_group(
                 "you may not move a liaison group to another committee",
             ));
         }
-        owning_committee(&mut conn, &caller, committee_id).await?;
+        committees::model::attachable(&mut conn, &caller, committee_id, "committee_id").await?;
     }
     let officers: Option<Vec<String>> = body
         .liaison_officers

@@ -26,7 +26,8 @@ pub struct CreateUser {
     pub password: NewPassword,
     pub role: Role,
     /// What the role is bound to: the committee (committee_staff), liaison group
-    /// (group_staff) or handling body (handling_body). Omit for admin and service accounts.
+    /// (group_staff), handling body (handling_body), representative (representative) or voter
+    /// (voter) record. Omit for admin and service accounts.
     pub scope_id: Option<Uuid>,
 }
 
@@ -50,6 +51,8 @@ pub enum ScopeKind {
     Committee,
     LiaisonGroup,
     HandlingBody,
+    Representative,
+    Voter,
 }
 
 impl ScopeKind {
@@ -59,6 +62,8 @@ impl ScopeKind {
             Binding::Committee(_) => Some(Self::Committee),
             Binding::LiaisonGroup(_) => Some(Self::LiaisonGroup),
             Binding::HandlingBody(_) => Some(Self::HandlingBody),
+            Binding::Representative(_) => Some(Self::Representative),
+            Binding::Voter(_) => Some(Self::Voter),
         }
     }
 }

@@ -6,7 +6,9 @@ use uuid::Uuid;
 use super::dto::{CreateUser, MeView, ScopeKind, ScopeView, UpdateUser, UserListQuery, UserView};
 use super::model::{self, Account, BindingColumns};
 use crate::auth::{passwords, sessions};
-use crate::db::schema::{accounts, committees, handling_bodies, liaison_groups};
+use crate::db::schema::{
+    accounts, committees, handling_bodies, liaison_groups, representatives, voters,
+};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::{ValidJson, is_constraint};
@@ -40,13 +42,39 @@ async fn resolve_binding(
         )
     };
     match role {
-        Role::Admin | Role::Service | Role::Representative | Role::Voter => match scope_id {
+        Role::Admin | Role::Service => match scope_id {
             None => Ok(Binding::Unbound),
             Some(_) => Err(ApiError::invalid_field(
                 "scope_id",
                 format!("must be omitted for the {} role", role.as_str()),
             )),
         },
+        Role::Representative => {
+            let id = scope_id.ok_or_else(required)?;
+            let found: i64 = representatives::table
+                .filter(representatives::id.eq(id))
+                .filter(scope::representative_filter(caller))
+                .count()
+                .get_result(conn)
+                .await?;
+            if found == 0 {
+                return Err(no_such("representative"));
+            }
+            Ok(Binding::Representative(id))
+        }
+        Role::Voter => {
+            let id = scope_id.ok_or_else(required)?;
+            let found: i64 = voters::table
+                .filter(voters::id.eq(id))
+                .filter(scope::voter_filter(caller))
+                .count()
+                .get_result(conn)
+                .await?;
+            if found == 0 {
+                return Err(no_such("voter"));
+            }
+            Ok(Binding::Voter(id))
+        }
         Role::CommitteeStaff => {
             let id = scope_id.ok_or_else(required)?;
             let ancestors: Vec<Uuid> = committees::table

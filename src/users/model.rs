@@ -5,7 +5,9 @@ use uuid::Uuid;
 
 use super::dto::UserListQuery;
 use crate::db::contains_pattern;
-use crate::db::schema::{accounts, committees, handling_bodies, liaison_groups};
+use crate::db::schema::{
+    accounts, committees, handling_bodies, liaison_groups, representatives, voters,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 use crate::scope::{Binding, Caller, account_filter};
@@ -19,6 +21,8 @@ pub struct Account {
     pub committee_id: Option<Uuid>,
     pub liaison_group_id: Option<Uuid>,
     pub handling_body_id: Option<Uuid>,
+    pub representative_id: Option<Uuid>,
+    pub voter_id: Option<Uuid>,
     pub disabled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -26,11 +30,13 @@ pub struct Account {
 
 impl Account {
     pub fn binding(&self) -> Binding {
-        Binding::from_columns(
+        Binding::from_columns((
             self.committee_id,
             self.liaison_group_id,
             self.handling_body_id,
-        )
+            self.representative_id,
+            self.voter_id,
+        ))
     }
 }
 
@@ -41,22 +47,21 @@ pub struct BindingColumns {
     pub committee_id: Option<Uuid>,
     pub liaison_group_id: Option<Uuid>,
     pub handling_body_id: Option<Uuid>,
+    pub representative_id: Option<Uuid>,
+    pub voter_id: Option<Uuid>,
 }
 
 impl From<Binding> for BindingColumns {
     fn from(b: Binding) -> Self {
-        let mut cols = Self {
-            committee_id: None,
-            liaison_group_id: None,
-            handling_body_id: None,
-        };
-        match b {
-            Binding::Unbound => {}
-            Binding::Committee(id) => cols.committee_id = Some(id),
-            Binding::LiaisonGroup(id) => cols.liaison_group_id = Some(id),
-            Binding::HandlingBody(id) => cols.handling_body_id = Some(id),
+        let (committee_id, liaison_group_id, handling_body_id, representative_id, voter_id) =
+            b.columns();
+        Self {
+            committee_id,
+            liaison_group_id,
+            handling_body_id,
+            representative_id,
+            voter_id,
         }
-        cols
     }
 }
 
@@ -124,6 +129,18 @@ pub async fn binding_name(
 ) -> ApiResult<Option<String>> {
     Ok(match binding {
         Binding::Unbound => None,
+        Binding::Representative(id) => representatives::table
+            .find(id)
+            .select(representatives::name)
+            .first(conn)
+            .await
+            .optional()?,
+        Binding::Voter(id) => voters::table
+            .find(id)
+            .select(voters::name)
+            .first(conn)
+            .await
+            .optional()?,
         Binding::Committee(id) => committees::table
             .find(id)
             .select(committees::name)

@@ -17,6 +17,11 @@ pub const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuv
 pub const TEST_ISSUER: &str = "liaison";
 pub const TEST_AUDIENCE: &str = "liaison-api";
 pub const PASSWORD: &str = "test-password-123";
+/// Seeded personal data; tests scan responses and logs for these exact strings.
+pub const VOTER_PHONE: &str = "13912345678";
+pub const VOTER_ID_NUMBER: &str = "11010519491231002X";
+pub const VOTER_ADDRESS: &str = "玉泉路 59 号院 3 号楼 2 单元";
+pub const REPRESENTATIVE_PHONE: &str = "13787654321";
 
 fn admin_url() -> String {
     std::env::var("LIAISON_TEST_ADMIN_URL")
@@ -69,6 +74,11 @@ pub fn settings(database_url: &str) -> Settings {
         cors_origins: vec!["https://web.example".into()],
         max_body_bytes: 1024 * 1024,
         trust_proxy_headers: false,
+        pii_key: b"test-pii-key-0123456789-abcdefghijklmnop".to_vec(),
+        registration: liaison::config::RegistrationSettings {
+            max_per_address: 10,
+            window: Duration::from_secs(3600),
+        },
         demo: false,
     }
 }
@@ -77,9 +87,31 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Everything the servers of this test process logged (unless `TEST_LOG` sends it to stdout),
+/// so tests can prove personal data never reaches a log line.
+static CAPTURED_LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct CaptureWriter;
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURED_LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&CAPTURED_LOGS.lock().unwrap()).into_owned()
+}
+
 pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         liaison::telemetry::init(std::io::stdout);
+    } else {
+        liaison::telemetry::init(|| CaptureWriter);
     }
     let admin = admin_url();
     let name = format!("test_{}", Uuid::new_v4().simple());
@@ -285,22 +317,6 @@ impl TestApp {
             .n
     }
 
-    /// A handling body, inserted directly: its API arrives with the people issue.
-    pub async fn insert_handling_body(&self, name: &str, committee_id: Uuid) -> Uuid {
-        let id = Uuid::now_v7();
-        let mut conn = self.db().await;
-        diesel::sql_query(
-            "INSERT INTO handling_bodies (id, name, kind, committee_id) VALUES ($1, $2, 'government_department', $3)",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(id)
-        .bind::<diesel::sql_types::Text, _>(name)
-        .bind::<diesel::sql_types::Uuid, _>(committee_id)
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        id
-    }
-
     /// Creates an account through the API as admin and logs it in.
     pub async fn account(
         &self,
@@ -327,6 +343,10 @@ pub struct World {
     pub group_a: Uuid,
     pub group_b: Uuid,
     pub body_a: Uuid,
+    pub constituency_a: Uuid,
+    pub constituency_b: Uuid,
+    pub representative_a: Uuid,
+    pub voter_a: Uuid,
     pub admin: String,
     pub committee_staff_a: String,
     pub committee_staff_a_id: Uuid,
@@ -384,7 +404,63 @@ impl World {
             .await
             .expect(201)
             .id();
-        let body_a = app.insert_handling_body("区城管委", committee_a).await;
+        let body_a = app
+            .post(
+                "/api/v1/handling-bodies",
+                &admin,
+                json!({"name": "区城管委", "kind": "government_department", "committee_id": committee_a}),
+            )
+            .await
+            .expect(201)
+            .id();
+        let constituency = |name: &str, code: &str, committee: Uuid| json!({"name": name, "code": code, "committee_id": committee});
+        let constituency_a = app
+            .post(
+                "/api/v1/constituencies",
+                &admin,
+                constituency("八宝山一选区", "A-01", committee_a),
+            )
+            .await
+            .expect(201)
+            .id();
+        let constituency_b = app
+            .post(
+                "/api/v1/constituencies",
+                &admin,
+                constituency("鲁谷一选区", "B-01", committee_b),
+            )
+            .await
+            .expect(201)
+            .id();
+        let representative_a = app
+            .post(
+                "/api/v1/representatives",
+                &admin,
+                json!({"name": "张代表", "gender": "female", "level": "district", "term": 16,
+                       "constituency_id": constituency_a, "liaison_group_id": group_a,
+                       "employer": "某医院", "position": "院长", "public_contact": "联络站 010-68880001",
+                       "phone": REPRESENTATIVE_PHONE}),
+            )
+            .await
+            .expect(201)
+            .id();
+        let voter_a = app
+            .post(
+                "/api/v1/voters",
+                &admin,
+                json!({"name": "王选民", "constituency_id": constituency_a, "phone": VOTER_PHONE,
+                       "id_number": VOTER_ID_NUMBER, "address": VOTER_ADDRESS}),
+            )
+            .await
+            .expect(201)
+            .id();
+        app.post(
+            &format!("/api/v1/representatives/{representative_a}/contacts"),
+            &admin,
+            json!({"voter_id": voter_a, "kind": "fixed_household"}),
+        )
+        .await
+        .expect(201);
         let (committee_staff_a_id, committee_staff_a) = app
             .account(&admin, "staff.a", "committee_staff", Some(committee_a))
             .await;
@@ -394,11 +470,15 @@ impl World {
         let (group_staff_a_id, group_staff_a) = app
             .account(&admin, "group.a", "group_staff", Some(group_a))
             .await;
-        let (_, representative) = app.account(&admin, "rep.one", "representative", None).await;
+        let (_, representative) = app
+            .account(&admin, "rep.one", "representative", Some(representative_a))
+            .await;
         let (_, handling_body) = app
             .account(&admin, "body.a", "handling_body", Some(body_a))
             .await;
-        let (_, voter) = app.account(&admin, "voter.one", "voter", None).await;
+        let (_, voter) = app
+            .account(&admin, "voter.one", "voter", Some(voter_a))
+            .await;
         let (_, service) = app.account(&admin, "service.one", "service", None).await;
         World {
             app,
@@ -408,6 +488,10 @@ impl World {
             group_a,
             group_b,
             body_a,
+            constituency_a,
+            constituency_b,
+            representative_a,
+            voter_a,
             admin,
             committee_staff_a,
             committee_staff_a_id,
@@ -419,6 +503,47 @@ impl World {
             voter,
             service,
         }
+    }
+
+    /// A new deputy in group A with a new linked voter; returns (representative, voter, link).
+    pub async fn fresh_contact(&self) -> (Uuid, Uuid, Uuid) {
+        let unique = Uuid::now_v7().simple().to_string();
+        let rep = self
+            .app
+            .post(
+                "/api/v1/representatives",
+                &self.admin,
+                json!({"name": format!("代表{unique}"), "gender": "male", "level": "district", "term": 16,
+                       "constituency_id": self.constituency_a, "liaison_group_id": self.group_a}),
+            )
+            .await
+            .expect(201)
+            .id();
+        let voter = self.fresh_voter().await;
+        let link = self
+            .app
+            .post(
+                &format!("/api/v1/representatives/{rep}/contacts"),
+                &self.admin,
+                json!({"voter_id": voter, "kind": "voter_liaison"}),
+            )
+            .await
+            .expect(201)
+            .id();
+        (rep, voter, link)
+    }
+
+    pub async fn fresh_voter(&self) -> Uuid {
+        let n: u32 = rand::random::<u32>() % 100_000_000;
+        self.app
+            .post(
+                "/api/v1/voters",
+                &self.admin,
+                json!({"name": format!("选民{n}"), "constituency_id": self.constituency_a, "phone": format!("137{n:08}")}),
+            )
+            .await
+            .expect(201)
+            .id()
     }
 
     /// (role name, token) for every role, plus no token at all.

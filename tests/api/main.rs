@@ -8,4 +8,5 @@ mod liaison_groups;
 mod matrix;
 mod openapi;
 mod operations;
+mod people;
 mod users;

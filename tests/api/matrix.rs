@@ -29,113 +29,62 @@ struct Rule {
 const STAFF_READ: [u16; 8] = [401, 200, 200, 200, 403, 403, 403, 403];
 const ACCOUNT_MANAGERS: [u16; 8] = [401, 200, 200, 403, 403, 403, 403, 403];
 const PUBLIC_OK: [u16; 8] = [200; 8];
+const MANAGERS_CREATE: [u16; 8] = [401, 201, 201, 403, 403, 403, 403, 403];
+const MANAGERS_DELETE: [u16; 8] = [401, 204, 204, 403, 403, 403, 403, 403];
+const STAFF_CREATE: [u16; 8] = [401, 201, 201, 201, 403, 403, 403, 403];
+const STAFF_DELETE: [u16; 8] = [401, 204, 204, 204, 403, 403, 403, 403];
+const CONSTITUENCY_READ: [u16; 8] = [401, 200, 200, 200, 200, 403, 200, 403];
+const BODY_READ: [u16; 8] = [401, 200, 200, 403, 403, 200, 403, 403];
+const REPRESENTATIVE_READ: [u16; 8] = [401, 200, 200, 200, 200, 403, 403, 403];
 
+#[rustfmt::skip]
 const RULES: &[Rule] = &[
-    Rule {
-        method: "POST",
-        path: "/api/v1/auth/login",
-        expect: PUBLIC_OK,
-    },
-    Rule {
-        method: "POST",
-        path: "/api/v1/auth/refresh",
-        expect: [401; 8],
-    },
-    Rule {
-        method: "POST",
-        path: "/api/v1/auth/logout",
-        expect: [204; 8],
-    },
-    Rule {
-        method: "GET",
-        path: "/api/v1/me",
-        expect: [401, 200, 200, 200, 200, 200, 200, 200],
-    },
-    Rule {
-        method: "POST",
-        path: "/api/v1/users",
-        expect: [401, 201, 201, 403, 403, 403, 403, 403],
-    },
-    Rule {
-        method: "GET",
-        path: "/api/v1/users",
-        expect: ACCOUNT_MANAGERS,
-    },
-    Rule {
-        method: "GET",
-        path: "/api/v1/users/{id}",
-        expect: ACCOUNT_MANAGERS,
-    },
-    Rule {
-        method: "PATCH",
-        path: "/api/v1/users/{id}",
-        expect: ACCOUNT_MANAGERS,
-    },
-    Rule {
-        method: "POST",
-        path: "/api/v1/committees",
-        expect: [401, 201, 201, 403, 403, 403, 403, 403],
-    },
-    Rule {
-        method: "GET",
-        path: "/api/v1/committees",
-        expect: STAFF_READ,
-    },
-    Rule {
-        method: "GET",
-        path: "/api/v1/committees/{id}",
-        expect: STAFF_READ,
-    },
-    Rule {
-        method: "PATCH",
-        path: "/api/v1/committees/{id}",
-        expect: ACCOUNT_MANAGERS,
-    },
-    Rule {
-        method: "DELETE",
-        path: "/api/v1/committees/{id}",
-        expect: [401, 204, 204, 403, 403, 403, 403, 403],
-    },
-    Rule {
-        method: "POST",
-        path: "/api/v1/liaison-groups",
-        expect: [401, 201, 201, 403, 403, 403, 403, 403],
-    },
-    Rule {
-        method: "GET",
-        path: "/api/v1/liaison-groups",
-        expect: STAFF_READ,
-    },
-    Rule {
-        method: "GET",
-        path: "/api/v1/liaison-groups/{id}",
-        expect: STAFF_READ,
-    },
-    Rule {
-        method: "PATCH",
-        path: "/api/v1/liaison-groups/{id}",
-        expect: STAFF_READ,
-    },
-    Rule {
-        method: "DELETE",
-        path: "/api/v1/liaison-groups/{id}",
-        expect: [401, 204, 204, 403, 403, 403, 403, 403],
-    },
-    Rule {
-        method: "GET",
-        path: "/public/v1/stations",
-        expect: PUBLIC_OK,
-    },
-    Rule {
-        method: "GET",
-        path: "/healthz",
-        expect: PUBLIC_OK,
-    },
-    Rule {
-        method: "GET",
-        path: "/readyz",
-        expect: PUBLIC_OK,
-    },
+    Rule { method: "POST", path: "/api/v1/auth/login", expect: PUBLIC_OK },
+    Rule { method: "POST", path: "/api/v1/auth/refresh", expect: [401; 8] },
+    Rule { method: "POST", path: "/api/v1/auth/logout", expect: [204; 8] },
+    Rule { method: "POST", path: "/api/v1/auth/register", expect: [202; 8] },
+    Rule { method: "GET", path: "/api/v1/me", expect: [401, 200, 200, 200, 200, 200, 200, 200] },
+    Rule { method: "POST", path: "/api/v1/users", expect: MANAGERS_CREATE },
+    Rule { method: "GET", path: "/api/v1/users", expect: ACCOUNT_MANAGERS },
+    Rule { method: "GET", path: "/api/v1/users/{id}", expect: ACCOUNT_MANAGERS },
+    Rule { method: "PATCH", path: "/api/v1/users/{id}", expect: ACCOUNT_MANAGERS },
+    Rule { method: "POST", path: "/api/v1/committees", expect: MANAGERS_CREATE },
+    Rule { method: "GET", path: "/api/v1/committees", expect: STAFF_READ },
+    Rule { method: "GET", path: "/api/v1/committees/{id}", expect: STAFF_READ },
+    Rule { method: "PATCH", path: "/api/v1/committees/{id}", expect: ACCOUNT_MANAGERS },
+    Rule { method: "DELETE", path: "/api/v1/committees/{id}", expect: MANAGERS_DELETE },
+    Rule { method: "POST", path: "/api/v1/liaison-groups", expect: MANAGERS_CREATE },
+    Rule { method: "GET", path: "/api/v1/liaison-groups", expect: STAFF_READ },
+    Rule { method: "GET", path: "/api/v1/liaison-groups/{id}", expect: STAFF_READ },
+    Rule { method: "PATCH", path: "/api/v1/liaison-groups/{id}", expect: STAFF_READ },
+    Rule { method: "DELETE", path: "/api/v1/liaison-groups/{id}", expect: MANAGERS_DELETE },
+    Rule { method: "POST", path: "/api/v1/constituencies", expect: MANAGERS_CREATE },
+    Rule { method: "GET", path: "/api/v1/constituencies", expect: CONSTITUENCY_READ },
+    Rule { method: "GET", path: "/api/v1/constituencies/{id}", expect: CONSTITUENCY_READ },
+    Rule { method: "PATCH", path: "/api/v1/constituencies/{id}", expect: ACCOUNT_MANAGERS },
+    Rule { method: "DELETE", path: "/api/v1/constituencies/{id}", expect: MANAGERS_DELETE },
+    Rule { method: "POST", path: "/api/v1/handling-bodies", expect: MANAGERS_CREATE },
+    Rule { method: "GET", path: "/api/v1/handling-bodies", expect: BODY_READ },
+    Rule { method: "GET", path: "/api/v1/handling-bodies/{id}", expect: BODY_READ },
+    Rule { method: "PATCH", path: "/api/v1/handling-bodies/{id}", expect: ACCOUNT_MANAGERS },
+    Rule { method: "DELETE", path: "/api/v1/handling-bodies/{id}", expect: MANAGERS_DELETE },
+    Rule { method: "POST", path: "/api/v1/representatives", expect: STAFF_CREATE },
+    Rule { method: "GET", path: "/api/v1/representatives", expect: REPRESENTATIVE_READ },
+    Rule { method: "GET", path: "/api/v1/representatives/{id}", expect: REPRESENTATIVE_READ },
+    Rule { method: "PATCH", path: "/api/v1/representatives/{id}", expect: STAFF_READ },
+    Rule { method: "GET", path: "/api/v1/representatives/{id}/contacts", expect: REPRESENTATIVE_READ },
+    Rule { method: "POST", path: "/api/v1/representatives/{id}/contacts", expect: STAFF_CREATE },
+    Rule { method: "DELETE", path: "/api/v1/representatives/{id}/contacts/{link_id}", expect: STAFF_DELETE },
+    Rule { method: "POST", path: "/api/v1/voters", expect: STAFF_CREATE },
+    Rule { method: "GET", path: "/api/v1/voters", expect: CONSTITUENCY_READ },
+    Rule { method: "GET", path: "/api/v1/voters/{id}", expect: CONSTITUENCY_READ },
+    Rule { method: "PATCH", path: "/api/v1/voters/{id}", expect: [401, 200, 200, 200, 403, 403, 200, 403] },
+    Rule { method: "POST", path: "/api/v1/voters/{id}/verify", expect: STAFF_READ },
+    Rule { method: "GET", path: "/public/v1/stations", expect: PUBLIC_OK },
+    Rule { method: "GET", path: "/public/v1/constituencies", expect: PUBLIC_OK },
+    Rule { method: "GET", path: "/public/v1/representatives", expect: PUBLIC_OK },
+    Rule { method: "GET", path: "/healthz", expect: PUBLIC_OK },
+    Rule { method: "GET", path: "/readyz", expect: PUBLIC_OK },
 ];
 
 /// The concrete path and body for one call. Calls that would succeed get a fresh target so
@@ -218,6 +167,101 @@ async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Value>) 
             format!("/api/v1/liaison-groups/{}", fresh_group().await),
             None,
         ),
+        ("POST", "/api/v1/auth/register") => (
+            rule.path.into(),
+            Some(
+                json!({"username": unique, "password": PASSWORD, "name": "新选民", "phone": "13611112222", "constituency": w.constituency_a}),
+            ),
+        ),
+        ("POST", "/api/v1/constituencies") => (
+            rule.path.into(),
+            Some(json!({"name": unique, "code": unique, "committee_id": w.committee_a})),
+        ),
+        ("GET", "/api/v1/constituencies/{id}") => {
+            (format!("/api/v1/constituencies/{}", w.constituency_a), None)
+        }
+        ("PATCH", "/api/v1/constituencies/{id}") => (
+            format!("/api/v1/constituencies/{}", w.constituency_a),
+            Some(json!({"area": unique})),
+        ),
+        ("DELETE", "/api/v1/constituencies/{id}") => {
+            let id = app
+                .post(
+                    "/api/v1/constituencies",
+                    &w.admin,
+                    json!({"name": unique, "code": unique, "committee_id": w.committee_a}),
+                )
+                .await
+                .expect(201)
+                .id();
+            (format!("/api/v1/constituencies/{id}"), None)
+        }
+        ("POST", "/api/v1/handling-bodies") => (
+            rule.path.into(),
+            Some(json!({"name": unique, "kind": "court", "committee_id": w.committee_a})),
+        ),
+        ("GET", "/api/v1/handling-bodies/{id}") => {
+            (format!("/api/v1/handling-bodies/{}", w.body_a), None)
+        }
+        ("PATCH", "/api/v1/handling-bodies/{id}") => (
+            format!("/api/v1/handling-bodies/{}", w.body_a),
+            Some(json!({"contact": unique})),
+        ),
+        ("DELETE", "/api/v1/handling-bodies/{id}") => {
+            let id = app
+                .post(
+                    "/api/v1/handling-bodies",
+                    &w.admin,
+                    json!({"name": unique, "kind": "other", "committee_id": w.committee_a}),
+                )
+                .await
+                .expect(201)
+                .id();
+            (format!("/api/v1/handling-bodies/{id}"), None)
+        }
+        ("POST", "/api/v1/representatives") => (
+            rule.path.into(),
+            Some(
+                json!({"name": unique, "gender": "male", "level": "district", "term": 16,
+                        "constituency_id": w.constituency_a, "liaison_group_id": w.group_a}),
+            ),
+        ),
+        ("GET", "/api/v1/representatives/{id}" | "/api/v1/representatives/{id}/contacts") => (
+            rule.path.replace("{id}", &w.representative_a.to_string()),
+            None,
+        ),
+        ("PATCH", "/api/v1/representatives/{id}") => (
+            format!("/api/v1/representatives/{}", w.representative_a),
+            Some(json!({"position": unique})),
+        ),
+        ("POST", "/api/v1/representatives/{id}/contacts") => {
+            let voter = w.fresh_voter().await;
+            (
+                format!("/api/v1/representatives/{}/contacts", w.representative_a),
+                Some(json!({"voter_id": voter, "kind": "voter_liaison"})),
+            )
+        }
+        ("DELETE", "/api/v1/representatives/{id}/contacts/{link_id}") => {
+            let (rep, _, link) = w.fresh_contact().await;
+            (
+                format!("/api/v1/representatives/{rep}/contacts/{link}"),
+                None,
+            )
+        }
+        ("POST", "/api/v1/voters") => (
+            rule.path.into(),
+            Some(
+                json!({"name": unique, "constituency_id": w.constituency_a, "phone": "13655556666"}),
+            ),
+        ),
+        ("GET", "/api/v1/voters/{id}") => (format!("/api/v1/voters/{}", w.voter_a), None),
+        ("PATCH", "/api/v1/voters/{id}") => (
+            format!("/api/v1/voters/{}", w.voter_a),
+            Some(json!({"address": unique})),
+        ),
+        ("POST", "/api/v1/voters/{id}/verify") => {
+            (format!("/api/v1/voters/{}/verify", w.voter_a), None)
+        }
         ("GET", path) => (path.into(), None),
         (method, path) => panic!("no request prepared for {method} {path}"),
     }

@@ -1,0 +1,186 @@
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use uuid::Uuid;
+
+use super::dto::{CreateHandlingBody, HandlingBodyListQuery, HandlingBodyView, UpdateHandlingBody};
+use super::model::{self, HandlingBodyChanges, NewHandlingBody};
+use crate::committees;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::pagination::{Page, PageRequest};
+use crate::request::{ValidJson, is_constraint};
+use crate::scope::{Action, Caller};
+use crate::startup::AppState;
+
+fn name_taken(err: diesel::result::Error) -> ApiError {
+    if is_constraint(&err, "handling_bodies_committee_name_key") {
+        ApiError::conflict(
+            "already_exists",
+            "this committee already has a handling body with this name",
+        )
+    } else {
+        err.into()
+    }
+}
+
+/// Create a handling body serving a committee in your scope.
+#[utoipa::path(
+    tag = "handling-bodies",
+    operation_id = "create_handling_body",
+    request_body = CreateHandlingBody,
+    responses(
+        (status = 201, description = "Created", body = HandlingBodyView),
+        (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/handling-bodies")]
+pub async fn create_handling_body(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreateHandlingBody>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageHandlingBodies)?;
+    let body = body.0;
+    let mut conn = state.pool.get().await?;
+    committees::model::attachable(&mut conn, &caller, body.committee_id, "committee_id").await?;
+    let id = Uuid::now_v7();
+    let created = model::insert(
+        &mut conn,
+        NewHandlingBody {
+            id,
+            name: body.name.trim(),
+            kind: body.kind.as_str(),
+            committee_id: body.committee_id,
+            contact: body.contact.as_deref().map(str::trim),
+        },
+    )
+    .await
+    .map_err(name_taken)?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/handling-bodies/{id}")))
+        .json(HandlingBodyView::from(created)))
+}
+
+/// List handling bodies in your scope (a handling-body account sees its own).
+#[utoipa::path(
+    tag = "handling-bodies",
+    operation_id = "list_handling_bodies",
+    params(HandlingBodyListQuery),
+    responses((status = 200, description = "A page of handling bodies", body = Page<HandlingBodyView>)),
+)]
+#[get("/handling-bodies")]
+pub async fn list_handling_bodies(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<HandlingBodyListQuery>,
+) -> ApiResult<web::Json<Page<HandlingBodyView>>> {
+    caller.require(Action::ReadHandlingBodies)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let mut conn = state.pool.get().await?;
+    let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
+    Ok(web::Json(Page::from_rows(
+        rows,
+        page,
+        |b| b.id,
+        HandlingBodyView::from,
+    )))
+}
+
+/// Get a handling body.
+#[utoipa::path(
+    tag = "handling-bodies",
+    operation_id = "get_handling_body",
+    params(("id" = Uuid, Path, description = "Handling body id")),
+    responses((status = 200, description = "The handling body", body = HandlingBodyView)),
+)]
+#[get("/handling-bodies/{id}")]
+pub async fn get_handling_body(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<HandlingBodyView>> {
+    caller.require(Action::ReadHandlingBodies)?;
+    let mut conn = state.pool.get().await?;
+    Ok(web::Json(
+        model::find_visible(&mut conn, &caller, *id).await?.into(),
+    ))
+}
+
+/// Update a handling body.
+#[utoipa::path(
+    tag = "handling-bodies",
+    operation_id = "update_handling_body",
+    params(("id" = Uuid, Path, description = "Handling body id")),
+    request_body = UpdateHandlingBody,
+    responses(
+        (status = 200, description = "Updated", body = HandlingBodyView),
+        (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/handling-bodies/{id}")]
+pub async fn update_handling_body(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ValidJson<UpdateHandlingBody>,
+) -> ApiResult<web::Json<HandlingBodyView>> {
+    caller.require(Action::ManageHandlingBodies)?;
+    let body = body.0;
+    if body
+        .contact
+        .as_ref()
+        .and_then(|c| c.as_ref())
+        .is_some_and(|c| c.chars().count() > 200)
+    {
+        return Err(ApiError::invalid_field(
+            "contact",
+            "must be at most 200 characters",
+        ));
+    }
+    let mut conn = state.pool.get().await?;
+    let current = model::find_visible(&mut conn, &caller, *id).await?;
+    let updated = model::update(
+        &mut conn,
+        current.id,
+        HandlingBodyChanges {
+            name: body.name.as_deref().map(str::trim),
+            kind: body.kind.map(|k| k.as_str()),
+            contact: body.contact.as_ref().map(|c| c.as_deref().map(str::trim)),
+        },
+    )
+    .await
+    .map_err(name_taken)?;
+    Ok(web::Json(updated.into()))
+}
+
+/// Delete a handling body nothing refers to; otherwise 409.
+#[utoipa::path(
+    tag = "handling-bodies",
+    operation_id = "delete_handling_body",
+    params(("id" = Uuid, Path, description = "Handling body id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "Still in use", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/handling-bodies/{id}")]
+pub async fn delete_handling_body(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageHandlingBodies)?;
+    let mut conn = state.pool.get().await?;
+    let current = model::find_visible(&mut conn, &caller, *id).await?;
+    model::delete(&mut conn, current.id)
+        .await
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            ) => ApiError::conflict(
+                "in_use",
+                "accounts or records still refer to this handling body",
+            ),
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::NoContent().finish())
+}

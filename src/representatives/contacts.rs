@@ -1,0 +1,297 @@
+//! Contact links: a deputy's fixed-contact households (定点联系户) and voter liaisons
+//! (选民联络员), capped per committee (defaults 3 and 5).
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::dto::text_enum;
+use super::model;
+use crate::db::schema::{
+    committee_policies, committees, contact_links, liaison_groups, representatives, voters,
+};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::pii::mask_phone;
+use crate::request::ValidJson;
+use crate::scope::{self, Action, Caller};
+use crate::startup::AppState;
+
+text_enum!(ContactKind { FixedHousehold => "fixed_household", VoterLiaison => "voter_liaison" });
+
+pub const DEFAULT_MAX_FIXED_HOUSEHOLDS: i32 = 3;
+pub const DEFAULT_MAX_VOTER_LIAISONS: i32 = 5;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContact {
+    pub voter_id: Uuid,
+    pub kind: ContactKind,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactVoter {
+    pub id: Uuid,
+    pub name: String,
+    /// Masked unless you are staff in scope.
+    pub phone: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactView {
+    pub id: Uuid,
+    pub representative_id: Uuid,
+    pub kind: ContactKind,
+    pub voter: ContactVoter,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactList {
+    pub items: Vec<ContactView>,
+}
+
+type ContactRow = (Uuid, Uuid, String, DateTime<Utc>, Uuid, String, String);
+
+fn view(row: ContactRow, caller: &Caller) -> ContactView {
+    let (id, representative_id, kind, created_at, voter_id, name, phone) = row;
+    ContactView {
+        id,
+        representative_id,
+        kind: ContactKind::parse(&kind).unwrap_or(ContactKind::FixedHousehold),
+        voter: ContactVoter {
+            id: voter_id,
+            name,
+            phone: if caller.sees_voter_phones() {
+                phone
+            } else {
+                mask_phone(&phone)
+            },
+        },
+        created_at,
+    }
+}
+
+fn contact_query() -> _ContactQuery {
+    contact_links::table.inner_join(voters::table).select((
+        contact_links::id,
+        contact_links::representative_id,
+        contact_links::kind,
+        contact_links::created_at,
+        voters::id,
+        voters::name,
+        voters::phone,
+    ))
+}
+
+type _ContactQuery = diesel::dsl::Select<
+    diesel::dsl::InnerJoin<contact_links::table, voters::table>,
+    (
+        contact_links::id,
+        contact_links::representative_id,
+        contact_links::kind,
+        contact_links::created_at,
+        voters::id,
+        voters::name,
+        voters::phone,
+    ),
+>;
+
+/// The limit for a deputy: the nearest committee up the tree that sets one, else the default.
+async fn limit_for(
+    conn: &mut AsyncPgConnection,
+    representative: Uuid,
+    kind: ContactKind,
+) -> ApiResult<i32> {
+    let ancestors: Vec<Uuid> = representatives::table
+        .inner_join(liaison_groups::table.inner_join(committees::table))
+        .filter(representatives::id.eq(representative))
+        .select(committees::ancestors)
+        .first(conn)
+        .await?;
+    let policies: Vec<(Uuid, Option<i32>, Option<i32>)> = committee_policies::table
+        .filter(committee_policies::committee_id.eq_any(&ancestors))
+        .select((
+            committee_policies::committee_id,
+            committee_policies::max_fixed_households,
+            committee_policies::max_voter_liaisons,
+        ))
+        .load(conn)
+        .await?;
+    let nearest = ancestors.iter().rev().find_map(|committee| {
+        policies
+            .iter()
+            .find(|p| p.0 == *committee)
+            .and_then(|p| match kind {
+                ContactKind::FixedHousehold => p.1,
+                ContactKind::VoterLiaison => p.2,
+            })
+    });
+    Ok(nearest.unwrap_or(match kind {
+        ContactKind::FixedHousehold => DEFAULT_MAX_FIXED_HOUSEHOLDS,
+        ContactKind::VoterLiaison => DEFAULT_MAX_VOTER_LIAISONS,
+    }))
+}
+
+/// A deputy's contact links.
+#[utoipa::path(
+    tag = "representatives",
+    operation_id = "list_contacts",
+    params(("id" = Uuid, Path, description = "Representative id")),
+    responses((status = 200, description = "The deputy's contact links", body = ContactList)),
+)]
+#[get("/representatives/{id}/contacts")]
+pub async fn list_contacts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<ContactList>> {
+    caller.require(Action::ReadRepresentatives)?;
+    let mut conn = state.pool.get().await?;
+    let rep = model::find_visible(&mut conn, &caller, *id).await?;
+    let rows: Vec<ContactRow> = contact_query()
+        .filter(contact_links::representative_id.eq(rep.id))
+        .order(contact_links::id.asc())
+        .load(&mut conn)
+        .await?;
+    Ok(web::Json(ContactList {
+        items: rows.into_iter().map(|r| view(r, &caller)).collect(),
+    }))
+}
+
+/// Link a voter to a deputy as a fixed-contact household or a voter liaison.
+///
+/// Each committee caps how many of each kind a deputy may have (defaults 3 and 5); going over
+/// answers 422 with `code: contact_limit_exceeded` and the `limit`. Concurrent additions are
+/// serialised on the deputy, so they cannot exceed the cap together.
+#[utoipa::path(
+    tag = "representatives",
+    operation_id = "create_contact",
+    params(("id" = Uuid, Path, description = "Representative id")),
+    request_body = CreateContact,
+    responses(
+        (status = 201, description = "Linked", body = ContactView),
+        (status = 409, description = "Already linked", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Over the committee's limit, or no such voter", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/representatives/{id}/contacts")]
+pub async fn create_contact(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ValidJson<CreateContact>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageRepresentatives)?;
+    let body = body.0;
+    let mut conn = state.pool.get().await?;
+    let rep = model::find_visible(&mut conn, &caller, *id).await?;
+    let voter_visible: i64 = voters::table
+        .filter(voters::id.eq(body.voter_id))
+        .filter(scope::voter_filter(&caller))
+        .count()
+        .get_result(&mut conn)
+        .await?;
+    if voter_visible == 0 {
+        return Err(ApiError::invalid_field("voter_id", "no such voter"));
+    }
+    let limit = limit_for(&mut conn, rep.id, body.kind).await?;
+    let link_id = Uuid::now_v7();
+    let kind = body.kind;
+    let voter_id = body.voter_id;
+    conn.transaction(async |conn| {
+        // The row lock on the deputy serialises concurrent additions: count-then-insert is safe.
+        representatives::table
+            .filter(representatives::id.eq(rep.id))
+            .select(representatives::id)
+            .for_update()
+            .first::<Uuid>(conn)
+            .await?;
+        let existing: i64 = contact_links::table
+            .filter(contact_links::representative_id.eq(rep.id))
+            .filter(contact_links::kind.eq(kind.as_str()))
+            .count()
+            .get_result(conn)
+            .await?;
+        if existing >= i64::from(limit) {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "contact_limit_exceeded",
+                format!(
+                    "a deputy may have at most {limit} contact links of kind {} in this committee",
+                    kind.as_str()
+                ),
+            )
+            .with_extension("limit", serde_json::json!(limit))
+            .with_extension("kind", serde_json::json!(kind.as_str())));
+        }
+        diesel::insert_into(contact_links::table)
+            .values((
+                contact_links::id.eq(link_id),
+                contact_links::representative_id.eq(rep.id),
+                contact_links::voter_id.eq(voter_id),
+                contact_links::kind.eq(kind.as_str()),
+            ))
+            .execute(conn)
+            .await
+            .map_err(|e| match e {
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ) => ApiError::conflict(
+                    "already_exists",
+                    "this voter is already linked to the deputy as this kind",
+                ),
+                other => other.into(),
+            })?;
+        Ok::<_, ApiError>(())
+    })
+    .await?;
+    let row: ContactRow = contact_query()
+        .filter(contact_links::id.eq(link_id))
+        .first(&mut conn)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            "Location",
+            format!("/api/v1/representatives/{}/contacts/{link_id}", rep.id),
+        ))
+        .json(view(row, &caller)))
+}
+
+/// Remove a contact link.
+#[utoipa::path(
+    tag = "representatives",
+    operation_id = "delete_contact",
+    params(
+        ("id" = Uuid, Path, description = "Representative id"),
+        ("link_id" = Uuid, Path, description = "Contact link id"),
+    ),
+    responses((status = 204, description = "Removed")),
+)]
+#[delete("/representatives/{id}/contacts/{link_id}")]
+pub async fn delete_contact(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageRepresentatives)?;
+    let (id, link_id) = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let rep = model::find_visible(&mut conn, &caller, id).await?;
+    let deleted = diesel::delete(
+        contact_links::table
+            .filter(contact_links::id.eq(link_id))
+            .filter(contact_links::representative_id.eq(rep.id)),
+    )
+    .execute(&mut conn)
+    .await?;
+    if deleted == 0 {
+        return Err(ApiError::not_found("contact link"));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,226 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::model::Representative;
+use crate::pii::{PhoneNumber, mask_phone};
+use crate::request::{double_option, not_blank};
+use crate::scope::Caller;
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            pub fn parse(value: &str) -> Option<Self> {
+                match value { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+text_enum!(Gender { Male => "male", Female => "female" });
+text_enum!(
+    /// District deputies are elected in a constituency of the district; city deputies may not be.
+    Level { District => "district", City => "city" }
+);
+text_enum!(RepresentativeStatus { Serving => "serving", Left => "left" });
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "张明", "gender": "male", "level": "district", "term": 16,
+    "constituency_id": "0190f5a0-0000-7000-8000-000000000031",
+    "liaison_group_id": "0190f5a0-0000-7000-8000-000000000012",
+    "employer": "石景山区八宝山街道社区卫生服务中心", "position": "主任",
+    "public_contact": "八宝山街道代表联络站 010-68880001", "phone": "13800000001"
+}))]
+pub struct CreateRepresentative {
+    #[validate(
+        length(min = 1, max = 100, message = "must be 1 to 100 characters"),
+        custom(function = "not_blank")
+    )]
+    pub name: String,
+    pub gender: Gender,
+    pub level: Level,
+    /// The People's Congress term (届), e.g. 16.
+    #[validate(range(min = 1, max = 99, message = "must be between 1 and 99"))]
+    pub term: i32,
+    /// Required for district deputies.
+    pub constituency_id: Option<Uuid>,
+    pub liaison_group_id: Uuid,
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    pub employer: Option<String>,
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    pub position: Option<String>,
+    /// Published contact channel (shown on the public list).
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    pub public_contact: Option<String>,
+    /// Private phone: staff in scope and the deputy only.
+    #[schema(value_type = Option<String>, example = "13800000001")]
+    pub phone: Option<PhoneNumber>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRepresentative {
+    #[validate(
+        length(min = 1, max = 100, message = "must be 1 to 100 characters"),
+        custom(function = "not_blank")
+    )]
+    pub name: Option<String>,
+    pub gender: Option<Gender>,
+    pub level: Option<Level>,
+    #[validate(range(min = 1, max = 99, message = "must be between 1 and 99"))]
+    pub term: Option<i32>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub constituency_id: Option<Option<Uuid>>,
+    pub liaison_group_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub employer: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub position: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub public_contact: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<PhoneNumber>>,
+    pub status: Option<RepresentativeStatus>,
+}
+
+impl UpdateRepresentative {
+    pub fn check_lengths(&self) -> Result<(), crate::error::ApiError> {
+        for (field, value) in [
+            ("employer", &self.employer),
+            ("position", &self.position),
+            ("public_contact", &self.public_contact),
+        ] {
+            if value
+                .as_ref()
+                .and_then(|v| v.as_ref())
+                .is_some_and(|v| v.chars().count() > 200)
+            {
+                return Err(crate::error::ApiError::invalid_field(
+                    field,
+                    "must be at most 200 characters",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepresentativeView {
+    pub id: Uuid,
+    pub name: String,
+    pub gender: Gender,
+    pub level: Level,
+    pub term: i32,
+    pub constituency_id: Option<Uuid>,
+    pub liaison_group_id: Uuid,
+    pub employer: Option<String>,
+    pub position: Option<String>,
+    pub public_contact: Option<String>,
+    /// In full for staff in scope and the deputy; masked (138****1234) otherwise.
+    pub phone: Option<String>,
+    pub status: RepresentativeStatus,
+    /// The account linked to this deputy, if any.
+    pub account_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl RepresentativeView {
+    pub fn for_caller(r: Representative, account_id: Option<Uuid>, caller: &Caller) -> Self {
+        let phone = r.phone.map(|p| {
+            if caller.sees_representative_phones() {
+                p
+            } else {
+                mask_phone(&p)
+            }
+        });
+        Self {
+            id: r.id,
+            name: r.name,
+            gender: Gender::parse(&r.gender).unwrap_or(Gender::Male),
+            level: Level::parse(&r.level).unwrap_or(Level::District),
+            term: r.term,
+            constituency_id: r.constituency_id,
+            liaison_group_id: r.liaison_group_id,
+            employer: r.employer,
+            position: r.position,
+            public_contact: r.public_contact,
+            phone,
+            status: RepresentativeStatus::parse(&r.status).unwrap_or(RepresentativeStatus::Serving),
+            account_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NamedRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// The published (公示) profile of a serving deputy: no private contact data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicRepresentativeView {
+    pub id: Uuid,
+    pub name: String,
+    pub employer: Option<String>,
+    pub position: Option<String>,
+    pub public_contact: Option<String>,
+    pub level: Level,
+    pub term: i32,
+    pub constituency: Option<NamedRef>,
+    pub liaison_group: NamedRef,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RepresentativeListQuery {
+    pub constituency_id: Option<Uuid>,
+    pub liaison_group_id: Option<Uuid>,
+    /// Deputies of groups anywhere in this committee's subtree.
+    pub committee_id: Option<Uuid>,
+    pub level: Option<Level>,
+    pub term: Option<i32>,
+    pub status: Option<RepresentativeStatus>,
+    /// Substring of the name, employer or position.
+    pub q: Option<String>,
+    /// 1 to 100, default 50.
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PublicRepresentativeListQuery {
+    pub constituency_id: Option<Uuid>,
+    pub liaison_group_id: Option<Uuid>,
+    /// Substring of the name, employer or position.
+    pub q: Option<String>,
+    /// 1 to 100, default 50.
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}

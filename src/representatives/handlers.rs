@@ -1,0 +1,277 @@
+use actix_web::{HttpResponse, get, patch, post, web};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::dto::{
+    CreateRepresentative, Level, NamedRef, PublicRepresentativeListQuery, PublicRepresentativeView,
+    RepresentativeListQuery, RepresentativeView, UpdateRepresentative,
+};
+use super::model::{self, NewRepresentative, RepresentativeChanges};
+use crate::db::schema::{constituencies, liaison_groups};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::pagination::{Page, PageRequest};
+use crate::request::{ValidJson, is_constraint};
+use crate::scope::{self, Action, Caller};
+use crate::startup::AppState;
+
+fn duplicate(err: diesel::result::Error) -> ApiError {
+    if is_constraint(&err, "representatives_natural_key") {
+        ApiError::conflict(
+            "already_exists",
+            "this group already has a deputy of this name in this term",
+        )
+    } else {
+        err.into()
+    }
+}
+
+/// The group and constituency a deputy is placed in must both be in the caller's scope.
+pub async fn check_placement(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    group: Uuid,
+    constituency: Option<Uuid>,
+    level: Level,
+) -> ApiResult<()> {
+    let groups: i64 = liaison_groups::table
+        .filter(liaison_groups::id.eq(group))
+        .filter(scope::liaison_group_filter(caller))
+        .count()
+        .get_result(conn)
+        .await?;
+    if groups == 0 {
+        return Err(ApiError::invalid_field(
+            "liaison_group_id",
+            "no such liaison group",
+        ));
+    }
+    match constituency {
+        Some(c) => {
+            let found: i64 = constituencies::table
+                .filter(constituencies::id.eq(c))
+                .filter(scope::constituency_filter(caller))
+                .count()
+                .get_result(conn)
+                .await?;
+            if found == 0 {
+                return Err(ApiError::invalid_field(
+                    "constituency_id",
+                    "no such constituency",
+                ));
+            }
+        }
+        None if level == Level::District => {
+            return Err(ApiError::invalid_field(
+                "constituency_id",
+                "is required for district deputies",
+            ));
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// Register a deputy in a liaison group of your scope.
+#[utoipa::path(
+    tag = "representatives",
+    operation_id = "create_representative",
+    request_body = CreateRepresentative,
+    responses(
+        (status = 201, description = "Created", body = RepresentativeView),
+        (status = 409, description = "Already registered", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/representatives")]
+pub async fn create_representative(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreateRepresentative>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageRepresentatives)?;
+    let b = body.0;
+    let mut conn = state.pool.get().await?;
+    check_placement(
+        &mut conn,
+        &caller,
+        b.liaison_group_id,
+        b.constituency_id,
+        b.level,
+    )
+    .await?;
+    let id = Uuid::now_v7();
+    let created = model::insert(
+        &mut conn,
+        &NewRepresentative {
+            id,
+            name: b.name.trim().to_owned(),
+            gender: b.gender.as_str(),
+            level: b.level.as_str(),
+            term: b.term,
+            constituency_id: b.constituency_id,
+            liaison_group_id: b.liaison_group_id,
+            employer: b.employer.map(|s| s.trim().to_owned()),
+            position: b.position.map(|s| s.trim().to_owned()),
+            public_contact: b.public_contact.map(|s| s.trim().to_owned()),
+            phone: b.phone.map(|p| p.as_str().to_owned()),
+        },
+    )
+    .await
+    .map_err(duplicate)?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/representatives/{id}")))
+        .json(RepresentativeView::for_caller(created, None, &caller)))
+}
+
+/// List deputies in your scope (a deputy sees their own profile).
+#[utoipa::path(
+    tag = "representatives",
+    operation_id = "list_representatives",
+    params(RepresentativeListQuery),
+    responses((status = 200, description = "A page of deputies", body = Page<RepresentativeView>)),
+)]
+#[get("/representatives")]
+pub async fn list_representatives(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<RepresentativeListQuery>,
+) -> ApiResult<web::Json<Page<RepresentativeView>>> {
+    caller.require(Action::ReadRepresentatives)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let mut conn = state.pool.get().await?;
+    let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let accounts = model::linked_accounts(&mut conn, &ids).await?;
+    Ok(web::Json(Page::from_rows(
+        rows,
+        page,
+        |r| r.id,
+        |r| {
+            let account = accounts.get(&r.id).copied();
+            RepresentativeView::for_caller(r, account, &caller)
+        },
+    )))
+}
+
+/// Get a deputy.
+#[utoipa::path(
+    tag = "representatives",
+    operation_id = "get_representative",
+    params(("id" = Uuid, Path, description = "Representative id")),
+    responses((status = 200, description = "The deputy", body = RepresentativeView)),
+)]
+#[get("/representatives/{id}")]
+pub async fn get_representative(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<RepresentativeView>> {
+    caller.require(Action::ReadRepresentatives)?;
+    let mut conn = state.pool.get().await?;
+    let rep = model::find_visible(&mut conn, &caller, *id).await?;
+    let account = model::linked_accounts(&mut conn, &[rep.id])
+        .await?
+        .get(&rep.id)
+        .copied();
+    Ok(web::Json(RepresentativeView::for_caller(
+        rep, account, &caller,
+    )))
+}
+
+/// Update a deputy. A deputy who leaves office gets `status: left` (records are kept).
+#[utoipa::path(
+    tag = "representatives",
+    operation_id = "update_representative",
+    params(("id" = Uuid, Path, description = "Representative id")),
+    request_body = UpdateRepresentative,
+    responses(
+        (status = 200, description = "Updated", body = RepresentativeView),
+        (status = 409, description = "Conflicts with another deputy", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/representatives/{id}")]
+pub async fn update_representative(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ValidJson<UpdateRepresentative>,
+) -> ApiResult<web::Json<RepresentativeView>> {
+    caller.require(Action::ManageRepresentatives)?;
+    let b = body.0;
+    b.check_lengths()?;
+    let mut conn = state.pool.get().await?;
+    let current = model::find_visible(&mut conn, &caller, *id).await?;
+    let group = b.liaison_group_id.unwrap_or(current.liaison_group_id);
+    let constituency = b.constituency_id.unwrap_or(current.constituency_id);
+    let level = b
+        .level
+        .unwrap_or(Level::parse(&current.level).unwrap_or(Level::District));
+    if b.liaison_group_id.is_some() || b.constituency_id.is_some() || b.level.is_some() {
+        check_placement(&mut conn, &caller, group, constituency, level).await?;
+    }
+    let trimmed = |v: Option<Option<String>>| v.map(|o| o.map(|s| s.trim().to_owned()));
+    let updated = model::update(
+        &mut conn,
+        current.id,
+        RepresentativeChanges {
+            name: b.name.map(|s| s.trim().to_owned()),
+            gender: b.gender.map(|g| g.as_str()),
+            level: b.level.map(|l| l.as_str()),
+            term: b.term,
+            constituency_id: b.constituency_id,
+            liaison_group_id: b.liaison_group_id,
+            employer: trimmed(b.employer),
+            position: trimmed(b.position),
+            public_contact: trimmed(b.public_contact),
+            phone: b.phone.map(|o| o.map(|p| p.as_str().to_owned())),
+            status: b.status.map(|s| s.as_str()),
+        },
+    )
+    .await
+    .map_err(duplicate)?;
+    let account = model::linked_accounts(&mut conn, &[updated.id])
+        .await?
+        .get(&updated.id)
+        .copied();
+    Ok(web::Json(RepresentativeView::for_caller(
+        updated, account, &caller,
+    )))
+}
+
+/// The published list of serving deputies (代表公示): name, employer and position, public
+/// contact channel, constituency, group, level and term. No sign-in; no private data.
+#[utoipa::path(
+    tag = "public",
+    operation_id = "list_public_representatives",
+    params(PublicRepresentativeListQuery),
+    responses((status = 200, description = "A page of deputies", body = Page<PublicRepresentativeView>)),
+    security(()),
+)]
+#[get("/representatives")]
+pub async fn list_public_representatives(
+    state: web::Data<AppState>,
+    query: web::Query<PublicRepresentativeListQuery>,
+) -> ApiResult<web::Json<Page<PublicRepresentativeView>>> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let mut conn = state.pool.get().await?;
+    let rows = model::list_public(&mut conn, &query, page).await?;
+    Ok(web::Json(Page::from_rows(
+        rows,
+        page,
+        |(r, _, _)| r.id,
+        |(r, group, constituency)| PublicRepresentativeView {
+            id: r.id,
+            name: r.name,
+            employer: r.employer,
+            position: r.position,
+            public_contact: r.public_contact,
+            level: Level::parse(&r.level).unwrap_or(Level::District),
+            term: r.term,
+            constituency: constituency.map(|(id, name)| NamedRef { id, name }),
+            liaison_group: NamedRef {
+                id: group.0,
+                name: group.1,
+            },
+        },
+    )))
+}

@@ -1,0 +1,252 @@
+use actix_web::{HttpResponse, get, patch, post, web};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::dto::{CreateVoter, UpdateVoter, VoterListQuery, VoterView};
+use super::model::{self, NewVoter, StoredIdNumber, VoterChanges, VoterFilter};
+use crate::db::schema::{constituencies, voters};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::pagination::{Page, PageRequest};
+use crate::pii::{IdNumber, PhoneNumber};
+use crate::request::ValidJson;
+use crate::scope::{self, Action, Caller, Role};
+use crate::startup::AppState;
+
+pub async fn check_constituency(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<()> {
+    let found: i64 = constituencies::table
+        .filter(constituencies::id.eq(id))
+        .filter(scope::constituency_filter(caller))
+        .count()
+        .get_result(conn)
+        .await?;
+    if found == 0 {
+        return Err(ApiError::invalid_field(
+            "constituency_id",
+            "no such constituency",
+        ));
+    }
+    Ok(())
+}
+
+/// Register a voter in a constituency of your scope.
+#[utoipa::path(
+    tag = "voters",
+    operation_id = "create_voter",
+    request_body = CreateVoter,
+    responses(
+        (status = 201, description = "Created", body = VoterView),
+        (status = 409, description = "Already registered", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/voters")]
+pub async fn create_voter(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreateVoter>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageVoters)?;
+    let b = body.0;
+    let mut conn = state.pool.get().await?;
+    check_constituency(&mut conn, &caller, b.constituency_id).await?;
+    let id = Uuid::now_v7();
+    let new = NewVoter {
+        id,
+        name: b.name.trim().to_owned(),
+        constituency_id: b.constituency_id,
+        phone: b.phone.as_str().to_owned(),
+        address: b.address.map(|a| a.trim().to_owned()),
+    };
+    let created = model::insert(
+        &mut conn,
+        &new,
+        StoredIdNumber::seal(&state.pii, b.id_number.as_ref()),
+    )
+    .await
+    .map_err(model::conflict)?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/voters/{id}")))
+        .json(VoterView::for_caller(created, None, &caller)))
+}
+
+/// List voters you may see: staff by constituency, a deputy their linked voters (phones masked),
+/// a voter themself.
+#[utoipa::path(
+    tag = "voters",
+    operation_id = "list_voters",
+    params(VoterListQuery),
+    responses((status = 200, description = "A page of voters", body = Page<VoterView>)),
+)]
+#[get("/voters")]
+pub async fn list_voters(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<VoterListQuery>,
+) -> ApiResult<web::Json<Page<VoterView>>> {
+    caller.require(Action::ReadVoters)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let query = query.into_inner();
+    let phone = query
+        .phone
+        .as_deref()
+        .map(PhoneNumber::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_request("invalid_query", format!("phone {e}")))?;
+    let id_number_hmac = query
+        .id_number
+        .as_deref()
+        .map(IdNumber::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_request("invalid_query", format!("id_number {e}")))?
+        .map(|id| state.pii.lookup_hash(&id));
+    let filter = VoterFilter {
+        constituency_id: query.constituency_id,
+        verified: query.verified,
+        q: query.q,
+        phone,
+        id_number_hmac,
+    };
+    let mut conn = state.pool.get().await?;
+    let rows = model::list_visible(&mut conn, &caller, filter, page).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|v| v.id).collect();
+    let accounts = model::linked_accounts(&mut conn, &ids).await?;
+    Ok(web::Json(Page::from_rows(
+        rows,
+        page,
+        |v| v.id,
+        |v| {
+            let account = accounts.get(&v.id).copied();
+            VoterView::for_caller(v, account, &caller)
+        },
+    )))
+}
+
+/// Get a voter.
+#[utoipa::path(
+    tag = "voters",
+    operation_id = "get_voter",
+    params(("id" = Uuid, Path, description = "Voter id")),
+    responses((status = 200, description = "The voter", body = VoterView)),
+)]
+#[get("/voters/{id}")]
+pub async fn get_voter(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<VoterView>> {
+    caller.require(Action::ReadVoters)?;
+    let mut conn = state.pool.get().await?;
+    let voter = model::find_visible(&mut conn, &caller, *id).await?;
+    let account = model::linked_accounts(&mut conn, &[voter.id])
+        .await?
+        .get(&voter.id)
+        .copied();
+    Ok(web::Json(VoterView::for_caller(voter, account, &caller)))
+}
+
+/// Update a voter: staff in scope, or the voter their own record (not the constituency).
+#[utoipa::path(
+    tag = "voters",
+    operation_id = "update_voter",
+    params(("id" = Uuid, Path, description = "Voter id")),
+    request_body = UpdateVoter,
+    responses(
+        (status = 200, description = "Updated", body = VoterView),
+        (status = 409, description = "Conflicts with another voter", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/voters/{id}")]
+pub async fn update_voter(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ValidJson<UpdateVoter>,
+) -> ApiResult<web::Json<VoterView>> {
+    caller.require(Action::EditVoters)?;
+    let b = body.0;
+    if b.address
+        .as_ref()
+        .and_then(|a| a.as_ref())
+        .is_some_and(|a| a.chars().count() > 500)
+    {
+        return Err(ApiError::invalid_field(
+            "address",
+            "must be at most 500 characters",
+        ));
+    }
+    let mut conn = state.pool.get().await?;
+    let current = model::find_visible(&mut conn, &caller, *id).await?;
+    if let Some(constituency) = b.constituency_id {
+        if caller.role == Role::Voter {
+            return Err(ApiError::forbidden(
+                "ask staff to move you to another constituency",
+            ));
+        }
+        check_constituency(&mut conn, &caller, constituency).await?;
+    }
+    let changes = VoterChanges {
+        name: b.name.map(|n| n.trim().to_owned()),
+        constituency_id: b.constituency_id,
+        phone: b.phone.map(|p| p.as_str().to_owned()),
+        address: b.address.map(|a| a.map(|s| s.trim().to_owned())),
+    };
+    let sealed = b
+        .id_number
+        .as_ref()
+        .map(|id| StoredIdNumber::seal(&state.pii, id.as_ref()));
+    let updated = conn
+        .transaction(async |conn| {
+            let target = voters::table.find(current.id);
+            if let Some(sealed) = &sealed {
+                diesel::update(target).set(sealed).execute(conn).await?;
+            }
+            diesel::update(target)
+                .set((&changes, voters::updated_at.eq(diesel::dsl::now)))
+                .returning(model::Voter::as_returning())
+                .get_result(conn)
+                .await
+        })
+        .await
+        .map_err(model::conflict)?;
+    let account = model::linked_accounts(&mut conn, &[updated.id])
+        .await?
+        .get(&updated.id)
+        .copied();
+    Ok(web::Json(VoterView::for_caller(updated, account, &caller)))
+}
+
+/// Mark a voter (e.g. a self-registered one) as verified by staff.
+#[utoipa::path(
+    tag = "voters",
+    operation_id = "verify_voter",
+    params(("id" = Uuid, Path, description = "Voter id")),
+    responses((status = 200, description = "Verified", body = VoterView)),
+)]
+#[post("/voters/{id}/verify")]
+pub async fn verify_voter(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<VoterView>> {
+    caller.require(Action::ManageVoters)?;
+    let mut conn = state.pool.get().await?;
+    let current = model::find_visible(&mut conn, &caller, *id).await?;
+    let updated = diesel::update(voters::table.find(current.id))
+        .set((
+            voters::verified_at.eq(Some(chrono::Utc::now())),
+            voters::verified_by.eq(caller.account_id),
+            voters::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(model::Voter::as_returning())
+        .get_result(&mut conn)
+        .await?;
+    let account = model::linked_accounts(&mut conn, &[updated.id])
+        .await?
+        .get(&updated.id)
+        .copied();
+    Ok(web::Json(VoterView::for_caller(updated, account, &caller)))
+}

@@ -1,0 +1,123 @@
+//! Voter self-registration. The answer is the same whether or not the account was created, so
+//! the endpoint cannot be used to learn which usernames or voters exist.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::model::{self, NewVoter, StoredIdNumber};
+use crate::auth::handlers::client_address;
+use crate::auth::{passwords, throttle};
+use crate::db::schema::{accounts, constituencies};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::pii::PhoneNumber;
+use crate::request::{ValidJson, not_blank};
+use crate::startup::AppState;
+use crate::users::domain::{NewPassword, Username};
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "lihua1990", "password": "a long password", "name": "李华", "phone": "13900000002", "constituency": "0190f5a0-0000-7000-8000-000000000031"}))]
+pub struct RegisterVoter {
+    #[schema(value_type = String, min_length = 3, max_length = 64)]
+    pub username: Username,
+    #[schema(value_type = String, min_length = 10, max_length = 128, format = Password)]
+    pub password: NewPassword,
+    #[validate(
+        length(min = 1, max = 100, message = "must be 1 to 100 characters"),
+        custom(function = "not_blank")
+    )]
+    pub name: String,
+    #[schema(value_type = String)]
+    pub phone: PhoneNumber,
+    /// The constituency id (see `GET /public/v1/constituencies`).
+    #[serde(alias = "constituency_id")]
+    pub constituency: Uuid,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationReceived {
+    /// Always `received`.
+    pub status: &'static str,
+    pub detail: &'static str,
+}
+
+const RECEIVED: RegistrationReceived = RegistrationReceived {
+    status: "received",
+    detail: "If the username was free, the account now exists and can log in; it stays unverified until staff in the constituency verify it.",
+};
+
+/// Register as a voter: creates a voter record and its account, unverified until staff in
+/// scope verify it. Rate limited per client address. Always answers 202 with the same body.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "register_voter",
+    request_body = RegisterVoter,
+    responses(
+        (status = 202, description = "Received", body = RegistrationReceived),
+        (status = 429, description = "Too many registrations from this address", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<RegisterVoter>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let address = client_address(&req, state.settings.trust_proxy_headers);
+    let mut conn = state.pool.get().await?;
+    throttle::admit_registration(&mut conn, &state.settings.registration, &address).await?;
+    let constituency_exists: i64 = constituencies::table
+        .filter(constituencies::id.eq(b.constituency))
+        .count()
+        .get_result(&mut conn)
+        .await?;
+    if constituency_exists == 0 {
+        // Constituencies are public, so naming this field reveals nothing.
+        return Err(ApiError::invalid_field(
+            "constituency",
+            "no such constituency",
+        ));
+    }
+    let password_hash = passwords::hash(b.password.expose()).await?;
+    let voter = NewVoter {
+        id: Uuid::now_v7(),
+        name: b.name.trim().to_owned(),
+        constituency_id: b.constituency,
+        phone: b.phone.as_str().to_owned(),
+        address: None,
+    };
+    let outcome = conn
+        .transaction(async |conn| {
+            model::insert(conn, &voter, StoredIdNumber::default()).await?;
+            diesel::insert_into(accounts::table)
+                .values((
+                    accounts::id.eq(Uuid::now_v7()),
+                    accounts::username.eq(b.username.as_str()),
+                    accounts::password_hash.eq(&password_hash),
+                    accounts::role.eq("voter"),
+                    accounts::voter_id.eq(voter.id),
+                ))
+                .execute(conn)
+                .await?;
+            Ok::<_, diesel::result::Error>(())
+        })
+        .await;
+    match outcome {
+        Ok(()) => tracing::info!(voter_id = %voter.id, "voter registered"),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {
+            tracing::info!("registration not created: duplicate");
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(HttpResponse::Accepted().json(RECEIVED))
+}
