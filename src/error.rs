@@ -140,6 +140,11 @@ impl ApiError {
         e
     }
 
+    pub fn with_field_errors(mut self, errors: FieldErrors) -> Self {
+        self.0.errors = Some(errors);
+        self
+    }
+
     /// Extra top-level members of the problem document (RFC 9457 §3.2).
     pub fn with_extension(mut self, key: &str, value: serde_json::Value) -> Self {
         self.0.extensions.insert(key.to_owned(), value);

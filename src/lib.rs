@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod handling_bodies;
 pub mod health;
+pub mod imports;
 pub mod liaison_groups;
 pub mod openapi;
 pub mod pagination;

@@ -98,7 +98,7 @@ fn too_large() -> ApiError {
     )
 }
 
-async fn read_body(
+pub async fn read_body(
     mut payload: Payload,
     limit: usize,
     declared: Option<usize>,

@@ -17,8 +17,8 @@ use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::{
-    auth, committees, constituencies, handling_bodies, health, liaison_groups, representatives,
-    request, telemetry, users, voters,
+    auth, committees, constituencies, handling_bodies, health, imports, liaison_groups,
+    representatives, request, telemetry, users, voters,
 };
 
 pub struct AppState {
@@ -84,7 +84,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(voters::handlers::list_voters)
             .service(voters::handlers::get_voter)
             .service(voters::handlers::update_voter)
-            .service(voters::handlers::verify_voter),
+            .service(voters::handlers::verify_voter)
+            .service(imports::handlers::import_voters),
     )
     .service(
         scope::scope("/public/v1")

@@ -208,8 +208,11 @@ impl TestApp {
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
-        if let Some(body) = body {
-            req = req.json(&body);
+        match body {
+            // A bare string is sent as a CSV file (the import routes).
+            Some(Value::String(text)) => req = req.header("content-type", "text/csv").body(text),
+            Some(body) => req = req.json(&body),
+            None => {}
         }
         let resp = req.send().await.expect("request failed");
         let status = resp.status();

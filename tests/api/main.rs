@@ -4,6 +4,7 @@ mod auth;
 mod bad_input;
 mod committees;
 mod helpers;
+mod imports;
 mod liaison_groups;
 mod matrix;
 mod openapi;

@@ -80,6 +80,7 @@ const RULES: &[Rule] = &[
     Rule { method: "GET", path: "/api/v1/voters/{id}", expect: CONSTITUENCY_READ },
     Rule { method: "PATCH", path: "/api/v1/voters/{id}", expect: [401, 200, 200, 200, 403, 403, 200, 403] },
     Rule { method: "POST", path: "/api/v1/voters/{id}/verify", expect: STAFF_READ },
+    Rule { method: "POST", path: "/api/v1/imports/voters", expect: STAFF_READ },
     Rule { method: "GET", path: "/public/v1/stations", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/constituencies", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/representatives", expect: PUBLIC_OK },
@@ -262,6 +263,12 @@ async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Value>) 
         ("POST", "/api/v1/voters/{id}/verify") => {
             (format!("/api/v1/voters/{}/verify", w.voter_a), None)
         }
+        ("POST", "/api/v1/imports/voters") => (
+            rule.path.into(),
+            Some(Value::String(format!(
+                "name,constituency_code,phone\n{unique},A-01,13644443333\n"
+            ))),
+        ),
         ("GET", path) => (path.into(), None),
         (method, path) => panic!("no request prepared for {method} {path}"),
     }

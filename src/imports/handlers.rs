@@ -1,0 +1,100 @@
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::table::{self, Charset};
+use super::{ImportReport, RowError, voters};
+use crate::error::{ApiError, ApiResult, FieldErrors, Problem};
+use crate::request::{BodyLimit, read_body};
+use crate::scope::{Action, Caller};
+use crate::startup::AppState;
+
+/// Spreadsheets are bigger than JSON bodies: allow this many times the JSON limit.
+const IMPORT_LIMIT_FACTOR: usize = 16;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// `utf-8` or `gb18030` (GBK). Detected when omitted: a UTF-8 BOM or valid UTF-8 is UTF-8,
+    /// anything else GB18030. Ignored for XLSX.
+    pub charset: Option<String>,
+    /// Validate and report without writing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+fn rejected(rows: Vec<RowError>) -> ApiError {
+    let mut fields = FieldErrors::new();
+    for e in &rows {
+        fields
+            .entry(format!("line {}: {}", e.line, e.column))
+            .or_default()
+            .push(e.reason.clone());
+    }
+    ApiError::new(
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "import_rejected",
+        format!(
+            "{} problem(s) in the file; nothing was imported",
+            rows.len()
+        ),
+    )
+    .with_field_errors(fields)
+    .with_extension("rows", serde_json::to_value(&rows).unwrap_or_default())
+}
+
+/// Import voters from CSV or XLSX: header `name,constituency_code,phone,id_number,address`.
+///
+/// All or nothing; bad rows are listed by line and column (422, `rows`). Rows matching an
+/// existing voter (constituency, name, phone) are left unchanged, so re-importing is a no-op.
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "import_voters",
+    params(ImportQuery),
+    request_body(
+        content(
+            (String = "text/csv", example = "name,constituency_code,phone,id_number,address\n李华,BBS-03,13900000002,,玉泉路 59 号院"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ),
+        description = "The file itself as the body",
+    ),
+    responses(
+        (status = 200, description = "Imported (or, with dry_run, would import)", body = ImportReport),
+        (status = 422, description = "Bad rows; nothing imported", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/imports/voters")]
+pub async fn import_voters(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    query: web::Query<ImportQuery>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageVoters)?;
+    let charset = match query.charset.as_deref() {
+        None => None,
+        Some(c) => Some(Charset::parse(c).ok_or_else(|| {
+            ApiError::bad_request("invalid_query", "charset must be utf-8 or gb18030")
+        })?),
+    };
+    let limit = req
+        .app_data::<BodyLimit>()
+        .map(|l| l.0)
+        .unwrap_or(1024 * 1024)
+        * IMPORT_LIMIT_FACTOR;
+    let bytes = read_body(payload.into_inner(), limit, None).await?;
+    let table = table::read(&bytes, charset).map_err(|reason| {
+        rejected(vec![RowError {
+            line: 0,
+            column: "file".into(),
+            reason,
+        }])
+    })?;
+    let mut conn = state.pool.get().await?;
+    match voters::import(&mut conn, &caller, &state.pii, &table, query.dry_run).await? {
+        voters::Outcome::Done(report) => Ok(HttpResponse::Ok().json(report)),
+        voters::Outcome::Rejected(rows) => Err(rejected(rows)),
+    }
+}
