@@ -30,6 +30,12 @@ fn routes(w: &World) -> Vec<WriteRoute> {
     let user = json!({"username": "new.user", "password": PASSWORD, "role": "group_staff", "scope_id": w.group_a});
     let committee = json!({"name": "新工委", "kind": "working_committee", "parent_id": w.standing});
     let group = json!({"name": "新站", "kind": "station", "committee_id": w.committee_a, "address": "某路"});
+    let constituency = json!({"name": "新选区", "code": "NEW-1", "committee_id": w.committee_a});
+    let body = json!({"name": "新单位", "kind": "court", "committee_id": w.committee_a});
+    let rep = json!({"name": "新代表", "gender": "male", "level": "district", "term": 16,
+                     "constituency_id": w.constituency_a, "liaison_group_id": w.group_a});
+    let voter =
+        json!({"name": "新选民", "constituency_id": w.constituency_a, "phone": "13500000001"});
     vec![
         WriteRoute {
             method: Method::POST,
@@ -130,12 +136,107 @@ fn routes(w: &World) -> Vec<WriteRoute> {
                 (json!({"head_name": "长".repeat(101)}), "head_name"),
             ],
         },
+        WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/constituencies".into(),
+            valid: constituency.clone(),
+            invalid: vec![
+                (without(&constituency, "code"), "code"),
+                (with(&constituency, "code", json!("")), "code"),
+                (with(&constituency, "name", json!(long)), "name"),
+                (
+                    with(&constituency, "committee_id", json!("x")),
+                    "committee_id",
+                ),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/handling-bodies".into(),
+            valid: body.clone(),
+            invalid: vec![
+                (with(&body, "kind", json!("ministry_of_truth")), "kind"),
+                (with(&body, "name", json!("")), "name"),
+                (without(&body, "committee_id"), "committee_id"),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/representatives".into(),
+            valid: rep.clone(),
+            invalid: vec![
+                (with(&rep, "gender", json!("x")), "gender"),
+                (with(&rep, "level", json!("province")), "level"),
+                (with(&rep, "term", json!(0)), "term"),
+                (with(&rep, "term", json!("16")), "term"),
+                (with(&rep, "phone", json!("12345")), "phone"),
+                (with(&rep, "employer", json!("长".repeat(201))), "employer"),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/voters".into(),
+            valid: voter.clone(),
+            invalid: vec![
+                (without(&voter, "phone"), "phone"),
+                (with(&voter, "phone", json!("phone")), "phone"),
+                (
+                    with(&voter, "id_number", json!("110105194912310021")),
+                    "id_number",
+                ),
+                (with(&voter, "name", json!("")), "name"),
+                (with(&voter, "address", json!("址".repeat(501))), "address"),
+            ],
+        },
+        WriteRoute {
+            method: Method::PATCH,
+            path: format!("/api/v1/voters/{}", w.voter_a),
+            valid: json!({"address": "新址"}),
+            invalid: vec![
+                (json!({"phone": "1"}), "phone"),
+                (json!({"id_number": "abc"}), "id_number"),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: format!("/api/v1/representatives/{}/contacts", w.representative_a),
+            valid: json!({"voter_id": w.voter_a, "kind": "voter_liaison"}),
+            invalid: vec![
+                (json!({"voter_id": w.voter_a, "kind": "friend"}), "kind"),
+                (json!({"kind": "voter_liaison"}), "voter_id"),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/auth/register".into(),
+            valid: json!({"username": "new.voter", "password": PASSWORD, "name": "新", "phone": "13500000000", "constituency": w.constituency_a}),
+            invalid: vec![
+                (
+                    json!({"username": "x", "password": PASSWORD, "name": "新", "phone": "13500000000", "constituency": w.constituency_a}),
+                    "username",
+                ),
+                (
+                    json!({"username": "new.voter", "password": "short", "name": "新", "phone": "13500000000", "constituency": w.constituency_a}),
+                    "password",
+                ),
+            ],
+        },
     ]
 }
 
 async fn snapshot(w: &World) -> Vec<i64> {
     let mut counts = Vec::new();
-    for table in ["accounts", "committees", "liaison_groups", "sessions"] {
+    for table in [
+        "accounts",
+        "committees",
+        "liaison_groups",
+        "sessions",
+        "constituencies",
+        "handling_bodies",
+        "representatives",
+        "voters",
+        "contact_links",
+    ] {
         counts.push(w.app.count(table).await);
     }
     counts
