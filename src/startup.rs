@@ -57,6 +57,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(committees::handlers::get_committee)
             .service(committees::handlers::update_committee)
             .service(committees::handlers::delete_committee)
+            .service(committees::policy::get_policy)
+            .service(committees::policy::put_policy)
             .service(liaison_groups::handlers::create_liaison_group)
             .service(liaison_groups::handlers::list_liaison_groups)
             .service(liaison_groups::handlers::get_liaison_group)

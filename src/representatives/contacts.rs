@@ -12,9 +12,7 @@ use validator::Validate;
 
 use super::dto::text_enum;
 use super::model;
-use crate::db::schema::{
-    committee_policies, committees, contact_links, liaison_groups, representatives, voters,
-};
+use crate::db::schema::{committees, contact_links, liaison_groups, representatives, voters};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pii::mask_phone;
 use crate::request::ValidJson;
@@ -22,9 +20,6 @@ use crate::scope::{self, Action, Caller};
 use crate::startup::AppState;
 
 text_enum!(ContactKind { FixedHousehold => "fixed_household", VoterLiaison => "voter_liaison" });
-
-pub const DEFAULT_MAX_FIXED_HOUSEHOLDS: i32 = 3;
-pub const DEFAULT_MAX_VOTER_LIAISONS: i32 = 5;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -101,7 +96,7 @@ type _ContactQuery = diesel::dsl::Select<
     ),
 >;
 
-/// The limit for a deputy: the nearest committee up the tree that sets one, else the default.
+/// The limit for a deputy: their group's committee policy (see `committees::policy`).
 async fn limit_for(
     conn: &mut AsyncPgConnection,
     representative: Uuid,
@@ -113,28 +108,11 @@ async fn limit_for(
         .select(committees::ancestors)
         .first(conn)
         .await?;
-    let policies: Vec<(Uuid, Option<i32>, Option<i32>)> = committee_policies::table
-        .filter(committee_policies::committee_id.eq_any(&ancestors))
-        .select((
-            committee_policies::committee_id,
-            committee_policies::max_fixed_households,
-            committee_policies::max_voter_liaisons,
-        ))
-        .load(conn)
-        .await?;
-    let nearest = ancestors.iter().rev().find_map(|committee| {
-        policies
-            .iter()
-            .find(|p| p.0 == *committee)
-            .and_then(|p| match kind {
-                ContactKind::FixedHousehold => p.1,
-                ContactKind::VoterLiaison => p.2,
-            })
-    });
-    Ok(nearest.unwrap_or(match kind {
-        ContactKind::FixedHousehold => DEFAULT_MAX_FIXED_HOUSEHOLDS,
-        ContactKind::VoterLiaison => DEFAULT_MAX_VOTER_LIAISONS,
-    }))
+    let policy = crate::committees::policy::effective(conn, &ancestors).await?;
+    Ok(match kind {
+        ContactKind::FixedHousehold => policy.max_fixed_households,
+        ContactKind::VoterLiaison => policy.max_voter_liaisons,
+    })
 }
 
 /// A deputy's contact links.

@@ -53,6 +53,8 @@ const RULES: &[Rule] = &[
     Rule { method: "GET", path: "/api/v1/committees/{id}", expect: STAFF_READ },
     Rule { method: "PATCH", path: "/api/v1/committees/{id}", expect: ACCOUNT_MANAGERS },
     Rule { method: "DELETE", path: "/api/v1/committees/{id}", expect: MANAGERS_DELETE },
+    Rule { method: "GET", path: "/api/v1/committees/{id}/policy", expect: STAFF_READ },
+    Rule { method: "PUT", path: "/api/v1/committees/{id}/policy", expect: ACCOUNT_MANAGERS },
     Rule { method: "POST", path: "/api/v1/liaison-groups", expect: MANAGERS_CREATE },
     Rule { method: "GET", path: "/api/v1/liaison-groups", expect: STAFF_READ },
     Rule { method: "GET", path: "/api/v1/liaison-groups/{id}", expect: STAFF_READ },
@@ -268,6 +270,13 @@ async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Value>) 
             Some(Value::String(format!(
                 "name,constituency_code,phone\n{unique},A-01,13644443333\n"
             ))),
+        ),
+        ("GET", "/api/v1/committees/{id}/policy") => {
+            (format!("/api/v1/committees/{}/policy", w.committee_a), None)
+        }
+        ("PUT", "/api/v1/committees/{id}/policy") => (
+            format!("/api/v1/committees/{}/policy", w.committee_a),
+            Some(json!({"max_voter_liaisons": 50})),
         ),
         ("GET", path) => (path.into(), None),
         (method, path) => panic!("no request prepared for {method} {path}"),

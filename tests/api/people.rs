@@ -322,15 +322,28 @@ async fn contact_links_respect_the_committee_limit_even_under_concurrency() {
     assert_eq!(fixed, 3);
 
     // A committee can set its own limit; its subtree inherits it.
-    use diesel_async::RunQueryDsl;
-    let mut conn = w.app.db().await;
-    diesel::sql_query(
-        "INSERT INTO committee_policies (committee_id, max_voter_liaisons) VALUES ($1, 1)",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(w.standing)
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    let policy = w
+        .app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/committees/{}/policy", w.standing),
+            Some(&w.admin),
+            Some(json!({"max_voter_liaisons": 1})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(policy.body["effective"]["max_voter_liaisons"], 1);
+    assert_eq!(policy.body["effective"]["max_fixed_households"], 3);
+    let inherited = w
+        .app
+        .get(
+            &format!("/api/v1/committees/{}/policy", w.committee_a),
+            &w.committee_staff_a,
+        )
+        .await
+        .expect(200);
+    assert_eq!(inherited.body["effective"]["max_voter_liaisons"], 1);
+    assert!(inherited.body["own"]["max_voter_liaisons"].is_null());
     let r = w
         .app
         .post(
@@ -345,6 +358,16 @@ async fn contact_links_respect_the_committee_limit_even_under_concurrency() {
         r.body
     );
     assert_eq!(r.body["limit"], 1);
+    // Committee staff cannot loosen the rules above their own committee.
+    w.app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/committees/{}/policy", w.standing),
+            Some(&w.committee_staff_a),
+            Some(json!({"max_voter_liaisons": 9})),
+        )
+        .await
+        .expect(404);
 }
 
 #[tokio::test]
