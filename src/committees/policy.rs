@@ -52,12 +52,15 @@ pub struct OwnPolicy {
     pub max_voter_liaisons: Option<i32>,
 }
 
+/// (committee, max fixed households, max voter liaisons) as stored.
+type PolicyRow = (Uuid, Option<i32>, Option<i32>);
+
 /// The policy in force for a committee whose path (root first) is `ancestors`.
 pub async fn effective(
     conn: &mut AsyncPgConnection,
     ancestors: &[Uuid],
 ) -> ApiResult<EffectivePolicy> {
-    let rows: Vec<(Uuid, Option<i32>, Option<i32>)> = committee_policies::table
+    let rows: Vec<PolicyRow> = committee_policies::table
         .filter(committee_policies::committee_id.eq_any(ancestors))
         .select((
             committee_policies::committee_id,
@@ -66,7 +69,7 @@ pub async fn effective(
         ))
         .load(conn)
         .await?;
-    let nearest = |pick: fn(&(Uuid, Option<i32>, Option<i32>)) -> Option<i32>| {
+    let nearest = |pick: fn(&PolicyRow) -> Option<i32>| {
         ancestors
             .iter()
             .rev()
