@@ -87,7 +87,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(voters::handlers::get_voter)
             .service(voters::handlers::update_voter)
             .service(voters::handlers::verify_voter)
-            .service(imports::handlers::import_voters),
+            .service(imports::handlers::import_voters)
+            .service(imports::handlers::import_representatives),
     )
     .service(
         scope::scope("/public/v1")

@@ -3,7 +3,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::table::{self, Charset};
-use super::{ImportReport, RowError, voters};
+use super::{ImportReport, Outcome, RowError, representatives, voters};
 use crate::error::{ApiError, ApiResult, FieldErrors, Problem};
 use crate::request::{BodyLimit, read_body};
 use crate::scope::{Action, Caller};
@@ -73,6 +73,52 @@ pub async fn import_voters(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     caller.require(Action::ManageVoters)?;
+    let table = read_upload(&req, &query, payload).await?;
+    let mut conn = state.pool.get().await?;
+    respond(voters::import(&mut conn, &caller, &state.pii, &table, query.dry_run).await?)
+}
+
+/// Import deputies from CSV or XLSX: header
+/// `name,gender,level,term,constituency_code,liaison_group,employer,position,public_contact,phone`.
+///
+/// `gender` is male/female (or 男/女), `level` district/city (or 区/市), `liaison_group` the
+/// group's name in your scope. All or nothing, like the voter import; rows matching an existing
+/// deputy (term, group, name) are left unchanged.
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "import_representatives",
+    params(ImportQuery),
+    request_body(
+        content(
+            (String = "text/csv", example = "name,gender,level,term,constituency_code,liaison_group,employer,position,public_contact,phone\n张明,男,区,16,BBS-03,八宝山街道代表联络站,某医院,主任,联络站 010-68880001,13800000001"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ),
+        description = "The file itself as the body",
+    ),
+    responses(
+        (status = 200, description = "Imported (or, with dry_run, would import)", body = ImportReport),
+        (status = 422, description = "Bad rows; nothing imported", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/imports/representatives")]
+pub async fn import_representatives(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    query: web::Query<ImportQuery>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageRepresentatives)?;
+    let table = read_upload(&req, &query, payload).await?;
+    let mut conn = state.pool.get().await?;
+    respond(representatives::import(&mut conn, &caller, &table, query.dry_run).await?)
+}
+
+async fn read_upload(
+    req: &HttpRequest,
+    query: &ImportQuery,
+    payload: web::Payload,
+) -> ApiResult<table::Table> {
     let charset = match query.charset.as_deref() {
         None => None,
         Some(c) => Some(Charset::parse(c).ok_or_else(|| {
@@ -85,16 +131,18 @@ pub async fn import_voters(
         .unwrap_or(1024 * 1024)
         * IMPORT_LIMIT_FACTOR;
     let bytes = read_body(payload.into_inner(), limit, None).await?;
-    let table = table::read(&bytes, charset).map_err(|reason| {
+    table::read(&bytes, charset).map_err(|reason| {
         rejected(vec![RowError {
             line: 0,
             column: "file".into(),
             reason,
         }])
-    })?;
-    let mut conn = state.pool.get().await?;
-    match voters::import(&mut conn, &caller, &state.pii, &table, query.dry_run).await? {
-        voters::Outcome::Done(report) => Ok(HttpResponse::Ok().json(report)),
-        voters::Outcome::Rejected(rows) => Err(rejected(rows)),
+    })
+}
+
+fn respond(outcome: Outcome) -> ApiResult<HttpResponse> {
+    match outcome {
+        Outcome::Done(report) => Ok(HttpResponse::Ok().json(report)),
+        Outcome::Rejected(rows) => Err(rejected(rows)),
     }
 }

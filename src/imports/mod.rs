@@ -6,6 +6,7 @@
 //! so importing the same file again changes nothing. `dry_run=true` validates without writing.
 
 pub mod handlers;
+pub mod representatives;
 pub mod table;
 pub mod voters;
 
@@ -30,4 +31,9 @@ pub struct ImportReport {
     pub created: usize,
     /// Rows that match an existing record on the natural key and were left as they are.
     pub unchanged: usize,
+}
+
+pub enum Outcome {
+    Done(ImportReport),
+    Rejected(Vec<RowError>),
 }

@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::table::Table;
-use super::{ImportReport, RowError};
+use super::{ImportReport, Outcome, RowError};
 use crate::constituencies::model::ids_by_code;
 use crate::db::schema::voters;
 use crate::error::{ApiError, ApiResult};
@@ -26,11 +26,6 @@ struct Row {
     phone: PhoneNumber,
     id_number: Option<IdNumber>,
     address: Option<String>,
-}
-
-pub enum Outcome {
-    Done(ImportReport),
-    Rejected(Vec<RowError>),
 }
 
 pub async fn import(

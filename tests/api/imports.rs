@@ -180,3 +180,83 @@ async fn imports_stay_inside_the_callers_scope() {
         .await
         .expect(403);
 }
+
+const DEPUTIES: &str = "name,gender,level,term,constituency_code,liaison_group,employer,position,public_contact,phone\n\
+王建国,男,区,16,A-01,八宝山联络站,石景山医院,院长,联络站 010-68880001,13811112222\n\
+李市,female,city,16,,八宝山联络站,市政府,处长,,\n";
+
+#[tokio::test]
+async fn deputies_import_from_gbk_and_reimport_is_a_no_op() {
+    let w = World::new().await;
+    let (gbk, _, _) = encoding_rs::GBK.encode(DEPUTIES);
+    let path = "/api/v1/imports/representatives";
+    let first = w
+        .app
+        .raw(
+            Method::POST,
+            path,
+            Some(&w.committee_staff_a),
+            "text/csv",
+            gbk.to_vec(),
+        )
+        .await
+        .expect(200);
+    assert_eq!(first.body["created"], 2);
+    let again = w
+        .app
+        .raw(
+            Method::POST,
+            path,
+            Some(&w.committee_staff_a),
+            "text/csv",
+            DEPUTIES.as_bytes().to_vec(),
+        )
+        .await
+        .expect(200);
+    assert_eq!(again.body["created"], 0);
+    assert_eq!(again.body["unchanged"], 2);
+    let public = w
+        .app
+        .request(
+            Method::GET,
+            "/public/v1/representatives?q=%E7%8E%8B%E5%BB%BA%E5%9B%BD",
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(public.body["items"][0]["employer"], "石景山医院");
+    assert_eq!(
+        public.body["items"][0]["constituency"]["name"],
+        "八宝山一选区"
+    );
+
+    let before = w.app.count("representatives").await;
+    let bad =
+        format!("{DEPUTIES}赵六,男,区,16,,八宝山联络站,,,,\n孙七,男,区,16,A-01,鲁谷联络站,,,,\n");
+    let reply = w
+        .app
+        .raw(
+            Method::POST,
+            path,
+            Some(&w.committee_staff_a),
+            "text/csv",
+            bad.into_bytes(),
+        )
+        .await
+        .expect_problem(422, "import_rejected");
+    let rows = reply.body["rows"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["line"] == 4 && r["column"] == "constituency_code"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["line"] == 5 && r["column"] == "liaison_group"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(w.app.count("representatives").await, before);
+}

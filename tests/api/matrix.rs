@@ -83,6 +83,7 @@ const RULES: &[Rule] = &[
     Rule { method: "PATCH", path: "/api/v1/voters/{id}", expect: [401, 200, 200, 200, 403, 403, 200, 403] },
     Rule { method: "POST", path: "/api/v1/voters/{id}/verify", expect: STAFF_READ },
     Rule { method: "POST", path: "/api/v1/imports/voters", expect: STAFF_READ },
+    Rule { method: "POST", path: "/api/v1/imports/representatives", expect: STAFF_READ },
     Rule { method: "GET", path: "/public/v1/stations", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/constituencies", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/representatives", expect: PUBLIC_OK },
@@ -277,6 +278,12 @@ async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Value>) 
         ("PUT", "/api/v1/committees/{id}/policy") => (
             format!("/api/v1/committees/{}/policy", w.committee_a),
             Some(json!({"max_voter_liaisons": 50})),
+        ),
+        ("POST", "/api/v1/imports/representatives") => (
+            rule.path.into(),
+            Some(Value::String(format!(
+                "name,gender,level,term,constituency_code,liaison_group\n{unique},女,区,16,A-01,八宝山联络站\n"
+            ))),
         ),
         ("GET", path) => (path.into(), None),
         (method, path) => panic!("no request prepared for {method} {path}"),
