@@ -41,6 +41,7 @@ pub struct UpdateConstituency {
         custom(function = "not_blank")
     )]
     pub code: Option<String>,
+    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub area: Option<Option<String>>,

@@ -135,17 +135,6 @@ pub async fn update_constituency(
 ) -> ApiResult<web::Json<ConstituencyView>> {
     caller.require(Action::ManageConstituencies)?;
     let body = body.0;
-    if body
-        .area
-        .as_ref()
-        .and_then(|a| a.as_ref())
-        .is_some_and(|a| a.chars().count() > 2000)
-    {
-        return Err(ApiError::invalid_field(
-            "area",
-            "must be at most 2000 characters",
-        ));
-    }
     let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     let updated = model::update(

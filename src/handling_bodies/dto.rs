@@ -79,6 +79,7 @@ pub struct UpdateHandlingBody {
     )]
     pub name: Option<String>,
     pub kind: Option<HandlingBodyKind>,
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub contact: Option<Option<String>>,

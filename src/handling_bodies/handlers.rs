@@ -124,17 +124,6 @@ pub async fn update_handling_body(
 ) -> ApiResult<web::Json<HandlingBodyView>> {
     caller.require(Action::ManageHandlingBodies)?;
     let body = body.0;
-    if body
-        .contact
-        .as_ref()
-        .and_then(|c| c.as_ref())
-        .is_some_and(|c| c.chars().count() > 200)
-    {
-        return Err(ApiError::invalid_field(
-            "contact",
-            "must be at most 200 characters",
-        ));
-    }
     let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     let updated = model::update(

@@ -103,38 +103,16 @@ pub struct UpdateLiaisonGroup {
         custom(function = "not_blank")
     )]
     pub address: Option<String>,
+    #[validate(length(max = 500, message = "must be at most 500 characters"))]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub opening_hours: Option<Option<String>>,
+    #[validate(length(max = 100, message = "must be at most 100 characters"))]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub head_name: Option<Option<String>>,
     #[validate(custom(function = "officer_names"))]
     pub liaison_officers: Option<Vec<String>>,
-}
-
-impl UpdateLiaisonGroup {
-    /// validator cannot see inside `Option<Option<_>>`, so the lengths are checked here.
-    pub fn check_lengths(&self) -> Result<(), crate::error::ApiError> {
-        let too_long = |v: &Option<Option<String>>, max: usize| {
-            v.as_ref()
-                .and_then(|o| o.as_ref())
-                .is_some_and(|s| s.chars().count() > max)
-        };
-        if too_long(&self.opening_hours, 500) {
-            return Err(crate::error::ApiError::invalid_field(
-                "opening_hours",
-                "must be at most 500 characters",
-            ));
-        }
-        if too_long(&self.head_name, 100) {
-            return Err(crate::error::ApiError::invalid_field(
-                "head_name",
-                "must be at most 100 characters",
-            ));
-        }
-        Ok(())
-    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -141,7 +141,6 @@ pub async fn update_liaison_group(
 ) -> ApiResult<web::Json<LiaisonGroupView>> {
     caller.require(Action::EditLiaisonGroups)?;
     let body = body.0;
-    body.check_lengths()?;
     let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     if let Some(committee_id) = body.committee_id.filter(|c| *c != current.committee_id) {

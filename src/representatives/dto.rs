@@ -87,12 +87,15 @@ pub struct UpdateRepresentative {
     #[schema(value_type = Option<Uuid>)]
     pub constituency_id: Option<Option<Uuid>>,
     pub liaison_group_id: Option<Uuid>,
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub employer: Option<Option<String>>,
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub position: Option<Option<String>>,
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub public_contact: Option<Option<String>>,
@@ -100,28 +103,6 @@ pub struct UpdateRepresentative {
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<PhoneNumber>>,
     pub status: Option<RepresentativeStatus>,
-}
-
-impl UpdateRepresentative {
-    pub fn check_lengths(&self) -> Result<(), crate::error::ApiError> {
-        for (field, value) in [
-            ("employer", &self.employer),
-            ("position", &self.position),
-            ("public_contact", &self.public_contact),
-        ] {
-            if value
-                .as_ref()
-                .and_then(|v| v.as_ref())
-                .is_some_and(|v| v.chars().count() > 200)
-            {
-                return Err(crate::error::ApiError::invalid_field(
-                    field,
-                    "must be at most 200 characters",
-                ));
-            }
-        }
-        Ok(())
-    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

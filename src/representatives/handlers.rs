@@ -198,7 +198,6 @@ pub async fn update_representative(
 ) -> ApiResult<web::Json<RepresentativeView>> {
     caller.require(Action::ManageRepresentatives)?;
     let b = body.0;
-    b.check_lengths()?;
     let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     let group = b.liaison_group_id.unwrap_or(current.liaison_group_id);

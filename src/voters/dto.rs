@@ -43,6 +43,7 @@ pub struct UpdateVoter {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub id_number: Option<Option<IdNumber>>,
+    #[validate(length(max = 500, message = "must be at most 500 characters"))]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,

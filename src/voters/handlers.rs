@@ -168,16 +168,6 @@ pub async fn update_voter(
 ) -> ApiResult<web::Json<VoterView>> {
     caller.require(Action::EditVoters)?;
     let b = body.0;
-    if b.address
-        .as_ref()
-        .and_then(|a| a.as_ref())
-        .is_some_and(|a| a.chars().count() > 500)
-    {
-        return Err(ApiError::invalid_field(
-            "address",
-            "must be at most 500 characters",
-        ));
-    }
     let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     if let Some(constituency) = b.constituency_id {

@@ -195,6 +195,7 @@ fn routes(w: &World) -> Vec<WriteRoute> {
             invalid: vec![
                 (json!({"phone": "1"}), "phone"),
                 (json!({"id_number": "abc"}), "id_number"),
+                (json!({"address": "址".repeat(501)}), "address"),
             ],
         },
         WriteRoute {
@@ -204,6 +205,52 @@ fn routes(w: &World) -> Vec<WriteRoute> {
             invalid: vec![
                 (json!({"voter_id": w.voter_a, "kind": "friend"}), "kind"),
                 (json!({"kind": "voter_liaison"}), "voter_id"),
+            ],
+        },
+        WriteRoute {
+            method: Method::PATCH,
+            path: format!("/api/v1/constituencies/{}", w.constituency_a),
+            valid: json!({"name": "改名选区"}),
+            invalid: vec![
+                (json!({"area": "区".repeat(2001)}), "area"),
+                (json!({"code": ""}), "code"),
+            ],
+        },
+        WriteRoute {
+            method: Method::PATCH,
+            path: format!("/api/v1/handling-bodies/{}", w.body_a),
+            valid: json!({"name": "改名单位"}),
+            invalid: vec![
+                (json!({"contact": "电".repeat(201)}), "contact"),
+                (json!({"kind": "x"}), "kind"),
+            ],
+        },
+        WriteRoute {
+            method: Method::PATCH,
+            path: format!("/api/v1/representatives/{}", w.representative_a),
+            valid: json!({"position": "副院长"}),
+            invalid: vec![
+                (json!({"employer": "长".repeat(201)}), "employer"),
+                (
+                    json!({"public_contact": "长".repeat(201)}),
+                    "public_contact",
+                ),
+                (json!({"status": "retired"}), "status"),
+                (json!({"term": 100}), "term"),
+                (json!({"phone": "123"}), "phone"),
+            ],
+        },
+        WriteRoute {
+            method: Method::PUT,
+            path: format!("/api/v1/committees/{}/policy", w.committee_a),
+            valid: json!({"max_voter_liaisons": 4}),
+            invalid: vec![
+                (json!({"max_voter_liaisons": -1}), "max_voter_liaisons"),
+                (json!({"max_fixed_households": "3"}), "max_fixed_households"),
+                (
+                    json!({"max_fixed_households": 1001}),
+                    "max_fixed_households",
+                ),
             ],
         },
         WriteRoute {
@@ -236,6 +283,7 @@ async fn snapshot(w: &World) -> Vec<i64> {
         "representatives",
         "voters",
         "contact_links",
+        "committee_policies",
     ] {
         counts.push(w.app.count(table).await);
     }
