@@ -151,8 +151,14 @@ impl ApiError {
         self
     }
 
-    pub fn code(&self) -> &'static str {
-        self.0.code
+    /// For a record named in a request body: its "not found" becomes a 422 on that field (the
+    /// route itself exists); any other error passes through unchanged.
+    pub fn on_field(self, field: &str, message: impl Into<String>) -> Self {
+        if self.0.status == StatusCode::NOT_FOUND {
+            Self::invalid_field(field, message)
+        } else {
+            self
+        }
     }
 
     fn problem(&self) -> Problem {
@@ -217,6 +223,34 @@ impl ResponseError for ApiError {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         response.body(body.to_string())
+    }
+}
+
+impl ApiError {
+    /// A write that broke the named unique constraint becomes 409 `code` with `detail`; any
+    /// other database error maps as usual.
+    pub fn on_unique(
+        err: diesel::result::Error,
+        constraint: &str,
+        code: &'static str,
+        detail: &str,
+    ) -> Self {
+        if crate::db::is_constraint(&err, constraint) {
+            Self::conflict(code, detail)
+        } else {
+            err.into()
+        }
+    }
+
+    /// A delete refused by a foreign key becomes 409 `in_use` with `detail`.
+    pub fn on_delete(err: diesel::result::Error, detail: &str) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                Self::conflict("in_use", detail)
+            }
+            other => other.into(),
+        }
     }
 }
 

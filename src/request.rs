@@ -183,13 +183,6 @@ pub fn query_error(
     ApiError::bad_request("invalid_query", detail).into()
 }
 
-pub fn json_config_error(
-    err: actix_web::error::JsonPayloadError,
-    _req: &HttpRequest,
-) -> actix_web::Error {
-    ApiError::bad_request("malformed_json", format!("{err}")).into()
-}
-
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
@@ -207,9 +200,4 @@ pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
         return Err(e);
     }
     Ok(())
-}
-
-/// Whether a unique or foreign-key error came from the named constraint.
-pub fn is_constraint(err: &diesel::result::Error, name: &str) -> bool {
-    matches!(err, diesel::result::Error::DatabaseError(_, info) if info.constraint_name() == Some(name))
 }

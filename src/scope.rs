@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::committees::model::subtree_of;
 use crate::db::schema::{
     accounts, committees, constituencies, contact_links, handling_bodies, liaison_groups,
     representatives, voters,
@@ -255,13 +256,9 @@ pub fn committee_filter(caller: &Caller) -> Filter<committees::table> {
 pub fn liaison_group_filter(caller: &Caller) -> Filter<liaison_groups::table> {
     match (caller.role, caller.binding) {
         (Role::Admin, _) => everything(),
-        (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
-            liaison_groups::committee_id.eq_any(
-                committees::table
-                    .filter(committees::ancestors.contains(vec![root]))
-                    .select(committees::id),
-            ),
-        ),
+        (Role::CommitteeStaff, Binding::Committee(root)) => {
+            Box::new(liaison_groups::committee_id.eq_any(subtree_of(root)))
+        }
         (Role::GroupStaff, Binding::LiaisonGroup(group)) => Box::new(liaison_groups::id.eq(group)),
         _ => nothing(),
     }
@@ -275,26 +272,9 @@ pub fn handling_body_filter(caller: &Caller) -> Filter<handling_bodies::table> {
             Binding::HandlingBody(id) => Box::new(handling_bodies::id.eq(id)),
             _ => nothing(),
         },
-        (_, Some(root)) => Box::new(
-            handling_bodies::committee_id.eq_any(
-                committees::table
-                    .filter(committees::ancestors.contains(vec![root]))
-                    .select(committees::id),
-            ),
-        ),
+        (_, Some(root)) => Box::new(handling_bodies::committee_id.eq_any(subtree_of(root))),
         _ => nothing(),
     }
-}
-
-fn subtree_of(
-    root: Uuid,
-) -> diesel::dsl::Select<
-    diesel::dsl::Filter<committees::table, diesel::dsl::Contains<committees::ancestors, Vec<Uuid>>>,
-    committees::id,
-> {
-    committees::table
-        .filter(committees::ancestors.contains(vec![root]))
-        .select(committees::id)
 }
 
 fn committee_of_group(
@@ -392,11 +372,7 @@ pub fn account_filter(caller: &Caller) -> NullableFilter<accounts::table> {
     match caller.committee_root() {
         _ if caller.role == Role::Admin => Box::new(sql::<Nullable<Bool>>("TRUE")),
         Some(root) => {
-            let subtree = || {
-                committees::table
-                    .filter(committees::ancestors.contains(vec![root]))
-                    .select(committees::id)
-            };
+            let subtree = || subtree_of(root);
             Box::new(
                 accounts::committee_id
                     .eq_any(

@@ -146,15 +146,9 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(body_limit))
             .app_data(request::BodyLimit(body_limit))
             .app_data(web::PathConfig::default().error_handler(request::path_error))
             .app_data(web::QueryConfig::default().error_handler(request::query_error))
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(body_limit)
-                    .error_handler(request::json_config_error),
-            )
             .configure(|cfg| {
                 let mut cfg = ServiceConfig::new(cfg);
                 routes(&mut cfg);

@@ -7,36 +7,17 @@ use super::dto::{
 use super::model::{self, CommitteeChanges, NewCommittee};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
-use crate::request::{ValidJson, is_constraint};
+use crate::request::ValidJson;
 use crate::scope::{self, Action, Caller};
 use crate::startup::AppState;
 
 fn name_taken(err: diesel::result::Error) -> ApiError {
-    if is_constraint(&err, "committees_sibling_name_key") {
-        ApiError::conflict(
-            "already_exists",
-            "a committee with this name already exists under the same parent",
-        )
-    } else {
-        err.into()
-    }
-}
-
-/// A parent named in a body: missing or out of scope is a field error, not a 404 of the route.
-async fn parent_for(
-    conn: &mut diesel_async::AsyncPgConnection,
-    caller: &Caller,
-    parent_id: Uuid,
-) -> ApiResult<model::Committee> {
-    let parent = model::find_visible(conn, caller, parent_id)
-        .await
-        .map_err(|_| ApiError::invalid_field("parent_id", "no such committee"))?;
-    if !scope::may_attach_to_committee(caller, &parent.ancestors) {
-        return Err(ApiError::forbidden(
-            "you may not add committees under this one",
-        ));
-    }
-    Ok(parent)
+    ApiError::on_unique(
+        err,
+        "committees_sibling_name_key",
+        "already_exists",
+        "a committee with this name already exists under the same parent",
+    )
 }
 
 /// Create a committee.
@@ -63,7 +44,7 @@ pub async fn create_committee(
     let mut conn = state.pool.get().await?;
     match body.parent_id {
         Some(parent_id) => {
-            parent_for(&mut conn, &caller, parent_id).await?;
+            model::attachable(&mut conn, &caller, parent_id, "parent_id").await?;
         }
         None if body.kind != CommitteeKind::StandingCommittee => {
             return Err(ApiError::invalid_field(
@@ -171,7 +152,7 @@ pub async fn update_committee(
     }
     match body.parent_id {
         Some(Some(parent_id)) => {
-            let parent = parent_for(&mut conn, &caller, parent_id).await?;
+            let parent = model::attachable(&mut conn, &caller, parent_id, "parent_id").await?;
             if parent.ancestors.contains(&current.id) {
                 return Err(ApiError::invalid_field(
                     "parent_id",
@@ -226,17 +207,11 @@ pub async fn delete_committee(
     if !scope::may_manage_committee(&caller, &current.ancestors) {
         return Err(ApiError::forbidden("you may not delete this committee"));
     }
-    model::delete(&mut conn, current.id)
-        .await
-        .map_err(|e| match e {
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
-                _,
-            ) => ApiError::conflict(
-                "in_use",
-                "the committee still has committees, groups, handling bodies or accounts under it",
-            ),
-            other => other.into(),
-        })?;
+    model::delete(&mut conn, current.id).await.map_err(|e| {
+        ApiError::on_delete(
+            e,
+            "the committee still has committees, groups, handling bodies or accounts under it",
+        )
+    })?;
     Ok(HttpResponse::NoContent().finish())
 }

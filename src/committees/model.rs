@@ -40,6 +40,19 @@ pub struct CommitteeChanges<'a> {
     pub parent_id: Option<Option<Uuid>>,
 }
 
+/// Ids of `root` and every committee below it, as a subquery (`… IN (subtree_of(root))`).
+/// The GIN index on `ancestors` makes it one index lookup.
+pub fn subtree_of(
+    root: Uuid,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<committees::table, diesel::dsl::Contains<committees::ancestors, Vec<Uuid>>>,
+    committees::id,
+> {
+    committees::table
+        .filter(committees::ancestors.contains(vec![root]))
+        .select(committees::id)
+}
+
 /// The committee if it exists and the caller may see it; 404 otherwise.
 pub async fn find_visible(
     conn: &mut AsyncPgConnection,
@@ -130,7 +143,7 @@ pub async fn attachable(
 ) -> ApiResult<Committee> {
     let committee = find_visible(conn, caller, id)
         .await
-        .map_err(|_| ApiError::invalid_field(field, "no such committee"))?;
+        .map_err(|e| e.on_field(field, "no such committee"))?;
     if !crate::scope::may_attach_to_committee(caller, &committee.ancestors) {
         return Err(ApiError::forbidden(
             "you may not add records under this committee",

@@ -9,19 +9,17 @@ use super::model::{self, ConstituencyChanges, NewConstituency};
 use crate::committees;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
-use crate::request::{ValidJson, is_constraint};
+use crate::request::ValidJson;
 use crate::scope::{Action, Caller};
 use crate::startup::AppState;
 
 fn code_taken(err: diesel::result::Error) -> ApiError {
-    if is_constraint(&err, "constituencies_code_key") {
-        ApiError::conflict(
-            "already_exists",
-            "a constituency with this code already exists",
-        )
-    } else {
-        err.into()
-    }
+    ApiError::on_unique(
+        err,
+        "constituencies_code_key",
+        "already_exists",
+        "a constituency with this code already exists",
+    )
 }
 
 /// Create a constituency under a working committee or township in your scope.
@@ -170,18 +168,9 @@ pub async fn delete_constituency(
     caller.require(Action::ManageConstituencies)?;
     let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
-    model::delete(&mut conn, current.id)
-        .await
-        .map_err(|e| match e {
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
-                _,
-            ) => ApiError::conflict(
-                "in_use",
-                "deputies or voters still belong to this constituency",
-            ),
-            other => other.into(),
-        })?;
+    model::delete(&mut conn, current.id).await.map_err(|e| {
+        ApiError::on_delete(e, "deputies or voters still belong to this constituency")
+    })?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -5,8 +5,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::dto::ConstituencyListQuery;
+use crate::committees::model::subtree_of;
 use crate::db::contains_pattern;
-use crate::db::schema::{committees, constituencies};
+use crate::db::schema::constituencies;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 use crate::scope::{Caller, constituency_filter};
@@ -62,13 +63,7 @@ fn filtered<'a>(
 ) -> constituencies::BoxedQuery<'a, Pg> {
     let mut query = constituencies::table.into_boxed();
     if let Some(root) = filters.committee_id {
-        query = query.filter(
-            constituencies::committee_id.eq_any(
-                committees::table
-                    .filter(committees::ancestors.contains(vec![root]))
-                    .select(committees::id),
-            ),
-        );
+        query = query.filter(constituencies::committee_id.eq_any(subtree_of(root)));
     }
     if let Some(q) = filters
         .q

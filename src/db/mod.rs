@@ -106,3 +106,8 @@ pub fn contains_pattern(needle: &str) -> String {
         .replace('_', "\\_");
     format!("%{escaped}%")
 }
+
+/// Whether a unique or foreign-key error came from the named constraint (or unique index).
+pub fn is_constraint(err: &diesel::result::Error, name: &str) -> bool {
+    matches!(err, diesel::result::Error::DatabaseError(_, info) if info.constraint_name() == Some(name))
+}

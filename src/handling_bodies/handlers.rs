@@ -6,19 +6,17 @@ use super::model::{self, HandlingBodyChanges, NewHandlingBody};
 use crate::committees;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
-use crate::request::{ValidJson, is_constraint};
+use crate::request::ValidJson;
 use crate::scope::{Action, Caller};
 use crate::startup::AppState;
 
 fn name_taken(err: diesel::result::Error) -> ApiError {
-    if is_constraint(&err, "handling_bodies_committee_name_key") {
-        ApiError::conflict(
-            "already_exists",
-            "this committee already has a handling body with this name",
-        )
-    } else {
-        err.into()
-    }
+    ApiError::on_unique(
+        err,
+        "handling_bodies_committee_name_key",
+        "already_exists",
+        "this committee already has a handling body with this name",
+    )
 }
 
 /// Create a handling body serving a committee in your scope.
@@ -159,17 +157,8 @@ pub async fn delete_handling_body(
     caller.require(Action::ManageHandlingBodies)?;
     let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
-    model::delete(&mut conn, current.id)
-        .await
-        .map_err(|e| match e {
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
-                _,
-            ) => ApiError::conflict(
-                "in_use",
-                "accounts or records still refer to this handling body",
-            ),
-            other => other.into(),
-        })?;
+    model::delete(&mut conn, current.id).await.map_err(|e| {
+        ApiError::on_delete(e, "accounts or records still refer to this handling body")
+    })?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,8 +4,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::dto::HandlingBodyListQuery;
+use crate::committees::model::subtree_of;
 use crate::db::contains_pattern;
-use crate::db::schema::{committees, handling_bodies};
+use crate::db::schema::handling_bodies;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 use crate::scope::{Caller, handling_body_filter};
@@ -68,13 +69,7 @@ pub async fn list_visible(
         query = query.filter(handling_bodies::kind.eq(kind.as_str()));
     }
     if let Some(root) = filters.committee_id {
-        query = query.filter(
-            handling_bodies::committee_id.eq_any(
-                committees::table
-                    .filter(committees::ancestors.contains(vec![root]))
-                    .select(committees::id),
-            ),
-        );
+        query = query.filter(handling_bodies::committee_id.eq_any(subtree_of(root)));
     }
     if let Some(q) = filters
         .q

@@ -9,19 +9,17 @@ use super::model::{self, LiaisonGroupChanges, ListFilter, NewLiaisonGroup};
 use crate::committees;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
-use crate::request::{ValidJson, is_constraint};
+use crate::request::ValidJson;
 use crate::scope::{self, Action, Caller};
 use crate::startup::AppState;
 
 fn name_taken(err: diesel::result::Error) -> ApiError {
-    if is_constraint(&err, "liaison_groups_committee_name_key") {
-        ApiError::conflict(
-            "already_exists",
-            "this committee already has a liaison group with this name",
-        )
-    } else {
-        err.into()
-    }
+    ApiError::on_unique(
+        err,
+        "liaison_groups_committee_name_key",
+        "already_exists",
+        "this committee already has a liaison group with this name",
+    )
 }
 
 /// Create a liaison group, home or station under a committee in your scope.
@@ -195,18 +193,9 @@ pub async fn delete_liaison_group(
     caller.require(Action::ManageLiaisonGroups)?;
     let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
-    model::delete(&mut conn, current.id)
-        .await
-        .map_err(|e| match e {
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
-                _,
-            ) => ApiError::conflict(
-                "in_use",
-                "accounts or records still refer to this liaison group",
-            ),
-            other => other.into(),
-        })?;
+    model::delete(&mut conn, current.id).await.map_err(|e| {
+        ApiError::on_delete(e, "accounts or records still refer to this liaison group")
+    })?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -4,8 +4,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::committees::model::subtree_of;
 use crate::db::contains_pattern;
-use crate::db::schema::{committees, liaison_groups};
+use crate::db::schema::liaison_groups;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 use crate::scope::{Caller, liaison_group_filter};
@@ -82,13 +83,7 @@ fn filtered<'a>(filter: &ListFilter<'_>, page: PageRequest) -> liaison_groups::B
         query = query.filter(liaison_groups::committee_id.eq(committee));
     }
     if let Some(root) = filter.within {
-        query = query.filter(
-            liaison_groups::committee_id.eq_any(
-                committees::table
-                    .filter(committees::ancestors.contains(vec![root]))
-                    .select(committees::id),
-            ),
-        );
+        query = query.filter(liaison_groups::committee_id.eq_any(subtree_of(root)));
     }
     if let Some(q) = filter.q.map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = contains_pattern(q);

@@ -16,7 +16,7 @@ use crate::db::schema::{committees, contact_links, liaison_groups, representativ
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pii::mask_phone;
 use crate::request::ValidJson;
-use crate::scope::{self, Action, Caller};
+use crate::scope::{Action, Caller};
 use crate::startup::AppState;
 
 text_enum!(ContactKind { FixedHousehold => "fixed_household", VoterLiaison => "voter_liaison" });
@@ -168,15 +168,9 @@ pub async fn create_contact(
     let body = body.0;
     let mut conn = state.pool.get().await?;
     let rep = model::find_visible(&mut conn, &caller, *id).await?;
-    let voter_visible: i64 = voters::table
-        .filter(voters::id.eq(body.voter_id))
-        .filter(scope::voter_filter(&caller))
-        .count()
-        .get_result(&mut conn)
-        .await?;
-    if voter_visible == 0 {
-        return Err(ApiError::invalid_field("voter_id", "no such voter"));
-    }
+    crate::voters::model::find_visible(&mut conn, &caller, body.voter_id)
+        .await
+        .map_err(|e| e.on_field("voter_id", "no such voter"))?;
     let limit = limit_for(&mut conn, rep.id, body.kind).await?;
     let link_id = Uuid::now_v7();
     let kind = body.kind;
@@ -216,15 +210,13 @@ pub async fn create_contact(
             ))
             .execute(conn)
             .await
-            .map_err(|e| match e {
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                ) => ApiError::conflict(
+            .map_err(|e| {
+                ApiError::on_unique(
+                    e,
+                    "contact_links_key",
                     "already_exists",
                     "this voter is already linked to the deputy as this kind",
-                ),
-                other => other.into(),
+                )
             })?;
         Ok::<_, ApiError>(())
     })

@@ -1,6 +1,5 @@
 use actix_web::{HttpResponse, get, patch, post, web};
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::dto::{
@@ -8,22 +7,20 @@ use super::dto::{
     RepresentativeListQuery, RepresentativeView, UpdateRepresentative,
 };
 use super::model::{self, NewRepresentative, RepresentativeChanges};
-use crate::db::schema::{constituencies, liaison_groups};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
-use crate::request::{ValidJson, is_constraint};
-use crate::scope::{self, Action, Caller};
+use crate::request::ValidJson;
+use crate::scope::{Action, Caller};
 use crate::startup::AppState;
+use crate::users::model::{BoundRecord, account_bound_to, accounts_bound_to};
 
 fn duplicate(err: diesel::result::Error) -> ApiError {
-    if is_constraint(&err, "representatives_natural_key") {
-        ApiError::conflict(
-            "already_exists",
-            "this group already has a deputy of this name in this term",
-        )
-    } else {
-        err.into()
-    }
+    ApiError::on_unique(
+        err,
+        "representatives_natural_key",
+        "already_exists",
+        "this group already has a deputy of this name in this term",
+    )
 }
 
 /// The group and constituency a deputy is placed in must both be in the caller's scope.
@@ -34,32 +31,14 @@ pub async fn check_placement(
     constituency: Option<Uuid>,
     level: Level,
 ) -> ApiResult<()> {
-    let groups: i64 = liaison_groups::table
-        .filter(liaison_groups::id.eq(group))
-        .filter(scope::liaison_group_filter(caller))
-        .count()
-        .get_result(conn)
-        .await?;
-    if groups == 0 {
-        return Err(ApiError::invalid_field(
-            "liaison_group_id",
-            "no such liaison group",
-        ));
-    }
+    crate::liaison_groups::model::find_visible(conn, caller, group)
+        .await
+        .map_err(|e| e.on_field("liaison_group_id", "no such liaison group"))?;
     match constituency {
         Some(c) => {
-            let found: i64 = constituencies::table
-                .filter(constituencies::id.eq(c))
-                .filter(scope::constituency_filter(caller))
-                .count()
-                .get_result(conn)
-                .await?;
-            if found == 0 {
-                return Err(ApiError::invalid_field(
-                    "constituency_id",
-                    "no such constituency",
-                ));
-            }
+            crate::constituencies::model::find_visible(conn, caller, c)
+                .await
+                .map_err(|e| e.on_field("constituency_id", "no such constituency"))?;
         }
         None if level == Level::District => {
             return Err(ApiError::invalid_field(
@@ -141,7 +120,7 @@ pub async fn list_representatives(
     let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let accounts = model::linked_accounts(&mut conn, &ids).await?;
+    let accounts = accounts_bound_to(&mut conn, BoundRecord::Representative, &ids).await?;
     Ok(web::Json(Page::from_rows(
         rows,
         page,
@@ -169,10 +148,7 @@ pub async fn get_representative(
     caller.require(Action::ReadRepresentatives)?;
     let mut conn = state.pool.get().await?;
     let rep = model::find_visible(&mut conn, &caller, *id).await?;
-    let account = model::linked_accounts(&mut conn, &[rep.id])
-        .await?
-        .get(&rep.id)
-        .copied();
+    let account = account_bound_to(&mut conn, BoundRecord::Representative, rep.id).await?;
     Ok(web::Json(RepresentativeView::for_caller(
         rep, account, &caller,
     )))
@@ -228,10 +204,7 @@ pub async fn update_representative(
     )
     .await
     .map_err(duplicate)?;
-    let account = model::linked_accounts(&mut conn, &[updated.id])
-        .await?
-        .get(&updated.id)
-        .copied();
+    let account = account_bound_to(&mut conn, BoundRecord::Representative, updated.id).await?;
     Ok(web::Json(RepresentativeView::for_caller(
         updated, account, &caller,
     )))

@@ -5,8 +5,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::dto::{PublicRepresentativeListQuery, RepresentativeListQuery};
+use crate::committees::model::subtree_of;
 use crate::db::contains_pattern;
-use crate::db::schema::{accounts, committees, constituencies, liaison_groups, representatives};
+use crate::db::schema::{constituencies, liaison_groups, representatives};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 use crate::scope::{Caller, representative_filter};
@@ -62,22 +63,6 @@ pub struct RepresentativeChanges {
     pub status: Option<&'static str>,
 }
 
-/// The linked account of each deputy, one query for a whole page.
-pub async fn linked_accounts(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> ApiResult<std::collections::HashMap<Uuid, Uuid>> {
-    let rows: Vec<(Option<Uuid>, Uuid)> = accounts::table
-        .filter(accounts::representative_id.eq_any(ids))
-        .select((accounts::representative_id, accounts::id))
-        .load(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(r, a)| r.map(|r| (r, a)))
-        .collect())
-}
-
 pub async fn find_visible(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
@@ -112,13 +97,7 @@ pub async fn list_visible(
         query = query.filter(
             representatives::liaison_group_id.eq_any(
                 liaison_groups::table
-                    .filter(
-                        liaison_groups::committee_id.eq_any(
-                            committees::table
-                                .filter(committees::ancestors.contains(vec![root]))
-                                .select(committees::id),
-                        ),
-                    )
+                    .filter(liaison_groups::committee_id.eq_any(subtree_of(root)))
                     .select(liaison_groups::id),
             ),
         );

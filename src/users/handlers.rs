@@ -6,24 +6,21 @@ use uuid::Uuid;
 use super::dto::{CreateUser, MeView, ScopeKind, ScopeView, UpdateUser, UserListQuery, UserView};
 use super::model::{self, Account, BindingColumns};
 use crate::auth::{passwords, sessions};
-use crate::db::schema::{
-    accounts, committees, handling_bodies, liaison_groups, representatives, voters,
-};
+use crate::db::schema::accounts;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
-use crate::request::{ValidJson, is_constraint};
+use crate::request::ValidJson;
 use crate::scope::{self, Action, Binding, Caller, Role};
 use crate::startup::AppState;
+use crate::{committees, handling_bodies, liaison_groups, representatives, voters};
 
 fn username_taken(err: diesel::result::Error) -> ApiError {
-    if is_constraint(&err, "accounts_username_key") {
-        ApiError::conflict(
-            "username_taken",
-            "an account with this username already exists",
-        )
-    } else {
-        err.into()
-    }
+    ApiError::on_unique(
+        err,
+        "accounts_username_key",
+        "username_taken",
+        "an account with this username already exists",
+    )
 }
 
 /// Checks that `scope_id` fits `role` and lies inside what the caller manages.
@@ -33,90 +30,55 @@ async fn resolve_binding(
     role: Role,
     scope_id: Option<Uuid>,
 ) -> ApiResult<Binding> {
-    let no_such =
-        |what: &str| ApiError::invalid_field("scope_id", format!("no such {what} in your scope"));
-    let required = || {
-        ApiError::invalid_field(
-            "scope_id",
-            format!("is required for the {} role", role.as_str()),
-        )
-    };
-    match role {
-        Role::Admin | Role::Service => match scope_id {
-            None => Ok(Binding::Unbound),
-            Some(_) => Err(ApiError::invalid_field(
+    let no_such = |what: &str| format!("no such {what} in your scope");
+    let id = match (role, scope_id) {
+        (Role::Admin | Role::Service, None) => return Ok(Binding::Unbound),
+        (Role::Admin | Role::Service, Some(_)) => {
+            return Err(ApiError::invalid_field(
                 "scope_id",
                 format!("must be omitted for the {} role", role.as_str()),
-            )),
-        },
-        Role::Representative => {
-            let id = scope_id.ok_or_else(required)?;
-            let found: i64 = representatives::table
-                .filter(representatives::id.eq(id))
-                .filter(scope::representative_filter(caller))
-                .count()
-                .get_result(conn)
-                .await?;
-            if found == 0 {
-                return Err(no_such("representative"));
-            }
-            Ok(Binding::Representative(id))
+            ));
         }
-        Role::Voter => {
-            let id = scope_id.ok_or_else(required)?;
-            let found: i64 = voters::table
-                .filter(voters::id.eq(id))
-                .filter(scope::voter_filter(caller))
-                .count()
-                .get_result(conn)
-                .await?;
-            if found == 0 {
-                return Err(no_such("voter"));
-            }
-            Ok(Binding::Voter(id))
+        (_, None) => {
+            return Err(ApiError::invalid_field(
+                "scope_id",
+                format!("is required for the {} role", role.as_str()),
+            ));
         }
+        (_, Some(id)) => id,
+    };
+    // Each lookup is the resource's own scoped query: out of scope reads as "no such".
+    Ok(match role {
         Role::CommitteeStaff => {
-            let id = scope_id.ok_or_else(required)?;
-            let ancestors: Vec<Uuid> = committees::table
-                .filter(committees::id.eq(id))
-                .filter(scope::committee_filter(caller))
-                .select(committees::ancestors)
-                .first(conn)
-                .await
-                .optional()?
-                .ok_or_else(|| no_such("committee"))?;
-            if !scope::may_attach_to_committee(caller, &ancestors) {
-                return Err(no_such("committee"));
-            }
-            Ok(Binding::Committee(id))
+            committees::model::attachable(conn, caller, id, "scope_id").await?;
+            Binding::Committee(id)
         }
         Role::GroupStaff => {
-            let id = scope_id.ok_or_else(required)?;
-            let found: i64 = liaison_groups::table
-                .filter(liaison_groups::id.eq(id))
-                .filter(scope::liaison_group_filter(caller))
-                .count()
-                .get_result(conn)
-                .await?;
-            if found == 0 {
-                return Err(no_such("liaison group"));
-            }
-            Ok(Binding::LiaisonGroup(id))
+            liaison_groups::model::find_visible(conn, caller, id)
+                .await
+                .map_err(|e| e.on_field("scope_id", no_such("liaison group")))?;
+            Binding::LiaisonGroup(id)
         }
         Role::HandlingBody => {
-            let id = scope_id.ok_or_else(required)?;
-            let found: i64 = handling_bodies::table
-                .filter(handling_bodies::id.eq(id))
-                .filter(scope::handling_body_filter(caller))
-                .count()
-                .get_result(conn)
-                .await?;
-            if found == 0 {
-                return Err(no_such("handling body"));
-            }
-            Ok(Binding::HandlingBody(id))
+            handling_bodies::model::find_visible(conn, caller, id)
+                .await
+                .map_err(|e| e.on_field("scope_id", no_such("handling body")))?;
+            Binding::HandlingBody(id)
         }
-    }
+        Role::Representative => {
+            representatives::model::find_visible(conn, caller, id)
+                .await
+                .map_err(|e| e.on_field("scope_id", no_such("representative")))?;
+            Binding::Representative(id)
+        }
+        Role::Voter => {
+            voters::model::find_visible(conn, caller, id)
+                .await
+                .map_err(|e| e.on_field("scope_id", no_such("voter")))?;
+            Binding::Voter(id)
+        }
+        Role::Admin | Role::Service => unreachable!("handled above"),
+    })
 }
 
 fn refuse_grant(caller: &Caller, role: Role) -> ApiResult<()> {
@@ -133,8 +95,9 @@ fn refuse_grant(caller: &Caller, role: Role) -> ApiResult<()> {
 
 /// Create an account.
 ///
-/// Admins create any account. Committee staff create committee staff, group staff and
-/// handling-body accounts bound inside their own subtree, never a role above their own.
+/// Admins create any account. Committee staff create committee staff, group staff,
+/// handling-body, representative and voter accounts bound inside their own subtree, never a
+/// role above their own.
 #[utoipa::path(
     tag = "users",
     operation_id = "create_user",

@@ -122,6 +122,47 @@ pub async fn list_visible(
         .await?)
 }
 
+/// Records an account can be bound to that show their account id.
+#[derive(Debug, Clone, Copy)]
+pub enum BoundRecord {
+    Representative,
+    Voter,
+}
+
+/// The account bound to each record in `ids` that has one: one query for a whole page.
+pub async fn accounts_bound_to(
+    conn: &mut AsyncPgConnection,
+    kind: BoundRecord,
+    ids: &[Uuid],
+) -> ApiResult<std::collections::HashMap<Uuid, Uuid>> {
+    let query = accounts::table
+        .select((
+            accounts::id,
+            accounts::representative_id,
+            accounts::voter_id,
+        ))
+        .into_boxed();
+    let query = match kind {
+        BoundRecord::Representative => query.filter(accounts::representative_id.eq_any(ids)),
+        BoundRecord::Voter => query.filter(accounts::voter_id.eq_any(ids)),
+    };
+    let rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>)> = query.load(conn).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(account, representative, voter)| {
+            representative.or(voter).map(|record| (record, account))
+        })
+        .collect())
+}
+
+pub async fn account_bound_to(
+    conn: &mut AsyncPgConnection,
+    kind: BoundRecord,
+    id: Uuid,
+) -> ApiResult<Option<Uuid>> {
+    Ok(accounts_bound_to(conn, kind, &[id]).await?.remove(&id))
+}
+
 /// The display name of what a binding points at, for `/me`.
 pub async fn binding_name(
     conn: &mut AsyncPgConnection,

@@ -5,31 +5,23 @@ use uuid::Uuid;
 
 use super::dto::{CreateVoter, UpdateVoter, VoterListQuery, VoterView};
 use super::model::{self, NewVoter, StoredIdNumber, VoterChanges, VoterFilter};
-use crate::db::schema::{constituencies, voters};
+use crate::db::schema::voters;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::pii::{IdNumber, PhoneNumber};
 use crate::request::ValidJson;
-use crate::scope::{self, Action, Caller, Role};
+use crate::scope::{Action, Caller, Role};
 use crate::startup::AppState;
+use crate::users::model::{BoundRecord, account_bound_to, accounts_bound_to};
 
-pub async fn check_constituency(
+async fn check_constituency(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     id: Uuid,
 ) -> ApiResult<()> {
-    let found: i64 = constituencies::table
-        .filter(constituencies::id.eq(id))
-        .filter(scope::constituency_filter(caller))
-        .count()
-        .get_result(conn)
-        .await?;
-    if found == 0 {
-        return Err(ApiError::invalid_field(
-            "constituency_id",
-            "no such constituency",
-        ));
-    }
+    crate::constituencies::model::find_visible(conn, caller, id)
+        .await
+        .map_err(|e| e.on_field("constituency_id", "no such constituency"))?;
     Ok(())
 }
 
@@ -113,7 +105,7 @@ pub async fn list_voters(
     let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, filter, page).await?;
     let ids: Vec<Uuid> = rows.iter().map(|v| v.id).collect();
-    let accounts = model::linked_accounts(&mut conn, &ids).await?;
+    let accounts = accounts_bound_to(&mut conn, BoundRecord::Voter, &ids).await?;
     Ok(web::Json(Page::from_rows(
         rows,
         page,
@@ -141,10 +133,7 @@ pub async fn get_voter(
     caller.require(Action::ReadVoters)?;
     let mut conn = state.pool.get().await?;
     let voter = model::find_visible(&mut conn, &caller, *id).await?;
-    let account = model::linked_accounts(&mut conn, &[voter.id])
-        .await?
-        .get(&voter.id)
-        .copied();
+    let account = account_bound_to(&mut conn, BoundRecord::Voter, voter.id).await?;
     Ok(web::Json(VoterView::for_caller(voter, account, &caller)))
 }
 
@@ -202,10 +191,7 @@ pub async fn update_voter(
         })
         .await
         .map_err(model::conflict)?;
-    let account = model::linked_accounts(&mut conn, &[updated.id])
-        .await?
-        .get(&updated.id)
-        .copied();
+    let account = account_bound_to(&mut conn, BoundRecord::Voter, updated.id).await?;
     Ok(web::Json(VoterView::for_caller(updated, account, &caller)))
 }
 
@@ -234,9 +220,6 @@ pub async fn verify_voter(
         .returning(model::Voter::as_returning())
         .get_result(&mut conn)
         .await?;
-    let account = model::linked_accounts(&mut conn, &[updated.id])
-        .await?
-        .get(&updated.id)
-        .copied();
+    let account = account_bound_to(&mut conn, BoundRecord::Voter, updated.id).await?;
     Ok(web::Json(VoterView::for_caller(updated, account, &caller)))
 }

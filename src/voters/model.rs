@@ -4,7 +4,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::contains_pattern;
-use crate::db::schema::{accounts, voters};
+use crate::db::schema::voters;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 use crate::pii::{IdNumber, PhoneNumber, PiiCipher};
@@ -63,21 +63,6 @@ pub struct VoterChanges {
     pub constituency_id: Option<Uuid>,
     pub phone: Option<String>,
     pub address: Option<Option<String>>,
-}
-
-pub async fn linked_accounts(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> ApiResult<std::collections::HashMap<Uuid, Uuid>> {
-    let rows: Vec<(Option<Uuid>, Uuid)> = accounts::table
-        .filter(accounts::voter_id.eq_any(ids))
-        .select((accounts::voter_id, accounts::id))
-        .load(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(v, a)| v.map(|v| (v, a)))
-        .collect())
 }
 
 pub async fn find_visible(
@@ -152,12 +137,12 @@ pub async fn insert(
 
 /// Maps the unique indexes of `voters` to what the client did wrong.
 pub fn conflict(err: diesel::result::Error) -> ApiError {
-    if crate::request::is_constraint(&err, "voters_id_number_hmac_key") {
+    if crate::db::is_constraint(&err, "voters_id_number_hmac_key") {
         ApiError::conflict(
             "already_exists",
             "a voter with this ID number already exists",
         )
-    } else if crate::request::is_constraint(&err, "voters_natural_key") {
+    } else if crate::db::is_constraint(&err, "voters_natural_key") {
         ApiError::conflict(
             "already_exists",
             "this constituency already has a voter with this name and phone",
