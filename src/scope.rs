@@ -448,6 +448,29 @@ pub fn may_move_liaison_group(caller: &Caller) -> bool {
     matches!(caller.role, Role::Admin | Role::CommitteeStaff)
 }
 
+/// Top-level (standing) committees are the roots of whole districts: admins only.
+pub fn may_create_root_committee(caller: &Caller) -> bool {
+    caller.role == Role::Admin
+}
+
+/// A voter may edit their own record but moving between constituencies is for staff.
+pub fn may_move_voter(caller: &Caller) -> bool {
+    matches!(
+        caller.role,
+        Role::Admin | Role::CommitteeStaff | Role::GroupStaff
+    )
+}
+
+/// Nobody changes their own role or binding: it would let an account widen its own scope.
+pub fn may_change_role_of(caller: &Caller, account: Uuid) -> bool {
+    caller.account_id != account
+}
+
+/// Nobody disables their own account, so an admin cannot lock themself out by mistake.
+pub fn may_disable(caller: &Caller, account: Uuid) -> bool {
+    caller.account_id != account
+}
+
 /// Roles an account manager may hand out: never above their own.
 pub fn may_grant(caller: &Caller, role: Role) -> bool {
     match caller.role {
@@ -505,6 +528,28 @@ mod tests {
             let expected = matches!(role, Role::Admin | Role::CommitteeStaff | Role::GroupStaff);
             assert_eq!(c.may(Action::ReadCommittees), expected, "{role:?}");
         }
+    }
+
+    #[test]
+    fn only_staff_move_voters_and_nobody_rebinds_themself() {
+        let voter = caller(Role::Voter, Binding::Voter(Uuid::now_v7()));
+        assert!(!may_move_voter(&voter));
+        assert!(may_move_voter(&caller(
+            Role::GroupStaff,
+            Binding::LiaisonGroup(Uuid::now_v7())
+        )));
+        let admin = Caller {
+            account_id: Uuid::now_v7(),
+            ..caller(Role::Admin, Binding::Unbound)
+        };
+        assert!(!may_change_role_of(&admin, admin.account_id));
+        assert!(!may_disable(&admin, admin.account_id));
+        assert!(may_disable(&admin, Uuid::now_v7()));
+        assert!(may_create_root_committee(&admin));
+        assert!(!may_create_root_committee(&caller(
+            Role::CommitteeStaff,
+            Binding::Committee(Uuid::now_v7())
+        )));
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub async fn create_committee(
                 "is required for this kind of committee",
             ));
         }
-        None if !scope::may_attach_to_committee(&caller, &[]) => {
+        None if !scope::may_create_root_committee(&caller) => {
             return Err(ApiError::forbidden(
                 "only admins create top-level committees",
             ));
@@ -166,7 +166,7 @@ pub async fn update_committee(
                 "is required for this kind of committee",
             ));
         }
-        Some(None) if !scope::may_attach_to_committee(&caller, &[]) => {
+        Some(None) if !scope::may_create_root_committee(&caller) => {
             return Err(ApiError::forbidden("only admins make top-level committees"));
         }
         _ => {}

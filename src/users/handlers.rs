@@ -208,15 +208,14 @@ pub async fn update_user(
     let body = body.0;
     let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
-    let is_self = current.id == caller.account_id;
-    if is_self && body.disabled == Some(true) {
+    if body.disabled == Some(true) && !scope::may_disable(&caller, current.id) {
         return Err(ApiError::conflict(
             "cannot_disable_self",
             "you cannot disable your own account",
         ));
     }
     let binding = if body.role.is_some() || body.scope_id.is_some() {
-        if is_self {
+        if !scope::may_change_role_of(&caller, current.id) {
             return Err(ApiError::forbidden(
                 "you cannot change your own role or scope",
             ));

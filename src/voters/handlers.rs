@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::pii::{IdNumber, PhoneNumber};
 use crate::request::ValidJson;
-use crate::scope::{Action, Caller, Role};
+use crate::scope::{self, Action, Caller};
 use crate::startup::AppState;
 use crate::users::model::{BoundRecord, account_bound_to, accounts_bound_to};
 
@@ -160,7 +160,7 @@ pub async fn update_voter(
     let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     if let Some(constituency) = b.constituency_id {
-        if caller.role == Role::Voter {
+        if !scope::may_move_voter(&caller) {
             return Err(ApiError::forbidden(
                 "ask staff to move you to another constituency",
             ));
