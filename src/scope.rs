@@ -11,8 +11,6 @@ use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::committees::model::subtree_of;
@@ -20,47 +18,20 @@ use crate::db::schema::{
     accounts, committees, constituencies, contact_links, handling_bodies, liaison_groups,
     representatives, voters,
 };
+use crate::db::text_enum;
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    CommitteeStaff,
-    GroupStaff,
-    Representative,
-    HandlingBody,
-    Voter,
-    Service,
-}
-
-impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::Admin,
-        Role::CommitteeStaff,
-        Role::GroupStaff,
-        Role::Representative,
-        Role::HandlingBody,
-        Role::Voter,
-        Role::Service,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::CommitteeStaff => "committee_staff",
-            Role::GroupStaff => "group_staff",
-            Role::Representative => "representative",
-            Role::HandlingBody => "handling_body",
-            Role::Voter => "voter",
-            Role::Service => "service",
-        }
+text_enum!(
+    Role (fallback Voter) {
+        Admin => "admin",
+        CommitteeStaff => "committee_staff",
+        GroupStaff => "group_staff",
+        Representative => "representative",
+        HandlingBody => "handling_body",
+        Voter => "voter",
+        Service => "service",
     }
-
-    pub fn from_db(value: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == value)
-    }
-}
+);
 
 /// What an account is bound to. The binding *is* the scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -523,7 +494,7 @@ mod tests {
 
     #[test]
     fn only_staff_roles_read_the_tree() {
-        for role in Role::ALL {
+        for &role in Role::ALL {
             let c = caller(role, Binding::Unbound);
             let expected = matches!(role, Role::Admin | Role::CommitteeStaff | Role::GroupStaff);
             assert_eq!(c.may(Action::ReadCommittees), expected, "{role:?}");
@@ -555,7 +526,7 @@ mod tests {
     #[test]
     fn role_names_round_trip() {
         for role in Role::ALL {
-            assert_eq!(Role::from_db(role.as_str()), Some(role));
+            assert_eq!(Role::parse(role.as_str()), Some(*role));
         }
     }
 }

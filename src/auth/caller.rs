@@ -70,7 +70,7 @@ impl FromRequest for Caller {
                 .optional()?;
             let (account_id, username, role, binding) =
                 row.ok_or_else(|| ApiError::unauthorized("the session has ended; log in again"))?;
-            let role = Role::from_db(&role)
+            let role = Role::parse(&role)
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role in database")))?;
             Ok(Caller {
                 account_id,

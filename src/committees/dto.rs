@@ -2,43 +2,25 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+use crate::db::text_enum;
 use validator::Validate;
 
 use super::model::Committee;
 use crate::request::{double_option, not_blank};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CommitteeKind {
-    /// 区人大常委会 — the root of a district's tree.
-    StandingCommittee,
-    /// 工委 (e.g. a street working committee).
-    WorkingCommittee,
-    /// 联组.
-    JointGroup,
-    /// 乡镇人大.
-    Township,
-}
-
-impl CommitteeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::StandingCommittee => "standing_committee",
-            Self::WorkingCommittee => "working_committee",
-            Self::JointGroup => "joint_group",
-            Self::Township => "township",
-        }
+text_enum!(
+    CommitteeKind (fallback Township) {
+        /// 区人大常委会 — the root of a district's tree.
+        StandingCommittee => "standing_committee",
+        /// 工委 (e.g. a street working committee).
+        WorkingCommittee => "working_committee",
+        /// 联组.
+        JointGroup => "joint_group",
+        /// 乡镇人大.
+        Township => "township",
     }
-
-    pub fn from_db(value: &str) -> Self {
-        match value {
-            "standing_committee" => Self::StandingCommittee,
-            "working_committee" => Self::WorkingCommittee,
-            "joint_group" => Self::JointGroup,
-            _ => Self::Township,
-        }
-    }
-}
+);
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]

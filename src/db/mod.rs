@@ -111,3 +111,40 @@ pub fn contains_pattern(needle: &str) -> String {
 pub fn is_constraint(err: &diesel::result::Error, name: &str) -> bool {
     matches!(err, diesel::result::Error::DatabaseError(_, info) if info.constraint_name() == Some(name))
 }
+
+/// An enum stored as `text` with a CHECK constraint listing exactly its values. Generates the
+/// API type (snake_case in JSON and OpenAPI), `ALL`, `as_str`, `parse` for input, and
+/// `from_db` for column values, which the CHECK makes always valid; `fallback` names the
+/// variant used if one ever is not (choose the least privileged one).
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident (fallback $fallback:ident) {
+            $( $(#[$vmeta:meta])* $variant:ident => $text:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant ),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            pub fn parse(value: &str) -> Option<Self> {
+                match value { $($text => Some(Self::$variant),)+ _ => None }
+            }
+
+            pub fn from_db(value: &str) -> Self {
+                Self::parse(value).unwrap_or(Self::$fallback)
+            }
+        }
+    };
+}
+pub(crate) use text_enum;

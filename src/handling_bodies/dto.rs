@@ -2,56 +2,25 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+use crate::db::text_enum;
 use validator::Validate;
 
 use super::model::HandlingBody;
 use crate::request::{double_option, not_blank};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HandlingBodyKind {
-    GovernmentDepartment,
-    SupervisoryCommission,
-    Court,
-    Procuratorate,
-    TownshipGovernment,
-    StandingCommittee,
-    CityDeputy,
-    Other,
-}
-
-impl HandlingBodyKind {
-    pub const ALL: [HandlingBodyKind; 8] = [
-        Self::GovernmentDepartment,
-        Self::SupervisoryCommission,
-        Self::Court,
-        Self::Procuratorate,
-        Self::TownshipGovernment,
-        Self::StandingCommittee,
-        Self::CityDeputy,
-        Self::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::GovernmentDepartment => "government_department",
-            Self::SupervisoryCommission => "supervisory_commission",
-            Self::Court => "court",
-            Self::Procuratorate => "procuratorate",
-            Self::TownshipGovernment => "township_government",
-            Self::StandingCommittee => "standing_committee",
-            Self::CityDeputy => "city_deputy",
-            Self::Other => "other",
-        }
+text_enum!(
+    HandlingBodyKind (fallback Other) {
+        GovernmentDepartment => "government_department",
+        SupervisoryCommission => "supervisory_commission",
+        Court => "court",
+        Procuratorate => "procuratorate",
+        TownshipGovernment => "township_government",
+        StandingCommittee => "standing_committee",
+        CityDeputy => "city_deputy",
+        Other => "other",
     }
-
-    pub fn from_db(value: &str) -> Self {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == value)
-            .unwrap_or(Self::Other)
-    }
-}
+);
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -2,39 +2,23 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+use crate::db::text_enum;
 use validator::{Validate, ValidationError};
 
 use super::model::LiaisonGroup;
 use crate::request::{double_option, not_blank};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LiaisonGroupKind {
-    /// 代表之家.
-    Home,
-    /// 代表联络站.
-    Station,
-    /// 代表联络组.
-    Group,
-}
-
-impl LiaisonGroupKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Home => "home",
-            Self::Station => "station",
-            Self::Group => "group",
-        }
+text_enum!(
+    LiaisonGroupKind (fallback Group) {
+        /// 代表之家.
+        Home => "home",
+        /// 代表联络站.
+        Station => "station",
+        /// 代表联络组.
+        Group => "group",
     }
-
-    pub fn from_db(value: &str) -> Self {
-        match value {
-            "home" => Self::Home,
-            "station" => Self::Station,
-            _ => Self::Group,
-        }
-    }
-}
+);
 
 fn officer_names(names: &[String]) -> Result<(), ValidationError> {
     if names.len() > 20 {

@@ -10,16 +10,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::dto::text_enum;
 use super::model;
 use crate::db::schema::{committees, contact_links, liaison_groups, representatives, voters};
+use crate::db::text_enum;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pii::mask_phone;
 use crate::request::ValidJson;
 use crate::scope::{Action, Caller};
 use crate::startup::AppState;
 
-text_enum!(ContactKind { FixedHousehold => "fixed_household", VoterLiaison => "voter_liaison" });
+text_enum!(ContactKind (fallback FixedHousehold) { FixedHousehold => "fixed_household", VoterLiaison => "voter_liaison" });
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -57,7 +57,7 @@ fn view(row: ContactRow, caller: &Caller) -> ContactView {
     ContactView {
         id,
         representative_id,
-        kind: ContactKind::parse(&kind).unwrap_or(ContactKind::FixedHousehold),
+        kind: ContactKind::from_db(&kind),
         voter: ContactVoter {
             id: voter_id,
             name,

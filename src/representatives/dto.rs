@@ -5,36 +5,17 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::model::Representative;
+use crate::db::text_enum;
 use crate::pii::{PhoneNumber, mask_phone};
 use crate::request::{double_option, not_blank};
 use crate::scope::Caller;
 
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-
-            pub fn parse(value: &str) -> Option<Self> {
-                match value { $($text => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-pub(crate) use text_enum;
-
-text_enum!(Gender { Male => "male", Female => "female" });
+text_enum!(Gender (fallback Male) { Male => "male", Female => "female" });
 text_enum!(
     /// District deputies are elected in a constituency of the district; city deputies may not be.
-    Level { District => "district", City => "city" }
+    Level (fallback District) { District => "district", City => "city" }
 );
-text_enum!(RepresentativeStatus { Serving => "serving", Left => "left" });
+text_enum!(RepresentativeStatus (fallback Serving) { Serving => "serving", Left => "left" });
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -138,8 +119,8 @@ impl RepresentativeView {
         Self {
             id: r.id,
             name: r.name,
-            gender: Gender::parse(&r.gender).unwrap_or(Gender::Male),
-            level: Level::parse(&r.level).unwrap_or(Level::District),
+            gender: Gender::from_db(&r.gender),
+            level: Level::from_db(&r.level),
             term: r.term,
             constituency_id: r.constituency_id,
             liaison_group_id: r.liaison_group_id,
@@ -147,7 +128,7 @@ impl RepresentativeView {
             position: r.position,
             public_contact: r.public_contact,
             phone,
-            status: RepresentativeStatus::parse(&r.status).unwrap_or(RepresentativeStatus::Serving),
+            status: RepresentativeStatus::from_db(&r.status),
             account_id,
             created_at: r.created_at,
             updated_at: r.updated_at,

@@ -178,9 +178,7 @@ pub async fn update_representative(
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     let group = b.liaison_group_id.unwrap_or(current.liaison_group_id);
     let constituency = b.constituency_id.unwrap_or(current.constituency_id);
-    let level = b
-        .level
-        .unwrap_or(Level::parse(&current.level).unwrap_or(Level::District));
+    let level = b.level.unwrap_or(Level::from_db(&current.level));
     if b.liaison_group_id.is_some() || b.constituency_id.is_some() || b.level.is_some() {
         check_placement(&mut conn, &caller, group, constituency, level).await?;
     }
@@ -237,7 +235,7 @@ pub async fn list_public_representatives(
             employer: r.employer,
             position: r.position,
             public_contact: r.public_contact,
-            level: Level::parse(&r.level).unwrap_or(Level::District),
+            level: Level::from_db(&r.level),
             term: r.term,
             constituency: constituency.map(|(id, name)| NamedRef { id, name }),
             liaison_group: NamedRef {

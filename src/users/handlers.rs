@@ -220,9 +220,7 @@ pub async fn update_user(
                 "you cannot change your own role or scope",
             ));
         }
-        let role = body
-            .role
-            .unwrap_or(Role::from_db(&current.role).unwrap_or(Role::Voter));
+        let role = body.role.unwrap_or(Role::from_db(&current.role));
         refuse_grant(&caller, role)?;
         let scope_id = match body.scope_id {
             Some(explicit) => explicit,
