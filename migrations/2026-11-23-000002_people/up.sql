@@ -58,6 +58,8 @@ CREATE TABLE voters (
 CREATE UNIQUE INDEX voters_id_number_hmac_key ON voters (id_number_hmac) WHERE id_number_hmac IS NOT NULL;
 CREATE UNIQUE INDEX voters_natural_key ON voters (constituency_id, name, phone);
 CREATE INDEX voters_constituency_id_idx ON voters (constituency_id, id);
+-- Staff look voters up by phone (`?phone=`), and imports match on it.
+CREATE INDEX voters_phone_idx ON voters (phone);
 
 CREATE TABLE contact_links (
     id                 uuid PRIMARY KEY,

@@ -17,6 +17,9 @@ use crate::representatives::dto::{Gender, Level};
 use crate::representatives::model::NewRepresentative;
 use crate::scope::{Caller, liaison_group_filter};
 
+/// Rows per INSERT statement (11 columns each).
+const INSERT_CHUNK: usize = 1000;
+
 pub const COLUMNS: [&str; 10] = [
     "name",
     "gender",
@@ -249,23 +252,24 @@ pub async fn import(
         .await?
         .into_iter()
         .collect();
-    let new_rows: Vec<&NewRepresentative> = rows
-        .iter()
-        .filter(|r| !existing.contains(&(r.term, r.liaison_group_id, r.name.clone())))
-        .collect();
+    let total = rows.len();
+    let (new_rows, _unchanged): (Vec<NewRepresentative>, Vec<NewRepresentative>) = rows
+        .into_iter()
+        .partition(|r| !existing.contains(&(r.term, r.liaison_group_id, r.name.clone())));
     let report = ImportReport {
         dry_run,
-        rows: rows.len(),
+        rows: total,
         created: new_rows.len(),
-        unchanged: rows.len() - new_rows.len(),
+        unchanged: total - new_rows.len(),
     };
     if dry_run || new_rows.is_empty() {
         return Ok(Outcome::Done(report));
     }
     conn.transaction(async |conn| {
-        for row in &new_rows {
+        // Multi-row inserts, in chunks that stay under PostgreSQL's 65 535 bind parameters.
+        for chunk in new_rows.chunks(INSERT_CHUNK) {
             diesel::insert_into(representatives::table)
-                .values(*row)
+                .values(chunk)
                 .on_conflict((
                     representatives::term,
                     representatives::liaison_group_id,

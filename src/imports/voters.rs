@@ -16,6 +16,9 @@ use crate::pii::{IdNumber, PhoneNumber, PiiCipher};
 use crate::scope::Caller;
 use crate::voters::model::{NewVoter, StoredIdNumber};
 
+/// Rows per INSERT statement (8 columns each).
+const INSERT_CHUNK: usize = 1000;
+
 pub const REQUIRED: [&str; 3] = ["name", "constituency_code", "phone"];
 pub const OPTIONAL: [&str; 2] = ["id_number", "address"];
 
@@ -152,33 +155,36 @@ pub async fn import(
             ))
         })
         .collect();
-    // An ID number may belong to one voter only.
-    let hashes: HashMap<Vec<u8>, usize> = new_rows
-        .iter()
-        .filter_map(|r| r.id_number.as_ref().map(|id| (pii.lookup_hash(id), r.line)))
-        .collect();
+    // An ID number may belong to one voter only: not twice in the file, nor to a voter we have.
+    let mut errors = Vec::new();
+    let mut hashes: HashMap<Vec<u8>, usize> = HashMap::new();
+    for row in &new_rows {
+        if let Some(id) = &row.id_number {
+            if hashes.insert(pii.lookup_hash(id), row.line).is_some() {
+                errors.push(RowError {
+                    line: row.line,
+                    column: "id_number".into(),
+                    reason: "the same ID number appears earlier in the file".into(),
+                });
+            }
+        }
+    }
     let taken: Vec<Option<Vec<u8>>> = voters::table
         .filter(voters::id_number_hmac.eq_any(hashes.keys().cloned().collect::<Vec<_>>()))
         .select(voters::id_number_hmac)
         .load(conn)
         .await?;
-    let mut errors: Vec<RowError> = taken
-        .into_iter()
-        .flatten()
-        .filter_map(|h| hashes.get(&h))
-        .map(|line| RowError {
-            line: *line,
-            column: "id_number".into(),
-            reason: "already belongs to another voter".into(),
-        })
-        .collect();
-    if hashes.len() < new_rows.iter().filter(|r| r.id_number.is_some()).count() {
-        errors.push(RowError {
-            line: 0,
-            column: "id_number".into(),
-            reason: "the same ID number appears twice in the file".into(),
-        });
-    }
+    errors.extend(
+        taken
+            .into_iter()
+            .flatten()
+            .filter_map(|h| hashes.get(&h))
+            .map(|line| RowError {
+                line: *line,
+                column: "id_number".into(),
+                reason: "already belongs to another voter".into(),
+            }),
+    );
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.line);
         return Ok(Outcome::Rejected(errors));
@@ -192,17 +198,24 @@ pub async fn import(
     if dry_run || new_rows.is_empty() {
         return Ok(Outcome::Done(report));
     }
-    conn.transaction(async |conn| {
-        for row in &new_rows {
-            let new = NewVoter {
+    let records: Vec<(NewVoter, StoredIdNumber)> = new_rows
+        .iter()
+        .map(|row| {
+            let voter = NewVoter {
                 id: Uuid::now_v7(),
                 name: row.name.clone(),
                 constituency_id: row.constituency_id,
                 phone: row.phone.as_str().to_owned(),
                 address: row.address.clone(),
             };
+            (voter, StoredIdNumber::seal(pii, row.id_number.as_ref()))
+        })
+        .collect();
+    conn.transaction(async |conn| {
+        // Multi-row inserts, in chunks that stay under PostgreSQL's 65 535 bind parameters.
+        for chunk in records.chunks(INSERT_CHUNK) {
             diesel::insert_into(voters::table)
-                .values((&new, StoredIdNumber::seal(pii, row.id_number.as_ref())))
+                .values(chunk)
                 .on_conflict((voters::constituency_id, voters::name, voters::phone))
                 .do_nothing()
                 .execute(conn)

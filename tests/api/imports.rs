@@ -109,6 +109,19 @@ async fn one_bad_row_imports_nothing_and_is_named() {
 }
 
 #[tokio::test]
+async fn an_id_number_twice_in_one_file_names_the_second_line() {
+    let w = World::new().await;
+    let file = format!(
+        "{HEADER}甲,A-01,13811110011,110107198001011230,\n乙,A-01,13811110012,110107198001011230,\n"
+    );
+    let reply = upload(&w, "", "text/csv", file.into_bytes())
+        .await
+        .expect_problem(422, "import_rejected");
+    assert_eq!(reply.body["rows"][0]["line"], 3, "{}", reply.body);
+    assert_eq!(reply.body["rows"][0]["column"], "id_number");
+}
+
+#[tokio::test]
 async fn dry_run_validates_without_writing() {
     let w = World::new().await;
     let before = w.app.count("voters").await;
