@@ -6,7 +6,9 @@
 //! `error::ApiError` throughout.
 
 pub mod auth;
+pub mod calendar;
 pub mod committees;
+pub mod conditional;
 pub mod config;
 pub mod constituencies;
 pub mod db;
@@ -14,9 +16,11 @@ pub mod demo;
 pub mod error;
 pub mod handling_bodies;
 pub mod health;
+pub mod idempotency;
 pub mod imports;
 pub mod liaison_groups;
 pub mod openapi;
+pub mod opinions;
 pub mod pagination;
 pub mod pii;
 pub mod representatives;

@@ -133,34 +133,74 @@ pub async fn read_body(
     }
 }
 
+/// Reads, parses and validates a JSON body; also hands back the raw bytes for callers that
+/// fingerprint the request (idempotency keys).
+fn read_valid_json<T: DeserializeOwned + Validate + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<(T, web::Bytes), ApiError>> {
+    let json = is_json_content_type(req);
+    let limit = req
+        .app_data::<BodyLimit>()
+        .map(|l| l.0)
+        .unwrap_or(1024 * 1024);
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let payload = payload.take();
+    Box::pin(async move {
+        let bytes = read_body(payload, limit, declared).await?;
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
+        let value: T = parse_json(&bytes)?;
+        value.validate()?;
+        Ok((value, bytes.freeze()))
+    })
+}
+
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = is_json_content_type(req);
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map(|l| l.0)
-            .unwrap_or(1024 * 1024);
-        let declared = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let payload = payload.take();
+        let read = read_valid_json::<T>(req, payload);
+        Box::pin(async move { read.await.map(|(value, _)| ValidJson(value)) })
+    }
+}
+
+/// A validated JSON body together with a fingerprint of the request (method, path and the
+/// exact body bytes), so a retried request can be told from a different one.
+pub struct FingerprintedJson<T> {
+    pub value: T,
+    pub fingerprint: [u8; 32],
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for FingerprintedJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(req.method().as_str().as_bytes());
+        hasher.update(b" ");
+        hasher.update(req.path().as_bytes());
+        hasher.update(b"\n");
+        let read = read_valid_json::<T>(req, payload);
         Box::pin(async move {
-            let bytes = read_body(payload, limit, declared).await?;
-            if !json {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "send the body as application/json",
-                ));
-            }
-            let value: T = parse_json(&bytes)?;
-            value.validate()?;
-            Ok(ValidJson(value))
+            let (value, bytes) = read.await?;
+            hasher.update(&bytes);
+            Ok(FingerprintedJson {
+                value,
+                fingerprint: hasher.finalize().into(),
+            })
         })
     }
 }

@@ -15,11 +15,12 @@ use uuid::Uuid;
 
 use crate::committees::model::subtree_of;
 use crate::db::schema::{
-    accounts, committees, constituencies, contact_links, handling_bodies, liaison_groups,
-    representatives, voters,
+    accounts, committees, constituencies, contact_links, handling_bodies, liaison_groups, opinions,
+    referrals, representatives, voters,
 };
 use crate::db::text_enum;
 use crate::error::ApiError;
+use crate::opinions::lifecycle::{Action as OpinionAction, State};
 
 text_enum!(
     Role (fallback Voter) {
@@ -123,6 +124,11 @@ pub enum Action {
     ManageVoters,
     /// Edit a voter record: staff in scope, or the voter their own.
     EditVoters,
+    /// Holidays and make-up working days, which every committee's due dates count against.
+    ManageCalendar,
+    ReadOpinions,
+    /// Submit (a voter) or record (staff, deputies) an opinion.
+    RecordOpinions,
 }
 
 impl Caller {
@@ -131,7 +137,8 @@ impl Caller {
         use Action::*;
         use Role::*;
         match self.role {
-            Admin | CommitteeStaff => true,
+            Admin => true,
+            CommitteeStaff => action != ManageCalendar,
             GroupStaff => !matches!(
                 action,
                 ManageCommittees
@@ -140,13 +147,21 @@ impl Caller {
                     | ManageConstituencies
                     | ReadHandlingBodies
                     | ManageHandlingBodies
+                    | ManageCalendar
             ),
             Representative => matches!(
                 action,
-                ReadConstituencies | ReadRepresentatives | ReadVoters
+                ReadConstituencies
+                    | ReadRepresentatives
+                    | ReadVoters
+                    | ReadOpinions
+                    | RecordOpinions
             ),
-            HandlingBody => matches!(action, ReadHandlingBodies),
-            Voter => matches!(action, ReadConstituencies | ReadVoters | EditVoters),
+            HandlingBody => matches!(action, ReadHandlingBodies | ReadOpinions),
+            Voter => matches!(
+                action,
+                ReadConstituencies | ReadVoters | EditVoters | ReadOpinions | RecordOpinions
+            ),
             Service => false,
         }
     }
@@ -338,6 +353,117 @@ pub fn voter_filter(caller: &Caller) -> Filter<voters::table> {
     }
 }
 
+/// Opinions the caller may read: staff by committee subtree or group, a deputy what they took,
+/// a handling body what is referred to it (and not returned), a voter their own.
+pub fn opinion_filter(caller: &Caller) -> Filter<opinions::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => {
+            Box::new(opinions::committee_id.eq_any(subtree_of(root)))
+        }
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
+            Box::new(opinions::liaison_group_id.assume_not_null().eq(group))
+        }
+        (Role::Representative, Binding::Representative(id)) => {
+            Box::new(opinions::representative_id.assume_not_null().eq(id))
+        }
+        (Role::HandlingBody, Binding::HandlingBody(body)) => Box::new(
+            opinions::id.eq_any(
+                referrals::table
+                    .filter(referrals::handling_body_id.eq(body))
+                    .filter(referrals::returned_at.is_null())
+                    .select(referrals::opinion_id),
+            ),
+        ),
+        (Role::Voter, Binding::Voter(id)) => Box::new(opinions::voter_id.assume_not_null().eq(id)),
+        _ => nothing(),
+    }
+}
+
+/// Who raised an opinion: everyone who can see it except handling bodies, who answer the
+/// matter, not the person (PIPL's minimum necessary).
+pub fn sees_who_raised_opinions(caller: &Caller) -> bool {
+    caller.role != Role::HandlingBody
+}
+
+/// Internal timeline notes are for the service's own side, not the voter.
+pub fn sees_internal_notes(caller: &Caller) -> bool {
+    caller.role != Role::Voter
+}
+
+/// Bodies an opinion may be referred to: those of its committee, the committees above it (a
+/// township passes larger matters up to the district) and below it. Independent of the caller,
+/// so a deputy or a handling body passing it on is held to the same line of the tree.
+pub fn referable_body_filter(
+    committee_path: &[Uuid],
+    committee: Uuid,
+) -> Filter<handling_bodies::table> {
+    Box::new(
+        handling_bodies::committee_id
+            .eq_any(committee_path.to_vec())
+            .or(handling_bodies::committee_id.eq_any(subtree_of(committee))),
+    )
+}
+
+/// How the caller stands to one opinion they can already see.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpinionTies {
+    /// The caller is the deputy who took it.
+    pub own_deputy: bool,
+    /// The caller is the voter who raised it.
+    pub own_voter: bool,
+    /// The caller is the body leading the current round.
+    pub lead_body: bool,
+    /// The caller is a body it is referred to (lead or assisting), not returned.
+    pub referred_body: bool,
+}
+
+impl OpinionTies {
+    pub fn of(
+        caller: &Caller,
+        opinion: (Option<Uuid>, Option<Uuid>),
+        lead: Option<Uuid>,
+        referred: &[Uuid],
+    ) -> Self {
+        let (representative, voter) = opinion;
+        let bound = |id: Option<Uuid>, binding: fn(Uuid) -> Binding| {
+            id.is_some_and(|id| caller.binding == binding(id))
+        };
+        Self {
+            own_deputy: bound(representative, Binding::Representative),
+            own_voter: bound(voter, Binding::Voter),
+            lead_body: bound(lead, Binding::HandlingBody),
+            referred_body: referred
+                .iter()
+                .any(|b| caller.binding == Binding::HandlingBody(*b)),
+        }
+    }
+}
+
+/// Who may take a step of the lifecycle on an opinion in their scope: staff refer, transfer,
+/// feed back, decline and reopen, and record a body's answer received on paper; the deputy who
+/// took it does the same for their own and alone answers on the spot; the lead body answers or
+/// hands it on; a referred body accepts; the voter rates.
+pub fn may_step(caller: &Caller, ties: OpinionTies, state: State, action: OpinionAction) -> bool {
+    use OpinionAction::*;
+    let staff = matches!(
+        caller.role,
+        Role::Admin | Role::CommitteeStaff | Role::GroupStaff
+    );
+    let deputy = caller.role == Role::Representative && ties.own_deputy;
+    let body = caller.role == Role::HandlingBody;
+    match action {
+        Receive => false,
+        Refer | Decline | FeedBack | Edit => staff || deputy,
+        Transfer => staff || deputy || (body && ties.lead_body),
+        Answer if state == State::Received => deputy,
+        Answer => staff || (body && ties.lead_body),
+        Accept => body && ties.referred_body,
+        Reopen => staff,
+        Rate => caller.role == Role::Voter && ties.own_voter,
+    }
+}
+
 /// Accounts the caller may read and manage: those bound to something inside their subtree.
 pub fn account_filter(caller: &Caller) -> NullableFilter<accounts::table> {
     match caller.committee_root() {
@@ -521,6 +647,84 @@ mod tests {
             Role::CommitteeStaff,
             Binding::Committee(Uuid::now_v7())
         )));
+    }
+
+    #[test]
+    fn lifecycle_steps_by_role_and_tie() {
+        use OpinionAction::*;
+        let none = OpinionTies::default();
+        let deputy_own = OpinionTies {
+            own_deputy: true,
+            ..none
+        };
+        let lead = OpinionTies {
+            lead_body: true,
+            referred_body: true,
+            ..none
+        };
+        let assisting = OpinionTies {
+            referred_body: true,
+            ..none
+        };
+        let voter_own = OpinionTies {
+            own_voter: true,
+            ..none
+        };
+        let staff = caller(Role::GroupStaff, Binding::LiaisonGroup(Uuid::nil()));
+        let deputy = caller(Role::Representative, Binding::Representative(Uuid::nil()));
+        let body = caller(Role::HandlingBody, Binding::HandlingBody(Uuid::nil()));
+        let voter = caller(Role::Voter, Binding::Voter(Uuid::nil()));
+        let service = caller(Role::Service, Binding::Unbound);
+        // (caller, ties, state, action, allowed)
+        let cases = [
+            (&staff, none, State::Received, Refer, true),
+            (&staff, none, State::Received, Answer, false),
+            (&staff, none, State::Referred, Answer, true),
+            (&staff, none, State::FedBack, Reopen, true),
+            (&staff, none, State::FedBack, Rate, false),
+            (&deputy, deputy_own, State::Received, Answer, true),
+            (&deputy, deputy_own, State::Referred, Answer, false),
+            (&deputy, deputy_own, State::Answered, FeedBack, true),
+            (&deputy, none, State::Answered, FeedBack, false),
+            (&deputy, deputy_own, State::FedBack, Reopen, false),
+            (&body, lead, State::Referred, Answer, true),
+            (&body, assisting, State::Referred, Answer, false),
+            (&body, assisting, State::Referred, Accept, true),
+            (&body, lead, State::Referred, Transfer, true),
+            (&body, lead, State::Answered, FeedBack, false),
+            (&voter, voter_own, State::FedBack, Rate, true),
+            (&voter, none, State::FedBack, Rate, false),
+            (&voter, voter_own, State::Received, Refer, false),
+            (&service, none, State::Received, Refer, false),
+        ];
+        for (c, ties, state, action, expected) in cases {
+            assert_eq!(
+                may_step(c, ties, state, action),
+                expected,
+                "{:?} {ties:?} {state:?} {action:?}",
+                c.role
+            );
+        }
+        for &state in State::ALL {
+            for c in [&staff, &deputy, &body, &voter] {
+                assert!(
+                    !may_step(c, lead, state, Receive),
+                    "receive is never a step"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ties_follow_the_binding() {
+        let rep = Uuid::now_v7();
+        let body = Uuid::now_v7();
+        let deputy = caller(Role::Representative, Binding::Representative(rep));
+        let t = OpinionTies::of(&deputy, (Some(rep), None), Some(body), &[body]);
+        assert!(t.own_deputy && !t.lead_body && !t.referred_body && !t.own_voter);
+        let b = caller(Role::HandlingBody, Binding::HandlingBody(body));
+        let t = OpinionTies::of(&b, (Some(rep), None), Some(body), &[body]);
+        assert!(t.lead_body && t.referred_body && !t.own_deputy);
     }
 
     #[test]

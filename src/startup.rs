@@ -17,8 +17,8 @@ use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::{
-    auth, committees, constituencies, handling_bodies, health, imports, liaison_groups,
-    representatives, request, telemetry, users, voters,
+    auth, calendar, committees, constituencies, handling_bodies, health, imports, liaison_groups,
+    opinions, representatives, request, telemetry, users, voters,
 };
 
 pub struct AppState {
@@ -88,7 +88,20 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(voters::handlers::update_voter)
             .service(voters::handlers::verify_voter)
             .service(imports::handlers::import_voters)
-            .service(imports::handlers::import_representatives),
+            .service(imports::handlers::import_representatives)
+            .service(calendar::handlers::get_calendar)
+            .service(calendar::handlers::put_calendar_day)
+            .service(calendar::handlers::delete_calendar_day)
+            .service(opinions::handlers::create_opinion)
+            .service(opinions::handlers::list_opinions)
+            .service(opinions::handlers::get_opinion)
+            .service(opinions::handlers::update_opinion)
+            .service(opinions::handlers::transition_opinion)
+            .service(opinions::handlers::rate_opinion)
+            .service(opinions::handlers::list_opinion_events)
+            .service(opinions::handlers::list_opinion_referrals)
+            .service(opinions::handlers::accept_referral)
+            .service(opinions::handlers::list_opinion_categories),
     )
     .service(
         scope::scope("/public/v1")
@@ -128,6 +141,7 @@ fn cors(origins: &[String]) -> Cors {
             http::header::ETAG,
             http::header::LOCATION,
             http::header::RETRY_AFTER,
+            http::header::HeaderName::from_static("idempotent-replayed"),
             http::header::HeaderName::from_static(telemetry::REQUEST_ID_HEADER),
         ])
         .max_age(3600);

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::model;
+use crate::calendar::Period;
 use crate::db::schema::committee_policies;
 use crate::error::{ApiError, ApiResult};
 use crate::request::ValidJson;
@@ -18,23 +19,152 @@ use crate::startup::AppState;
 
 pub const DEFAULT_MAX_FIXED_HOUSEHOLDS: i32 = 3;
 pub const DEFAULT_MAX_VOTER_LIAISONS: i32 = 5;
+/// Reply responsibility (回复责任制): refer within 5 working days of receipt, answer within
+/// three months of referral, feed back within 10 working days of the answer.
+pub const DEFAULT_REFER_WORKING_DAYS: i32 = 5;
+pub const DEFAULT_ANSWER_MONTHS: i32 = 3;
+pub const DEFAULT_FEED_BACK_WORKING_DAYS: i32 = 10;
+/// Urgent matters (情况紧急) are passed on at once and answered within weeks, not months.
+pub const DEFAULT_URGENT_REFER_WORKING_DAYS: i32 = 1;
+pub const DEFAULT_URGENT_ANSWER_WORKING_DAYS: i32 = 10;
+pub const DEFAULT_URGENT_FEED_BACK_WORKING_DAYS: i32 = 3;
+pub const DEFAULT_MAX_REOPEN_ROUNDS: i32 = 2;
+pub const DEFAULT_CATEGORIES: &[&str] = &[
+    "urban_management",
+    "transport",
+    "education",
+    "healthcare",
+    "environment",
+    "social_security",
+    "public_safety",
+    "housing",
+    "employment",
+    "culture",
+    "other",
+];
 
-#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct EffectivePolicy {
     /// Fixed-contact households (定点联系户) per deputy.
     pub max_fixed_households: i32,
     /// Voter liaisons (选民联络员) per deputy.
     pub max_voter_liaisons: i32,
+    /// Working days from receipt to referral.
+    pub refer_working_days: i32,
+    /// Calendar months from referral to the handling body's answer.
+    pub answer_months: i32,
+    /// Working days from the answer to feeding it back to the voter.
+    pub feed_back_working_days: i32,
+    pub urgent_refer_working_days: i32,
+    /// Urgent answers are counted in working days.
+    pub urgent_answer_working_days: i32,
+    pub urgent_feed_back_working_days: i32,
+    /// How many times an unsatisfied voter's opinion may be reopened.
+    pub max_reopen_rounds: i32,
+    /// The opinion category taxonomy (stable codes).
+    pub categories: Vec<String>,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+impl EffectivePolicy {
+    pub fn refer_period(&self, urgent: bool) -> Period {
+        Period::WorkingDays(pick(
+            urgent,
+            self.urgent_refer_working_days,
+            self.refer_working_days,
+        ))
+    }
+
+    pub fn answer_period(&self, urgent: bool) -> Period {
+        if urgent {
+            Period::WorkingDays(self.urgent_answer_working_days.max(0) as u32)
+        } else {
+            Period::Months(self.answer_months.max(0) as u32)
+        }
+    }
+
+    pub fn feed_back_period(&self, urgent: bool) -> Period {
+        Period::WorkingDays(pick(
+            urgent,
+            self.urgent_feed_back_working_days,
+            self.feed_back_working_days,
+        ))
+    }
+}
+
+fn pick(urgent: bool, if_urgent: i32, otherwise: i32) -> u32 {
+    (if urgent { if_urgent } else { otherwise }).max(0) as u32
+}
+
+fn is_category_code(code: &str) -> bool {
+    let mut chars = code.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && code.len() <= 50
+}
+
+fn category_codes(categories: &[String]) -> Result<(), validator::ValidationError> {
+    let mut seen = std::collections::HashSet::new();
+    for c in categories {
+        if !is_category_code(c) {
+            let mut e = validator::ValidationError::new("category_code");
+            e.message = Some(
+                "each category is a code of lowercase letters, digits and _ (at most 50)".into(),
+            );
+            return Err(e);
+        }
+        if !seen.insert(c) {
+            let mut e = validator::ValidationError::new("duplicate");
+            e.message = Some(format!("{c} is listed twice").into());
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// The whole set of rules of one committee. Every field is optional: null (or absent)
+/// inherits from the parent committee, then the defaults.
+#[derive(
+    Debug,
+    Default,
+    Deserialize,
+    Serialize,
+    Validate,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+)]
+#[diesel(
+    table_name = committee_policies,
+    check_for_backend(diesel::pg::Pg),
+    treat_none_as_null = true
+)]
 #[serde(deny_unknown_fields)]
-pub struct PutPolicy {
-    /// Null (or absent) inherits from the parent committee.
+pub struct OwnPolicy {
     #[validate(range(min = 0, max = 1000, message = "must be between 0 and 1000"))]
     pub max_fixed_households: Option<i32>,
     #[validate(range(min = 0, max = 1000, message = "must be between 0 and 1000"))]
     pub max_voter_liaisons: Option<i32>,
+    #[validate(range(min = 1, max = 365, message = "must be between 1 and 365"))]
+    pub refer_working_days: Option<i32>,
+    #[validate(range(min = 1, max = 24, message = "must be between 1 and 24"))]
+    pub answer_months: Option<i32>,
+    #[validate(range(min = 1, max = 365, message = "must be between 1 and 365"))]
+    pub feed_back_working_days: Option<i32>,
+    #[validate(range(min = 1, max = 365, message = "must be between 1 and 365"))]
+    pub urgent_refer_working_days: Option<i32>,
+    #[validate(range(min = 1, max = 365, message = "must be between 1 and 365"))]
+    pub urgent_answer_working_days: Option<i32>,
+    #[validate(range(min = 1, max = 365, message = "must be between 1 and 365"))]
+    pub urgent_feed_back_working_days: Option<i32>,
+    #[validate(range(min = 0, max = 20, message = "must be between 0 and 20"))]
+    pub max_reopen_rounds: Option<i32>,
+    #[validate(
+        length(min = 1, max = 100, message = "must list 1 to 100 categories"),
+        custom(function = "category_codes")
+    )]
+    pub categories: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,58 +176,97 @@ pub struct PolicyView {
     pub effective: EffectivePolicy,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OwnPolicy {
-    pub max_fixed_households: Option<i32>,
-    pub max_voter_liaisons: Option<i32>,
-}
-
-/// (committee, max fixed households, max voter liaisons) as stored.
-type PolicyRow = (Uuid, Option<i32>, Option<i32>);
-
 /// The policy in force for a committee whose path (root first) is `ancestors`.
 pub async fn effective(
     conn: &mut AsyncPgConnection,
     ancestors: &[Uuid],
 ) -> ApiResult<EffectivePolicy> {
-    let rows: Vec<PolicyRow> = committee_policies::table
+    let rows: Vec<(Uuid, OwnPolicy)> = committee_policies::table
         .filter(committee_policies::committee_id.eq_any(ancestors))
-        .select((
-            committee_policies::committee_id,
-            committee_policies::max_fixed_households,
-            committee_policies::max_voter_liaisons,
-        ))
+        .select((committee_policies::committee_id, OwnPolicy::as_select()))
         .load(conn)
         .await?;
-    let nearest = |pick: fn(&PolicyRow) -> Option<i32>| {
-        ancestors
-            .iter()
-            .rev()
-            .find_map(|c| rows.iter().find(|r| r.0 == *c).and_then(pick))
+    Ok(inherit(ancestors, &rows))
+}
+
+/// The policies of several committees in two queries (for list views).
+pub async fn effective_many(
+    conn: &mut AsyncPgConnection,
+    committees: &[Uuid],
+) -> ApiResult<std::collections::HashMap<Uuid, EffectivePolicy>> {
+    use crate::db::schema::committees as c;
+    let paths: Vec<(Uuid, Vec<Uuid>)> = c::table
+        .filter(c::id.eq_any(committees))
+        .select((c::id, c::ancestors))
+        .load(conn)
+        .await?;
+    let mut all: Vec<Uuid> = paths.iter().flat_map(|(_, p)| p.iter().copied()).collect();
+    all.sort_unstable();
+    all.dedup();
+    let rows: Vec<(Uuid, OwnPolicy)> = committee_policies::table
+        .filter(committee_policies::committee_id.eq_any(&all))
+        .select((committee_policies::committee_id, OwnPolicy::as_select()))
+        .load(conn)
+        .await?;
+    Ok(paths
+        .into_iter()
+        .map(|(id, path)| (id, inherit(&path, &rows)))
+        .collect())
+}
+
+/// Each rule from the nearest committee on the path that sets it, else its default.
+fn inherit(ancestors: &[Uuid], rows: &[(Uuid, OwnPolicy)]) -> EffectivePolicy {
+    fn nearest<T: Clone>(
+        ancestors: &[Uuid],
+        rows: &[(Uuid, OwnPolicy)],
+        pick: impl Fn(&OwnPolicy) -> &Option<T>,
+    ) -> Option<T> {
+        ancestors.iter().rev().find_map(|c| {
+            rows.iter()
+                .find(|(id, _)| id == c)
+                .and_then(|(_, own)| pick(own).clone())
+        })
+    }
+    let int = |pick: fn(&OwnPolicy) -> &Option<i32>, default: i32| {
+        nearest(ancestors, rows, pick).unwrap_or(default)
     };
-    Ok(EffectivePolicy {
-        max_fixed_households: nearest(|r| r.1).unwrap_or(DEFAULT_MAX_FIXED_HOUSEHOLDS),
-        max_voter_liaisons: nearest(|r| r.2).unwrap_or(DEFAULT_MAX_VOTER_LIAISONS),
-    })
+    EffectivePolicy {
+        max_fixed_households: int(|p| &p.max_fixed_households, DEFAULT_MAX_FIXED_HOUSEHOLDS),
+        max_voter_liaisons: int(|p| &p.max_voter_liaisons, DEFAULT_MAX_VOTER_LIAISONS),
+        refer_working_days: int(|p| &p.refer_working_days, DEFAULT_REFER_WORKING_DAYS),
+        answer_months: int(|p| &p.answer_months, DEFAULT_ANSWER_MONTHS),
+        feed_back_working_days: int(
+            |p| &p.feed_back_working_days,
+            DEFAULT_FEED_BACK_WORKING_DAYS,
+        ),
+        urgent_refer_working_days: int(
+            |p| &p.urgent_refer_working_days,
+            DEFAULT_URGENT_REFER_WORKING_DAYS,
+        ),
+        urgent_answer_working_days: int(
+            |p| &p.urgent_answer_working_days,
+            DEFAULT_URGENT_ANSWER_WORKING_DAYS,
+        ),
+        urgent_feed_back_working_days: int(
+            |p| &p.urgent_feed_back_working_days,
+            DEFAULT_URGENT_FEED_BACK_WORKING_DAYS,
+        ),
+        max_reopen_rounds: int(|p| &p.max_reopen_rounds, DEFAULT_MAX_REOPEN_ROUNDS),
+        categories: nearest(ancestors, rows, |p| &p.categories)
+            .unwrap_or_else(|| DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect()),
+    }
 }
 
 async fn view(conn: &mut AsyncPgConnection, committee: &model::Committee) -> ApiResult<PolicyView> {
-    let own: Option<(Option<i32>, Option<i32>)> = committee_policies::table
+    let own: Option<OwnPolicy> = committee_policies::table
         .find(committee.id)
-        .select((
-            committee_policies::max_fixed_households,
-            committee_policies::max_voter_liaisons,
-        ))
+        .select(OwnPolicy::as_select())
         .first(conn)
         .await
         .optional()?;
-    let (fixed, liaisons) = own.unwrap_or((None, None));
     Ok(PolicyView {
         committee_id: committee.id,
-        own: OwnPolicy {
-            max_fixed_households: fixed,
-            max_voter_liaisons: liaisons,
-        },
+        own: own.unwrap_or_default(),
         effective: effective(conn, &committee.ancestors).await?,
     })
 }
@@ -127,7 +296,7 @@ pub async fn get_policy(
     tag = "committees",
     operation_id = "put_committee_policy",
     params(("id" = Uuid, Path, description = "Committee id")),
-    request_body = PutPolicy,
+    request_body = OwnPolicy,
     responses((status = 200, description = "The policy now", body = PolicyView)),
 )]
 #[put("/committees/{id}/policy")]
@@ -135,7 +304,7 @@ pub async fn put_policy(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: ValidJson<PutPolicy>,
+    body: ValidJson<OwnPolicy>,
 ) -> ApiResult<web::Json<PolicyView>> {
     caller.require(Action::ManageCommittees)?;
     let mut conn = state.pool.get().await?;
@@ -145,17 +314,12 @@ pub async fn put_policy(
             "you may not set this committee's rules",
         ));
     }
-    let values = (
-        committee_policies::committee_id.eq(committee.id),
-        committee_policies::max_fixed_households.eq(body.0.max_fixed_households),
-        committee_policies::max_voter_liaisons.eq(body.0.max_voter_liaisons),
-        committee_policies::updated_at.eq(diesel::dsl::now),
-    );
+    let own = body.0;
     diesel::insert_into(committee_policies::table)
-        .values(values)
+        .values((committee_policies::committee_id.eq(committee.id), &own))
         .on_conflict(committee_policies::committee_id)
         .do_update()
-        .set(values)
+        .set((&own, committee_policies::updated_at.eq(diesel::dsl::now)))
         .execute(&mut conn)
         .await?;
     Ok(web::Json(view(&mut conn, &committee).await?))

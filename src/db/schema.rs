@@ -151,6 +151,116 @@ diesel::table! {
         max_fixed_households -> Nullable<Int4>,
         max_voter_liaisons -> Nullable<Int4>,
         updated_at -> Timestamptz,
+        refer_working_days -> Nullable<Int4>,
+        answer_months -> Nullable<Int4>,
+        feed_back_working_days -> Nullable<Int4>,
+        urgent_refer_working_days -> Nullable<Int4>,
+        urgent_answer_working_days -> Nullable<Int4>,
+        urgent_feed_back_working_days -> Nullable<Int4>,
+        max_reopen_rounds -> Nullable<Int4>,
+        categories -> Nullable<Array<Text>>,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    opinions (id) {
+        id -> Uuid,
+        committee_id -> Uuid,
+        constituency_id -> Uuid,
+        liaison_group_id -> Nullable<Uuid>,
+        representative_id -> Nullable<Uuid>,
+        voter_id -> Nullable<Uuid>,
+        activity_id -> Nullable<Uuid>,
+        title -> Text,
+        content -> Text,
+        category -> Text,
+        location -> Nullable<Text>,
+        source -> Text,
+        urgent -> Bool,
+        public_consent -> Bool,
+        state -> Text,
+        round -> Int4,
+        received_at -> Timestamptz,
+        current_due_at -> Nullable<Timestamptz>,
+        outcome -> Nullable<Text>,
+        rating -> Nullable<Text>,
+        rating_comment -> Nullable<Text>,
+        rated_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    referrals (id) {
+        id -> Uuid,
+        opinion_id -> Uuid,
+        handling_body_id -> Uuid,
+        role -> Text,
+        channel -> Text,
+        round -> Int4,
+        referred_at -> Timestamptz,
+        referred_by -> Nullable<Uuid>,
+        due_at -> Timestamptz,
+        accepted_at -> Nullable<Timestamptz>,
+        returned_at -> Nullable<Timestamptz>,
+        return_reason -> Nullable<Text>,
+        answered_at -> Nullable<Timestamptz>,
+        outcome -> Nullable<Text>,
+        answer_text -> Nullable<Text>,
+        answered_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    opinion_events (seq) {
+        seq -> Int8,
+        id -> Uuid,
+        opinion_id -> Uuid,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        round -> Int4,
+        actor_id -> Nullable<Uuid>,
+        actor_role -> Text,
+        at -> Timestamptz,
+        payload -> Jsonb,
+        internal -> Bool,
+    }
+}
+
+diesel::table! {
+    outbox (seq) {
+        seq -> Int8,
+        topic -> Text,
+        aggregate_id -> Uuid,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (account_id, key) {
+        account_id -> Uuid,
+        key -> Text,
+        request_hash -> Bytea,
+        status -> Nullable<Int4>,
+        response_body -> Nullable<Bytea>,
+        etag -> Nullable<Text>,
+        location -> Nullable<Text>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -164,6 +274,11 @@ diesel::joinable!(liaison_groups -> committees (committee_id));
 diesel::joinable!(handling_bodies -> committees (committee_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(opinions -> committees (committee_id));
+diesel::joinable!(opinions -> constituencies (constituency_id));
+diesel::joinable!(referrals -> opinions (opinion_id));
+diesel::joinable!(referrals -> handling_bodies (handling_body_id));
+diesel::joinable!(opinion_events -> opinions (opinion_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     committees,
@@ -178,4 +293,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     voters,
     contact_links,
     committee_policies,
+    calendar_days,
+    opinions,
+    referrals,
+    opinion_events,
+    outbox,
+    idempotency_keys,
 );

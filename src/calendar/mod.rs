@@ -1,0 +1,8 @@
+//! The official working-day calendar (holidays and make-up working days) that due dates are
+//! counted against.
+
+pub mod handlers;
+pub mod model;
+pub mod working_days;
+
+pub use working_days::{DayKind, Period, WorkCalendar};

@@ -1,0 +1,80 @@
+//! Optimistic concurrency: versioned resources send an `ETag`; writes that carry `If-Match`
+//! go ahead only if the client saw the current version (RFC 9110 §13.1.1), else 412.
+
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::{Ready, ready};
+
+use crate::error::ApiError;
+
+/// The entity tag of version `version` of a resource.
+pub fn etag(version: i32) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The `If-Match` header, if any: `*` or a list of entity tags.
+#[derive(Debug, Clone, Default)]
+pub struct IfMatch(Option<Vec<String>>);
+
+impl IfMatch {
+    pub fn any() -> Self {
+        Self(None)
+    }
+
+    /// 412 unless the header is absent, `*`, or names `version`. Weak tags never match.
+    pub fn check(&self, version: i32) -> Result<(), ApiError> {
+        let Some(tags) = &self.0 else {
+            return Ok(());
+        };
+        let current = etag(version);
+        if tags.iter().any(|t| t == "*" || *t == current) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "the resource has changed since you read it; fetch it again and retry",
+            )
+            .with_extension("current_etag", serde_json::Value::String(current)))
+        }
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let values: Vec<String> = req
+            .headers()
+            .get_all(actix_web::http::header::IF_MATCH)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect();
+        ready(Ok(if values.is_empty() {
+            Self(None)
+        } else {
+            Self(Some(values))
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_rules() {
+        assert!(IfMatch::any().check(3).is_ok());
+        assert!(IfMatch(Some(vec!["*".into()])).check(3).is_ok());
+        assert!(
+            IfMatch(Some(vec!["\"v2\"".into(), "\"v3\"".into()]))
+                .check(3)
+                .is_ok()
+        );
+        assert!(IfMatch(Some(vec!["\"v2\"".into()])).check(3).is_err());
+        assert!(IfMatch(Some(vec!["W/\"v3\"".into()])).check(3).is_err());
+    }
+}

@@ -1,0 +1,170 @@
+//! `Idempotency-Key` for retried writes (mini-program networks drop answers, not requests).
+//!
+//! The key is claimed inside the same transaction as the write it guards and the answer is
+//! stored before that transaction commits, so either both the write and its stored answer
+//! exist or neither does. A concurrent repeat waits on the claimed key (PostgreSQL's unique
+//! index blocks it) and then replays the stored answer. Only successful answers are kept: a
+//! refused request changed nothing and may simply be sent again. Keys belong to one account
+//! and are forgotten after `KEY_TTL_HOURS`.
+
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::future::{Ready, ready};
+use uuid::Uuid;
+
+use crate::db::schema::idempotency_keys;
+use crate::error::{ApiError, ApiResult};
+
+pub const HEADER: &str = "Idempotency-Key";
+pub const KEY_TTL_HOURS: i64 = 24;
+
+/// The optional `Idempotency-Key` header: 1 to 200 visible ASCII characters.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let Some(raw) = req.headers().get(HEADER) else {
+            return ready(Ok(Self(None)));
+        };
+        let valid =
+            raw.to_str().ok().map(str::trim).filter(|k| {
+                !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic())
+            });
+        ready(match valid {
+            Some(k) => Ok(Self(Some(k.to_owned()))),
+            None => Err(ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 200 visible ASCII characters",
+            )),
+        })
+    }
+}
+
+/// An answer as first sent, replayed to repeats.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub etag: Option<String>,
+    pub location: Option<String>,
+}
+
+impl StoredResponse {
+    pub fn into_response(self, replayed: bool) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/json");
+        if let Some(etag) = self.etag {
+            response.insert_header(("ETag", etag));
+        }
+        if let Some(location) = self.location {
+            response.insert_header(("Location", location));
+        }
+        if replayed {
+            response.insert_header(("Idempotent-Replayed", "true"));
+        }
+        response.body(self.body)
+    }
+}
+
+pub enum Claim {
+    /// First use: go ahead, then `record` the answer in the same transaction.
+    Fresh,
+    Replay(StoredResponse),
+}
+
+/// Claims `key` for this request, inside the caller's transaction.
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    key: &str,
+    fingerprint: &[u8; 32],
+) -> ApiResult<Claim> {
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::account_id.eq(account))
+            .filter(idempotency_keys::key.eq(key))
+            .filter(
+                idempotency_keys::created_at
+                    .lt(chrono::Utc::now() - chrono::Duration::hours(KEY_TTL_HOURS)),
+            ),
+    )
+    .execute(conn)
+    .await?;
+    let inserted = diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::account_id.eq(account),
+            idempotency_keys::key.eq(key),
+            idempotency_keys::request_hash.eq(fingerprint.to_vec()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    if inserted == 1 {
+        return Ok(Claim::Fresh);
+    }
+    type Row = (
+        Vec<u8>,
+        Option<i32>,
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<String>,
+    );
+    let (hash, status, body, etag, location): Row = idempotency_keys::table
+        .find((account, key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::status,
+            idempotency_keys::response_body,
+            idempotency_keys::etag,
+            idempotency_keys::location,
+        ))
+        .first(conn)
+        .await?;
+    if hash != fingerprint {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request; use a new key",
+        ));
+    }
+    match (status, body) {
+        (Some(status), Some(body)) => Ok(Claim::Replay(StoredResponse {
+            status: status as u16,
+            body,
+            etag,
+            location,
+        })),
+        // Unreachable while answers are recorded in the claiming transaction; refuse rather
+        // than run the write twice.
+        _ => Err(ApiError::conflict(
+            "idempotency_key_in_use",
+            "a request with this Idempotency-Key is still being processed",
+        )),
+    }
+}
+
+/// Stores the answer under the claimed key, in the same transaction as the write.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    key: &str,
+    response: &StoredResponse,
+) -> ApiResult<()> {
+    diesel::update(idempotency_keys::table.find((account, key)))
+        .set((
+            idempotency_keys::status.eq(i32::from(response.status)),
+            idempotency_keys::response_body.eq(&response.body),
+            idempotency_keys::etag.eq(&response.etag),
+            idempotency_keys::location.eq(&response.location),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

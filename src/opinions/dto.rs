@@ -1,0 +1,451 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::lifecycle::{Action, Rating, State};
+use super::workflow::Command;
+use crate::db::text_enum;
+use crate::error::ApiError;
+use crate::request::{double_option, not_blank};
+
+text_enum!(
+    Source (fallback Online) {
+        /// Submitted by the voter through the web or mini-program.
+        Online => "online",
+        /// Raised at a reception at a home or station (接待).
+        Reception => "reception",
+        /// Heard on a visit (走访).
+        Visit => "visit",
+        /// Raised at a forum (座谈).
+        Forum => "forum",
+        Letter => "letter",
+    }
+);
+
+text_enum!(
+    /// How an opinion is passed on (Art. 6 of the Shijingshan Measures).
+    Channel (fallback RecessSuggestion) {
+        /// A bill or suggestion at the congress session (议案、建议).
+        SessionSuggestion => "session_suggestion",
+        /// A suggestion to the Standing Committee during recess (闭会期间建议).
+        RecessSuggestion => "recess_suggestion",
+        /// The "deputy supervision" express channel (代表监督信息直通车).
+        SupervisionExpress => "supervision_express",
+        /// Remarks at a Standing Committee meeting the deputy attends.
+        CommitteeMeeting => "committee_meeting",
+        /// A report to the government, supervisory commission, court or procuratorate.
+        StateOrganReport => "state_organ_report",
+        /// A report to a city-level deputy.
+        CityDeputy => "city_deputy",
+        /// A township matter to the township government.
+        TownshipGovernment => "township_government",
+    }
+);
+
+text_enum!(
+    Outcome (fallback ExplainedUnresolvable) {
+        Resolved => "resolved",
+        PartlyResolved => "partly_resolved",
+        /// Cannot be solved now; the reason is explained (暂时不能解决).
+        ExplainedUnresolvable => "explained_unresolvable",
+    }
+);
+
+text_enum!(
+    /// How the voter was told.
+    FeedBackMethod (fallback Other) {
+        InPerson => "in_person",
+        Phone => "phone",
+        Letter => "letter",
+        Online => "online",
+        Meeting => "meeting",
+        Other => "other",
+    }
+);
+
+text_enum!(
+    ReferralRole (fallback Assisting) {
+        Lead => "lead",
+        Assisting => "assisting",
+    }
+);
+
+text_enum!(
+    /// The steps `POST /opinions/{id}/transitions` takes (rating and accepting a referral have
+    /// their own routes).
+    TransitionAction (fallback Refer) {
+        Refer => "refer",
+        Transfer => "transfer",
+        Answer => "answer",
+        FeedBack => "feed_back",
+        Decline => "decline",
+        Reopen => "reopen",
+    }
+);
+
+impl From<TransitionAction> for Action {
+    fn from(a: TransitionAction) -> Self {
+        match a {
+            TransitionAction::Refer => Action::Refer,
+            TransitionAction::Transfer => Action::Transfer,
+            TransitionAction::Answer => Action::Answer,
+            TransitionAction::FeedBack => Action::FeedBack,
+            TransitionAction::Decline => Action::Decline,
+            TransitionAction::Reopen => Action::Reopen,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOpinion {
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    pub title: String,
+    #[validate(
+        length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
+        custom(function = "not_blank")
+    )]
+    pub content: String,
+    /// A code from the committee's category taxonomy (`GET /opinion-categories`).
+    pub category: String,
+    pub constituency_id: Uuid,
+    /// Staff and deputies name the voter (omit for anonymous); a voter's own submission needs
+    /// none.
+    pub voter_id: Option<Uuid>,
+    /// The deputy it is addressed to or who took it; a deputy recording one is always it.
+    pub representative_id: Option<Uuid>,
+    pub source: Source,
+    #[serde(default)]
+    pub urgent: bool,
+    /// The voter agrees to a public, redacted view of the opinion.
+    #[serde(default)]
+    pub public_consent: bool,
+    /// The reception, visit or forum it was raised at.
+    pub activity_id: Option<Uuid>,
+    /// Where the problem is, e.g. "鲁谷路 12 号门前".
+    #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    pub location: Option<String>,
+}
+
+/// Corrections while the opinion is still received. Absent fields are left alone.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOpinion {
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    pub title: Option<String>,
+    #[validate(
+        length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
+        custom(function = "not_blank")
+    )]
+    pub content: Option<String>,
+    pub category: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    pub location: Option<Option<String>>,
+    pub urgent: Option<bool>,
+    pub public_consent: Option<bool>,
+}
+
+/// One step of the lifecycle. Which fields are needed depends on `action`:
+/// - `refer`: handling_body_id, channel; assisting_body_ids, due_at optional;
+/// - `transfer`: handling_body_id (the new lead), reason (why the lead returned it); channel
+///   and due_at optional;
+/// - `answer`: outcome, text;
+/// - `feed_back`: method, text;
+/// - `decline`: reason, guidance (where the voter was pointed: petition office, court…);
+/// - `reopen`: reason optional; handling_body_id, channel, due_at optional (default: the last
+///   lead body and channel).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    pub action: TransitionAction,
+    pub handling_body_id: Option<Uuid>,
+    #[validate(length(max = 20, message = "at most 20 assisting bodies"))]
+    pub assisting_body_ids: Option<Vec<Uuid>>,
+    pub channel: Option<Channel>,
+    /// Overrides the policy's due date for the handling body's answer; must be in the future.
+    pub due_at: Option<DateTime<Utc>>,
+    pub outcome: Option<Outcome>,
+    #[validate(
+        length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
+        custom(function = "not_blank")
+    )]
+    pub text: Option<String>,
+    #[validate(
+        length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
+        custom(function = "not_blank")
+    )]
+    pub reason: Option<String>,
+    #[validate(
+        length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
+        custom(function = "not_blank")
+    )]
+    pub guidance: Option<String>,
+    pub method: Option<FeedBackMethod>,
+    /// The note is for staff only; the voter does not see this timeline entry.
+    #[serde(default)]
+    pub internal: bool,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingRequest {
+    pub rating: Rating,
+    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OpinionView {
+    pub id: Uuid,
+    pub title: String,
+    pub content: String,
+    pub category: String,
+    pub location: Option<String>,
+    pub source: Source,
+    pub urgent: bool,
+    pub public_consent: bool,
+    pub state: State,
+    /// 1, then one more for each reopen.
+    pub round: i32,
+    pub committee_id: Uuid,
+    pub constituency_id: Uuid,
+    pub liaison_group_id: Option<Uuid>,
+    pub representative_id: Option<Uuid>,
+    /// Null when anonymous, and for handling bodies, who do not need to know who raised it.
+    pub voter_id: Option<Uuid>,
+    pub activity_id: Option<Uuid>,
+    /// The body leading the current round, if referred.
+    pub lead_handling_body_id: Option<Uuid>,
+    pub received_at: DateTime<Utc>,
+    /// When the current step (refer, answer or feed back) is due; null once closed.
+    pub current_due_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+    pub outcome: Option<Outcome>,
+    pub rating: Option<Rating>,
+    pub rating_comment: Option<String>,
+    /// The steps the caller may take now.
+    pub actions: Vec<Action>,
+    /// Also sent as the `ETag` header; send it back in `If-Match`.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: Uuid,
+    pub action: Action,
+    /// Null for the first event (`receive`).
+    pub from: Option<State>,
+    pub to: State,
+    pub round: i32,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: String,
+    pub internal: bool,
+    /// What the step recorded: body, channel, outcome, text, reason, …
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventList {
+    /// Oldest first.
+    pub items: Vec<EventView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferralView {
+    pub id: Uuid,
+    pub handling_body_id: Uuid,
+    pub role: ReferralRole,
+    pub channel: Channel,
+    pub round: i32,
+    pub referred_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub overdue: bool,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub return_reason: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub outcome: Option<Outcome>,
+    pub answer_text: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferralList {
+    /// Oldest first.
+    pub items: Vec<ReferralView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryList {
+    pub committee_id: Uuid,
+    pub items: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CategoryQuery {
+    pub constituency_id: Uuid,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OpinionListQuery {
+    pub state: Option<State>,
+    /// This committee and everything under it.
+    pub committee_id: Option<Uuid>,
+    pub liaison_group_id: Option<Uuid>,
+    pub representative_id: Option<Uuid>,
+    /// Referred to this body (and not returned).
+    pub handling_body_id: Option<Uuid>,
+    pub category: Option<String>,
+    pub constituency_id: Option<Uuid>,
+    pub voter_id: Option<Uuid>,
+    /// Received on or after this local (Beijing) date.
+    pub received_from: Option<NaiveDate>,
+    /// Received on or before this local date.
+    pub received_to: Option<NaiveDate>,
+    /// Only those whose current step is past due (true) or not (false).
+    pub overdue: Option<bool>,
+    pub urgent: Option<bool>,
+    /// Substring of the title or content (Chinese works; 3+ characters use the index).
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+fn required<T>(value: Option<T>, field: &str, action: TransitionAction) -> Result<T, ApiError> {
+    value.ok_or_else(|| {
+        ApiError::invalid_field(field, format!("is required for {}", action.as_str()))
+    })
+}
+
+impl TransitionRequest {
+    /// The typed step, with the fields its action needs; fields other actions use are ignored.
+    pub fn into_command(self) -> Result<Command, ApiError> {
+        let a = self.action;
+        Ok(match a {
+            TransitionAction::Refer => Command::Refer {
+                lead: required(self.handling_body_id, "handling_body_id", a)?,
+                assisting: self.assisting_body_ids.unwrap_or_default(),
+                channel: required(self.channel, "channel", a)?,
+                due_at: self.due_at,
+            },
+            TransitionAction::Transfer => Command::Transfer {
+                to: required(self.handling_body_id, "handling_body_id", a)?,
+                reason: required(self.reason, "reason", a)?.trim().to_owned(),
+                channel: self.channel,
+                due_at: self.due_at,
+            },
+            TransitionAction::Answer => Command::Answer {
+                outcome: required(self.outcome, "outcome", a)?,
+                text: required(self.text, "text", a)?.trim().to_owned(),
+            },
+            TransitionAction::FeedBack => Command::FeedBack {
+                method: required(self.method, "method", a)?,
+                text: required(self.text, "text", a)?.trim().to_owned(),
+            },
+            TransitionAction::Decline => Command::Decline {
+                reason: required(self.reason, "reason", a)?.trim().to_owned(),
+                guidance: required(self.guidance, "guidance", a)?.trim().to_owned(),
+            },
+            TransitionAction::Reopen => Command::Reopen {
+                reason: self.reason.map(|r| r.trim().to_owned()),
+                body: self.handling_body_id,
+                channel: self.channel,
+                due_at: self.due_at,
+            },
+        })
+    }
+}
+
+impl OpinionView {
+    pub fn for_caller(
+        o: crate::opinions::model::Opinion,
+        caller: &crate::scope::Caller,
+        lead: Option<Uuid>,
+        actions: Vec<Action>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let hide_voter = !crate::scope::sees_who_raised_opinions(caller);
+        Self {
+            state: o.state(),
+            rating: o.rating(),
+            overdue: o.current_due_at.is_some_and(|d| d < now),
+            id: o.id,
+            title: o.title,
+            content: o.content,
+            category: o.category,
+            location: o.location,
+            source: Source::from_db(&o.source),
+            urgent: o.urgent,
+            public_consent: o.public_consent,
+            round: o.round,
+            committee_id: o.committee_id,
+            constituency_id: o.constituency_id,
+            liaison_group_id: o.liaison_group_id,
+            representative_id: o.representative_id,
+            voter_id: if hide_voter { None } else { o.voter_id },
+            activity_id: o.activity_id,
+            lead_handling_body_id: lead,
+            received_at: o.received_at,
+            current_due_at: o.current_due_at,
+            outcome: o.outcome.as_deref().map(Outcome::from_db),
+            rating_comment: o.rating_comment,
+            actions,
+            version: o.version,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+impl From<crate::opinions::model::Event> for EventView {
+    fn from(e: crate::opinions::model::Event) -> Self {
+        Self {
+            id: e.id,
+            action: Action::from_db(&e.action),
+            from: e.from_state.as_deref().map(State::from_db),
+            to: State::from_db(&e.to_state),
+            round: e.round,
+            at: e.at,
+            actor_id: e.actor_id,
+            actor_role: e.actor_role,
+            internal: e.internal,
+            payload: e.payload,
+        }
+    }
+}
+
+impl ReferralView {
+    pub fn new(r: crate::opinions::model::Referral, now: DateTime<Utc>) -> Self {
+        Self {
+            overdue: r.answered_at.is_none() && r.returned_at.is_none() && r.due_at < now,
+            id: r.id,
+            handling_body_id: r.handling_body_id,
+            role: ReferralRole::from_db(&r.role),
+            channel: Channel::from_db(&r.channel),
+            round: r.round,
+            referred_at: r.referred_at,
+            due_at: r.due_at,
+            accepted_at: r.accepted_at,
+            returned_at: r.returned_at,
+            return_reason: r.return_reason,
+            answered_at: r.answered_at,
+            outcome: r.outcome.as_deref().map(Outcome::from_db),
+            answer_text: r.answer_text,
+        }
+    }
+}

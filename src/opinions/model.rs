@@ -1,0 +1,372 @@
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::dto::OpinionListQuery;
+use super::lifecycle::{Action, Rating, State};
+use crate::calendar::working_days::end_of_local_day;
+use crate::committees::model::subtree_of;
+use crate::db::contains_pattern;
+use crate::db::schema::{opinion_events, opinions, outbox, referrals};
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::PageRequest;
+use crate::scope::{Caller, opinion_filter};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = opinions, check_for_backend(Pg))]
+pub struct Opinion {
+    pub id: Uuid,
+    pub committee_id: Uuid,
+    pub constituency_id: Uuid,
+    pub liaison_group_id: Option<Uuid>,
+    pub representative_id: Option<Uuid>,
+    pub voter_id: Option<Uuid>,
+    pub activity_id: Option<Uuid>,
+    pub title: String,
+    pub content: String,
+    pub category: String,
+    pub location: Option<String>,
+    pub source: String,
+    pub urgent: bool,
+    pub public_consent: bool,
+    pub state: String,
+    pub round: i32,
+    pub received_at: DateTime<Utc>,
+    pub current_due_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    pub rating: Option<String>,
+    pub rating_comment: Option<String>,
+    pub rated_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Opinion {
+    pub fn state(&self) -> State {
+        State::from_db(&self.state)
+    }
+
+    pub fn rating(&self) -> Option<Rating> {
+        self.rating.as_deref().map(Rating::from_db)
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = opinions)]
+pub struct NewOpinion {
+    pub id: Uuid,
+    pub committee_id: Uuid,
+    pub constituency_id: Uuid,
+    pub liaison_group_id: Option<Uuid>,
+    pub representative_id: Option<Uuid>,
+    pub voter_id: Option<Uuid>,
+    pub activity_id: Option<Uuid>,
+    pub title: String,
+    pub content: String,
+    pub category: String,
+    pub location: Option<String>,
+    pub source: &'static str,
+    pub urgent: bool,
+    pub public_consent: bool,
+    pub received_at: DateTime<Utc>,
+    pub current_due_at: Option<DateTime<Utc>>,
+    pub created_by: Option<Uuid>,
+}
+
+/// What a step changes on the opinion row; `None` leaves a column alone.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = opinions)]
+pub struct OpinionChanges {
+    pub state: Option<&'static str>,
+    pub round: Option<i32>,
+    pub current_due_at: Option<Option<DateTime<Utc>>>,
+    pub outcome: Option<Option<&'static str>>,
+    pub rating: Option<Option<&'static str>>,
+    pub rating_comment: Option<Option<String>>,
+    pub rated_at: Option<Option<DateTime<Utc>>>,
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub category: Option<String>,
+    pub location: Option<Option<String>>,
+    pub urgent: Option<bool>,
+    pub public_consent: Option<bool>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = referrals, check_for_backend(Pg))]
+pub struct Referral {
+    pub id: Uuid,
+    pub opinion_id: Uuid,
+    pub handling_body_id: Uuid,
+    pub role: String,
+    pub channel: String,
+    pub round: i32,
+    pub referred_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub return_reason: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    pub answer_text: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = referrals)]
+pub struct NewReferral {
+    pub id: Uuid,
+    pub opinion_id: Uuid,
+    pub handling_body_id: Uuid,
+    pub role: &'static str,
+    pub channel: &'static str,
+    pub round: i32,
+    pub referred_at: DateTime<Utc>,
+    pub referred_by: Option<Uuid>,
+    pub due_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = opinion_events, check_for_backend(Pg))]
+pub struct Event {
+    pub id: Uuid,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub round: i32,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: String,
+    pub at: DateTime<Utc>,
+    pub payload: serde_json::Value,
+    pub internal: bool,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = opinion_events)]
+pub struct NewEvent {
+    pub id: Uuid,
+    pub opinion_id: Uuid,
+    pub action: &'static str,
+    pub from_state: Option<&'static str>,
+    pub to_state: &'static str,
+    pub round: i32,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: &'static str,
+    pub at: DateTime<Utc>,
+    pub payload: serde_json::Value,
+    pub internal: bool,
+}
+
+pub async fn find_visible(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<Opinion> {
+    opinions::table
+        .filter(opinions::id.eq(id))
+        .filter(opinion_filter(caller))
+        .select(Opinion::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("opinion"))
+}
+
+/// As `find_visible`, holding the row lock until the transaction ends: steps on one opinion
+/// run one after another, and each sees the state the previous one left.
+pub async fn lock_visible(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<Opinion> {
+    opinions::table
+        .filter(opinions::id.eq(id))
+        .filter(opinion_filter(caller))
+        .select(Opinion::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("opinion"))
+}
+
+/// Newest first: keyset on id descending (ids are UUIDv7, so creation order).
+pub async fn list_visible(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    f: &OpinionListQuery,
+    page: PageRequest,
+) -> ApiResult<Vec<Opinion>> {
+    let mut query = opinions::table.filter(opinion_filter(caller)).into_boxed();
+    if let Some(state) = f.state {
+        query = query.filter(opinions::state.eq(state.as_str()));
+    }
+    if let Some(root) = f.committee_id {
+        query = query.filter(opinions::committee_id.eq_any(subtree_of(root)));
+    }
+    if let Some(g) = f.liaison_group_id {
+        query = query.filter(opinions::liaison_group_id.eq(g));
+    }
+    if let Some(r) = f.representative_id {
+        query = query.filter(opinions::representative_id.eq(r));
+    }
+    if let Some(body) = f.handling_body_id {
+        query = query.filter(
+            opinions::id.eq_any(
+                referrals::table
+                    .filter(referrals::handling_body_id.eq(body))
+                    .filter(referrals::returned_at.is_null())
+                    .select(referrals::opinion_id),
+            ),
+        );
+    }
+    if let Some(c) = f.category.as_deref() {
+        query = query.filter(opinions::category.eq(c.to_owned()));
+    }
+    if let Some(c) = f.constituency_id {
+        query = query.filter(opinions::constituency_id.eq(c));
+    }
+    if let Some(v) = f.voter_id {
+        query = query.filter(opinions::voter_id.eq(v));
+    }
+    if let Some(from) = f.received_from {
+        let start = end_of_local_day(from - chrono::Days::new(1));
+        query = query.filter(opinions::received_at.ge(start));
+    }
+    if let Some(to) = f.received_to {
+        query = query.filter(opinions::received_at.lt(end_of_local_day(to)));
+    }
+    if let Some(overdue) = f.overdue {
+        let past_due = opinions::current_due_at
+            .lt(diesel::dsl::now)
+            .assume_not_null();
+        query = if overdue {
+            query.filter(past_due)
+        } else {
+            query.filter(
+                opinions::current_due_at
+                    .is_null()
+                    .or(opinions::current_due_at
+                        .ge(diesel::dsl::now)
+                        .assume_not_null()),
+            )
+        };
+    }
+    if let Some(urgent) = f.urgent {
+        query = query.filter(opinions::urgent.eq(urgent));
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let p = contains_pattern(q);
+        query = query.filter(
+            opinions::title
+                .ilike(p.clone())
+                .or(opinions::content.ilike(p)),
+        );
+    }
+    if let Some(before) = page.after {
+        query = query.filter(opinions::id.lt(before));
+    }
+    Ok(query
+        .order(opinions::id.desc())
+        .limit(page.fetch_limit())
+        .select(Opinion::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The live (not returned) referrals of the current round of each opinion, in one query:
+/// opinion → [(body, is lead)].
+pub async fn live_referrals(
+    conn: &mut AsyncPgConnection,
+    opinions: &[&Opinion],
+) -> ApiResult<HashMap<Uuid, Vec<(Uuid, bool)>>> {
+    let ids: Vec<Uuid> = opinions.iter().map(|o| o.id).collect();
+    let rows: Vec<(Uuid, Uuid, String, i32)> = referrals::table
+        .filter(referrals::opinion_id.eq_any(&ids))
+        .filter(referrals::returned_at.is_null())
+        .select((
+            referrals::opinion_id,
+            referrals::handling_body_id,
+            referrals::role,
+            referrals::round,
+        ))
+        .load(conn)
+        .await?;
+    let rounds: HashMap<Uuid, i32> = opinions.iter().map(|o| (o.id, o.round)).collect();
+    let mut out: HashMap<Uuid, Vec<(Uuid, bool)>> = HashMap::new();
+    for (opinion, body, role, round) in rows {
+        if rounds.get(&opinion) == Some(&round) {
+            out.entry(opinion).or_default().push((body, role == "lead"));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn referrals_of(conn: &mut AsyncPgConnection, opinion: Uuid) -> ApiResult<Vec<Referral>> {
+    Ok(referrals::table
+        .filter(referrals::opinion_id.eq(opinion))
+        .order((referrals::referred_at.asc(), referrals::id.asc()))
+        .select(Referral::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The timeline, oldest first; `public_only` leaves out internal notes.
+pub async fn events_of(
+    conn: &mut AsyncPgConnection,
+    opinion: Uuid,
+    public_only: bool,
+) -> ApiResult<Vec<Event>> {
+    let mut query = opinion_events::table
+        .filter(opinion_events::opinion_id.eq(opinion))
+        .into_boxed();
+    if public_only {
+        query = query.filter(opinion_events::internal.eq(false));
+    }
+    Ok(query
+        .order(opinion_events::seq.asc())
+        .select(Event::as_select())
+        .load(conn)
+        .await?)
+}
+
+pub async fn insert_event(conn: &mut AsyncPgConnection, event: &NewEvent) -> ApiResult<()> {
+    diesel::insert_into(opinion_events::table)
+        .values(event)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Announces a change for the webhook and sync workers, in the caller's transaction. Ids and
+/// states only: never personal data.
+pub async fn announce(
+    conn: &mut AsyncPgConnection,
+    opinion: &Opinion,
+    topic: &str,
+    action: Action,
+) -> ApiResult<()> {
+    let payload = serde_json::json!({
+        "opinion_id": opinion.id,
+        "action": action.as_str(),
+        "state": opinion.state,
+        "round": opinion.round,
+        "urgent": opinion.urgent,
+        "committee_id": opinion.committee_id,
+        "version": opinion.version,
+    });
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::topic.eq(topic),
+            outbox::aggregate_id.eq(opinion.id),
+            outbox::payload.eq(payload),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
