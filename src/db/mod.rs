@@ -148,3 +148,24 @@ macro_rules! text_enum {
     };
 }
 pub(crate) use text_enum;
+
+/// `EXPLAIN` of a diesel query, binds and all: tests and benchmarks check that the plans of
+/// the real list queries stay index scans.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+pub struct Explain<Q>(pub Q);
+
+impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>>
+    diesel::query_builder::QueryFragment<diesel::pg::Pg> for Explain<Q>
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("EXPLAIN ");
+        self.0.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q> diesel::query_builder::Query for Explain<Q> {
+    type SqlType = diesel::sql_types::Text;
+}

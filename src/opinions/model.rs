@@ -202,6 +202,18 @@ pub async fn list_visible(
     f: &OpinionListQuery,
     page: PageRequest,
 ) -> ApiResult<Vec<Opinion>> {
+    Ok(list_query(caller, f, page)
+        .select(Opinion::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The list query before its select list, public so the query-plan test can `EXPLAIN` it.
+pub fn list_query<'a>(
+    caller: &Caller,
+    f: &OpinionListQuery,
+    page: PageRequest,
+) -> opinions::BoxedQuery<'a, Pg> {
     let mut query = opinions::table.filter(opinion_filter(caller)).into_boxed();
     if let Some(state) = f.state {
         query = query.filter(opinions::state.eq(state.as_str()));
@@ -271,12 +283,7 @@ pub async fn list_visible(
     if let Some(before) = page.after {
         query = query.filter(opinions::id.lt(before));
     }
-    Ok(query
-        .order(opinions::id.desc())
-        .limit(page.fetch_limit())
-        .select(Opinion::as_select())
-        .load(conn)
-        .await?)
+    query.order(opinions::id.desc()).limit(page.fetch_limit())
 }
 
 /// The live (not returned) referrals of the current round of each opinion, in one query:

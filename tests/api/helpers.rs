@@ -189,6 +189,10 @@ impl Reply {
         reply
     }
 
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
     pub fn id(&self) -> Uuid {
         self.body["id"].as_str().expect("an id").parse().unwrap()
     }
@@ -202,9 +206,24 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
+        self.send(method, path, token, body, &[]).await
+    }
+
+    /// `request` with extra headers (If-Match, Idempotency-Key, …).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut req = self
             .client
             .request(method, format!("{}{}", self.address, path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }

@@ -9,5 +9,6 @@ mod liaison_groups;
 mod matrix;
 mod openapi;
 mod operations;
+mod opinions;
 mod people;
 mod users;

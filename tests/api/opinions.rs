@@ -1,0 +1,803 @@
+//! The opinion lifecycle over HTTP: the full story, visibility per role, the append-only
+//! timeline, due dates, concurrency, idempotency and ETags.
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{Reply, World};
+
+pub fn opinion_body(world: &World) -> Value {
+    json!({
+        "title": "鲁谷路路灯坏了",
+        "content": "小区门口的路灯已经坏了一个月，晚上出行不安全。",
+        "category": "urban_management",
+        "constituency_id": world.constituency_a,
+        "representative_id": world.representative_a,
+        "source": "online",
+        "urgent": false,
+        "public_consent": true,
+        "location": "鲁谷路 12 号"
+    })
+}
+
+pub async fn submit(world: &World) -> Uuid {
+    world
+        .app
+        .post("/api/v1/opinions", &world.voter, opinion_body(world))
+        .await
+        .expect(201)
+        .id()
+}
+
+pub async fn step(world: &World, token: &str, id: Uuid, body: Value) -> Reply {
+    world
+        .app
+        .post(&format!("/api/v1/opinions/{id}/transitions"), token, body)
+        .await
+}
+
+pub fn refer_to(body: Uuid) -> Value {
+    json!({"action": "refer", "handling_body_id": body, "channel": "recess_suggestion"})
+}
+
+pub fn answer() -> Value {
+    json!({"action": "answer", "outcome": "resolved", "text": "已更换路灯。"})
+}
+
+pub fn feed_back() -> Value {
+    json!({"action": "feed_back", "method": "phone", "text": "已电话告知选民路灯已修复。"})
+}
+
+async fn events(world: &World, token: &str, id: Uuid) -> Vec<Value> {
+    let reply = world
+        .app
+        .get(&format!("/api/v1/opinions/{id}/events"), token)
+        .await
+        .expect(200);
+    reply.body["items"].as_array().unwrap().clone()
+}
+
+async fn state_of(world: &World, id: Uuid) -> String {
+    let reply = world
+        .app
+        .get(&format!("/api/v1/opinions/{id}"), &world.admin)
+        .await
+        .expect(200);
+    reply.body["state"].as_str().unwrap().to_owned()
+}
+
+async fn new_body(world: &World, name: &str) -> Uuid {
+    world
+        .app
+        .post(
+            "/api/v1/handling-bodies",
+            &world.admin,
+            json!({"name": name, "kind": "government_department", "committee_id": world.committee_a}),
+        )
+        .await
+        .expect(201)
+        .id()
+}
+
+#[tokio::test]
+async fn the_full_story_each_role_seeing_only_what_it_may() {
+    let w = World::new().await;
+    let app = &w.app;
+    let created = app
+        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
+        .await
+        .expect(201);
+    let id = created.id();
+    assert_eq!(created.body["state"], "received");
+    assert_eq!(created.body["overdue"], false);
+    assert_eq!(created.body["voter_id"], w.voter_a.to_string());
+    assert!(created.body["current_due_at"].is_string());
+    assert_eq!(created.header("etag"), Some("\"v1\""));
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/api/v1/opinions/{id}").as_str())
+    );
+    let path = format!("/api/v1/opinions/{id}");
+
+    // Before referral: the deputy it was addressed to, group A and committee A see it; the
+    // other committee and the handling body do not.
+    for token in [&w.representative, &w.group_staff_a, &w.committee_staff_a] {
+        app.get(&path, token).await.expect(200);
+    }
+    for token in [&w.committee_staff_b, &w.handling_body] {
+        app.get(&path, token).await.expect_problem(404, "not_found");
+    }
+    // A voter cannot refer; feeding back a received opinion is not a step of the lifecycle.
+    step(&w, &w.voter, id, refer_to(w.body_a))
+        .await
+        .expect_problem(403, "forbidden");
+    let refused = step(&w, &w.committee_staff_a, id, feed_back())
+        .await
+        .expect_problem(409, "invalid_transition");
+    assert_eq!(refused.body["state"], "received");
+    assert_eq!(
+        refused.body["allowed_actions"],
+        json!(["refer", "answer", "decline", "edit"])
+    );
+
+    // Staff refer it to another body, which returns it: transferred to body A, with an
+    // internal note.
+    let other = new_body(&w, "区住建委").await;
+    let referred = step(&w, &w.committee_staff_a, id, refer_to(other))
+        .await
+        .expect(200);
+    assert_eq!(referred.body["state"], "referred");
+    assert_eq!(referred.body["lead_handling_body_id"], other.to_string());
+    app.get(&path, &w.handling_body)
+        .await
+        .expect_problem(404, "not_found");
+    let transferred = step(
+        &w,
+        &w.committee_staff_a,
+        id,
+        json!({"action": "transfer", "handling_body_id": w.body_a, "reason": "不属于本单位职责", "internal": true}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(transferred.body["state"], "referred");
+    assert_eq!(
+        transferred.body["lead_handling_body_id"],
+        w.body_a.to_string()
+    );
+
+    // The body sees it now, without the voter's identity, and accepts then answers it.
+    let seen = app.get(&path, &w.handling_body).await.expect(200);
+    assert_eq!(seen.body["voter_id"], Value::Null);
+    assert_eq!(
+        seen.body["actions"],
+        json!(["transfer", "answer", "accept"])
+    );
+    let listed = app
+        .get("/api/v1/opinions", &w.handling_body)
+        .await
+        .expect(200);
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+    let referrals = app
+        .get(&format!("{path}/referrals"), &w.handling_body)
+        .await
+        .expect(200);
+    let items = referrals.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "the first referral keeps its record");
+    assert_eq!(items[0]["return_reason"], "不属于本单位职责");
+    let live = items[1]["id"].as_str().unwrap();
+    app.post(
+        &format!("{path}/referrals/{live}/accept"),
+        &w.handling_body,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let answered = step(&w, &w.handling_body, id, answer()).await.expect(200);
+    assert_eq!(answered.body["state"], "answered");
+    assert_eq!(answered.body["outcome"], "resolved");
+
+    // The deputy who took it feeds back; the voter rates unsatisfied; staff reopen.
+    step(&w, &w.handling_body, id, feed_back())
+        .await
+        .expect_problem(403, "forbidden");
+    let fed = step(&w, &w.representative, id, feed_back())
+        .await
+        .expect(200);
+    assert_eq!(fed.body["state"], "fed_back");
+    assert_eq!(fed.body["current_due_at"], Value::Null);
+    step(&w, &w.committee_staff_a, id, json!({"action": "reopen"}))
+        .await
+        .expect_problem(409, "reopen_needs_unsatisfied_rating");
+    app.post(
+        &format!("{path}/rating"),
+        &w.committee_staff_a,
+        json!({"rating": "unsatisfied"}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    let rated = app
+        .post(
+            &format!("{path}/rating"),
+            &w.voter,
+            json!({"rating": "unsatisfied", "comment": "路灯又坏了"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(rated.body["rating"], "unsatisfied");
+    app.post(
+        &format!("{path}/rating"),
+        &w.voter,
+        json!({"rating": "satisfied"}),
+    )
+    .await
+    .expect_problem(409, "already_rated");
+    let reopened = step(
+        &w,
+        &w.committee_staff_a,
+        id,
+        json!({"action": "reopen", "reason": "选民不满意"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(reopened.body["state"], "referred");
+    assert_eq!(reopened.body["round"], 2);
+    assert_eq!(reopened.body["rating"], Value::Null);
+    assert_eq!(reopened.body["lead_handling_body_id"], w.body_a.to_string());
+
+    // Round two ends satisfied; nothing more may be reopened.
+    step(&w, &w.handling_body, id, answer()).await.expect(200);
+    step(&w, &w.group_staff_a, id, feed_back())
+        .await
+        .expect(200);
+    app.post(
+        &format!("{path}/rating"),
+        &w.voter,
+        json!({"rating": "satisfied"}),
+    )
+    .await
+    .expect(200);
+    step(&w, &w.committee_staff_a, id, json!({"action": "reopen"}))
+        .await
+        .expect_problem(409, "reopen_needs_unsatisfied_rating");
+
+    // The timeline: staff see every step, the voter all but the internal transfer note; each
+    // step's from is the previous step's to, and the last to is the state.
+    let all = events(&w, &w.committee_staff_a, id).await;
+    let actions: Vec<&str> = all.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "receive",
+            "refer",
+            "transfer",
+            "accept",
+            "answer",
+            "feed_back",
+            "rate",
+            "reopen",
+            "answer",
+            "feed_back",
+            "rate"
+        ]
+    );
+    for pair in all.windows(2) {
+        assert_eq!(pair[1]["from"], pair[0]["to"], "{pair:?}");
+    }
+    assert_eq!(all.last().unwrap()["to"], state_of(&w, id).await);
+    let voters = events(&w, &w.voter, id).await;
+    assert_eq!(voters.len(), all.len() - 1);
+    assert!(voters.iter().all(|e| e["internal"] == false));
+    // Another committee's staff cannot read the timeline either.
+    app.get(&format!("{path}/events"), &w.committee_staff_b)
+        .await
+        .expect_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn on_the_spot_answers_and_declines() {
+    let w = World::new().await;
+    let mut body = opinion_body(&w);
+    body["source"] = json!("reception");
+    body["voter_id"] = json!(w.voter_a);
+    let id = w
+        .app
+        .post("/api/v1/opinions", &w.representative, body.clone())
+        .await
+        .expect(201)
+        .id();
+    // Only the deputy who took it answers on the spot; staff record bodies' answers instead.
+    step(&w, &w.committee_staff_a, id, answer())
+        .await
+        .expect_problem(403, "forbidden");
+    let answered = step(&w, &w.representative, id, answer()).await.expect(200);
+    assert_eq!(answered.body["state"], "answered");
+    let events = events(&w, &w.admin, id).await;
+    assert_eq!(events[1]["payload"]["on_the_spot"], true);
+
+    let id = w
+        .app
+        .post("/api/v1/opinions", &w.representative, body)
+        .await
+        .expect(201)
+        .id();
+    step(
+        &w,
+        &w.representative,
+        id,
+        json!({"action": "decline", "reason": "个人诉讼事项"}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    let declined = step(
+        &w,
+        &w.representative,
+        id,
+        json!({"action": "decline", "reason": "个人诉讼事项", "guidance": "已告知向区法院起诉"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(declined.body["state"], "declined");
+    assert_eq!(declined.body["actions"], json!([]));
+    let refused = step(&w, &w.admin, id, refer_to(w.body_a))
+        .await
+        .expect_problem(409, "invalid_transition");
+    assert_eq!(refused.body["allowed_actions"], json!([]));
+}
+
+#[tokio::test]
+async fn bad_opinions_are_refused_and_write_nothing() {
+    let w = World::new().await;
+    let before = w.app.count("opinions").await;
+    let cases = [
+        ("category", json!("astrology")),
+        ("constituency_id", json!(w.constituency_b)),
+        ("source", json!("reception")),
+        ("representative_id", json!(Uuid::now_v7())),
+        ("title", json!("   ")),
+    ];
+    for (field, value) in cases {
+        let mut body = opinion_body(&w);
+        body[field] = value;
+        let reply = w
+            .app
+            .post("/api/v1/opinions", &w.voter, body)
+            .await
+            .expect_problem(422, "validation_failed");
+        assert!(
+            reply.body["errors"][field].is_array(),
+            "{field}: {}",
+            reply.body
+        );
+    }
+    // Handling bodies and service accounts do not record opinions.
+    for token in [&w.handling_body, &w.service] {
+        w.app
+            .post("/api/v1/opinions", token, opinion_body(&w))
+            .await
+            .expect_problem(403, "forbidden");
+    }
+    assert_eq!(w.app.count("opinions").await, before);
+    assert_eq!(w.app.count("opinion_events").await, 0);
+    assert_eq!(w.app.count("outbox").await, 0);
+}
+
+#[tokio::test]
+async fn urgent_opinions_are_announced_in_the_same_transaction() {
+    let w = World::new().await;
+    let mut body = opinion_body(&w);
+    body["urgent"] = json!(true);
+    let id = w
+        .app
+        .post("/api/v1/opinions", &w.voter, body)
+        .await
+        .expect(201)
+        .id();
+    let mut conn = w.app.db().await;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use liaison::db::schema::outbox;
+    let rows: Vec<(String, Uuid, Value)> = outbox::table
+        .select((outbox::topic, outbox::aggregate_id, outbox::payload))
+        .order(outbox::seq.asc())
+        .load(&mut conn)
+        .await
+        .unwrap();
+    let topics: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(topics, ["opinion.received", "opinion.urgent"]);
+    assert!(rows.iter().all(|r| r.1 == id));
+    // Ids and states only: nothing the voter wrote or who they are.
+    let text = serde_json::to_string(&rows.iter().map(|r| &r.2).collect::<Vec<_>>()).unwrap();
+    assert!(
+        !text.contains("路灯") && !text.contains(&w.voter_a.to_string()),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_timeline_is_append_only_and_matches_the_state() {
+    let w = World::new().await;
+    let id = submit(&w).await;
+    let mut conn = w.app.db().await;
+    use diesel_async::RunQueryDsl;
+    for sql in [
+        "UPDATE opinion_events SET action = 'refer'".to_owned(),
+        "DELETE FROM opinion_events".to_owned(),
+        "TRUNCATE opinion_events CASCADE".to_owned(),
+        // The state must equal the last event's target, checked at commit.
+        format!("UPDATE opinions SET state = 'answered' WHERE id = '{id}'"),
+    ] {
+        let result = diesel::sql_query(&sql).execute(&mut conn).await;
+        assert!(result.is_err(), "{sql} was allowed");
+    }
+    assert_eq!(w.app.count("opinion_events").await, 1);
+    assert_eq!(state_of(&w, id).await, "received");
+}
+
+#[tokio::test]
+async fn twenty_concurrent_refers_exactly_one_succeeds() {
+    let w = World::new().await;
+    let id = submit(&w).await;
+    let replies = futures_util::future::join_all(
+        (0..20).map(|_| step(&w, &w.committee_staff_a, id, refer_to(w.body_a))),
+    )
+    .await;
+    let ok = replies.iter().filter(|r| r.status == 200).count();
+    let conflicts = replies.iter().filter(|r| r.status == 409).count();
+    assert_eq!((ok, conflicts), (1, 19), "{replies:?}");
+    assert_eq!(w.app.count("referrals").await, 1);
+    assert_eq!(events(&w, &w.admin, id).await.len(), 2);
+}
+
+#[tokio::test]
+async fn stale_if_match_is_412_and_changes_nothing() {
+    let w = World::new().await;
+    let id = submit(&w).await;
+    let path = format!("/api/v1/opinions/{id}");
+    let read = w.app.get(&path, &w.committee_staff_a).await.expect(200);
+    let etag = read.header("etag").unwrap().to_owned();
+    assert_eq!(etag, "\"v1\"");
+    // Someone else edits it first.
+    w.app
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&w.committee_staff_a),
+            Some(json!({"title": "路灯不亮"})),
+            &[("If-Match", &etag)],
+        )
+        .await
+        .expect(200);
+    let stale = w
+        .app
+        .send(
+            Method::POST,
+            &format!("{path}/transitions"),
+            Some(&w.committee_staff_a),
+            Some(refer_to(w.body_a)),
+            &[("If-Match", &etag)],
+        )
+        .await
+        .expect_problem(412, "precondition_failed");
+    assert_eq!(stale.body["current_etag"], "\"v2\"");
+    assert_eq!(state_of(&w, id).await, "received");
+    assert_eq!(w.app.count("referrals").await, 0);
+    let fresh = w
+        .app
+        .send(
+            Method::POST,
+            &format!("{path}/transitions"),
+            Some(&w.committee_staff_a),
+            Some(refer_to(w.body_a)),
+            &[("If-Match", "\"v2\"")],
+        )
+        .await
+        .expect(200);
+    assert_eq!(fresh.header("etag"), Some("\"v3\""));
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_answer() {
+    let w = World::new().await;
+    let post = |body: Value, key: &'static str| {
+        let app = &w.app;
+        let token = w.voter.clone();
+        async move {
+            app.send(
+                Method::POST,
+                "/api/v1/opinions",
+                Some(&token),
+                Some(body),
+                &[("Idempotency-Key", key)],
+            )
+            .await
+        }
+    };
+    let first = post(opinion_body(&w), "k-1").await.expect(201);
+    let again = post(opinion_body(&w), "k-1").await.expect(201);
+    assert_eq!(again.id(), first.id());
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.header("etag"), first.header("etag"));
+    assert_eq!(w.app.count("opinions").await, 1);
+    assert_eq!(w.app.count("opinion_events").await, 1);
+
+    let mut other = opinion_body(&w);
+    other["title"] = json!("另一件事");
+    post(other.clone(), "k-1")
+        .await
+        .expect_problem(422, "idempotency_key_reused");
+    assert_eq!(w.app.count("opinions").await, 1);
+    post(other, "k-2").await.expect(201);
+
+    // Transitions too, even when the repeat races the original.
+    let id = first.id();
+    let path = format!("/api/v1/opinions/{id}/transitions");
+    let send = || {
+        w.app.send(
+            Method::POST,
+            &path,
+            Some(&w.committee_staff_a),
+            Some(refer_to(w.body_a)),
+            &[("Idempotency-Key", "refer-1")],
+        )
+    };
+    let (a, b) = tokio::join!(send(), send());
+    assert_eq!(
+        (a.status.as_u16(), b.status.as_u16()),
+        (200, 200),
+        "{a:?} {b:?}"
+    );
+    assert_eq!(a.body, b.body);
+    assert_eq!(w.app.count("referrals").await, 1);
+    assert_eq!(events(&w, &w.admin, id).await.len(), 2);
+    // The same key from another account is a different key.
+    w.app
+        .send(
+            Method::POST,
+            &path,
+            Some(&w.admin),
+            Some(refer_to(w.body_a)),
+            &[("Idempotency-Key", "refer-1")],
+        )
+        .await
+        .expect_problem(409, "invalid_transition");
+}
+
+/// The first Saturday strictly after `day`.
+fn next_saturday(day: NaiveDate) -> NaiveDate {
+    let mut d = day + Days::new(1);
+    while d.weekday() != Weekday::Sat {
+        d = d + Days::new(1);
+    }
+    d
+}
+
+#[tokio::test]
+async fn due_dates_count_working_days_over_holidays_and_make_up_days() {
+    let w = World::new().await;
+    let today = (Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let saturday = next_saturday(today);
+    // Every day from tomorrow to Friday off, the Saturday worked (调休).
+    let mut day = today + Days::new(1);
+    while day < saturday {
+        w.app
+            .request(
+                Method::PUT,
+                &format!("/api/v1/calendar/{day}"),
+                Some(&w.admin),
+                Some(json!({"kind": "holiday", "name": "国庆节"})),
+            )
+            .await
+            .expect(200);
+        day = day + Days::new(1);
+    }
+    w.app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/calendar/{saturday}"),
+            Some(&w.admin),
+            Some(json!({"kind": "workday", "name": "国庆节调休"})),
+        )
+        .await
+        .expect(200);
+    // Committee staff may not change the national calendar.
+    w.app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/calendar/{saturday}"),
+            Some(&w.committee_staff_a),
+            Some(json!({"kind": "holiday"})),
+        )
+        .await
+        .expect_problem(403, "forbidden");
+    let year = w
+        .app
+        .get(
+            &format!("/api/v1/calendar?year={}", saturday.year()),
+            &w.voter,
+        )
+        .await
+        .expect(200);
+    assert!(
+        year.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["day"] == saturday.to_string())
+    );
+
+    // Refer within 2 working days: the make-up Saturday, then Monday.
+    w.app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/committees/{}/policy", w.committee_a),
+            Some(&w.admin),
+            Some(json!({"refer_working_days": 2, "urgent_refer_working_days": 1})),
+        )
+        .await
+        .expect(200);
+    let end_of = |d: NaiveDate| -> String {
+        let midnight = (d + Days::new(1)).and_hms_opt(0, 0, 0).unwrap();
+        let utc: DateTime<Utc> =
+            DateTime::from_naive_utc_and_offset(midnight - chrono::Duration::hours(8), Utc);
+        utc.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let due = |reply: &Reply| -> String {
+        let at: DateTime<Utc> = reply.body["current_due_at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let normal = w
+        .app
+        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
+        .await
+        .expect(201);
+    assert_eq!(due(&normal), end_of(saturday + Days::new(2)));
+    let mut body = opinion_body(&w);
+    body["urgent"] = json!(true);
+    let urgent = w
+        .app
+        .post("/api/v1/opinions", &w.voter, body)
+        .await
+        .expect(201);
+    assert_eq!(due(&urgent), end_of(saturday));
+
+    // Overdue shows once the due date has passed.
+    let id = normal.id();
+    let mut conn = w.app.db().await;
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(format!(
+        "UPDATE opinions SET current_due_at = now() - interval '1 hour' WHERE id = '{id}'"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let read = w
+        .app
+        .get(&format!("/api/v1/opinions/{id}"), &w.committee_staff_a)
+        .await
+        .expect(200);
+    assert_eq!(read.body["overdue"], true);
+    let overdue = w
+        .app
+        .get("/api/v1/opinions?overdue=true", &w.committee_staff_a)
+        .await
+        .expect(200);
+    let ids: Vec<&str> = overdue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [id.to_string()]);
+}
+
+#[tokio::test]
+async fn list_filters_search_and_pages() {
+    let w = World::new().await;
+    let mut ids = vec![];
+    for (title, category, urgent) in [
+        ("鲁谷路路灯坏了", "urban_management", false),
+        ("希望增加公交线路", "transport", true),
+        ("学校门口交通拥堵", "transport", false),
+    ] {
+        let mut body = opinion_body(&w);
+        body["title"] = json!(title);
+        body["content"] = json!(format!("{title}，请尽快处理。"));
+        body["category"] = json!(category);
+        body["urgent"] = json!(urgent);
+        ids.push(
+            w.app
+                .post("/api/v1/opinions", &w.voter, body)
+                .await
+                .expect(201)
+                .id(),
+        );
+    }
+    step(&w, &w.committee_staff_a, ids[0], refer_to(w.body_a))
+        .await
+        .expect(200);
+    let list = |query: &str| {
+        let path = format!("/api/v1/opinions?{query}");
+        let token = w.committee_staff_a.clone();
+        let app = &w.app;
+        async move {
+            let reply = app.get(&path, &token).await.expect(200);
+            reply.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().parse::<Uuid>().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    // Newest first.
+    assert_eq!(list("").await, [ids[2], ids[1], ids[0]]);
+    assert_eq!(list("state=referred").await, [ids[0]]);
+    assert_eq!(list("category=transport").await, [ids[2], ids[1]]);
+    assert_eq!(list("urgent=true").await, [ids[1]]);
+    assert_eq!(
+        list(&format!("handling_body_id={}", w.body_a)).await,
+        [ids[0]]
+    );
+    assert_eq!(list("q=%E5%85%AC%E4%BA%A4").await, [ids[1]], "公交");
+    assert_eq!(
+        list("q=%E4%BA%A4%E9%80%9A%E6%8B%A5%E5%A0%B5").await,
+        [ids[2]],
+        "交通拥堵"
+    );
+    assert_eq!(list(&format!("committee_id={}", w.standing)).await.len(), 3);
+    assert_eq!(
+        list(&format!("committee_id={}", w.committee_b)).await,
+        Vec::<Uuid>::new()
+    );
+    assert_eq!(
+        list(&format!("representative_id={}", w.representative_a))
+            .await
+            .len(),
+        3
+    );
+    let today = (Utc::now() + chrono::Duration::hours(8)).date_naive();
+    assert_eq!(
+        list(&format!("received_from={today}&received_to={today}"))
+            .await
+            .len(),
+        3
+    );
+    assert_eq!(
+        list(&format!("received_to={}", today - Days::new(1))).await,
+        Vec::<Uuid>::new()
+    );
+    // Another committee's staff see none of it; paging walks all three.
+    let other = w
+        .app
+        .get("/api/v1/opinions", &w.committee_staff_b)
+        .await
+        .expect(200);
+    assert_eq!(other.body["items"], json!([]));
+    let first = w
+        .app
+        .get("/api/v1/opinions?limit=2", &w.admin)
+        .await
+        .expect(200);
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let second = w
+        .app
+        .get(
+            &format!("/api/v1/opinions?limit=2&cursor={cursor}"),
+            &w.admin,
+        )
+        .await
+        .expect(200);
+    assert_eq!(second.body["items"][0]["id"], ids[0].to_string());
+    assert_eq!(second.body["next_cursor"], Value::Null);
+    w.app
+        .get(
+            "/api/v1/opinions?received_from=2026-02-01&received_to=2026-01-01",
+            &w.admin,
+        )
+        .await
+        .expect_problem(400, "invalid_query");
+    let categories = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/opinion-categories?constituency_id={}",
+                w.constituency_a
+            ),
+            &w.voter,
+        )
+        .await
+        .expect(200);
+    assert!(
+        categories.body["items"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("public_safety"))
+    );
+}
