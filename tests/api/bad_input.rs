@@ -25,7 +25,8 @@ fn without(base: &Value, key: &str) -> Value {
     v
 }
 
-fn routes(w: &World) -> Vec<WriteRoute> {
+fn routes(w: &World, opinion: uuid::Uuid) -> Vec<WriteRoute> {
+    let new_opinion = crate::opinions::opinion_body(w);
     let long = "长".repeat(201);
     let user = json!({"username": "new.user", "password": PASSWORD, "role": "group_staff", "scope_id": w.group_a});
     let committee = json!({"name": "新工委", "kind": "working_committee", "parent_id": w.standing});
@@ -251,6 +252,81 @@ fn routes(w: &World) -> Vec<WriteRoute> {
                     json!({"max_fixed_households": 1001}),
                     "max_fixed_households",
                 ),
+                (json!({"categories": []}), "categories"),
+                (json!({"categories": ["Transport"]}), "categories"),
+                (json!({"categories": ["a", "a"]}), "categories"),
+                (json!({"answer_months": 0}), "answer_months"),
+                (json!({"max_reopen_rounds": 21}), "max_reopen_rounds"),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/opinions".into(),
+            valid: new_opinion.clone(),
+            invalid: vec![
+                (without(&new_opinion, "title"), "title"),
+                (with(&new_opinion, "content", json!("")), "content"),
+                (with(&new_opinion, "source", json!("pigeon")), "source"),
+                (
+                    with(&new_opinion, "category", json!("astrology")),
+                    "category",
+                ),
+                (with(&new_opinion, "urgent", json!("yes")), "urgent"),
+                (
+                    with(&new_opinion, "constituency_id", json!("x")),
+                    "constituency_id",
+                ),
+            ],
+        },
+        WriteRoute {
+            method: Method::PATCH,
+            path: format!("/api/v1/opinions/{opinion}"),
+            valid: json!({"title": "新标题"}),
+            invalid: vec![
+                (json!({"title": ""}), "title"),
+                (json!({"category": "astrology"}), "category"),
+                (json!({"urgent": 1}), "urgent"),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: format!("/api/v1/opinions/{opinion}/transitions"),
+            valid: json!({"action": "decline", "reason": "个人诉讼", "guidance": "法院"}),
+            invalid: vec![
+                (json!({"action": "fly"}), "action"),
+                (
+                    json!({"action": "refer", "channel": "recess_suggestion"}),
+                    "handling_body_id",
+                ),
+                (
+                    json!({"action": "refer", "handling_body_id": w.body_a, "channel": "fax"}),
+                    "channel",
+                ),
+                (
+                    json!({"action": "answer", "outcome": "great", "text": "x"}),
+                    "outcome",
+                ),
+                (json!({"action": "answer", "outcome": "resolved"}), "text"),
+                (
+                    json!({"action": "feed_back", "method": "phone", "text": "  "}),
+                    "text",
+                ),
+                (json!({"action": "decline", "reason": "x"}), "guidance"),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: format!("/api/v1/opinions/{opinion}/rating"),
+            valid: json!({"rating": "satisfied"}),
+            invalid: vec![(json!({"rating": "meh"}), "rating"), (json!({}), "rating")],
+        },
+        WriteRoute {
+            method: Method::PUT,
+            path: "/api/v1/calendar/2031-01-01".into(),
+            valid: json!({"kind": "holiday", "name": "元旦"}),
+            invalid: vec![
+                (json!({"kind": "party"}), "kind"),
+                (json!({"kind": "holiday", "name": "x".repeat(101)}), "name"),
             ],
         },
         WriteRoute {
@@ -284,6 +360,12 @@ async fn snapshot(w: &World) -> Vec<i64> {
         "voters",
         "contact_links",
         "committee_policies",
+        "opinions",
+        "opinion_events",
+        "referrals",
+        "calendar_days",
+        "outbox",
+        "idempotency_keys",
     ] {
         counts.push(w.app.count(table).await);
     }
@@ -293,13 +375,14 @@ async fn snapshot(w: &World) -> Vec<i64> {
 #[tokio::test]
 async fn bad_input_is_refused_with_a_problem_and_changes_nothing() {
     let w = World::new().await;
+    let opinion = crate::opinions::submit(&w).await;
     let before = snapshot(&w).await;
     let before_group = w
         .app
         .get(&format!("/api/v1/liaison-groups/{}", w.group_a), &w.admin)
         .await
         .body;
-    for route in routes(&w) {
+    for route in routes(&w, opinion) {
         let label = format!("{} {}", route.method, route.path);
         let send = |content_type: &'static str, body: Vec<u8>| {
             w.app.raw(

@@ -7,6 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, World};
+use crate::opinions::{answer, feed_back, opinion_body, refer_to, step, submit};
 
 const ROLES: [&str; 8] = [
     "anonymous",
@@ -36,6 +37,12 @@ const STAFF_DELETE: [u16; 8] = [401, 204, 204, 204, 403, 403, 403, 403];
 const CONSTITUENCY_READ: [u16; 8] = [401, 200, 200, 200, 200, 403, 200, 403];
 const BODY_READ: [u16; 8] = [401, 200, 200, 403, 403, 200, 403, 403];
 const REPRESENTATIVE_READ: [u16; 8] = [401, 200, 200, 200, 200, 403, 403, 403];
+const SIGNED_IN: [u16; 8] = [401, 200, 200, 200, 200, 200, 200, 200];
+const ADMIN_ONLY: [u16; 8] = [401, 200, 403, 403, 403, 403, 403, 403];
+/// A fresh opinion referred to body A, raised by voter A through deputy A.
+const OPINION_READ: [u16; 8] = [401, 200, 200, 200, 200, 200, 200, 403];
+/// A fresh received opinion (not yet referred, so body A cannot see it).
+const OPINION_STEP: [u16; 8] = [401, 200, 200, 200, 200, 404, 403, 403];
 
 #[rustfmt::skip]
 const RULES: &[Rule] = &[
@@ -84,12 +91,46 @@ const RULES: &[Rule] = &[
     Rule { method: "POST", path: "/api/v1/voters/{id}/verify", expect: STAFF_READ },
     Rule { method: "POST", path: "/api/v1/imports/voters", expect: STAFF_READ },
     Rule { method: "POST", path: "/api/v1/imports/representatives", expect: STAFF_READ },
+    Rule { method: "GET", path: "/api/v1/calendar", expect: SIGNED_IN },
+    Rule { method: "PUT", path: "/api/v1/calendar/{day}", expect: ADMIN_ONLY },
+    Rule { method: "DELETE", path: "/api/v1/calendar/{day}", expect: [401, 204, 403, 403, 403, 403, 403, 403] },
+    Rule { method: "POST", path: "/api/v1/opinions", expect: [401, 201, 201, 201, 201, 403, 201, 403] },
+    Rule { method: "GET", path: "/api/v1/opinions", expect: OPINION_READ },
+    Rule { method: "GET", path: "/api/v1/opinions/{id}", expect: OPINION_READ },
+    Rule { method: "PATCH", path: "/api/v1/opinions/{id}", expect: OPINION_STEP },
+    Rule { method: "POST", path: "/api/v1/opinions/{id}/transitions", expect: OPINION_STEP },
+    Rule { method: "POST", path: "/api/v1/opinions/{id}/rating", expect: [401, 403, 403, 403, 403, 403, 200, 403] },
+    Rule { method: "GET", path: "/api/v1/opinions/{id}/events", expect: OPINION_READ },
+    Rule { method: "GET", path: "/api/v1/opinions/{id}/referrals", expect: OPINION_READ },
+    Rule { method: "POST", path: "/api/v1/opinions/{id}/referrals/{referral_id}/accept", expect: [401, 403, 403, 403, 403, 200, 403, 403] },
+    Rule { method: "GET", path: "/api/v1/opinion-categories", expect: [401, 200, 200, 200, 200, 403, 200, 403] },
     Rule { method: "GET", path: "/public/v1/stations", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/constituencies", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/representatives", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/healthz", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/readyz", expect: PUBLIC_OK },
 ];
+
+/// An opinion raised by voter A through deputy A, taken to `state` by the admin and body A.
+async fn fresh_opinion(w: &World, state: &str) -> uuid::Uuid {
+    let id = submit(w).await;
+    let path = ["referred", "answered", "fed_back"];
+    let steps = [refer_to(w.body_a), answer(), feed_back()];
+    for (reached, body) in path.iter().zip(steps) {
+        if !path.contains(&state)
+            || path.iter().position(|s| s == reached) > path.iter().position(|s| *s == state)
+        {
+            break;
+        }
+        let token = if *reached == "answered" {
+            &w.handling_body
+        } else {
+            &w.admin
+        };
+        step(w, token, id, body).await.expect(200);
+    }
+    id
+}
 
 /// The concrete path and body for one call. Calls that would succeed get a fresh target so
 /// one role's success does not change what the next role sees.
@@ -284,6 +325,82 @@ async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Value>) 
             Some(Value::String(format!(
                 "name,gender,level,term,constituency_code,liaison_group\n{unique},女,区,16,A-01,八宝山联络站\n"
             ))),
+        ),
+        ("GET", "/api/v1/calendar") => (rule.path.into(), None),
+        ("PUT", "/api/v1/calendar/{day}") => (
+            "/api/v1/calendar/2030-10-01".into(),
+            Some(json!({"kind": "holiday", "name": "国庆节"})),
+        ),
+        ("DELETE", "/api/v1/calendar/{day}") => {
+            app.request(
+                Method::PUT,
+                "/api/v1/calendar/2030-10-02",
+                Some(&w.admin),
+                Some(json!({"kind": "holiday"})),
+            )
+            .await
+            .expect(200);
+            ("/api/v1/calendar/2030-10-02".into(), None)
+        }
+        ("POST", "/api/v1/opinions") => (rule.path.into(), Some(opinion_body(w))),
+        ("GET", "/api/v1/opinions") => (rule.path.into(), None),
+        ("GET", "/api/v1/opinions/{id}") => (
+            format!("/api/v1/opinions/{}", fresh_opinion(w, "referred").await),
+            None,
+        ),
+        ("PATCH", "/api/v1/opinions/{id}") => (
+            format!("/api/v1/opinions/{}", fresh_opinion(w, "received").await),
+            Some(json!({"title": "路灯仍然不亮"})),
+        ),
+        ("POST", "/api/v1/opinions/{id}/transitions") => (
+            format!(
+                "/api/v1/opinions/{}/transitions",
+                fresh_opinion(w, "received").await
+            ),
+            Some(refer_to(w.body_a)),
+        ),
+        ("POST", "/api/v1/opinions/{id}/rating") => (
+            format!(
+                "/api/v1/opinions/{}/rating",
+                fresh_opinion(w, "fed_back").await
+            ),
+            Some(json!({"rating": "satisfied"})),
+        ),
+        ("GET", "/api/v1/opinions/{id}/events") => (
+            format!(
+                "/api/v1/opinions/{}/events",
+                fresh_opinion(w, "referred").await
+            ),
+            None,
+        ),
+        ("GET", "/api/v1/opinions/{id}/referrals") => (
+            format!(
+                "/api/v1/opinions/{}/referrals",
+                fresh_opinion(w, "referred").await
+            ),
+            None,
+        ),
+        ("POST", "/api/v1/opinions/{id}/referrals/{referral_id}/accept") => {
+            let id = fresh_opinion(w, "referred").await;
+            let referrals = app
+                .get(&format!("/api/v1/opinions/{id}/referrals"), &w.admin)
+                .await
+                .expect(200);
+            let referral = referrals.body["items"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            (
+                format!("/api/v1/opinions/{id}/referrals/{referral}/accept"),
+                Some(json!({})),
+            )
+        }
+        ("GET", "/api/v1/opinion-categories") => (
+            format!(
+                "/api/v1/opinion-categories?constituency_id={}",
+                w.constituency_a
+            ),
+            None,
         ),
         ("GET", path) => (path.into(), None),
         (method, path) => panic!("no request prepared for {method} {path}"),
