@@ -300,7 +300,7 @@ pub struct CategoryQuery {
     pub constituency_id: Uuid,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OpinionListQuery {
     pub state: Option<State>,

@@ -11,4 +11,5 @@ mod openapi;
 mod operations;
 mod opinions;
 mod people;
+mod query_plans;
 mod users;

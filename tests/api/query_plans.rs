@@ -1,0 +1,203 @@
+//! The opinion list stays an index scan at a million rows, for every role's scope and every
+//! filter: the real query (`opinions::model::list_query`) is `EXPLAIN`ed, binds and all.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use liaison::db::Explain;
+use liaison::opinions::dto::OpinionListQuery;
+use liaison::opinions::lifecycle::State;
+use liaison::opinions::model::{Opinion, list_query};
+use liaison::pagination::PageRequest;
+use liaison::scope::{Binding, Caller, Role};
+
+use crate::helpers::World;
+
+fn caller(role: Role, binding: Binding) -> Caller {
+    Caller {
+        account_id: Uuid::nil(),
+        username: "plan".into(),
+        role,
+        binding,
+        session_id: Uuid::nil(),
+    }
+}
+
+/// A million opinions spread over two committees, five states, six categories; loaded with
+/// triggers and foreign-key checks off (this is a throwaway database) and indexes built after.
+async fn load_a_million(w: &World) -> diesel_async::AsyncPgConnection {
+    let mut conn = w.app.db().await;
+    let (a, b) = (w.committee_a, w.committee_b);
+    let (ca, cb) = (w.constituency_a, w.constituency_b);
+    let (group, rep, voter) = (w.group_a, w.representative_a, w.voter_a);
+    let indexes: Vec<String> = diesel::sql_query(
+        "SELECT indexdef AS def FROM pg_indexes WHERE tablename = 'opinions' AND indexname <> 'opinions_pkey'",
+    )
+    .load::<Def>(&mut conn)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|d| d.def)
+    .collect();
+    let mut script = vec!["SET maintenance_work_mem = '256MB'".to_owned()];
+    script.extend(
+        indexes
+            .iter()
+            .map(|def| format!("DROP INDEX {}", def.split_whitespace().nth(2).unwrap())),
+    );
+    script.push("SET session_replication_role = replica".into());
+    script.push(format!(
+        "INSERT INTO opinions (id, committee_id, constituency_id, liaison_group_id, representative_id,
+             voter_id, title, content, category, source, state, received_at, current_due_at, urgent)
+         SELECT (lpad(to_hex(i), 12, '0') || '7000800000000000' || lpad(to_hex(i % 65536), 4, '0'))::uuid,
+             CASE WHEN i % 2 = 0 THEN '{a}'::uuid ELSE '{b}'::uuid END,
+             CASE WHEN i % 2 = 0 THEN '{ca}'::uuid ELSE '{cb}'::uuid END,
+             CASE WHEN i % 10 = 0 THEN '{group}'::uuid END,
+             CASE WHEN i % 20 = 0 THEN '{rep}'::uuid END,
+             CASE WHEN i % 1000 = 0 THEN '{voter}'::uuid END,
+             t.title[1 + i % 6] || ' ' || i, t.content[1 + i % 4],
+             t.cat[1 + i % 6], 'online', t.st[1 + i % 5],
+             t.now - i * interval '1 minute',
+             CASE WHEN i % 5 < 3 THEN t.now + (i % 1000 - 500) * interval '1 hour' END,
+             i % 97 = 0
+         FROM generate_series(1, 1000000) AS i,
+             (SELECT ARRAY['路灯坏了', '垃圾清运不及时', '停车难', '噪音扰民', '学校扩建', '老旧小区加装电梯'] AS title,
+                     ARRAY['小区门口的路灯已经坏了一个月', '希望增加公交线路', '菜市场周边环境脏乱', '建议增设无障碍设施'] AS content,
+                     ARRAY['urban_management', 'transport', 'education', 'healthcare', 'environment', 'other'] AS cat,
+                     ARRAY['received', 'referred', 'answered', 'fed_back', 'declined'] AS st,
+                     now() AS now) AS t"
+    ));
+    script.push("SET session_replication_role = origin".into());
+    script.extend(indexes);
+    script.push("ANALYZE opinions".into());
+    for sql in script {
+        diesel::sql_query(&sql)
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    conn
+}
+
+#[derive(QueryableByName)]
+struct Def {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    def: String,
+}
+
+#[tokio::test]
+async fn opinion_lists_stay_index_scans_at_a_million_rows() {
+    let w = World::new().await;
+    let mut conn = load_a_million(&w).await;
+    let admin = caller(Role::Admin, Binding::Unbound);
+    let staff = caller(Role::CommitteeStaff, Binding::Committee(w.committee_a));
+    let cases: Vec<(&str, Caller, OpinionListQuery)> = vec![
+        (
+            "committee staff",
+            staff.clone(),
+            OpinionListQuery::default(),
+        ),
+        (
+            "committee staff, referred",
+            staff.clone(),
+            OpinionListQuery {
+                state: Some(State::Referred),
+                ..Default::default()
+            },
+        ),
+        (
+            "group staff",
+            caller(Role::GroupStaff, Binding::LiaisonGroup(w.group_a)),
+            OpinionListQuery::default(),
+        ),
+        (
+            "deputy",
+            caller(
+                Role::Representative,
+                Binding::Representative(w.representative_a),
+            ),
+            OpinionListQuery::default(),
+        ),
+        (
+            "voter",
+            caller(Role::Voter, Binding::Voter(w.voter_a)),
+            OpinionListQuery::default(),
+        ),
+        (
+            "handling body",
+            caller(Role::HandlingBody, Binding::HandlingBody(w.body_a)),
+            OpinionListQuery::default(),
+        ),
+        (
+            "search",
+            admin.clone(),
+            OpinionListQuery {
+                q: Some("加装电梯".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "committee subtree, category and urgent",
+            admin.clone(),
+            OpinionListQuery {
+                committee_id: Some(w.committee_b),
+                category: Some("transport".into()),
+                urgent: Some(true),
+                ..Default::default()
+            },
+        ),
+        (
+            "overdue",
+            staff.clone(),
+            OpinionListQuery {
+                overdue: Some(true),
+                ..Default::default()
+            },
+        ),
+        (
+            "received date range",
+            admin.clone(),
+            OpinionListQuery {
+                received_from: Some(chrono::Utc::now().date_naive() - chrono::Days::new(30)),
+                received_to: Some(chrono::Utc::now().date_naive() - chrono::Days::new(20)),
+                ..Default::default()
+            },
+        ),
+        (
+            "constituency and handling body",
+            admin.clone(),
+            OpinionListQuery {
+                constituency_id: Some(w.constituency_a),
+                handling_body_id: Some(w.body_a),
+                ..Default::default()
+            },
+        ),
+    ];
+    let deep_page = PageRequest::parse(Some(50), None).unwrap();
+    let mut failures = vec![];
+    for (label, who, filters) in &cases {
+        for page in [
+            deep_page,
+            PageRequest {
+                after: Some("00000007-a120-7000-8000-00000000a120".parse().unwrap()),
+                ..deep_page
+            },
+        ] {
+            let plan: Vec<String> =
+                Explain(list_query(who, filters, page).select(Opinion::as_select()))
+                    .load(&mut conn)
+                    .await
+                    .unwrap();
+            let plan = plan.join("\n");
+            if plan.contains("Seq Scan on opinions") || !plan.contains("Index") {
+                failures.push(format!("{label}:\n{plan}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "sequential scans:\n{}",
+        failures.join("\n\n")
+    );
+}
