@@ -6,6 +6,7 @@ mod committees;
 mod helpers;
 mod imports;
 mod liaison_groups;
+mod lifecycle_properties;
 mod matrix;
 mod openapi;
 mod operations;
