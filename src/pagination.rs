@@ -72,11 +72,25 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// `rows` were fetched with `fetch_limit()` and ordered by id.
     pub fn from_rows<R>(
-        mut rows: Vec<R>,
+        rows: Vec<R>,
         page: PageRequest,
         id: impl Fn(&R) -> Uuid,
         into: impl Fn(R) -> T,
     ) -> Self {
+        let (rows, next_cursor) = Self::cut(rows, page, id);
+        Self {
+            items: rows.into_iter().map(into).collect(),
+            next_cursor,
+        }
+    }
+
+    /// The page's rows (the extra one fetched to detect a next page dropped) and the cursor
+    /// to the next page, for views built in one batch rather than row by row.
+    pub fn cut<R>(
+        mut rows: Vec<R>,
+        page: PageRequest,
+        id: impl Fn(&R) -> Uuid,
+    ) -> (Vec<R>, Option<String>) {
         let has_more = rows.len() as i64 > page.limit;
         rows.truncate(page.limit as usize);
         let next_cursor = if has_more {
@@ -84,10 +98,7 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Self {
-            items: rows.into_iter().map(into).collect(),
-            next_cursor,
-        }
+        (rows, next_cursor)
     }
 }
 

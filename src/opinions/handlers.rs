@@ -177,16 +177,10 @@ pub async fn list_opinions(
     }
     let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
-    let has_more = rows.len() as i64 > page.limit;
-    let last = rows.get(page.limit as usize - 1).map(|o| o.id);
-    let mut items = views(&mut conn, &caller, rows).await?;
-    items.truncate(page.limit as usize);
+    let (rows, next_cursor) = Page::<OpinionView>::cut(rows, page, |o| o.id);
     Ok(web::Json(Page {
-        items,
-        next_cursor: has_more
-            .then_some(last)
-            .flatten()
-            .map(|id| crate::pagination::Cursor(id).encode()),
+        items: views(&mut conn, &caller, rows).await?,
+        next_cursor,
     }))
 }
 
