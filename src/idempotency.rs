@@ -46,6 +46,13 @@ impl FromRequest for IdempotencyKey {
     }
 }
 
+impl IdempotencyKey {
+    /// The key with the request's fingerprint, if a key was sent.
+    pub fn with(self, fingerprint: [u8; 32]) -> Option<(String, [u8; 32])> {
+        self.0.map(|k| (k, fingerprint))
+    }
+}
+
 /// An answer as first sent, replayed to repeats.
 #[derive(Debug, Clone)]
 pub struct StoredResponse {

@@ -98,30 +98,48 @@ async fn perform(
 
 /// Runs a write under an optional idempotency key, in one transaction: a repeat replays the
 /// first answer and writes nothing.
+/// `key`: the request's Idempotency-Key and fingerprint, if it sent one (routes without the
+/// header pass `None`).
 async fn idempotent(
     state: &AppState,
     caller: &Caller,
-    key: IdempotencyKey,
-    fingerprint: [u8; 32],
+    key: Option<(String, [u8; 32])>,
     write: Write,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let (response, replayed) = conn
         .transaction(async |conn| {
-            if let Some(k) = &key.0
+            if let Some((k, fingerprint)) = &key
                 && let Claim::Replay(r) =
-                    idempotency::claim(conn, caller.account_id, k, &fingerprint).await?
+                    idempotency::claim(conn, caller.account_id, k, fingerprint).await?
             {
                 return Ok::<_, ApiError>((r, true));
             }
             let response = perform(conn, caller, write).await?;
-            if let Some(k) = &key.0 {
+            if let Some((k, _)) = &key {
                 idempotency::record(conn, caller.account_id, k, &response).await?;
             }
             Ok((response, false))
         })
         .await?;
     Ok(response.into_response(replayed))
+}
+
+/// A step on an opinion from a route that takes no Idempotency-Key.
+async fn take_step(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    if_match: IfMatch,
+    command: Command,
+) -> ApiResult<HttpResponse> {
+    let write = Write::Step {
+        id,
+        if_match,
+        command,
+        internal: false,
+    };
+    idempotent(state, caller, None, write).await
 }
 
 /// Submit an opinion (a voter, online) or record one (staff and deputies, from a reception,
@@ -148,7 +166,7 @@ pub async fn create_opinion(
 ) -> ApiResult<HttpResponse> {
     caller.require(Action::RecordOpinions)?;
     let FingerprintedJson { value, fingerprint } = body;
-    idempotent(&state, &caller, key, fingerprint, Write::Create(value)).await
+    idempotent(&state, &caller, key.with(fingerprint), Write::Create(value)).await
 }
 
 /// Opinions in your scope, newest first. Every filter narrows the result; `q` searches title
@@ -184,12 +202,6 @@ pub async fn list_opinions(
     }))
 }
 
-fn with_etag(v: OpinionView) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("ETag", etag(v.version)))
-        .json(v)
-}
-
 /// Get an opinion; the `ETag` header is its version, for `If-Match` on the next write.
 #[utoipa::path(
     tag = "opinions",
@@ -206,7 +218,8 @@ pub async fn get_opinion(
     caller.require(Action::ReadOpinions)?;
     let mut conn = state.pool.get().await?;
     let o = model::find_visible(&mut conn, &caller, *id).await?;
-    Ok(with_etag(view(&mut conn, &caller, o).await?))
+    let v = view(&mut conn, &caller, o).await?;
+    Ok(stored(200, &v, None)?.into_response(false))
 }
 
 /// Correct an opinion while it is still received (staff in scope, or the deputy who took it).
@@ -233,33 +246,7 @@ pub async fn update_opinion(
     body: ValidJson<UpdateOpinion>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Action::ReadOpinions)?;
-    take_step(
-        &state,
-        &caller,
-        *id,
-        &if_match,
-        Command::Edit(body.0),
-        false,
-    )
-    .await
-}
-
-async fn take_step(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    if_match: &IfMatch,
-    command: Command,
-    internal: bool,
-) -> ApiResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
-    let v = conn
-        .transaction(async |conn| {
-            let o = workflow::step(conn, caller, id, if_match, command, internal).await?;
-            view(conn, caller, o).await
-        })
-        .await?;
-    Ok(with_etag(v))
+    take_step(&state, &caller, *id, if_match, Command::Edit(body.0)).await
 }
 
 /// Take a step of the lifecycle: refer, transfer, answer, feed_back, decline or reopen. A step
@@ -299,7 +286,7 @@ pub async fn transition_opinion(
         command,
         internal,
     };
-    idempotent(&state, &caller, key, fingerprint, write).await
+    idempotent(&state, &caller, key.with(fingerprint), write).await
 }
 
 /// The voter rates the feedback (once per round). An unsatisfied rating lets staff reopen it.
@@ -333,7 +320,7 @@ pub async fn rate_opinion(
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty()),
     };
-    take_step(&state, &caller, *id, &if_match, command, false).await
+    take_step(&state, &caller, *id, if_match, command).await
 }
 
 /// The timeline, oldest first. Voters see only the entries not marked internal.
@@ -408,15 +395,7 @@ pub async fn accept_referral(
 ) -> ApiResult<HttpResponse> {
     caller.require(Action::ReadOpinions)?;
     let (id, referral) = path.into_inner();
-    take_step(
-        &state,
-        &caller,
-        id,
-        &if_match,
-        Command::Accept { referral },
-        false,
-    )
-    .await
+    take_step(&state, &caller, id, if_match, Command::Accept { referral }).await
 }
 
 /// The category taxonomy that applies to opinions of a constituency (set per committee).
