@@ -314,6 +314,23 @@ pub async fn live_referrals(
     Ok(out)
 }
 
+/// The lead referral of the latest round that was not returned: the body answering the
+/// current round, or the one that answered the last.
+pub async fn latest_lead(
+    conn: &mut AsyncPgConnection,
+    opinion: Uuid,
+) -> ApiResult<Option<Referral>> {
+    Ok(referrals::table
+        .filter(referrals::opinion_id.eq(opinion))
+        .filter(referrals::role.eq("lead"))
+        .filter(referrals::returned_at.is_null())
+        .order(referrals::round.desc())
+        .select(Referral::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
 pub async fn referrals_of(conn: &mut AsyncPgConnection, opinion: Uuid) -> ApiResult<Vec<Referral>> {
     Ok(referrals::table
         .filter(referrals::opinion_id.eq(opinion))

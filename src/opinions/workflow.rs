@@ -148,6 +148,13 @@ async fn referable_body(
         .ok_or_else(|| ApiError::invalid_field(field, "no such handling body for this opinion"))
 }
 
+fn no_lead() -> ApiError {
+    ApiError::conflict(
+        "no_lead_referral",
+        "this opinion has no lead body for this step",
+    )
+}
+
 fn future_due(
     due_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
@@ -309,6 +316,8 @@ pub async fn step(
     let now = Utc::now();
     let calendar = load_calendar(conn, local_date(now)).await?;
     let urgent = opinion.urgent;
+    // The body leading now (or, once answered or fed back, the last one to lead).
+    let lead = model::latest_lead(conn, opinion.id).await?;
     let mut changes = OpinionChanges::default();
     let payload = match command {
         Command::Refer {
@@ -384,29 +393,15 @@ pub async fn step(
                     "it is already referred to this body",
                 ));
             }
-            let lead: Option<(Uuid, String)> = referrals::table
-                .filter(referrals::opinion_id.eq(opinion.id))
-                .filter(referrals::round.eq(opinion.round))
-                .filter(referrals::role.eq("lead"))
-                .filter(referrals::returned_at.is_null())
-                .select((referrals::id, referrals::channel))
-                .first(conn)
-                .await
-                .optional()?;
-            let (lead_id, lead_channel) = lead.ok_or_else(|| {
-                ApiError::conflict(
-                    "no_lead_referral",
-                    "this opinion has no lead body to return it",
-                )
-            })?;
-            diesel::update(referrals::table.find(lead_id))
+            let returned = lead.ok_or_else(no_lead)?;
+            diesel::update(referrals::table.find(returned.id))
                 .set((
                     referrals::returned_at.eq(now),
                     referrals::return_reason.eq(&reason),
                 ))
                 .execute(conn)
                 .await?;
-            let channel = channel.unwrap_or_else(|| Channel::from_db(&lead_channel));
+            let channel = channel.unwrap_or_else(|| Channel::from_db(&returned.channel));
             let due = future_due(due_at, now)?
                 .unwrap_or_else(|| calendar.due_at(now, policy.answer_period(urgent)));
             diesel::insert_into(referrals::table)
@@ -422,31 +417,20 @@ pub async fn step(
                 .execute(conn)
                 .await?;
             changes.current_due_at = Some(Some(due));
-            json!({"returned_referral_id": lead_id, "handling_body_id": new_body, "reason": reason, "channel": channel, "due_at": due})
+            json!({"returned_referral_id": returned.id, "handling_body_id": new_body, "reason": reason, "channel": channel, "due_at": due})
         }
         Command::Answer { outcome, text } => {
             if facts.state == State::Referred {
-                let updated = diesel::update(
-                    referrals::table
-                        .filter(referrals::opinion_id.eq(opinion.id))
-                        .filter(referrals::round.eq(opinion.round))
-                        .filter(referrals::role.eq("lead"))
-                        .filter(referrals::returned_at.is_null()),
-                )
-                .set((
-                    referrals::answered_at.eq(now),
-                    referrals::outcome.eq(outcome.as_str()),
-                    referrals::answer_text.eq(&text),
-                    referrals::answered_by.eq(caller.account_id),
-                ))
-                .execute(conn)
-                .await?;
-                if updated != 1 {
-                    return Err(ApiError::conflict(
-                        "no_lead_referral",
-                        "this opinion has no lead body whose answer this could be",
-                    ));
-                }
+                let answered = lead.ok_or_else(no_lead)?;
+                diesel::update(referrals::table.find(answered.id))
+                    .set((
+                        referrals::answered_at.eq(now),
+                        referrals::outcome.eq(outcome.as_str()),
+                        referrals::answer_text.eq(&text),
+                        referrals::answered_by.eq(caller.account_id),
+                    ))
+                    .execute(conn)
+                    .await?;
             }
             let due = calendar.due_at(now, policy.feed_back_period(urgent));
             changes.outcome = Some(Some(outcome.as_str()));
@@ -467,42 +451,26 @@ pub async fn step(
             channel,
             due_at,
         } => {
-            let last: Option<(Uuid, String)> = referrals::table
-                .filter(referrals::opinion_id.eq(opinion.id))
-                .filter(referrals::role.eq("lead"))
-                .filter(referrals::returned_at.is_null())
-                .order(referrals::round.desc())
-                .select((referrals::handling_body_id, referrals::channel))
-                .first(conn)
-                .await
-                .optional()?;
-            let lead = match (body, &last) {
-                (Some(b), _) => b,
-                (None, Some((b, _))) => *b,
-                (None, None) => {
-                    return Err(ApiError::invalid_field(
-                        "handling_body_id",
-                        "is required: this opinion was never referred",
-                    ));
-                }
+            let never_referred = |field| {
+                ApiError::invalid_field(field, "is required: this opinion was never referred")
             };
-            referable_body(conn, &path, opinion.committee_id, lead, "handling_body_id").await?;
-            let channel = match (channel, &last) {
+            let body = match (body, &lead) {
+                (Some(b), _) => b,
+                (None, Some(last)) => last.handling_body_id,
+                (None, None) => return Err(never_referred("handling_body_id")),
+            };
+            referable_body(conn, &path, opinion.committee_id, body, "handling_body_id").await?;
+            let channel = match (channel, &lead) {
                 (Some(c), _) => c,
-                (None, Some((_, c))) => Channel::from_db(c),
-                (None, None) => {
-                    return Err(ApiError::invalid_field(
-                        "channel",
-                        "is required: this opinion was never referred",
-                    ));
-                }
+                (None, Some(last)) => Channel::from_db(&last.channel),
+                (None, None) => return Err(never_referred("channel")),
             };
             let round = opinion.round + 1;
             let due = future_due(due_at, now)?
                 .unwrap_or_else(|| calendar.due_at(now, policy.answer_period(urgent)));
             let mut row = new_referral(
                 &opinion,
-                lead,
+                body,
                 ReferralRole::Lead,
                 channel,
                 due,
@@ -520,7 +488,7 @@ pub async fn step(
             changes.rating = Some(None);
             changes.rating_comment = Some(None);
             changes.rated_at = Some(None);
-            json!({"reason": reason, "handling_body_id": lead, "channel": channel, "due_at": due, "previous_rating": opinion.rating})
+            json!({"reason": reason, "handling_body_id": body, "channel": channel, "due_at": due, "previous_rating": opinion.rating})
         }
         Command::Rate { rating, comment } => {
             changes.rating = Some(Some(rating.as_str()));
