@@ -391,6 +391,27 @@ pub fn sees_internal_notes(caller: &Caller) -> bool {
     caller.role != Role::Voter
 }
 
+/// In whose name a caller records an opinion. A voter submits their own (online only); a
+/// deputy records what they took; group staff record for their group; other staff for anyone
+/// in their scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorder {
+    Voter(Uuid),
+    Deputy(Uuid),
+    Group(Uuid),
+    Staff,
+}
+
+/// Callers that may not record at all are refused earlier by `Action::RecordOpinions`.
+pub fn opinion_recorder(caller: &Caller) -> Recorder {
+    match (caller.role, caller.binding) {
+        (Role::Voter, Binding::Voter(id)) => Recorder::Voter(id),
+        (Role::Representative, Binding::Representative(id)) => Recorder::Deputy(id),
+        (Role::GroupStaff, Binding::LiaisonGroup(id)) => Recorder::Group(id),
+        _ => Recorder::Staff,
+    }
+}
+
 /// Bodies an opinion may be referred to: those of its committee, the committees above it (a
 /// township passes larger matters up to the district) and below it. Independent of the caller,
 /// so a deputy or a handling body passing it on is held to the same line of the tree.

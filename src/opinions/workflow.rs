@@ -19,7 +19,7 @@ use crate::committees::policy::{self, EffectivePolicy};
 use crate::conditional::IfMatch;
 use crate::db::schema::{committees, handling_bodies, opinions, referrals, representatives};
 use crate::error::{ApiError, ApiResult};
-use crate::scope::{self, Binding, Caller, OpinionTies, Role};
+use crate::scope::{self, Caller, OpinionTies, Recorder};
 
 /// A validated step, built from a request by `TransitionRequest::into_command`.
 #[derive(Debug)]
@@ -175,11 +175,12 @@ pub async fn receive(
     let constituency = crate::constituencies::model::find_visible(conn, caller, b.constituency_id)
         .await
         .map_err(|e| e.on_field("constituency_id", "no such constituency"))?;
+    let recorder = scope::opinion_recorder(caller);
     let mut representative = b.representative_id;
     let mut voter = b.voter_id;
     let mut group = None;
-    match (caller.role, caller.binding) {
-        (Role::Voter, Binding::Voter(own)) => {
+    match recorder {
+        Recorder::Voter(own) => {
             if voter.is_some_and(|v| v != own) {
                 return Err(ApiError::invalid_field(
                     "voter_id",
@@ -191,7 +192,7 @@ pub async fn receive(
             }
             voter = Some(own);
         }
-        (Role::Representative, Binding::Representative(own)) => {
+        Recorder::Deputy(own) => {
             if representative.is_some_and(|r| r != own) {
                 return Err(ApiError::invalid_field(
                     "representative_id",
@@ -200,13 +201,13 @@ pub async fn receive(
             }
             representative = Some(own);
         }
-        (Role::GroupStaff, Binding::LiaisonGroup(own)) => group = Some(own),
-        _ => {}
+        Recorder::Group(own) => group = Some(own),
+        Recorder::Staff => {}
     }
     if let Some(r) = representative {
         // A voter may address any serving deputy of the constituency; others name deputies
         // in their own scope.
-        let rep_group = if caller.role == Role::Voter {
+        let rep_group = if let Recorder::Voter(_) = recorder {
             representatives::table
                 .filter(representatives::id.eq(r))
                 .filter(representatives::constituency_id.eq(constituency.id))
@@ -224,7 +225,8 @@ pub async fn receive(
         };
         group = Some(rep_group);
     }
-    if caller.role != Role::Voter
+    // A voter's own record needs no lookup; anyone else names a voter in their scope.
+    if !matches!(recorder, Recorder::Voter(_))
         && let Some(v) = voter
     {
         crate::voters::model::find_visible(conn, caller, v)
