@@ -128,24 +128,28 @@ fn check_category(policy: &EffectivePolicy, category: &str) -> ApiResult<()> {
     }
 }
 
-/// The body must exist and sit on the opinion's line of the committee tree.
-async fn referable_body(
+/// Each body must exist and sit on the opinion's line of the committee tree (one query).
+async fn referable_bodies(
     conn: &mut AsyncPgConnection,
     path: &[Uuid],
     committee: Uuid,
-    body: Uuid,
+    bodies: &[Uuid],
     field: &str,
 ) -> ApiResult<()> {
-    let found: Option<Uuid> = handling_bodies::table
-        .filter(handling_bodies::id.eq(body))
+    let found: Vec<Uuid> = handling_bodies::table
+        .filter(handling_bodies::id.eq_any(bodies))
         .filter(scope::referable_body_filter(path, committee))
         .select(handling_bodies::id)
-        .first(conn)
-        .await
-        .optional()?;
-    found
-        .map(|_| ())
-        .ok_or_else(|| ApiError::invalid_field(field, "no such handling body for this opinion"))
+        .load(conn)
+        .await?;
+    if bodies.iter().all(|b| found.contains(b)) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_field(
+            field,
+            "no such handling body for this opinion",
+        ))
+    }
 }
 
 fn no_lead() -> ApiError {
@@ -266,27 +270,18 @@ pub async fn receive(
         .returning(Opinion::as_returning())
         .get_result(conn)
         .await?;
-    model::insert_event(
+    let payload = json!({"source": b.source, "urgent": b.urgent, "due_at": due});
+    record(
         conn,
-        &NewEvent {
-            id: Uuid::now_v7(),
-            opinion_id: id,
-            action: Action::Receive.as_str(),
-            from_state: None,
-            to_state: State::Received.as_str(),
-            round: 1,
-            actor_id: Some(caller.account_id),
-            actor_role: caller.role.as_str(),
-            at: now,
-            payload: json!({"source": b.source, "urgent": b.urgent, "due_at": due}),
-            internal: false,
-        },
+        caller,
+        None,
+        &created,
+        Action::Receive,
+        now,
+        payload,
+        false,
     )
     .await?;
-    model::announce(conn, &created, "opinion.received", Action::Receive).await?;
-    if created.urgent {
-        model::announce(conn, &created, "opinion.urgent", Action::Receive).await?;
-    }
     Ok(created)
 }
 
@@ -328,7 +323,14 @@ pub async fn step(
             channel,
             due_at,
         } => {
-            referable_body(conn, &path, opinion.committee_id, lead, "handling_body_id").await?;
+            referable_bodies(
+                conn,
+                &path,
+                opinion.committee_id,
+                &[lead],
+                "handling_body_id",
+            )
+            .await?;
             let mut seen = std::collections::HashSet::from([lead]);
             for body in &assisting {
                 if !seen.insert(*body) {
@@ -337,15 +339,15 @@ pub async fn step(
                         "each body may appear once, and not as the lead too",
                     ));
                 }
-                referable_body(
-                    conn,
-                    &path,
-                    opinion.committee_id,
-                    *body,
-                    "assisting_body_ids",
-                )
-                .await?;
             }
+            referable_bodies(
+                conn,
+                &path,
+                opinion.committee_id,
+                &assisting,
+                "assisting_body_ids",
+            )
+            .await?;
             let due = future_due(due_at, now)?
                 .unwrap_or_else(|| calendar.due_at(now, policy.answer_period(urgent)));
             let mut rows = vec![new_referral(
@@ -381,11 +383,11 @@ pub async fn step(
             channel,
             due_at,
         } => {
-            referable_body(
+            referable_bodies(
                 conn,
                 &path,
                 opinion.committee_id,
-                new_body,
+                &[new_body],
                 "handling_body_id",
             )
             .await?;
@@ -461,7 +463,14 @@ pub async fn step(
                 (None, Some(last)) => last.handling_body_id,
                 (None, None) => return Err(never_referred("handling_body_id")),
             };
-            referable_body(conn, &path, opinion.committee_id, body, "handling_body_id").await?;
+            referable_bodies(
+                conn,
+                &path,
+                opinion.committee_id,
+                &[body],
+                "handling_body_id",
+            )
+            .await?;
             let channel = match (channel, &lead) {
                 (Some(c), _) => c,
                 (None, Some(last)) => Channel::from_db(&last.channel),
@@ -562,34 +571,56 @@ pub async fn step(
         .returning(Opinion::as_returning())
         .get_result(conn)
         .await?;
+    record(
+        conn,
+        caller,
+        Some(&opinion),
+        &updated,
+        action,
+        now,
+        payload,
+        internal,
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// Appends the timeline event of a step and announces it in the outbox (`opinion.<action>`,
+/// and `opinion.urgent` when the opinion has just become urgent). `before` is None for the
+/// first event.
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    before: Option<&Opinion>,
+    after: &Opinion,
+    action: Action,
+    at: DateTime<Utc>,
+    payload: serde_json::Value,
+    internal: bool,
+) -> ApiResult<()> {
     model::insert_event(
         conn,
         &NewEvent {
             id: Uuid::now_v7(),
-            opinion_id: opinion.id,
+            opinion_id: after.id,
             action: action.as_str(),
-            from_state: Some(facts.state.as_str()),
-            to_state: to.as_str(),
-            round: updated.round,
+            from_state: before.map(|o| o.state().as_str()),
+            to_state: after.state().as_str(),
+            round: after.round,
             actor_id: Some(caller.account_id),
             actor_role: caller.role.as_str(),
-            at: now,
+            at,
             payload,
             internal,
         },
     )
     .await?;
-    model::announce(
-        conn,
-        &updated,
-        &format!("opinion.{}", action.as_str()),
-        action,
-    )
-    .await?;
-    if updated.urgent && !opinion.urgent {
-        model::announce(conn, &updated, "opinion.urgent", action).await?;
+    model::announce(conn, after, &format!("opinion.{}", action.as_str()), action).await?;
+    if after.urgent && !before.is_some_and(|o| o.urgent) {
+        model::announce(conn, after, "opinion.urgent", action).await?;
     }
-    Ok(updated)
+    Ok(())
 }
 
 fn new_referral(
