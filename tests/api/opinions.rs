@@ -494,6 +494,11 @@ async fn idempotency_keys_replay_the_first_answer() {
             .await
         }
     };
+    let too_long: &'static str = Box::leak("k".repeat(201).into_boxed_str());
+    post(opinion_body(&w), too_long)
+        .await
+        .expect_problem(400, "invalid_idempotency_key");
+    assert_eq!(w.app.count("opinions").await, 0);
     let first = post(opinion_body(&w), "k-1").await.expect(201);
     let again = post(opinion_body(&w), "k-1").await.expect(201);
     assert_eq!(again.id(), first.id());
