@@ -151,6 +151,20 @@ impl ApiError {
         self
     }
 
+    /// Field errors of a nested item (the third registration's first issue) keep their place:
+    /// `category` becomes `registrations[2].issues[0].category`.
+    pub fn nested_under(mut self, prefix: &str) -> Self {
+        if let Some(errors) = self.0.errors.take() {
+            self.0.errors = Some(
+                errors
+                    .into_iter()
+                    .map(|(field, messages)| (format!("{prefix}.{field}"), messages))
+                    .collect(),
+            );
+        }
+        self
+    }
+
     /// For a record named in a request body: its "not found" becomes a 422 on that field (the
     /// route itself exists); any other error passes through unchanged.
     pub fn on_field(self, field: &str, message: impl Into<String>) -> Self {

@@ -5,6 +5,7 @@
 //! `<resource>/model.rs` queries → a DTO from `<resource>/dto.rs` is returned. Errors are
 //! `error::ApiError` throughout.
 
+pub mod activities;
 pub mod auth;
 pub mod calendar;
 pub mod committees;
@@ -21,6 +22,7 @@ pub mod imports;
 pub mod liaison_groups;
 pub mod openapi;
 pub mod opinions;
+pub mod outbox;
 pub mod pagination;
 pub mod pii;
 pub mod representatives;

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use crate::committees::model::subtree_of;
 use crate::db::schema::{
-    accounts, committees, constituencies, contact_links, handling_bodies, liaison_groups, opinions,
-    referrals, representatives, voters,
+    accounts, activities, activity_participants, appointments, committees, constituencies,
+    contact_links, handling_bodies, liaison_groups, opinions, referrals, representatives, voters,
 };
 use crate::db::text_enum;
 use crate::error::ApiError;
@@ -129,6 +129,19 @@ pub enum Action {
     ReadOpinions,
     /// Submit (a voter) or record (staff, deputies) an opinion.
     RecordOpinions,
+    /// Work plans and records of contact activities, reception rules.
+    ReadActivities,
+    /// Plan, publish, hold and cancel activities; keep reception rules.
+    ManageActivities,
+    /// Give or record an evaluation of a deputy's report to voters.
+    EvaluateReports,
+    ReadAppointments,
+    /// Ask to meet a deputy (a voter; staff on a voter's behalf).
+    RequestAppointments,
+    /// Accept or decline a meeting request (the deputy, or staff in scope).
+    AnswerAppointments,
+    /// Deputies' duty records, report drafts and obligation checks.
+    ReadDutyRecords,
 }
 
 impl Caller {
@@ -156,11 +169,22 @@ impl Caller {
                     | ReadVoters
                     | ReadOpinions
                     | RecordOpinions
+                    | ReadActivities
+                    | ReadAppointments
+                    | AnswerAppointments
+                    | ReadDutyRecords
             ),
             HandlingBody => matches!(action, ReadHandlingBodies | ReadOpinions),
             Voter => matches!(
                 action,
-                ReadConstituencies | ReadVoters | EditVoters | ReadOpinions | RecordOpinions
+                ReadConstituencies
+                    | ReadVoters
+                    | EditVoters
+                    | ReadOpinions
+                    | RecordOpinions
+                    | EvaluateReports
+                    | ReadAppointments
+                    | RequestAppointments
             ),
             Service => false,
         }
@@ -378,6 +402,88 @@ pub fn opinion_filter(caller: &Caller) -> Filter<opinions::table> {
         (Role::Voter, Binding::Voter(id)) => Box::new(opinions::voter_id.assume_not_null().eq(id)),
         _ => nothing(),
     }
+}
+
+/// Activities the caller may read: staff by the organiser's committee subtree, group staff
+/// what their group organises or hosts, a deputy those they take part in.
+pub fn activity_filter(caller: &Caller) -> Filter<activities::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => {
+            Box::new(activities::committee_id.eq_any(subtree_of(root)))
+        }
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => Box::new(
+            activities::organiser_group_id
+                .assume_not_null()
+                .eq(group)
+                .or(activities::liaison_group_id.assume_not_null().eq(group)),
+        ),
+        (Role::Representative, Binding::Representative(id)) => Box::new(
+            activities::id.eq_any(
+                activity_participants::table
+                    .filter(activity_participants::representative_id.eq(id))
+                    .select(activity_participants::activity_id),
+            ),
+        ),
+        _ => nothing(),
+    }
+}
+
+/// Reports to voters a caller may evaluate: staff those they can read (recording paper
+/// forms), a voter those given by a deputy of their own constituency.
+pub fn evaluable_report_filter(caller: &Caller) -> Filter<activities::table> {
+    match (caller.role, caller.binding) {
+        (Role::Voter, Binding::Voter(id)) => Box::new(
+            activities::id.eq_any(
+                activity_participants::table
+                    .inner_join(representatives::table)
+                    .filter(
+                        representatives::constituency_id.assume_not_null().eq_any(
+                            voters::table
+                                .filter(voters::id.eq(id))
+                                .select(voters::constituency_id),
+                        ),
+                    )
+                    .select(activity_participants::activity_id),
+            ),
+        ),
+        (Role::Admin | Role::CommitteeStaff | Role::GroupStaff, _) => activity_filter(caller),
+        _ => nothing(),
+    }
+}
+
+/// Meeting requests the caller may read: staff by the deputy's committee or group, the deputy
+/// asked, the voter who asked.
+pub fn appointment_filter(caller: &Caller) -> Filter<appointments::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => {
+            Box::new(appointments::committee_id.eq_any(subtree_of(root)))
+        }
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
+            Box::new(appointments::liaison_group_id.eq(group))
+        }
+        (Role::Representative, Binding::Representative(id)) => {
+            Box::new(appointments::representative_id.eq(id))
+        }
+        (Role::Voter, Binding::Voter(id)) => Box::new(appointments::voter_id.eq(id)),
+        _ => nothing(),
+    }
+}
+
+/// Registration forms name visitors and their phones: for staff who keep them. A deputy sees
+/// the visitors' names with the phones masked, like voters' phones elsewhere.
+pub fn sees_visitor_phones(caller: &Caller) -> bool {
+    matches!(
+        caller.role,
+        Role::Admin | Role::CommitteeStaff | Role::GroupStaff
+    )
+}
+
+/// A voter's side of a meeting request is asking and calling it off; answering it is for the
+/// deputy and staff.
+pub fn may_answer_appointment(caller: &Caller) -> bool {
+    caller.role != Role::Voter && caller.may(Action::AnswerAppointments)
 }
 
 /// Who raised an opinion: everyone who can see it except handling bodies, who answer the

@@ -17,8 +17,8 @@ use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::{
-    auth, calendar, committees, constituencies, handling_bodies, health, imports, liaison_groups,
-    opinions, representatives, request, telemetry, users, voters,
+    activities, auth, calendar, committees, constituencies, handling_bodies, health, imports,
+    liaison_groups, opinions, representatives, request, telemetry, users, voters,
 };
 
 pub struct AppState {
@@ -101,7 +101,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(opinions::handlers::list_opinion_events)
             .service(opinions::handlers::list_opinion_referrals)
             .service(opinions::handlers::accept_referral)
-            .service(opinions::handlers::list_opinion_categories),
+            .service(opinions::handlers::list_opinion_categories)
+            .service(activities::handlers::create_activity)
+            .service(activities::handlers::list_activities)
+            .service(activities::handlers::get_activity)
+            .service(activities::handlers::hold_activity)
+            .service(activities::handlers::cancel_activity)
+            .service(activities::handlers::list_registrations)
+            .service(activities::handlers::evaluate_activity),
     )
     .service(
         scope::scope("/public/v1")

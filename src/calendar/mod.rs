@@ -2,7 +2,9 @@
 //! counted against.
 
 pub mod handlers;
+pub mod local_time;
 pub mod model;
 pub mod working_days;
 
+pub use local_time::{LocalDateTime, to_local};
 pub use working_days::{DayKind, Period, WorkCalendar};

@@ -27,6 +27,15 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&local_offset()).date_naive()
 }
 
+/// The instant a local day begins.
+pub fn start_of_local_day(day: NaiveDate) -> DateTime<Utc> {
+    local_offset()
+        .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+        .single()
+        .expect("a fixed offset maps every local time once")
+        .with_timezone(&Utc)
+}
+
 /// The instant a local day ends: midnight at the start of the next one. A step due "on" a day
 /// is overdue from this instant.
 pub fn end_of_local_day(day: NaiveDate) -> DateTime<Utc> {

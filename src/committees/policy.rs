@@ -29,6 +29,18 @@ pub const DEFAULT_URGENT_REFER_WORKING_DAYS: i32 = 1;
 pub const DEFAULT_URGENT_ANSWER_WORKING_DAYS: i32 = 10;
 pub const DEFAULT_URGENT_FEED_BACK_WORKING_DAYS: i32 = 3;
 pub const DEFAULT_MAX_REOPEN_ROUNDS: i32 = 2;
+/// Planned activities go on the public schedule only when published this many days ahead.
+pub const DEFAULT_PUBLISH_DAYS_AHEAD: i32 = 3;
+/// "每年向选区选民汇报一次" (county rules; Art. 7 of the Shijingshan Measures).
+pub const DEFAULT_ANNUAL_REPORTS_PER_YEAR: i32 = 1;
+/// "每月不少于一次" contact with each fixed-contact household (county rules).
+pub const DEFAULT_HOUSEHOLD_CONTACTS_PER_MONTH: i32 = 1;
+/// A deputy on a station's monthly rota receives voters there at least once that month.
+pub const DEFAULT_ROTA_RECEPTIONS_PER_MONTH: i32 = 1;
+/// The mid-year centralised contact (年中集中联系) is due by the end of August, the county's
+/// "代表联系月"; the pre-session consultation by the end of the year.
+pub const DEFAULT_CENTRALISED_CONTACT_BY_MONTH: i32 = 8;
+pub const DEFAULT_PRE_SESSION_BY_MONTH: i32 = 12;
 pub const DEFAULT_CATEGORIES: &[&str] = &[
     "urban_management",
     "transport",
@@ -63,6 +75,18 @@ pub struct EffectivePolicy {
     pub max_reopen_rounds: i32,
     /// The opinion category taxonomy (stable codes).
     pub categories: Vec<String>,
+    /// Days ahead a planned activity must be published to appear on the public schedule.
+    pub publish_days_ahead: i32,
+    /// Reports to voters (述职) each deputy owes per year.
+    pub annual_reports_per_year: i32,
+    /// Contacts with each fixed-contact household per month.
+    pub household_contacts_per_month: i32,
+    /// Station receptions per month for a deputy on a station's rota.
+    pub rota_receptions_per_month: i32,
+    /// Month (1–12) by whose end a deputy has taken part in the centralised contact.
+    pub centralised_contact_by_month: i32,
+    /// Month (1–12) by whose end a deputy has taken part in the pre-session consultation.
+    pub pre_session_by_month: i32,
 }
 
 impl EffectivePolicy {
@@ -165,6 +189,18 @@ pub struct OwnPolicy {
         custom(function = "category_codes")
     )]
     pub categories: Option<Vec<String>>,
+    #[validate(range(min = 0, max = 60, message = "must be between 0 and 60"))]
+    pub publish_days_ahead: Option<i32>,
+    #[validate(range(min = 0, max = 12, message = "must be between 0 and 12"))]
+    pub annual_reports_per_year: Option<i32>,
+    #[validate(range(min = 0, max = 31, message = "must be between 0 and 31"))]
+    pub household_contacts_per_month: Option<i32>,
+    #[validate(range(min = 0, max = 31, message = "must be between 0 and 31"))]
+    pub rota_receptions_per_month: Option<i32>,
+    #[validate(range(min = 1, max = 12, message = "must be between 1 and 12"))]
+    pub centralised_contact_by_month: Option<i32>,
+    #[validate(range(min = 1, max = 12, message = "must be between 1 and 12"))]
+    pub pre_session_by_month: Option<i32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -254,6 +290,24 @@ fn inherit(ancestors: &[Uuid], rows: &[(Uuid, OwnPolicy)]) -> EffectivePolicy {
         max_reopen_rounds: int(|p| &p.max_reopen_rounds, DEFAULT_MAX_REOPEN_ROUNDS),
         categories: nearest(ancestors, rows, |p| &p.categories)
             .unwrap_or_else(|| DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect()),
+        publish_days_ahead: int(|p| &p.publish_days_ahead, DEFAULT_PUBLISH_DAYS_AHEAD),
+        annual_reports_per_year: int(
+            |p| &p.annual_reports_per_year,
+            DEFAULT_ANNUAL_REPORTS_PER_YEAR,
+        ),
+        household_contacts_per_month: int(
+            |p| &p.household_contacts_per_month,
+            DEFAULT_HOUSEHOLD_CONTACTS_PER_MONTH,
+        ),
+        rota_receptions_per_month: int(
+            |p| &p.rota_receptions_per_month,
+            DEFAULT_ROTA_RECEPTIONS_PER_MONTH,
+        ),
+        centralised_contact_by_month: int(
+            |p| &p.centralised_contact_by_month,
+            DEFAULT_CENTRALISED_CONTACT_BY_MONTH,
+        ),
+        pre_session_by_month: int(|p| &p.pre_session_by_month, DEFAULT_PRE_SESSION_BY_MONTH),
     }
 }
 

@@ -160,6 +160,12 @@ diesel::table! {
         urgent_feed_back_working_days -> Nullable<Int4>,
         max_reopen_rounds -> Nullable<Int4>,
         categories -> Nullable<Array<Text>>,
+        publish_days_ahead -> Nullable<Int4>,
+        annual_reports_per_year -> Nullable<Int4>,
+        household_contacts_per_month -> Nullable<Int4>,
+        rota_receptions_per_month -> Nullable<Int4>,
+        centralised_contact_by_month -> Nullable<Int4>,
+        pre_session_by_month -> Nullable<Int4>,
     }
 }
 
@@ -200,6 +206,7 @@ diesel::table! {
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        registration_id -> Nullable<Uuid>,
     }
 }
 
@@ -265,6 +272,107 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    activities (id) {
+        id -> Uuid,
+        kind -> Text,
+        form -> Text,
+        committee_id -> Uuid,
+        organiser_committee_id -> Nullable<Uuid>,
+        organiser_group_id -> Nullable<Uuid>,
+        liaison_group_id -> Nullable<Uuid>,
+        address -> Nullable<Text>,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        topic -> Text,
+        published -> Bool,
+        published_at -> Nullable<Timestamptz>,
+        status -> Text,
+        voters_met -> Nullable<Int4>,
+        summary -> Nullable<Text>,
+        held_at -> Nullable<Timestamptz>,
+        cancel_reason -> Nullable<Text>,
+        cancelled_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    activity_participants (activity_id, representative_id) {
+        activity_id -> Uuid,
+        representative_id -> Uuid,
+        planned -> Bool,
+        attended -> Bool,
+    }
+}
+
+diesel::table! {
+    activity_contacts (activity_id, voter_id) {
+        activity_id -> Uuid,
+        voter_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    reception_registrations (id) {
+        id -> Uuid,
+        activity_id -> Uuid,
+        visitor_name -> Text,
+        phone -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    activity_evaluations (id) {
+        id -> Uuid,
+        activity_id -> Uuid,
+        voter_id -> Nullable<Uuid>,
+        rating -> Text,
+        recorded_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reception_rules (id) {
+        id -> Uuid,
+        liaison_group_id -> Uuid,
+        rrule -> Text,
+        dtstart -> Date,
+        start_time -> Time,
+        end_time -> Time,
+        representative_ids -> Array<Uuid>,
+        exdates -> Array<Date>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    appointments (id) {
+        id -> Uuid,
+        voter_id -> Uuid,
+        representative_id -> Uuid,
+        committee_id -> Uuid,
+        liaison_group_id -> Uuid,
+        topic -> Text,
+        preferred_times -> Jsonb,
+        state -> Text,
+        decline_reason -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
+        activity_id -> Nullable<Uuid>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(constituencies -> committees (committee_id));
 diesel::joinable!(representatives -> constituencies (constituency_id));
 diesel::joinable!(representatives -> liaison_groups (liaison_group_id));
@@ -280,6 +388,12 @@ diesel::joinable!(opinions -> constituencies (constituency_id));
 diesel::joinable!(referrals -> opinions (opinion_id));
 diesel::joinable!(referrals -> handling_bodies (handling_body_id));
 diesel::joinable!(opinion_events -> opinions (opinion_id));
+diesel::joinable!(activity_participants -> activities (activity_id));
+diesel::joinable!(activity_participants -> representatives (representative_id));
+diesel::joinable!(activity_contacts -> activities (activity_id));
+diesel::joinable!(reception_registrations -> activities (activity_id));
+diesel::joinable!(activity_evaluations -> activities (activity_id));
+diesel::joinable!(reception_rules -> liaison_groups (liaison_group_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     committees,
@@ -300,4 +414,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     opinion_events,
     outbox,
     idempotency_keys,
+    activities,
+    activity_participants,
+    activity_contacts,
+    reception_registrations,
+    activity_evaluations,
+    reception_rules,
+    appointments,
 );

@@ -125,8 +125,11 @@ pub struct CreateOpinion {
     /// The voter agrees to a public, redacted view of the opinion.
     #[serde(default)]
     pub public_consent: bool,
-    /// The reception, visit or forum it was raised at.
+    /// The reception, visit or forum it was raised at (an activity in your scope).
     pub activity_id: Option<Uuid>,
+    /// Set when an activity's record turns a registration's issue into an opinion.
+    #[serde(skip)]
+    pub registration_id: Option<Uuid>,
     /// Where the problem is, e.g. "鲁谷路 12 号门前".
     #[validate(length(max = 500, message = "must be at most 500 characters"))]
     pub location: Option<String>,

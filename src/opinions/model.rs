@@ -11,7 +11,7 @@ use super::lifecycle::{Action, Rating, State};
 use crate::calendar::working_days::end_of_local_day;
 use crate::committees::model::subtree_of;
 use crate::db::contains_pattern;
-use crate::db::schema::{opinion_events, opinions, outbox, referrals};
+use crate::db::schema::{opinion_events, opinions, referrals};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 use crate::scope::{Caller, opinion_filter};
@@ -77,6 +77,7 @@ pub struct NewOpinion {
     pub received_at: DateTime<Utc>,
     pub current_due_at: Option<DateTime<Utc>>,
     pub created_by: Option<Uuid>,
+    pub registration_id: Option<Uuid>,
 }
 
 /// What a step changes on the opinion row; `None` leaves a column alone.
@@ -384,13 +385,5 @@ pub async fn announce(
         "committee_id": opinion.committee_id,
         "version": opinion.version,
     });
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::topic.eq(topic),
-            outbox::aggregate_id.eq(opinion.id),
-            outbox::payload.eq(payload),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
+    crate::outbox::enqueue(conn, topic, opinion.id, payload).await
 }

@@ -237,6 +237,18 @@ pub async fn receive(
             .await
             .map_err(|e| e.on_field("voter_id", "no such voter"))?;
     }
+    if let Some(activity) = b.activity_id {
+        // Voters submit online, never at an activity; others name one they can see.
+        if matches!(recorder, Recorder::Voter(_)) {
+            return Err(ApiError::invalid_field(
+                "activity_id",
+                "voters submit online, not at an activity",
+            ));
+        }
+        crate::activities::model::find_visible(conn, caller, activity)
+            .await
+            .map_err(|e| e.on_field("activity_id", "no such activity"))?;
+    }
     let path = committee_path(conn, constituency.committee_id).await?;
     let policy = policy::effective(conn, &path).await?;
     check_category(&policy, &b.category)?;
@@ -266,6 +278,7 @@ pub async fn receive(
             received_at: now,
             current_due_at: Some(due),
             created_by: Some(caller.account_id),
+            registration_id: b.registration_id,
         })
         .returning(Opinion::as_returning())
         .get_result(conn)

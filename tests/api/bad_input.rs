@@ -25,7 +25,9 @@ fn without(base: &Value, key: &str) -> Value {
     v
 }
 
-fn routes(w: &World, opinion: uuid::Uuid) -> Vec<WriteRoute> {
+fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<WriteRoute> {
+    let new_activity = crate::activities::plan_body(w, crate::activities::local_day(10), false);
+    let hold = crate::activities::hold_body(w, json!([]));
     let new_opinion = crate::opinions::opinion_body(w);
     let long = "长".repeat(201);
     let user = json!({"username": "new.user", "password": PASSWORD, "role": "group_staff", "scope_id": w.group_a});
@@ -321,6 +323,97 @@ fn routes(w: &World, opinion: uuid::Uuid) -> Vec<WriteRoute> {
             invalid: vec![(json!({"rating": "meh"}), "rating"), (json!({}), "rating")],
         },
         WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/activities".into(),
+            valid: new_activity.clone(),
+            invalid: vec![
+                (with(&new_activity, "kind", json!("party")), "kind"),
+                (with(&new_activity, "form", json!("letter")), "form"),
+                (
+                    with(&new_activity, "starts_at", json!("next tuesday")),
+                    "starts_at",
+                ),
+                (with(&new_activity, "topic", json!("  ")), "topic"),
+                (
+                    with(
+                        &new_activity,
+                        "liaison_group_id",
+                        json!(uuid::Uuid::now_v7()),
+                    ),
+                    "liaison_group_id",
+                ),
+                (
+                    with(
+                        &new_activity,
+                        "organiser_committee_id",
+                        json!(w.committee_a),
+                    ),
+                    "organiser_committee_id",
+                ),
+                (
+                    with(
+                        &new_activity,
+                        "representative_ids",
+                        json!([uuid::Uuid::now_v7()]),
+                    ),
+                    "representative_ids",
+                ),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: format!("/api/v1/activities/{activity}/hold"),
+            valid: hold.clone(),
+            invalid: vec![
+                (with(&hold, "voters_met", json!(-1)), "voters_met"),
+                (with(&hold, "summary", json!("")), "summary"),
+                (
+                    with(&hold, "attendee_representative_ids", json!([])),
+                    "attendee_representative_ids",
+                ),
+                (
+                    with(
+                        &hold,
+                        "registrations",
+                        json!([{"visitor_name": "", "issues": []}]),
+                    ),
+                    "registrations[0].visitor_name",
+                ),
+                (
+                    with(
+                        &hold,
+                        "registrations",
+                        json!([{"visitor_name": "李", "phone": "12"}]),
+                    ),
+                    "registrations[0].phone",
+                ),
+                (
+                    with(
+                        &hold,
+                        "registrations",
+                        json!([{"visitor_name": "李", "issues": [{"title": "t", "content": "c", "category": "astrology"}]}]),
+                    ),
+                    "registrations[0].issues[0].category",
+                ),
+                (
+                    with(&hold, "contacted_voter_ids", json!([uuid::Uuid::now_v7()])),
+                    "contacted_voter_ids",
+                ),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: format!("/api/v1/activities/{activity}/cancel"),
+            valid: json!({"reason": "场地维修"}),
+            invalid: vec![(json!({"reason": ""}), "reason"), (json!({}), "reason")],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: format!("/api/v1/activities/{activity}/evaluations"),
+            valid: json!({"rating": "satisfied"}),
+            invalid: vec![(json!({"rating": "meh"}), "rating")],
+        },
+        WriteRoute {
             method: Method::PUT,
             path: "/api/v1/calendar/2031-01-01".into(),
             valid: json!({"kind": "holiday", "name": "元旦"}),
@@ -366,6 +459,11 @@ async fn snapshot(w: &World) -> Vec<i64> {
         "calendar_days",
         "outbox",
         "idempotency_keys",
+        "activities",
+        "activity_participants",
+        "activity_contacts",
+        "activity_evaluations",
+        "reception_registrations",
     ] {
         counts.push(w.app.count(table).await);
     }
@@ -376,13 +474,16 @@ async fn snapshot(w: &World) -> Vec<i64> {
 async fn bad_input_is_refused_with_a_problem_and_changes_nothing() {
     let w = World::new().await;
     let opinion = crate::opinions::submit(&w).await;
+    let mut report = crate::activities::plan_body(&w, crate::activities::local_day(10), false);
+    report["kind"] = json!("annual_report");
+    let activity = crate::activities::plan(&w, &w.admin, report).await;
     let before = snapshot(&w).await;
     let before_group = w
         .app
         .get(&format!("/api/v1/liaison-groups/{}", w.group_a), &w.admin)
         .await
         .body;
-    for route in routes(&w, opinion) {
+    for route in routes(&w, opinion, activity) {
         let label = format!("{} {}", route.method, route.path);
         let send = |content_type: &'static str, body: Vec<u8>| {
             w.app.raw(

@@ -1,5 +1,6 @@
 //! Black-box tests over HTTP against real PostgreSQL. Run with `make test`.
 
+mod activities;
 mod auth;
 mod bad_input;
 mod committees;

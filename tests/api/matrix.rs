@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::activities::{hold_body, local_day, plan, plan_body};
 use crate::helpers::{PASSWORD, World};
 use crate::opinions::{answer, feed_back, opinion_body, refer_to, step, submit};
 
@@ -41,6 +42,8 @@ const SIGNED_IN: [u16; 8] = [401, 200, 200, 200, 200, 200, 200, 200];
 const ADMIN_ONLY: [u16; 8] = [401, 200, 403, 403, 403, 403, 403, 403];
 /// A fresh opinion referred to body A, raised by voter A through deputy A.
 const OPINION_READ: [u16; 8] = [401, 200, 200, 200, 200, 200, 200, 403];
+/// A fresh planned activity of group A with deputy A.
+const ACTIVITY_WRITE: [u16; 8] = [401, 200, 200, 200, 403, 403, 403, 403];
 /// A fresh received opinion (not yet referred, so body A cannot see it).
 const OPINION_STEP: [u16; 8] = [401, 200, 200, 200, 200, 404, 403, 403];
 
@@ -104,6 +107,13 @@ const RULES: &[Rule] = &[
     Rule { method: "GET", path: "/api/v1/opinions/{id}/referrals", expect: OPINION_READ },
     Rule { method: "POST", path: "/api/v1/opinions/{id}/referrals/{referral_id}/accept", expect: [401, 403, 403, 403, 403, 200, 403, 403] },
     Rule { method: "GET", path: "/api/v1/opinion-categories", expect: [401, 200, 200, 200, 200, 403, 200, 403] },
+    Rule { method: "POST", path: "/api/v1/activities", expect: STAFF_CREATE },
+    Rule { method: "GET", path: "/api/v1/activities", expect: REPRESENTATIVE_READ },
+    Rule { method: "GET", path: "/api/v1/activities/{id}", expect: REPRESENTATIVE_READ },
+    Rule { method: "POST", path: "/api/v1/activities/{id}/hold", expect: ACTIVITY_WRITE },
+    Rule { method: "POST", path: "/api/v1/activities/{id}/cancel", expect: ACTIVITY_WRITE },
+    Rule { method: "GET", path: "/api/v1/activities/{id}/registrations", expect: REPRESENTATIVE_READ },
+    Rule { method: "POST", path: "/api/v1/activities/{id}/evaluations", expect: [401, 201, 201, 201, 403, 403, 201, 403] },
     Rule { method: "GET", path: "/public/v1/stations", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/constituencies", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/representatives", expect: PUBLIC_OK },
@@ -128,6 +138,24 @@ async fn fresh_opinion(w: &World, state: &str) -> uuid::Uuid {
             &w.admin
         };
         step(w, token, id, body).await.expect(200);
+    }
+    id
+}
+
+/// A planned (or, with `held`, held) activity at group A with deputy A.
+async fn fresh_activity(w: &World, kind: &str, held: bool) -> uuid::Uuid {
+    let mut body = plan_body(w, local_day(10), false);
+    body["kind"] = json!(kind);
+    let id = plan(w, &w.admin, body).await;
+    if held {
+        w.app
+            .post(
+                &format!("/api/v1/activities/{id}/hold"),
+                &w.admin,
+                hold_body(w, json!([])),
+            )
+            .await
+            .expect(200);
     }
     id
 }
@@ -401,6 +429,44 @@ async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Value>) 
                 w.constituency_a
             ),
             None,
+        ),
+        ("POST", "/api/v1/activities") => {
+            (rule.path.into(), Some(plan_body(w, local_day(10), true)))
+        }
+        ("GET", "/api/v1/activities/{id}") => (
+            format!(
+                "/api/v1/activities/{}",
+                fresh_activity(w, "station_reception", false).await
+            ),
+            None,
+        ),
+        ("POST", "/api/v1/activities/{id}/hold") => (
+            format!(
+                "/api/v1/activities/{}/hold",
+                fresh_activity(w, "station_reception", false).await
+            ),
+            Some(hold_body(w, json!([]))),
+        ),
+        ("POST", "/api/v1/activities/{id}/cancel") => (
+            format!(
+                "/api/v1/activities/{}/cancel",
+                fresh_activity(w, "station_reception", false).await
+            ),
+            Some(json!({"reason": "场地维修"})),
+        ),
+        ("GET", "/api/v1/activities/{id}/registrations") => (
+            format!(
+                "/api/v1/activities/{}/registrations",
+                fresh_activity(w, "station_reception", true).await
+            ),
+            None,
+        ),
+        ("POST", "/api/v1/activities/{id}/evaluations") => (
+            format!(
+                "/api/v1/activities/{}/evaluations",
+                fresh_activity(w, "annual_report", true).await
+            ),
+            Some(json!({"rating": "satisfied"})),
         ),
         ("GET", path) => (path.into(), None),
         (method, path) => panic!("no request prepared for {method} {path}"),

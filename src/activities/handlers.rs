@@ -1,0 +1,255 @@
+use actix_web::{HttpResponse, get, post, web};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use uuid::Uuid;
+
+use super::dto::{
+    ActivityListQuery, ActivityView, CancelActivity, CreateActivity, EvaluationRequest,
+    HoldActivity, RegistrationList, RegistrationView,
+};
+use super::model::{self, Activity};
+use super::workflow;
+use crate::conditional::{IfMatch, etag};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::pagination::{Page, PageRequest};
+use crate::request::ValidJson;
+use crate::scope::{self, Action, Caller};
+use crate::startup::AppState;
+
+/// Views of several activities in two queries, whatever their number.
+pub async fn views(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<Activity>,
+) -> ApiResult<Vec<ActivityView>> {
+    let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
+    let participants = model::participants_of(conn, &ids).await?;
+    let evaluations = model::evaluations_of(conn, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|a| {
+            let counts = evaluations.get(&a.id).copied().unwrap_or_default();
+            ActivityView::new(a, &participants, counts)
+        })
+        .collect())
+}
+
+async fn respond(
+    conn: &mut AsyncPgConnection,
+    a: Activity,
+    created: bool,
+) -> ApiResult<HttpResponse> {
+    let id = a.id;
+    let view = views(conn, vec![a])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one activity was empty")))?;
+    let mut response = if created {
+        let mut r = HttpResponse::Created();
+        r.insert_header(("Location", format!("/api/v1/activities/{id}")));
+        r
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response
+        .insert_header(("ETag", etag(view.version)))
+        .json(view))
+}
+
+/// Plan an activity (a work plan entry): person, time and place must all be set (三落实),
+/// else 422 `work_plan_incomplete`. Publishing it puts it on the public schedule.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "create_activity",
+    request_body = CreateActivity,
+    responses(
+        (status = 201, description = "Planned; the ETag header carries the version", body = ActivityView),
+        (status = 422, description = "Incomplete plan (`work_plan_incomplete`) or invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/activities")]
+pub async fn create_activity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreateActivity>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageActivities)?;
+    let mut conn = state.pool.get().await?;
+    let body = body.0;
+    let created = conn
+        .transaction(async |conn| workflow::plan(conn, &caller, body).await)
+        .await?;
+    respond(&mut conn, created, true).await
+}
+
+/// Activities in your scope, newest first.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "list_activities",
+    params(ActivityListQuery),
+    responses((status = 200, description = "A page of activities", body = Page<ActivityView>)),
+)]
+#[get("/activities")]
+pub async fn list_activities(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ActivityListQuery>,
+) -> ApiResult<web::Json<Page<ActivityView>>> {
+    caller.require(Action::ReadActivities)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from > to
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "from must not be after to",
+        ));
+    }
+    let mut conn = state.pool.get().await?;
+    let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
+    let (rows, next_cursor) = Page::<ActivityView>::cut(rows, page, |a| a.id);
+    Ok(web::Json(Page {
+        items: views(&mut conn, rows).await?,
+        next_cursor,
+    }))
+}
+
+/// Get an activity; the `ETag` header is its version.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "get_activity",
+    params(("id" = Uuid, Path, description = "Activity id")),
+    responses((status = 200, description = "The activity", body = ActivityView)),
+)]
+#[get("/activities/{id}")]
+pub async fn get_activity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ReadActivities)?;
+    let mut conn = state.pool.get().await?;
+    let a = model::find_visible(&mut conn, &caller, *id).await?;
+    respond(&mut conn, a, false).await
+}
+
+/// Record a planned activity as held: the deputies present, voters met, a summary and the
+/// reception registrations. Every issue a visitor raised becomes an opinion linked to the
+/// activity, in the same transaction: if one is invalid, nothing is recorded.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "hold_activity",
+    params(
+        ("id" = Uuid, Path, description = "Activity id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if it changed since"),
+    ),
+    request_body = HoldActivity,
+    responses(
+        (status = 200, description = "The activity, held", body = ActivityView),
+        (status = 409, description = "Not planned (held or cancelled already)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/activities/{id}/hold")]
+pub async fn hold_activity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidJson<HoldActivity>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageActivities)?;
+    let mut conn = state.pool.get().await?;
+    let body = body.0;
+    body.check_sizes()?;
+    let held = conn
+        .transaction(async |conn| workflow::hold(conn, &caller, *id, &if_match, body).await)
+        .await?;
+    respond(&mut conn, held, false).await
+}
+
+/// Call off a planned activity, with the reason. A meeting request it answered is cancelled
+/// with it.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "cancel_activity",
+    params(
+        ("id" = Uuid, Path, description = "Activity id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if it changed since"),
+    ),
+    request_body = CancelActivity,
+    responses(
+        (status = 200, description = "The activity, cancelled", body = ActivityView),
+        (status = 409, description = "Not planned (held or cancelled already)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/activities/{id}/cancel")]
+pub async fn cancel_activity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidJson<CancelActivity>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::ManageActivities)?;
+    let mut conn = state.pool.get().await?;
+    let reason = body.0.reason;
+    let cancelled = conn
+        .transaction(async |conn| workflow::cancel(conn, &caller, *id, &if_match, &reason).await)
+        .await?;
+    respond(&mut conn, cancelled, false).await
+}
+
+/// The reception registrations (接访登记) of an activity, with the opinions made from each.
+/// Phones are in full for staff, masked for deputies.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "list_activity_registrations",
+    params(("id" = Uuid, Path, description = "Activity id")),
+    responses((status = 200, description = "The registrations", body = RegistrationList)),
+)]
+#[get("/activities/{id}/registrations")]
+pub async fn list_registrations(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<RegistrationList>> {
+    caller.require(Action::ReadActivities)?;
+    let mut conn = state.pool.get().await?;
+    let a = model::find_visible(&mut conn, &caller, *id).await?;
+    let full = scope::sees_visitor_phones(&caller);
+    let items = model::registrations_of(&mut conn, a.id)
+        .await?
+        .into_iter()
+        .map(|(r, opinions)| RegistrationView::new(r, opinions, full))
+        .collect();
+    Ok(web::Json(RegistrationList { items }))
+}
+
+/// Evaluate a deputy's report to voters (述职): a voter of the deputy's constituency once, or
+/// staff recording a paper form. Answers the report with its counts.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "evaluate_activity",
+    params(("id" = Uuid, Path, description = "Activity id of a held annual report")),
+    request_body = EvaluationRequest,
+    responses(
+        (status = 201, description = "Recorded; the report with its counts", body = ActivityView),
+        (status = 409, description = "Not a held report, or you evaluated it already", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/activities/{id}/evaluations")]
+pub async fn evaluate_activity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ValidJson<EvaluationRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Action::EvaluateReports)?;
+    let mut conn = state.pool.get().await?;
+    let rating = body.0.rating;
+    let a = conn
+        .transaction(async |conn| workflow::evaluate(conn, &caller, *id, rating).await)
+        .await?;
+    let mut response = respond(&mut conn, a, false).await?;
+    *response.status_mut() = actix_web::http::StatusCode::CREATED;
+    Ok(response)
+}

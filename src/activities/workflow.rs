@@ -1,0 +1,533 @@
+//! Planning, holding and cancelling an activity, each one unit of work that callers run inside
+//! a transaction: the activity, its deputies, its registrations, the opinions raised at it, the
+//! meeting request it answers and the outbox row commit together.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::dto::{ActivityKind, ActivityStatus, CreateActivity, HoldActivity, IssueInput};
+use super::model::{self, Activity, NewActivity, Participant, Registration};
+use crate::committees::policy;
+use crate::conditional::IfMatch;
+use crate::db::schema::{
+    activities, activity_contacts, activity_evaluations, activity_participants, appointments,
+    committees, reception_registrations, representatives, voters,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::opinions::dto::CreateOpinion;
+use crate::opinions::lifecycle::Rating;
+use crate::scope::{self, Caller};
+
+/// Where an activity takes place and who organises it, once checked against the caller's scope.
+pub struct Placement {
+    pub committee_id: Uuid,
+    pub organiser_committee_id: Option<Uuid>,
+    pub organiser_group_id: Option<Uuid>,
+    pub liaison_group_id: Option<Uuid>,
+    pub address: Option<String>,
+}
+
+/// 三落实: person, time and place all set, reported together so a client fixes them at once.
+fn check_work_plan(b: &CreateActivity) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut miss = |field: &str, what: &str| {
+        missing
+            .entry(field.to_owned())
+            .or_default()
+            .push(what.to_owned());
+    };
+    if b.representative_ids.is_empty() {
+        miss(
+            "representative_ids",
+            "a work plan names the deputies taking part (人员)",
+        );
+    }
+    if b.starts_at.is_none() {
+        miss("starts_at", "a work plan sets when it starts (时间)");
+    }
+    if b.ends_at.is_none() {
+        miss("ends_at", "a work plan sets when it ends (时间)");
+    }
+    let address = b
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    if b.liaison_group_id.is_none() && address.is_none() {
+        miss(
+            "liaison_group_id",
+            "a work plan names a home or station, or an address (地点)",
+        );
+    }
+    if let (Some(s), Some(e)) = (b.starts_at, b.ends_at) {
+        if !missing.is_empty() {
+            // Report the incomplete plan first; the order of times can wait.
+        } else if e.0 <= s.0 {
+            return Err(ApiError::invalid_field(
+                "ends_at",
+                "must be after starts_at",
+            ));
+        } else if e.0 - s.0 > Duration::days(31) {
+            return Err(ApiError::invalid_field(
+                "ends_at",
+                "an activity lasts at most 31 days",
+            ));
+        } else {
+            return Ok((s.0, e.0));
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "work_plan_incomplete",
+        "a work plan needs person, time and place all set (人员、时间、地点三落实)",
+    )
+    .with_field_errors(missing))
+}
+
+async fn place(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    b: &CreateActivity,
+) -> ApiResult<Placement> {
+    let (committee_id, organiser_committee_id, organiser_group_id) =
+        match (b.organiser_committee_id, b.organiser_group_id) {
+            (Some(c), None) => {
+                let c =
+                    crate::committees::model::attachable(conn, caller, c, "organiser_committee_id")
+                        .await?;
+                (c.id, Some(c.id), None)
+            }
+            (None, Some(g)) => {
+                let g = crate::liaison_groups::model::find_visible(conn, caller, g)
+                    .await
+                    .map_err(|e| e.on_field("organiser_group_id", "no such liaison group"))?;
+                (g.committee_id, None, Some(g.id))
+            }
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "organiser_committee_id",
+                    "name exactly one organiser: a committee or a liaison group",
+                ));
+            }
+        };
+    let address = b
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    if b.liaison_group_id.is_some() && address.is_some() {
+        return Err(ApiError::invalid_field(
+            "address",
+            "name a home or station, or an address, not both",
+        ));
+    }
+    if let Some(g) = b.liaison_group_id {
+        crate::liaison_groups::model::find_visible(conn, caller, g)
+            .await
+            .map_err(|e| e.on_field("liaison_group_id", "no such liaison group"))?;
+    }
+    Ok(Placement {
+        committee_id,
+        organiser_committee_id,
+        organiser_group_id,
+        liaison_group_id: b.liaison_group_id,
+        address: address.map(str::to_owned),
+    })
+}
+
+fn deduped(ids: &[Uuid]) -> Vec<Uuid> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Every deputy named must be serving and in the caller's scope (one query).
+async fn check_deputies(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    ids: &[Uuid],
+    field: &str,
+) -> ApiResult<Vec<(Uuid, Option<Uuid>)>> {
+    let found: Vec<(Uuid, Option<Uuid>)> = representatives::table
+        .filter(representatives::id.eq_any(ids))
+        .filter(representatives::status.eq("serving"))
+        .filter(scope::representative_filter(caller))
+        .select((representatives::id, representatives::constituency_id))
+        .load(conn)
+        .await?;
+    if found.len() == ids.len() {
+        Ok(found)
+    } else {
+        Err(ApiError::invalid_field(
+            field,
+            "each must be a serving deputy in your scope",
+        ))
+    }
+}
+
+async fn check_voters(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    ids: &[Uuid],
+) -> ApiResult<()> {
+    let found: i64 = voters::table
+        .filter(voters::id.eq_any(ids))
+        .filter(scope::voter_filter(caller))
+        .count()
+        .get_result(conn)
+        .await?;
+    if found as usize == ids.len() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_field(
+            "contacted_voter_ids",
+            "each must be a voter in your scope",
+        ))
+    }
+}
+
+async fn committee_policy(
+    conn: &mut AsyncPgConnection,
+    committee: Uuid,
+) -> ApiResult<policy::EffectivePolicy> {
+    let path: Vec<Uuid> = committees::table
+        .find(committee)
+        .select(committees::ancestors)
+        .first(conn)
+        .await?;
+    policy::effective(conn, &path).await
+}
+
+async fn announce(conn: &mut AsyncPgConnection, a: &Activity, action: &str) -> ApiResult<()> {
+    let payload = json!({
+        "activity_id": a.id,
+        "action": action,
+        "kind": a.kind,
+        "status": a.status,
+        "committee_id": a.committee_id,
+        "starts_at": a.starts_at,
+        "version": a.version,
+    });
+    crate::outbox::enqueue(conn, &format!("activity.{action}"), a.id, payload).await
+}
+
+/// Records a work plan entry (planned). Also used for the activity an accepted meeting
+/// request becomes.
+pub async fn plan(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    b: CreateActivity,
+) -> ApiResult<Activity> {
+    let (starts_at, ends_at) = check_work_plan(&b)?;
+    let placement = place(conn, caller, &b).await?;
+    let deputies = deduped(&b.representative_ids);
+    if b.kind == ActivityKind::AnnualReport && deputies.len() != 1 {
+        return Err(ApiError::invalid_field(
+            "representative_ids",
+            "a report to voters belongs to exactly one deputy",
+        ));
+    }
+    check_deputies(conn, caller, &deputies, "representative_ids").await?;
+    let now = Utc::now();
+    if b.published {
+        let days = committee_policy(conn, placement.committee_id)
+            .await?
+            .publish_days_ahead;
+        if starts_at < now + Duration::days(days.into()) {
+            return Err(ApiError::invalid_field(
+                "published",
+                format!("an activity is published at least {days} days before it starts"),
+            ));
+        }
+    }
+    let id = Uuid::now_v7();
+    let created: Activity = diesel::insert_into(activities::table)
+        .values(&NewActivity {
+            id,
+            kind: b.kind.as_str(),
+            form: b.form.as_str(),
+            committee_id: placement.committee_id,
+            organiser_committee_id: placement.organiser_committee_id,
+            organiser_group_id: placement.organiser_group_id,
+            liaison_group_id: placement.liaison_group_id,
+            address: placement.address,
+            starts_at,
+            ends_at,
+            topic: b.topic.trim().to_owned(),
+            published: b.published,
+            published_at: b.published.then_some(now),
+            created_by: Some(caller.account_id),
+        })
+        .returning(Activity::as_returning())
+        .get_result(conn)
+        .await?;
+    let participants: Vec<Participant> = deputies
+        .iter()
+        .map(|&r| Participant {
+            activity_id: id,
+            representative_id: r,
+            planned: true,
+            attended: false,
+        })
+        .collect();
+    diesel::insert_into(activity_participants::table)
+        .values(&participants)
+        .execute(conn)
+        .await?;
+    announce(conn, &created, "planned").await?;
+    Ok(created)
+}
+
+fn not_planned(a: &Activity, step: &str) -> ApiError {
+    ApiError::conflict(
+        "invalid_transition",
+        format!("an activity that is {} cannot be {step}", a.status),
+    )
+    .with_extension("activity_status", json!(a.status))
+}
+
+/// Locks a planned activity in the caller's scope at the version they saw.
+async fn lock_planned(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    if_match: &IfMatch,
+    step: &str,
+) -> ApiResult<Activity> {
+    let a = model::lock_visible(conn, caller, id).await?;
+    if_match.check(a.version)?;
+    if ActivityStatus::from_db(&a.status) != ActivityStatus::Planned {
+        return Err(not_planned(&a, step));
+    }
+    Ok(a)
+}
+
+/// The opinion an issue raised at the activity becomes.
+fn opinion_of(
+    a: &Activity,
+    issue: IssueInput,
+    voter: Option<Uuid>,
+    registration: Uuid,
+    deputies: &[(Uuid, Option<Uuid>)],
+    first_attendee: Uuid,
+) -> ApiResult<CreateOpinion> {
+    let constituency = issue
+        .constituency_id
+        .or_else(|| deputies.iter().find_map(|(_, c)| *c))
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "constituency_id",
+                "no deputy present has a constituency; name one",
+            )
+        })?;
+    Ok(CreateOpinion {
+        title: issue.title,
+        content: issue.content,
+        category: issue.category,
+        constituency_id: constituency,
+        voter_id: voter,
+        representative_id: Some(issue.representative_id.unwrap_or(first_attendee)),
+        source: super::dto::ActivityForm::from_db(&a.form).opinion_source(),
+        urgent: issue.urgent,
+        public_consent: false,
+        activity_id: Some(a.id),
+        registration_id: Some(registration),
+        location: None,
+    })
+}
+
+/// Records a planned activity as held: who was present, how many voters came, the summary,
+/// the registration forms and an opinion for every issue raised.
+pub async fn hold(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    if_match: &IfMatch,
+    b: HoldActivity,
+) -> ApiResult<Activity> {
+    let a = lock_planned(conn, caller, id, if_match, "held").await?;
+    let attendees = deduped(&b.attendee_representative_ids);
+    let mut deputies =
+        check_deputies(conn, caller, &attendees, "attendee_representative_ids").await?;
+    // Issues default to the first deputy named, in the order the client gave.
+    let first_attendee = b.attendee_representative_ids[0];
+    deputies.sort_by_key(|(r, _)| *r != first_attendee);
+    let mut voters: Vec<Uuid> = b.contacted_voter_ids.clone();
+    voters.extend(b.registrations.iter().filter_map(|r| r.voter_id));
+    let voters = deduped(&voters);
+    check_voters(conn, caller, &voters).await?;
+    let now = Utc::now();
+    let held: Activity = diesel::update(activities::table.find(a.id))
+        .set((
+            activities::status.eq(ActivityStatus::Held.as_str()),
+            activities::voters_met.eq(b.voters_met),
+            activities::summary.eq(b.summary.trim()),
+            activities::held_at.eq(now),
+            activities::version.eq(activities::version + 1),
+            activities::updated_at.eq(now),
+        ))
+        .returning(Activity::as_returning())
+        .get_result(conn)
+        .await?;
+    let present: Vec<Participant> = attendees
+        .iter()
+        .map(|&r| Participant {
+            activity_id: a.id,
+            representative_id: r,
+            planned: false,
+            attended: true,
+        })
+        .collect();
+    diesel::insert_into(activity_participants::table)
+        .values(&present)
+        .on_conflict((
+            activity_participants::activity_id,
+            activity_participants::representative_id,
+        ))
+        .do_update()
+        .set(activity_participants::attended.eq(true))
+        .execute(conn)
+        .await?;
+    let contacts: Vec<_> = deduped(&b.contacted_voter_ids)
+        .into_iter()
+        .map(|v| {
+            (
+                activity_contacts::activity_id.eq(a.id),
+                activity_contacts::voter_id.eq(v),
+            )
+        })
+        .collect();
+    diesel::insert_into(activity_contacts::table)
+        .values(&contacts)
+        .execute(conn)
+        .await?;
+    for (i, reg) in b.registrations.into_iter().enumerate() {
+        let registration = Registration {
+            id: Uuid::now_v7(),
+            activity_id: a.id,
+            visitor_name: reg.visitor_name.trim().to_owned(),
+            phone: reg.phone.map(|p| p.as_str().to_owned()),
+            created_at: now,
+        };
+        diesel::insert_into(reception_registrations::table)
+            .values(&registration)
+            .execute(conn)
+            .await?;
+        for (j, issue) in reg.issues.into_iter().enumerate() {
+            let at = format!("registrations[{i}].issues[{j}]");
+            let opinion = opinion_of(
+                &held,
+                issue,
+                reg.voter_id,
+                registration.id,
+                &deputies,
+                first_attendee,
+            )
+            .map_err(|e| e.nested_under(&at))?;
+            crate::opinions::workflow::receive(conn, caller, opinion)
+                .await
+                .map_err(|e| e.nested_under(&at))?;
+        }
+    }
+    diesel::update(appointments::table.filter(appointments::activity_id.eq(a.id)))
+        .set((
+            appointments::state.eq("held"),
+            appointments::version.eq(appointments::version + 1),
+            appointments::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    announce(conn, &held, "held").await?;
+    Ok(held)
+}
+
+/// Calls off a planned activity, and the meeting request it answered.
+pub async fn cancel(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    if_match: &IfMatch,
+    reason: &str,
+) -> ApiResult<Activity> {
+    let a = lock_planned(conn, caller, id, if_match, "cancelled").await?;
+    let now = Utc::now();
+    let reason = reason.trim();
+    let cancelled: Activity = diesel::update(activities::table.find(a.id))
+        .set((
+            activities::status.eq(ActivityStatus::Cancelled.as_str()),
+            activities::cancel_reason.eq(reason),
+            activities::cancelled_at.eq(now),
+            activities::version.eq(activities::version + 1),
+            activities::updated_at.eq(now),
+        ))
+        .returning(Activity::as_returning())
+        .get_result(conn)
+        .await?;
+    diesel::update(appointments::table.filter(appointments::activity_id.eq(a.id)))
+        .set((
+            appointments::state.eq("cancelled"),
+            appointments::cancel_reason.eq(reason),
+            appointments::version.eq(appointments::version + 1),
+            appointments::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    announce(conn, &cancelled, "cancelled").await?;
+    Ok(cancelled)
+}
+
+/// An evaluation of a held report to voters: a voter's own (once), or a paper form recorded by
+/// staff.
+pub async fn evaluate(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    rating: Rating,
+) -> ApiResult<Activity> {
+    let a: Activity = activities::table
+        .filter(activities::id.eq(id))
+        .filter(scope::evaluable_report_filter(caller))
+        .select(Activity::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("activity"))?;
+    if ActivityKind::from_db(&a.kind) != ActivityKind::AnnualReport
+        || ActivityStatus::from_db(&a.status) != ActivityStatus::Held
+    {
+        return Err(ApiError::conflict(
+            "not_an_evaluable_report",
+            "only a report to voters that has been held can be evaluated",
+        ));
+    }
+    let voter = match caller.binding {
+        scope::Binding::Voter(v) => Some(v),
+        _ => None,
+    };
+    diesel::insert_into(activity_evaluations::table)
+        .values((
+            activity_evaluations::id.eq(Uuid::now_v7()),
+            activity_evaluations::activity_id.eq(a.id),
+            activity_evaluations::voter_id.eq(voter),
+            activity_evaluations::rating.eq(rating.as_str()),
+            activity_evaluations::recorded_by.eq(caller.account_id),
+        ))
+        .execute(conn)
+        .await
+        .map_err(|e| {
+            ApiError::on_unique(
+                e,
+                "activity_evaluations_activity_id_voter_id_key",
+                "already_evaluated",
+                "you have evaluated this report already",
+            )
+        })?;
+    Ok(a)
+}

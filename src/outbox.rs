@@ -1,0 +1,28 @@
+//! The transactional outbox: a change and the message announcing it commit together, so the
+//! changes feed and webhooks never miss or invent one. Payloads carry ids and states only,
+//! never personal data.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::outbox;
+use crate::error::ApiResult;
+
+/// Queue a message in the caller's transaction.
+pub async fn enqueue(
+    conn: &mut AsyncPgConnection,
+    topic: &str,
+    aggregate_id: Uuid,
+    payload: serde_json::Value,
+) -> ApiResult<()> {
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::topic.eq(topic),
+            outbox::aggregate_id.eq(aggregate_id),
+            outbox::payload.eq(payload),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
