@@ -27,6 +27,7 @@ pub mod pagination;
 pub mod pii;
 pub mod representatives;
 pub mod request;
+pub mod schedule;
 pub mod scope;
 pub mod startup;
 pub mod telemetry;

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::{
     activities, auth, calendar, committees, constituencies, handling_bodies, health, imports,
-    liaison_groups, opinions, representatives, request, telemetry, users, voters,
+    liaison_groups, opinions, representatives, request, schedule, telemetry, users, voters,
 };
 
 pub struct AppState {
@@ -108,13 +108,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(activities::handlers::hold_activity)
             .service(activities::handlers::cancel_activity)
             .service(activities::handlers::list_registrations)
-            .service(activities::handlers::evaluate_activity),
+            .service(activities::handlers::evaluate_activity)
+            .service(schedule::handlers::create_reception_rule)
+            .service(schedule::handlers::list_reception_rules)
+            .service(schedule::handlers::update_reception_rule)
+            .service(schedule::handlers::delete_reception_rule),
     )
     .service(
         scope::scope("/public/v1")
             .service(liaison_groups::handlers::list_public_stations)
             .service(constituencies::handlers::list_public_constituencies)
-            .service(representatives::handlers::list_public_representatives),
+            .service(representatives::handlers::list_public_representatives)
+            .service(schedule::handlers::get_public_schedule)
+            .service(schedule::handlers::get_station_calendar),
     )
     .service(health::healthz)
     .service(health::readyz);

@@ -17,11 +17,12 @@ use crate::committees::policy;
 use crate::conditional::IfMatch;
 use crate::db::schema::{
     activities, activity_contacts, activity_evaluations, activity_participants, appointments,
-    committees, reception_registrations, representatives, voters,
+    committees, reception_registrations, voters,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::opinions::dto::CreateOpinion;
 use crate::opinions::lifecycle::Rating;
+use crate::representatives::model::serving_in_scope;
 use crate::scope::{self, Caller};
 
 /// Where an activity takes place and who organises it, once checked against the caller's scope.
@@ -141,35 +142,11 @@ async fn place(
     })
 }
 
-fn deduped(ids: &[Uuid]) -> Vec<Uuid> {
+pub fn deduped(ids: &[Uuid]) -> Vec<Uuid> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
     ids
-}
-
-/// Every deputy named must be serving and in the caller's scope (one query).
-async fn check_deputies(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    ids: &[Uuid],
-    field: &str,
-) -> ApiResult<Vec<(Uuid, Option<Uuid>)>> {
-    let found: Vec<(Uuid, Option<Uuid>)> = representatives::table
-        .filter(representatives::id.eq_any(ids))
-        .filter(representatives::status.eq("serving"))
-        .filter(scope::representative_filter(caller))
-        .select((representatives::id, representatives::constituency_id))
-        .load(conn)
-        .await?;
-    if found.len() == ids.len() {
-        Ok(found)
-    } else {
-        Err(ApiError::invalid_field(
-            field,
-            "each must be a serving deputy in your scope",
-        ))
-    }
 }
 
 async fn check_voters(
@@ -234,7 +211,7 @@ pub async fn plan(
             "a report to voters belongs to exactly one deputy",
         ));
     }
-    check_deputies(conn, caller, &deputies, "representative_ids").await?;
+    serving_in_scope(conn, caller, &deputies, "representative_ids").await?;
     let now = Utc::now();
     if b.published {
         let days = committee_policy(conn, placement.committee_id)
@@ -355,7 +332,7 @@ pub async fn hold(
     let a = lock_planned(conn, caller, id, if_match, "held").await?;
     let attendees = deduped(&b.attendee_representative_ids);
     let mut deputies =
-        check_deputies(conn, caller, &attendees, "attendee_representative_ids").await?;
+        serving_in_scope(conn, caller, &attendees, "attendee_representative_ids").await?;
     // Issues default to the first deputy named, in the order the client gave.
     let first_attendee = b.attendee_representative_ids[0];
     deputies.sort_by_key(|(r, _)| *r != first_attendee);

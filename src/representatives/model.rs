@@ -78,6 +78,31 @@ pub async fn find_visible(
         .ok_or_else(|| ApiError::not_found("representative"))
 }
 
+/// Each of `ids` (deduplicated) must be a serving deputy in the caller's scope, else 422 on
+/// `field`. Answers each with their constituency, in one query.
+pub async fn serving_in_scope(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    ids: &[Uuid],
+    field: &str,
+) -> ApiResult<Vec<(Uuid, Option<Uuid>)>> {
+    let found: Vec<(Uuid, Option<Uuid>)> = representatives::table
+        .filter(representatives::id.eq_any(ids))
+        .filter(representatives::status.eq("serving"))
+        .filter(representative_filter(caller))
+        .select((representatives::id, representatives::constituency_id))
+        .load(conn)
+        .await?;
+    if found.len() == ids.len() {
+        Ok(found)
+    } else {
+        Err(ApiError::invalid_field(
+            field,
+            "each must be a serving deputy in your scope",
+        ))
+    }
+}
+
 pub async fn list_visible(
     conn: &mut AsyncPgConnection,
     caller: &Caller,

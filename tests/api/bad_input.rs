@@ -28,6 +28,9 @@ fn without(base: &Value, key: &str) -> Value {
 fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<WriteRoute> {
     let new_activity = crate::activities::plan_body(w, crate::activities::local_day(10), false);
     let hold = crate::activities::hold_body(w, json!([]));
+    let rule = json!({"rrule": "FREQ=MONTHLY;BYMONTHDAY=15", "dtstart": "2025-01-01",
+                      "start_time": "09:00", "end_time": "11:00",
+                      "representative_ids": [w.representative_a]});
     let new_opinion = crate::opinions::opinion_body(w);
     let long = "长".repeat(201);
     let user = json!({"username": "new.user", "password": PASSWORD, "role": "group_staff", "scope_id": w.group_a});
@@ -414,6 +417,23 @@ fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<WriteRout
             invalid: vec![(json!({"rating": "meh"}), "rating")],
         },
         WriteRoute {
+            method: Method::POST,
+            path: format!("/api/v1/liaison-groups/{}/reception-rules", w.group_a),
+            valid: rule.clone(),
+            invalid: vec![
+                (with(&rule, "rrule", json!("FREQ=SECONDLY")), "rrule"),
+                (with(&rule, "rrule", json!("")), "rrule"),
+                (with(&rule, "dtstart", json!("2025-02-30")), "dtstart"),
+                (with(&rule, "start_time", json!("25:00")), "start_time"),
+                (with(&rule, "end_time", json!("08:00")), "end_time"),
+                (
+                    with(&rule, "representative_ids", json!([])),
+                    "representative_ids",
+                ),
+                (with(&rule, "exdates", json!(["someday"])), "exdates[0]"),
+            ],
+        },
+        WriteRoute {
             method: Method::PUT,
             path: "/api/v1/calendar/2031-01-01".into(),
             valid: json!({"kind": "holiday", "name": "元旦"}),
@@ -464,6 +484,7 @@ async fn snapshot(w: &World) -> Vec<i64> {
         "activity_contacts",
         "activity_evaluations",
         "reception_registrations",
+        "reception_rules",
     ] {
         counts.push(w.app.count(table).await);
     }

@@ -14,4 +14,5 @@ mod operations;
 mod opinions;
 mod people;
 mod query_plans;
+mod schedule;
 mod users;

@@ -114,6 +114,12 @@ const RULES: &[Rule] = &[
     Rule { method: "POST", path: "/api/v1/activities/{id}/cancel", expect: ACTIVITY_WRITE },
     Rule { method: "GET", path: "/api/v1/activities/{id}/registrations", expect: REPRESENTATIVE_READ },
     Rule { method: "POST", path: "/api/v1/activities/{id}/evaluations", expect: [401, 201, 201, 201, 403, 403, 201, 403] },
+    Rule { method: "POST", path: "/api/v1/liaison-groups/{id}/reception-rules", expect: STAFF_CREATE },
+    Rule { method: "GET", path: "/api/v1/liaison-groups/{id}/reception-rules", expect: [401, 200, 200, 200, 404, 403, 403, 403] },
+    Rule { method: "PATCH", path: "/api/v1/liaison-groups/{id}/reception-rules/{rule_id}", expect: ACTIVITY_WRITE },
+    Rule { method: "DELETE", path: "/api/v1/liaison-groups/{id}/reception-rules/{rule_id}", expect: STAFF_DELETE },
+    Rule { method: "GET", path: "/public/v1/schedule", expect: PUBLIC_OK },
+    Rule { method: "GET", path: "/public/v1/stations/{id}/calendar.ics", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/stations", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/constituencies", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/representatives", expect: PUBLIC_OK },
@@ -158,6 +164,11 @@ async fn fresh_activity(w: &World, kind: &str, held: bool) -> uuid::Uuid {
             .expect(200);
     }
     id
+}
+
+fn reception_rule(w: &World) -> Value {
+    json!({"rrule": "FREQ=MONTHLY;BYMONTHDAY=15", "dtstart": "2025-01-01", "start_time": "09:00",
+           "end_time": "11:00", "representative_ids": [w.representative_a]})
 }
 
 /// The concrete path and body for one call. Calls that would succeed get a fresh target so
@@ -467,6 +478,36 @@ async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Value>) 
                 fresh_activity(w, "annual_report", true).await
             ),
             Some(json!({"rating": "satisfied"})),
+        ),
+        ("POST", "/api/v1/liaison-groups/{id}/reception-rules") => (
+            format!("/api/v1/liaison-groups/{}/reception-rules", w.group_a),
+            Some(reception_rule(w)),
+        ),
+        ("GET", "/api/v1/liaison-groups/{id}/reception-rules") => (
+            format!("/api/v1/liaison-groups/{}/reception-rules", w.group_a),
+            None,
+        ),
+        ("PATCH" | "DELETE", "/api/v1/liaison-groups/{id}/reception-rules/{rule_id}") => {
+            let rule_id = app
+                .post(
+                    &format!("/api/v1/liaison-groups/{}/reception-rules", w.group_a),
+                    &w.admin,
+                    reception_rule(w),
+                )
+                .await
+                .expect(201)
+                .id();
+            (
+                format!(
+                    "/api/v1/liaison-groups/{}/reception-rules/{rule_id}",
+                    w.group_a
+                ),
+                (rule.method == "PATCH").then(|| json!({"exdates": ["2025-03-15"]})),
+            )
+        }
+        ("GET", "/public/v1/stations/{id}/calendar.ics") => (
+            format!("/public/v1/stations/{}/calendar.ics", w.group_a),
+            None,
         ),
         ("GET", path) => (path.into(), None),
         (method, path) => panic!("no request prepared for {method} {path}"),

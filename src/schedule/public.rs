@@ -1,0 +1,138 @@
+//! The public schedule: published activities and every reception rule expanded over a window,
+//! with place, time and the deputies' names. Six queries whatever the window.
+
+use chrono::NaiveDate;
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use super::dto::{DutyDeputy, ScheduleItem};
+use super::model::{self, ReceptionRule};
+use super::recurrence::Recurrence;
+use crate::activities::dto::ActivityKind;
+use crate::calendar::to_local;
+use crate::calendar::working_days::{end_of_local_day, start_of_local_day};
+use crate::error::ApiResult;
+
+pub struct Window {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub station: Option<Uuid>,
+    pub constituency: Option<Uuid>,
+}
+
+fn recurrence(rule: &ReceptionRule) -> Option<Recurrence> {
+    // Rules are validated when saved; one that no longer parses (a newer rrule crate being
+    // stricter) is left out rather than failing the whole schedule.
+    Recurrence::parse(
+        &rule.rrule,
+        rule.dtstart,
+        rule.start_time,
+        rule.end_time,
+        rule.exdates.clone(),
+    )
+    .map_err(
+        |(_, e)| tracing::warn!(rule = %rule.id, error = %e, "reception rule no longer parses"),
+    )
+    .ok()
+}
+
+pub async fn items(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<ScheduleItem>> {
+    let activities = model::public_activities(
+        conn,
+        start_of_local_day(w.from),
+        end_of_local_day(w.to),
+        w.station,
+    )
+    .await?;
+    let rules = model::public_rules(conn, w.station).await?;
+    let activity_ids: Vec<Uuid> = activities.iter().map(|a| a.id).collect();
+    let links = model::activity_deputies(conn, &activity_ids).await?;
+    let mut deputy_ids: Vec<Uuid> = links.iter().map(|(_, r)| *r).collect();
+    deputy_ids.extend(
+        rules
+            .iter()
+            .flat_map(|r| r.representative_ids.iter().copied()),
+    );
+    deputy_ids.sort_unstable();
+    deputy_ids.dedup();
+    let deputies = model::deputies(conn, &deputy_ids).await?;
+    let mut group_ids: Vec<Uuid> = activities
+        .iter()
+        .filter_map(|a| a.liaison_group_id)
+        .collect();
+    group_ids.extend(rules.iter().map(|r| r.liaison_group_id));
+    group_ids.sort_unstable();
+    group_ids.dedup();
+    let places = model::places(conn, &group_ids).await?;
+
+    // Names of the deputies listed, or None when the constituency filter rules the item out.
+    let on_duty = |ids: &mut dyn Iterator<Item = Uuid>| -> Option<Vec<DutyDeputy>> {
+        let mut matched = w.constituency.is_none();
+        let mut names = Vec::new();
+        for id in ids {
+            if let Some((name, constituency)) = deputies.get(&id) {
+                matched |= w.constituency.is_some() && *constituency == w.constituency;
+                names.push(DutyDeputy { name: name.clone() });
+            }
+        }
+        matched.then_some(names)
+    };
+
+    let mut items = Vec::new();
+    for a in activities {
+        let Some(representatives) =
+            on_duty(&mut links.iter().filter(|(id, _)| *id == a.id).map(|(_, r)| *r))
+        else {
+            continue;
+        };
+        let place = a
+            .liaison_group_id
+            .and_then(|g| places.get(&g).cloned())
+            .or(a.address)
+            .unwrap_or_default();
+        items.push(ScheduleItem {
+            starts_at: to_local(a.starts_at),
+            ends_at: to_local(a.ends_at),
+            liaison_group_id: a.liaison_group_id,
+            place,
+            representatives,
+            kind: ActivityKind::from_db(&a.kind),
+            title: a.topic,
+            activity_id: Some(a.id),
+            reception_rule_id: None,
+            uid: format!("activity-{}@liaison", a.id),
+        });
+    }
+    for rule in &rules {
+        let Some(representatives) = on_duty(&mut rule.representative_ids.iter().copied()) else {
+            continue;
+        };
+        let Some(recurrence) = recurrence(rule) else {
+            continue;
+        };
+        let place = places
+            .get(&rule.liaison_group_id)
+            .cloned()
+            .unwrap_or_default();
+        for (starts_at, ends_at) in recurrence.between(w.from, w.to) {
+            items.push(ScheduleItem {
+                starts_at: to_local(starts_at),
+                ends_at: to_local(ends_at),
+                liaison_group_id: Some(rule.liaison_group_id),
+                place: place.clone(),
+                representatives: representatives.clone(),
+                kind: ActivityKind::StationReception,
+                title: "人大代表进站接待选民".to_owned(),
+                activity_id: None,
+                reception_rule_id: Some(rule.id),
+                uid: format!(
+                    "reception-{}-{}@liaison",
+                    rule.id,
+                    starts_at.format("%Y%m%dT%H%M%SZ")
+                ),
+            });
+        }
+    }
+    items.sort_by(|a, b| (a.starts_at, &a.place, &a.uid).cmp(&(b.starts_at, &b.place, &b.uid)));
+    Ok(items)
+}

@@ -1,0 +1,357 @@
+//! Reception rules and the public schedule: expansion over odd months, month ends and a
+//! cancelled date, published activities only, no personal data, and an iCalendar feed that an
+//! independent parser reads.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::activities::{local_day, plan, plan_body};
+use crate::helpers::{REPRESENTATIVE_PHONE, VOTER_PHONE, World};
+
+fn starts(reply: &Value) -> Vec<String> {
+    reply["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["starts_at"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A deputy of constituency B on duty at station B on the last day of every month.
+async fn month_end_rule(w: &World) -> Uuid {
+    let deputy = w
+        .app
+        .post(
+            "/api/v1/representatives",
+            &w.admin,
+            json!({"name": "刘代表", "gender": "male", "level": "district", "term": 16,
+                   "constituency_id": w.constituency_b, "liaison_group_id": w.group_b}),
+        )
+        .await
+        .expect(201)
+        .id();
+    w.app
+        .post(
+            &format!("/api/v1/liaison-groups/{}/reception-rules", w.group_b),
+            &w.committee_staff_b,
+            json!({"rrule": "FREQ=MONTHLY;BYMONTHDAY=-1", "dtstart": "2025-01-01",
+                   "start_time": "14:30", "end_time": "16:30", "representative_ids": [deputy]}),
+        )
+        .await
+        .expect(201)
+        .id()
+}
+
+async fn odd_month_rule(w: &World) -> Value {
+    w.app
+        .post(
+            &format!("/api/v1/liaison-groups/{}/reception-rules", w.group_a),
+            &w.group_staff_a,
+            json!({"rrule": "FREQ=MONTHLY;BYMONTH=1,3,5,7,9,11;BYMONTHDAY=15", "dtstart": "2025-01-01",
+                   "start_time": "09:00", "end_time": "11:00",
+                   "representative_ids": [w.representative_a], "exdates": ["2025-07-15"]}),
+        )
+        .await
+        .expect(201)
+        .body
+}
+
+#[tokio::test]
+async fn recurring_receptions_expand_over_odd_months_month_ends_and_cancelled_dates() {
+    let w = World::new().await;
+    let rule = odd_month_rule(&w).await;
+    assert_eq!(rule["start_time"], "09:00");
+    assert_eq!(rule["exdates"], json!(["2025-07-15"]));
+    month_end_rule(&w).await;
+
+    let year = w
+        .app
+        .request(
+            reqwest::Method::GET,
+            &format!(
+                "/public/v1/schedule?from=2025-01-01&to=2025-12-31&station={}",
+                w.group_a
+            ),
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        starts(&year.body),
+        [
+            "2025-01-15T09:00:00+08:00",
+            "2025-03-15T09:00:00+08:00",
+            "2025-05-15T09:00:00+08:00",
+            "2025-09-15T09:00:00+08:00",
+            "2025-11-15T09:00:00+08:00",
+        ],
+        "odd months only, and 15 July called off"
+    );
+    let first = &year.body["items"][0];
+    assert_eq!(first["ends_at"], "2025-01-15T11:00:00+08:00");
+    assert_eq!(first["kind"], "station_reception");
+    assert_eq!(first["liaison_group_id"], json!(w.group_a));
+    assert_eq!(first["representatives"], json!([{"name": "张代表"}]));
+    assert!(first["place"].as_str().unwrap().contains("八宝山联络站"));
+
+    // Both stations, over month ends including a leap-free February, sorted by time.
+    let spring = w
+        .app
+        .request(
+            reqwest::Method::GET,
+            "/public/v1/schedule?from=2025-01-20&to=2025-04-30",
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        starts(&spring.body),
+        [
+            "2025-01-31T14:30:00+08:00",
+            "2025-02-28T14:30:00+08:00",
+            "2025-03-15T09:00:00+08:00",
+            "2025-03-31T14:30:00+08:00",
+            "2025-04-30T14:30:00+08:00",
+        ]
+    );
+    // By constituency: only receptions with a deputy elected there.
+    let b = w
+        .app
+        .request(
+            reqwest::Method::GET,
+            &format!(
+                "/public/v1/schedule?from=2025-01-20&to=2025-04-30&constituency={}",
+                w.constituency_b
+            ),
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(starts(&b.body).len(), 4);
+    assert!(
+        b.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["representatives"] == json!([{"name": "刘代表"}]))
+    );
+
+    // Calling off one more date later takes it out.
+    let rule_id = rule["id"].as_str().unwrap();
+    w.app
+        .patch(
+            &format!(
+                "/api/v1/liaison-groups/{}/reception-rules/{rule_id}",
+                w.group_a
+            ),
+            &w.group_staff_a,
+            json!({"exdates": ["2025-07-15", "2025-09-15"]}),
+        )
+        .await
+        .expect(200);
+    let year = w
+        .app
+        .request(
+            reqwest::Method::GET,
+            &format!(
+                "/public/v1/schedule?from=2025-01-01&to=2025-12-31&station={}",
+                w.group_a
+            ),
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(starts(&year.body).len(), 4);
+}
+
+#[tokio::test]
+async fn reception_rules_are_validated_and_scoped() {
+    let w = World::new().await;
+    let path = format!("/api/v1/liaison-groups/{}/reception-rules", w.group_a);
+    let body = |rrule: &str, start: &str, end: &str| {
+        json!({"rrule": rrule, "dtstart": "2025-01-01", "start_time": start, "end_time": end,
+               "representative_ids": [w.representative_a]})
+    };
+    let before = w.app.count("reception_rules").await;
+    for (b, field) in [
+        (body("FREQ=FORTNIGHTLY", "09:00", "11:00"), "rrule"),
+        (body("FREQ=MINUTELY", "09:00", "11:00"), "rrule"),
+        (
+            body("FREQ=MONTHLY;BYMONTHDAY=15", "11:00", "09:00"),
+            "end_time",
+        ),
+        (
+            body("FREQ=MONTHLY;BYMONTHDAY=15", "9 am", "11:00"),
+            "start_time",
+        ),
+    ] {
+        let reply = w
+            .app
+            .post(&path, &w.group_staff_a, b)
+            .await
+            .expect_problem(422, "validation_failed");
+        assert!(reply.body["errors"][field].is_array(), "{}", reply.body);
+    }
+    // Another district's staff do not see station A at all.
+    w.app
+        .post(
+            &path,
+            &w.committee_staff_b,
+            body("FREQ=MONTHLY;BYMONTHDAY=15", "09:00", "11:00"),
+        )
+        .await
+        .expect_problem(404, "not_found");
+    assert_eq!(w.app.count("reception_rules").await, before);
+}
+
+#[tokio::test]
+async fn the_public_schedule_shows_published_activities_and_no_personal_data() {
+    let w = World::new().await;
+    odd_month_rule(&w).await;
+    let published = plan(&w, &w.group_staff_a, plan_body(&w, local_day(10), true)).await;
+    let unpublished = plan(&w, &w.group_staff_a, plan_body(&w, local_day(11), false)).await;
+    let cancelled = plan(&w, &w.group_staff_a, plan_body(&w, local_day(12), true)).await;
+    w.app
+        .post(
+            &format!("/api/v1/activities/{cancelled}/cancel"),
+            &w.group_staff_a,
+            json!({"reason": "场地维修"}),
+        )
+        .await
+        .expect(200);
+    let path = format!(
+        "/public/v1/schedule?from={}&to={}&station={}",
+        local_day(0),
+        local_day(30),
+        w.group_a
+    );
+    let reply = w
+        .app
+        .request(reqwest::Method::GET, &path, None, None)
+        .await
+        .expect(200);
+    let activity_ids: Vec<&Value> = reply.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["activity_id"])
+        .filter(|id| !id.is_null())
+        .collect();
+    assert_eq!(activity_ids, [&json!(published)]);
+    assert_ne!(published, unpublished);
+    let text = reply.body.to_string();
+    for secret in [
+        VOTER_PHONE,
+        REPRESENTATIVE_PHONE,
+        "王站长",
+        "李联络员",
+        "phone",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    // Windows are bounded and ordered.
+    w.app
+        .request(
+            reqwest::Method::GET,
+            "/public/v1/schedule?from=2025-01-01&to=2026-06-30",
+            None,
+            None,
+        )
+        .await
+        .expect_problem(400, "invalid_query");
+    w.app
+        .request(
+            reqwest::Method::GET,
+            "/public/v1/schedule?from=2025-02-01&to=2025-01-01",
+            None,
+            None,
+        )
+        .await
+        .expect_problem(400, "invalid_query");
+}
+
+#[tokio::test]
+async fn the_station_calendar_parses_with_an_independent_parser() {
+    let w = World::new().await;
+    odd_month_rule(&w).await;
+    let published = plan(&w, &w.group_staff_a, plan_body(&w, local_day(10), true)).await;
+    let reply = w
+        .app
+        .request(
+            reqwest::Method::GET,
+            &format!("/public/v1/stations/{}/calendar.ics", w.group_a),
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    assert!(reply.content_type().starts_with("text/calendar"));
+    let text = reply.body.as_str().unwrap().to_owned();
+    assert!(text.contains("\r\n"), "lines end in CRLF");
+    let unfolded = icalendar::parser::unfold(&text);
+    let calendar = icalendar::parser::read_calendar(&unfolded).expect("valid iCalendar");
+    let events: Vec<_> = calendar
+        .components
+        .iter()
+        .filter(|c| c.name == "VEVENT")
+        .collect();
+    let property = |e: &icalendar::parser::Component, name: &str| {
+        e.properties
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.val.as_str().to_owned())
+    };
+    // The same window through the JSON schedule: every item is one event.
+    let json = w
+        .app
+        .request(
+            reqwest::Method::GET,
+            &format!(
+                "/public/v1/schedule?from={}&to={}&station={}",
+                local_day(0) - chrono::Days::new(30),
+                local_day(180),
+                w.group_a
+            ),
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    let expected = json.body["items"].as_array().unwrap();
+    assert_eq!(events.len(), expected.len());
+    assert!(
+        events.len() >= 4,
+        "six months hold at least three odd 15ths and the activity"
+    );
+    let activity_event = events
+        .iter()
+        .find(|e| property(e, "UID") == Some(format!("activity-{published}@liaison")))
+        .expect("the published activity is in the feed");
+    assert_eq!(property(activity_event, "SUMMARY").unwrap(), "进站接待选民");
+    let start = property(activity_event, "DTSTART").unwrap();
+    assert_eq!(
+        start,
+        format!("{}T010000Z", local_day(10).format("%Y%m%d")),
+        "09:00 Beijing time is 01:00 UTC"
+    );
+    assert!(
+        property(activity_event, "DESCRIPTION")
+            .unwrap()
+            .contains("张代表")
+    );
+    assert!(!text.contains(REPRESENTATIVE_PHONE) && !text.contains("王站长"));
+
+    w.app
+        .request(
+            reqwest::Method::GET,
+            &format!("/public/v1/stations/{}/calendar.ics", Uuid::now_v7()),
+            None,
+            None,
+        )
+        .await
+        .expect_problem(404, "not_found");
+}
