@@ -20,6 +20,7 @@ pub mod health;
 pub mod idempotency;
 pub mod imports;
 pub mod liaison_groups;
+pub mod obligations;
 pub mod openapi;
 pub mod opinions;
 pub mod outbox;

@@ -18,7 +18,8 @@ use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::{
     activities, auth, calendar, committees, constituencies, handling_bodies, health, imports,
-    liaison_groups, opinions, representatives, request, schedule, telemetry, users, voters,
+    liaison_groups, obligations, opinions, representatives, request, schedule, telemetry, users,
+    voters,
 };
 
 pub struct AppState {
@@ -109,6 +110,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(activities::handlers::cancel_activity)
             .service(activities::handlers::list_registrations)
             .service(activities::handlers::evaluate_activity)
+            .service(obligations::handlers::list_obligations)
             .service(schedule::handlers::create_reception_rule)
             .service(schedule::handlers::list_reception_rules)
             .service(schedule::handlers::update_reception_rule)

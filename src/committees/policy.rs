@@ -250,6 +250,11 @@ pub async fn effective_many(
         .collect())
 }
 
+/// The seed texts' defaults, for a committee with no rules of its own on its whole path.
+pub fn defaults() -> EffectivePolicy {
+    inherit(&[], &[])
+}
+
 /// Each rule from the nearest committee on the path that sets it, else its default.
 fn inherit(ancestors: &[Uuid], rows: &[(Uuid, OwnPolicy)]) -> EffectivePolicy {
     fn nearest<T: Clone>(

@@ -9,6 +9,7 @@ mod imports;
 mod liaison_groups;
 mod lifecycle_properties;
 mod matrix;
+mod obligations;
 mod openapi;
 mod operations;
 mod opinions;

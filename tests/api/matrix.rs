@@ -118,6 +118,7 @@ const RULES: &[Rule] = &[
     Rule { method: "GET", path: "/api/v1/liaison-groups/{id}/reception-rules", expect: [401, 200, 200, 200, 404, 403, 403, 403] },
     Rule { method: "PATCH", path: "/api/v1/liaison-groups/{id}/reception-rules/{rule_id}", expect: ACTIVITY_WRITE },
     Rule { method: "DELETE", path: "/api/v1/liaison-groups/{id}/reception-rules/{rule_id}", expect: STAFF_DELETE },
+    Rule { method: "GET", path: "/api/v1/obligations", expect: REPRESENTATIVE_READ },
     Rule { method: "GET", path: "/public/v1/schedule", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/stations/{id}/calendar.ics", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/stations", expect: PUBLIC_OK },

@@ -1,0 +1,97 @@
+use actix_web::{get, web};
+use chrono::{Datelike, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::model::{self, DeputyFilter};
+use super::rules::{self, RuleResult};
+use crate::calendar::working_days::local_date;
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::{Page, PageRequest};
+use crate::scope::{Action, Caller};
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ObligationQuery {
+    /// Default: the current year (Beijing time).
+    pub year: Option<i32>,
+    /// Deputies of groups in this committee's subtree.
+    pub committee: Option<Uuid>,
+    pub group: Option<Uuid>,
+    pub representative: Option<Uuid>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeputyObligations {
+    pub representative_id: Uuid,
+    pub name: String,
+    /// One entry per rule, in a fixed order.
+    pub rules: Vec<RuleResult>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ObligationList {
+    pub year: i32,
+    /// Deputies in your scope, by id.
+    pub items: Vec<DeputyObligations>,
+    pub next_cursor: Option<String>,
+}
+
+pub fn year_or_current(year: Option<i32>) -> ApiResult<i32> {
+    let current = local_date(Utc::now()).year();
+    let year = year.unwrap_or(current);
+    if !(2000..=current + 1).contains(&year) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("year must be between 2000 and {}", current + 1),
+        ));
+    }
+    Ok(year)
+}
+
+/// For each deputy in your scope, each obligation's status for the year (met, due or overdue)
+/// with the activities that count. Rules and thresholds follow the deputy's committee.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "list_obligations",
+    params(ObligationQuery),
+    responses((status = 200, description = "A page of deputies and their obligations", body = ObligationList)),
+)]
+#[get("/obligations")]
+pub async fn list_obligations(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ObligationQuery>,
+) -> ApiResult<web::Json<ObligationList>> {
+    caller.require(Action::ReadDutyRecords)?;
+    let year = year_or_current(query.year)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let filter = DeputyFilter {
+        committee: query.committee,
+        group: query.group,
+        representative: query.representative,
+    };
+    let mut conn = state.pool.get().await?;
+    let rows = model::deputies(&mut conn, &caller, &filter, page).await?;
+    let (rows, next_cursor) = Page::<DeputyObligations>::cut(rows, page, |r| r.0);
+    let mut years = model::years_of(&mut conn, &rows, year, Utc::now()).await?;
+    let items = rows
+        .into_iter()
+        .filter_map(|(id, name, _)| {
+            years.remove(&id).map(|(d, t)| DeputyObligations {
+                representative_id: id,
+                name,
+                rules: rules::evaluate(&d, &t),
+            })
+        })
+        .collect();
+    Ok(web::Json(ObligationList {
+        year,
+        items,
+        next_cursor,
+    }))
+}
