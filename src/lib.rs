@@ -6,6 +6,7 @@
 //! `error::ApiError` throughout.
 
 pub mod activities;
+pub mod appointments;
 pub mod auth;
 pub mod calendar;
 pub mod committees;

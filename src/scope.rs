@@ -480,6 +480,15 @@ pub fn sees_visitor_phones(caller: &Caller) -> bool {
     )
 }
 
+/// The voter a caller is, if they are one: a voter asks to meet for themself, staff name the
+/// voter they ask for.
+pub fn own_voter(caller: &Caller) -> Option<Uuid> {
+    match (caller.role, caller.binding) {
+        (Role::Voter, Binding::Voter(id)) => Some(id),
+        _ => None,
+    }
+}
+
 /// A voter's side of a meeting request is asking and calling it off; answering it is for the
 /// deputy and staff.
 pub fn may_answer_appointment(caller: &Caller) -> bool {

@@ -17,9 +17,9 @@ use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::{
-    activities, auth, calendar, committees, constituencies, handling_bodies, health, imports,
-    liaison_groups, obligations, opinions, representatives, request, schedule, telemetry, users,
-    voters,
+    activities, appointments, auth, calendar, committees, constituencies, handling_bodies, health,
+    imports, liaison_groups, obligations, opinions, representatives, request, schedule, telemetry,
+    users, voters,
 };
 
 pub struct AppState {
@@ -111,6 +111,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(activities::handlers::list_registrations)
             .service(activities::handlers::evaluate_activity)
             .service(obligations::handlers::list_obligations)
+            .service(appointments::handlers::create_appointment)
+            .service(appointments::handlers::list_appointments)
+            .service(appointments::handlers::get_appointment)
+            .service(appointments::handlers::accept_appointment)
+            .service(appointments::handlers::decline_appointment)
+            .service(appointments::handlers::cancel_appointment)
             .service(schedule::handlers::create_reception_rule)
             .service(schedule::handlers::list_reception_rules)
             .service(schedule::handlers::update_reception_rule)

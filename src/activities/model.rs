@@ -115,6 +115,17 @@ pub async fn lock_visible(
         .ok_or_else(|| ApiError::not_found("activity"))
 }
 
+/// Locks an activity whatever the caller: only for writes whose scope was decided through
+/// another record (a meeting request the caller may act on).
+pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Activity> {
+    Ok(activities::table
+        .find(id)
+        .select(Activity::as_select())
+        .for_update()
+        .first(conn)
+        .await?)
+}
+
 pub fn list_query<'a>(
     caller: &Caller,
     q: &ActivityListQuery,

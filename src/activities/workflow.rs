@@ -224,28 +224,61 @@ pub async fn plan(
             ));
         }
     }
+    let plan = Plan {
+        kind: b.kind,
+        form: b.form,
+        placement,
+        starts_at,
+        ends_at,
+        deputies,
+        topic: b.topic.trim().to_owned(),
+        published: b.published,
+    };
+    insert_plan(conn, caller.account_id, plan).await
+}
+
+/// A work plan entry whose every part has been checked against the caller's scope.
+pub struct Plan {
+    pub kind: ActivityKind,
+    pub form: super::dto::ActivityForm,
+    pub placement: Placement,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub deputies: Vec<Uuid>,
+    pub topic: String,
+    pub published: bool,
+}
+
+/// Writes a checked plan: the activity, its deputies and the outbox row.
+pub async fn insert_plan(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    plan: Plan,
+) -> ApiResult<Activity> {
     let id = Uuid::now_v7();
+    let now = Utc::now();
     let created: Activity = diesel::insert_into(activities::table)
         .values(&NewActivity {
             id,
-            kind: b.kind.as_str(),
-            form: b.form.as_str(),
-            committee_id: placement.committee_id,
-            organiser_committee_id: placement.organiser_committee_id,
-            organiser_group_id: placement.organiser_group_id,
-            liaison_group_id: placement.liaison_group_id,
-            address: placement.address,
-            starts_at,
-            ends_at,
-            topic: b.topic.trim().to_owned(),
-            published: b.published,
-            published_at: b.published.then_some(now),
-            created_by: Some(caller.account_id),
+            kind: plan.kind.as_str(),
+            form: plan.form.as_str(),
+            committee_id: plan.placement.committee_id,
+            organiser_committee_id: plan.placement.organiser_committee_id,
+            organiser_group_id: plan.placement.organiser_group_id,
+            liaison_group_id: plan.placement.liaison_group_id,
+            address: plan.placement.address,
+            starts_at: plan.starts_at,
+            ends_at: plan.ends_at,
+            topic: plan.topic,
+            published: plan.published,
+            published_at: plan.published.then_some(now),
+            created_by: Some(account),
         })
         .returning(Activity::as_returning())
         .get_result(conn)
         .await?;
-    let participants: Vec<Participant> = deputies
+    let participants: Vec<Participant> = plan
+        .deputies
         .iter()
         .map(|&r| Participant {
             activity_id: id,
@@ -434,6 +467,15 @@ pub async fn cancel(
     reason: &str,
 ) -> ApiResult<Activity> {
     let a = lock_planned(conn, caller, id, if_match, "cancelled").await?;
+    mark_cancelled(conn, &a, reason).await
+}
+
+/// Cancels a planned activity already locked and checked, and the meeting request it answered.
+pub async fn mark_cancelled(
+    conn: &mut AsyncPgConnection,
+    a: &Activity,
+    reason: &str,
+) -> ApiResult<Activity> {
     let now = Utc::now();
     let reason = reason.trim();
     let cancelled: Activity = diesel::update(activities::table.find(a.id))

@@ -28,6 +28,7 @@ fn without(base: &Value, key: &str) -> Value {
 fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<WriteRoute> {
     let new_activity = crate::activities::plan_body(w, crate::activities::local_day(10), false);
     let hold = crate::activities::hold_body(w, json!([]));
+    let appointment = crate::appointments::request_body(w);
     let rule = json!({"rrule": "FREQ=MONTHLY;BYMONTHDAY=15", "dtstart": "2025-01-01",
                       "start_time": "09:00", "end_time": "11:00",
                       "representative_ids": [w.representative_a]});
@@ -434,6 +435,38 @@ fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<WriteRout
             ],
         },
         WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/appointments".into(),
+            valid: appointment.clone(),
+            invalid: vec![
+                (with(&appointment, "topic", json!("")), "topic"),
+                (
+                    with(&appointment, "preferred_times", json!([])),
+                    "preferred_times",
+                ),
+                (
+                    with(
+                        &appointment,
+                        "preferred_times",
+                        json!([{"starts_at": "soon", "ends_at": "2030-01-01T10:00"}]),
+                    ),
+                    "preferred_times[0].starts_at",
+                ),
+                (
+                    with(
+                        &appointment,
+                        "representative_id",
+                        json!(uuid::Uuid::now_v7()),
+                    ),
+                    "representative_id",
+                ),
+                (
+                    with(&appointment, "voter_id", json!(uuid::Uuid::now_v7())),
+                    "voter_id",
+                ),
+            ],
+        },
+        WriteRoute {
             method: Method::PUT,
             path: "/api/v1/calendar/2031-01-01".into(),
             valid: json!({"kind": "holiday", "name": "元旦"}),
@@ -485,6 +518,7 @@ async fn snapshot(w: &World) -> Vec<i64> {
         "activity_evaluations",
         "reception_registrations",
         "reception_rules",
+        "appointments",
     ] {
         counts.push(w.app.count(table).await);
     }

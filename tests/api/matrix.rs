@@ -7,6 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::activities::{hold_body, local_day, plan, plan_body};
+use crate::appointments::{accept_body, request, request_body};
 use crate::helpers::{PASSWORD, World};
 use crate::opinions::{answer, feed_back, opinion_body, refer_to, step, submit};
 
@@ -44,6 +45,8 @@ const ADMIN_ONLY: [u16; 8] = [401, 200, 403, 403, 403, 403, 403, 403];
 const OPINION_READ: [u16; 8] = [401, 200, 200, 200, 200, 200, 200, 403];
 /// A fresh planned activity of group A with deputy A.
 const ACTIVITY_WRITE: [u16; 8] = [401, 200, 200, 200, 403, 403, 403, 403];
+/// A fresh request from voter A to deputy A.
+const APPOINTMENT_READ: [u16; 8] = [401, 200, 200, 200, 200, 403, 200, 403];
 /// A fresh received opinion (not yet referred, so body A cannot see it).
 const OPINION_STEP: [u16; 8] = [401, 200, 200, 200, 200, 404, 403, 403];
 
@@ -119,6 +122,12 @@ const RULES: &[Rule] = &[
     Rule { method: "PATCH", path: "/api/v1/liaison-groups/{id}/reception-rules/{rule_id}", expect: ACTIVITY_WRITE },
     Rule { method: "DELETE", path: "/api/v1/liaison-groups/{id}/reception-rules/{rule_id}", expect: STAFF_DELETE },
     Rule { method: "GET", path: "/api/v1/obligations", expect: REPRESENTATIVE_READ },
+    Rule { method: "POST", path: "/api/v1/appointments", expect: [401, 201, 201, 201, 403, 403, 201, 403] },
+    Rule { method: "GET", path: "/api/v1/appointments", expect: APPOINTMENT_READ },
+    Rule { method: "GET", path: "/api/v1/appointments/{id}", expect: APPOINTMENT_READ },
+    Rule { method: "POST", path: "/api/v1/appointments/{id}/accept", expect: REPRESENTATIVE_READ },
+    Rule { method: "POST", path: "/api/v1/appointments/{id}/decline", expect: REPRESENTATIVE_READ },
+    Rule { method: "POST", path: "/api/v1/appointments/{id}/cancel", expect: APPOINTMENT_READ },
     Rule { method: "GET", path: "/public/v1/schedule", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/stations/{id}/calendar.ics", expect: PUBLIC_OK },
     Rule { method: "GET", path: "/public/v1/stations", expect: PUBLIC_OK },
@@ -506,6 +515,18 @@ async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Value>) 
                 (rule.method == "PATCH").then(|| json!({"exdates": ["2025-03-15"]})),
             )
         }
+        ("POST", "/api/v1/appointments") => (rule.path.into(), Some(request_body(w))),
+        ("GET", "/api/v1/appointments/{id}") => {
+            (format!("/api/v1/appointments/{}", request(w).await), None)
+        }
+        ("POST", "/api/v1/appointments/{id}/accept") => (
+            format!("/api/v1/appointments/{}/accept", request(w).await),
+            Some(accept_body(w)),
+        ),
+        ("POST", "/api/v1/appointments/{id}/decline" | "/api/v1/appointments/{id}/cancel") => (
+            rule.path.replace("{id}", &request(w).await.to_string()),
+            Some(json!({"reason": "另有安排"})),
+        ),
         ("GET", "/public/v1/stations/{id}/calendar.ics") => (
             format!("/public/v1/stations/{}/calendar.ics", w.group_a),
             None,
