@@ -15,6 +15,7 @@ pub mod config;
 pub mod constituencies;
 pub mod db;
 pub mod demo;
+pub mod duty_records;
 pub mod error;
 pub mod handling_bodies;
 pub mod health;

@@ -17,9 +17,9 @@ use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::{
-    activities, appointments, auth, calendar, committees, constituencies, handling_bodies, health,
-    imports, liaison_groups, obligations, opinions, representatives, request, schedule, telemetry,
-    users, voters,
+    activities, appointments, auth, calendar, committees, constituencies, duty_records,
+    handling_bodies, health, imports, liaison_groups, obligations, opinions, representatives,
+    request, schedule, telemetry, users, voters,
 };
 
 pub struct AppState {
@@ -111,6 +111,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(activities::handlers::list_registrations)
             .service(activities::handlers::evaluate_activity)
             .service(obligations::handlers::list_obligations)
+            .service(duty_records::handlers::get_duty_record)
+            .service(duty_records::handlers::get_annual_report_draft)
             .service(appointments::handlers::create_appointment)
             .service(appointments::handlers::list_appointments)
             .service(appointments::handlers::get_appointment)

@@ -5,6 +5,7 @@ mod appointments;
 mod auth;
 mod bad_input;
 mod committees;
+mod duty_records;
 mod helpers;
 mod imports;
 mod liaison_groups;

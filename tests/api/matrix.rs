@@ -122,6 +122,8 @@ const RULES: &[Rule] = &[
     Rule { method: "PATCH", path: "/api/v1/liaison-groups/{id}/reception-rules/{rule_id}", expect: ACTIVITY_WRITE },
     Rule { method: "DELETE", path: "/api/v1/liaison-groups/{id}/reception-rules/{rule_id}", expect: STAFF_DELETE },
     Rule { method: "GET", path: "/api/v1/obligations", expect: REPRESENTATIVE_READ },
+    Rule { method: "GET", path: "/api/v1/representatives/{id}/duty-record", expect: REPRESENTATIVE_READ },
+    Rule { method: "GET", path: "/api/v1/representatives/{id}/annual-report-draft", expect: REPRESENTATIVE_READ },
     Rule { method: "POST", path: "/api/v1/appointments", expect: [401, 201, 201, 201, 403, 403, 201, 403] },
     Rule { method: "GET", path: "/api/v1/appointments", expect: APPOINTMENT_READ },
     Rule { method: "GET", path: "/api/v1/appointments/{id}", expect: APPOINTMENT_READ },
@@ -526,6 +528,14 @@ async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Value>) 
         ("POST", "/api/v1/appointments/{id}/decline" | "/api/v1/appointments/{id}/cancel") => (
             rule.path.replace("{id}", &request(w).await.to_string()),
             Some(json!({"reason": "另有安排"})),
+        ),
+        (
+            "GET",
+            "/api/v1/representatives/{id}/duty-record"
+            | "/api/v1/representatives/{id}/annual-report-draft",
+        ) => (
+            rule.path.replace("{id}", &w.representative_a.to_string()),
+            None,
         ),
         ("GET", "/public/v1/stations/{id}/calendar.ics") => (
             format!("/public/v1/stations/{}/calendar.ics", w.group_a),

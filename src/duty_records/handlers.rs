@@ -1,0 +1,166 @@
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::draft::{self, ReportDraft};
+use super::model::{self, DutyRecord};
+use crate::error::{ApiError, ApiResult};
+use crate::obligations::handlers::year_or_current;
+use crate::scope::{Action, Caller};
+use crate::startup::AppState;
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordFormat {
+    #[default]
+    Json,
+    Csv,
+    Markdown,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecordQuery {
+    /// Default: the current year (Beijing time).
+    pub year: Option<i32>,
+    /// `json` (default) or `csv` for the duty record; `json` or `markdown` for the draft.
+    #[param(inline)]
+    pub format: Option<RecordFormat>,
+}
+
+async fn record(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    year: Option<i32>,
+) -> ApiResult<DutyRecord> {
+    caller.require(Action::ReadDutyRecords)?;
+    let year = year_or_current(year)?;
+    let mut conn = state.pool.get().await?;
+    let deputy = crate::representatives::model::find_visible(&mut conn, caller, id).await?;
+    model::load(&mut conn, (deputy.id, deputy.name), year).await
+}
+
+fn csv(record: &DutyRecord) -> ApiResult<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| ApiError::internal(anyhow::anyhow!(e));
+    w.write_record([
+        "record",
+        "id",
+        "date",
+        "kind",
+        "title",
+        "status",
+        "outcome",
+        "attended",
+        "voters_met",
+    ])
+    .map_err(fail)?;
+    for a in &record.activities {
+        w.write_record([
+            "activity",
+            &a.id.to_string(),
+            &a.starts_at.format("%Y-%m-%d %H:%M").to_string(),
+            a.kind.as_str(),
+            &a.topic,
+            a.status.as_str(),
+            "",
+            if a.attended { "yes" } else { "no" },
+            &a.voters_met.map(|n| n.to_string()).unwrap_or_default(),
+        ])
+        .map_err(fail)?;
+    }
+    for o in &record.opinions {
+        w.write_record([
+            "opinion",
+            &o.id.to_string(),
+            &o.received_at.format("%Y-%m-%d %H:%M").to_string(),
+            &o.category,
+            &o.title,
+            o.state.as_str(),
+            o.outcome.as_deref().unwrap_or(""),
+            "",
+            "",
+        ])
+        .map_err(fail)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    // A byte-order mark so spreadsheet programs read the Chinese text as UTF-8.
+    Ok(format!("\u{FEFF}{}", String::from_utf8_lossy(&bytes)))
+}
+
+/// A deputy's duty record (履职档案) for a year: activities taken part in, opinions taken and
+/// where each stands, reports to voters. `format=csv` gives one row per activity and opinion.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "get_duty_record",
+    params(("id" = Uuid, Path, description = "Representative id"), RecordQuery),
+    responses(
+        (status = 200, description = "The duty record (JSON, or CSV with format=csv)", body = DutyRecord),
+    ),
+)]
+#[get("/representatives/{id}/duty-record")]
+pub async fn get_duty_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<RecordQuery>,
+) -> ApiResult<HttpResponse> {
+    let r = record(&state, &caller, *id, query.year).await?;
+    Ok(match query.format.unwrap_or_default() {
+        RecordFormat::Csv => HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                "Content-Disposition",
+                format!(
+                    "attachment; filename=\"duty-record-{}-{}.csv\"",
+                    r.representative_id, r.year
+                ),
+            ))
+            .body(csv(&r)?),
+        RecordFormat::Json => HttpResponse::Ok().json(r),
+        RecordFormat::Markdown => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "the duty record comes as json or csv",
+            ));
+        }
+    })
+}
+
+/// A draft of the deputy's report to voters for the year, from the duty record: activities,
+/// opinions by state and outcome, feedback given, evaluations. JSON (with the Markdown text)
+/// or `format=markdown`.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "get_annual_report_draft",
+    params(("id" = Uuid, Path, description = "Representative id"), RecordQuery),
+    responses(
+        (status = 200, description = "The draft (JSON, or text/markdown with format=markdown)", body = ReportDraft),
+    ),
+)]
+#[get("/representatives/{id}/annual-report-draft")]
+pub async fn get_annual_report_draft(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<RecordQuery>,
+) -> ApiResult<HttpResponse> {
+    let r = record(&state, &caller, *id, query.year).await?;
+    let d = draft::draft(&r);
+    Ok(match query.format.unwrap_or_default() {
+        RecordFormat::Markdown => HttpResponse::Ok()
+            .content_type("text/markdown; charset=utf-8")
+            .body(d.markdown),
+        RecordFormat::Json => HttpResponse::Ok().json(d),
+        RecordFormat::Csv => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "the draft comes as json or markdown",
+            ));
+        }
+    })
+}

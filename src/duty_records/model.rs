@@ -1,0 +1,221 @@
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::activities::dto::{ActivityForm, ActivityKind, ActivityStatus, EvaluationCounts};
+use crate::calendar::to_local;
+use crate::calendar::working_days::start_of_local_day;
+use crate::db::schema::{activities, activity_participants, opinions};
+use crate::error::ApiResult;
+use crate::opinions::lifecycle::{State, is_open};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecordActivity {
+    pub id: Uuid,
+    pub kind: ActivityKind,
+    pub form: ActivityForm,
+    pub status: ActivityStatus,
+    pub starts_at: DateTime<FixedOffset>,
+    pub topic: String,
+    /// Present at it (recorded when held).
+    pub attended: bool,
+    pub voters_met: Option<i32>,
+    /// For a report to voters.
+    pub evaluations: Option<EvaluationCounts>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecordOpinion {
+    pub id: Uuid,
+    pub title: String,
+    pub category: String,
+    pub state: State,
+    pub outcome: Option<String>,
+    pub rating: Option<String>,
+    pub received_at: DateTime<FixedOffset>,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Totals {
+    pub activities_held: usize,
+    pub activities_attended: usize,
+    pub voters_met: i64,
+    pub reports_to_voters: usize,
+    pub opinions: usize,
+    pub opinions_by_state: BTreeMap<String, usize>,
+    pub opinions_by_outcome: BTreeMap<String, usize>,
+    /// Opinions whose answer was fed back to the voter.
+    pub fed_back: usize,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DutyRecord {
+    pub representative_id: Uuid,
+    pub name: String,
+    pub year: i32,
+    /// Activities the deputy was planned for or present at (cancelled ones left out), by time.
+    pub activities: Vec<RecordActivity>,
+    /// Opinions the deputy took that year, by time received.
+    pub opinions: Vec<RecordOpinion>,
+    pub totals: Totals,
+}
+
+type OpinionRow = (
+    Uuid,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+type ActivityRow = (
+    Uuid,
+    String,
+    String,
+    String,
+    DateTime<Utc>,
+    String,
+    Option<i32>,
+    bool,
+);
+
+pub async fn load(
+    conn: &mut AsyncPgConnection,
+    representative: (Uuid, String),
+    year: i32,
+) -> ApiResult<DutyRecord> {
+    let (id, name) = representative;
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("year checked by the handler");
+    let next = NaiveDate::from_ymd_opt(year + 1, 1, 1).expect("year checked by the handler");
+    let (from, to) = (start_of_local_day(first), start_of_local_day(next));
+    let rows: Vec<ActivityRow> = activity_participants::table
+        .inner_join(activities::table)
+        .filter(activity_participants::representative_id.eq(id))
+        .filter(activities::status.ne("cancelled"))
+        .filter(activities::starts_at.ge(from))
+        .filter(activities::starts_at.lt(to))
+        .select((
+            activities::id,
+            activities::kind,
+            activities::form,
+            activities::status,
+            activities::starts_at,
+            activities::topic,
+            activities::voters_met,
+            activity_participants::attended,
+        ))
+        .order((activities::starts_at, activities::id))
+        .load(conn)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let evaluations: HashMap<Uuid, EvaluationCounts> =
+        crate::activities::model::evaluations_of(conn, &ids).await?;
+    let activities: Vec<RecordActivity> = rows
+        .into_iter()
+        .map(
+            |(aid, kind, form, status, starts_at, topic, voters_met, attended)| {
+                let kind = ActivityKind::from_db(&kind);
+                RecordActivity {
+                    id: aid,
+                    kind,
+                    form: ActivityForm::from_db(&form),
+                    status: ActivityStatus::from_db(&status),
+                    starts_at: to_local(starts_at),
+                    topic,
+                    attended,
+                    voters_met,
+                    evaluations: (kind == ActivityKind::AnnualReport)
+                        .then(|| evaluations.get(&aid).copied().unwrap_or_default()),
+                }
+            },
+        )
+        .collect();
+    let now = Utc::now();
+    let opinion_rows: Vec<OpinionRow> = opinions::table
+        .filter(opinions::representative_id.eq(id))
+        .filter(opinions::received_at.ge(from))
+        .filter(opinions::received_at.lt(to))
+        .select((
+            opinions::id,
+            opinions::title,
+            opinions::category,
+            opinions::state,
+            opinions::outcome,
+            opinions::rating,
+            opinions::received_at,
+            opinions::current_due_at,
+        ))
+        .order((opinions::received_at, opinions::id))
+        .load(conn)
+        .await?;
+    let opinions: Vec<RecordOpinion> = opinion_rows
+        .into_iter()
+        .map(
+            |(oid, title, category, state, outcome, rating, received_at, due)| {
+                let state = State::from_db(&state);
+                RecordOpinion {
+                    id: oid,
+                    title,
+                    category,
+                    state,
+                    outcome,
+                    rating,
+                    received_at: to_local(received_at),
+                    overdue: is_open(state) && due.is_some_and(|d| d < now),
+                }
+            },
+        )
+        .collect();
+    let totals = totals(&activities, &opinions);
+    Ok(DutyRecord {
+        representative_id: id,
+        name,
+        year,
+        activities,
+        opinions,
+        totals,
+    })
+}
+
+fn totals(activities: &[RecordActivity], opinions: &[RecordOpinion]) -> Totals {
+    let held: Vec<&RecordActivity> = activities
+        .iter()
+        .filter(|a| a.status == ActivityStatus::Held)
+        .collect();
+    let mut t = Totals {
+        activities_held: held.len(),
+        activities_attended: held.iter().filter(|a| a.attended).count(),
+        voters_met: held
+            .iter()
+            .filter(|a| a.attended)
+            .map(|a| i64::from(a.voters_met.unwrap_or(0)))
+            .sum(),
+        reports_to_voters: held
+            .iter()
+            .filter(|a| a.attended && a.kind == ActivityKind::AnnualReport)
+            .count(),
+        opinions: opinions.len(),
+        fed_back: opinions
+            .iter()
+            .filter(|o| o.state == State::FedBack)
+            .count(),
+        ..Totals::default()
+    };
+    for o in opinions {
+        *t.opinions_by_state
+            .entry(o.state.as_str().to_owned())
+            .or_default() += 1;
+        if let Some(outcome) = &o.outcome {
+            *t.opinions_by_outcome.entry(outcome.clone()).or_default() += 1;
+        }
+    }
+    t
+}
