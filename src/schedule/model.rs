@@ -6,9 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::schema::{
-    activities, activity_participants, liaison_groups, reception_rules, representatives,
-};
+use crate::db::schema::{activities, liaison_groups, reception_rules, representatives};
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -147,25 +145,6 @@ pub async fn deputies(
         .load(conn)
         .await?;
     Ok(rows.into_iter().map(|(id, n, c)| (id, (n, c))).collect())
-}
-
-/// The deputies of several activities, in one query.
-pub async fn activity_deputies(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> ApiResult<Vec<(Uuid, Uuid)>> {
-    Ok(activity_participants::table
-        .filter(activity_participants::activity_id.eq_any(ids))
-        .select((
-            activity_participants::activity_id,
-            activity_participants::representative_id,
-        ))
-        .order((
-            activity_participants::activity_id,
-            activity_participants::representative_id,
-        ))
-        .load(conn)
-        .await?)
 }
 
 /// Public name and address of groups, by id.

@@ -46,8 +46,8 @@ pub async fn items(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<Sc
     .await?;
     let rules = model::public_rules(conn, w.station).await?;
     let activity_ids: Vec<Uuid> = activities.iter().map(|a| a.id).collect();
-    let links = model::activity_deputies(conn, &activity_ids).await?;
-    let mut deputy_ids: Vec<Uuid> = links.iter().map(|(_, r)| *r).collect();
+    let links = crate::activities::model::participants_of(conn, &activity_ids).await?;
+    let mut deputy_ids: Vec<Uuid> = links.iter().map(|p| p.representative_id).collect();
     deputy_ids.extend(
         rules
             .iter()
@@ -80,9 +80,12 @@ pub async fn items(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<Sc
 
     let mut items = Vec::new();
     for a in activities {
-        let Some(representatives) =
-            on_duty(&mut links.iter().filter(|(id, _)| *id == a.id).map(|(_, r)| *r))
-        else {
+        let Some(representatives) = on_duty(
+            &mut links
+                .iter()
+                .filter(|p| p.activity_id == a.id)
+                .map(|p| p.representative_id),
+        ) else {
             continue;
         };
         let place = a
