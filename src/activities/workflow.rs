@@ -13,11 +13,13 @@ use uuid::Uuid;
 
 use super::dto::{ActivityKind, ActivityStatus, CreateActivity, HoldActivity, IssueInput};
 use super::model::{self, Activity, NewActivity, Participant, Registration};
+use crate::appointments::model::follow_activity;
+use crate::appointments::states::Step;
 use crate::committees::policy;
 use crate::conditional::IfMatch;
 use crate::db::schema::{
-    activities, activity_contacts, activity_evaluations, activity_participants, appointments,
-    committees, reception_registrations, voters,
+    activities, activity_contacts, activity_evaluations, activity_participants, committees,
+    reception_registrations, voters,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::opinions::dto::CreateOpinion;
@@ -446,14 +448,7 @@ pub async fn hold(
                 .map_err(|e| e.nested_under(&at))?;
         }
     }
-    diesel::update(appointments::table.filter(appointments::activity_id.eq(a.id)))
-        .set((
-            appointments::state.eq("held"),
-            appointments::version.eq(appointments::version + 1),
-            appointments::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
+    follow_activity(conn, a.id, Step::Hold, None).await?;
     announce(conn, &held, "held").await?;
     Ok(held)
 }
@@ -489,15 +484,7 @@ pub async fn mark_cancelled(
         .returning(Activity::as_returning())
         .get_result(conn)
         .await?;
-    diesel::update(appointments::table.filter(appointments::activity_id.eq(a.id)))
-        .set((
-            appointments::state.eq("cancelled"),
-            appointments::cancel_reason.eq(reason),
-            appointments::version.eq(appointments::version + 1),
-            appointments::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
+    follow_activity(conn, a.id, Step::Cancel, Some(reason)).await?;
     announce(conn, &cancelled, "cancelled").await?;
     Ok(cancelled)
 }
@@ -526,10 +513,7 @@ pub async fn evaluate(
             "only a report to voters that has been held can be evaluated",
         ));
     }
-    let voter = match caller.binding {
-        scope::Binding::Voter(v) => Some(v),
-        _ => None,
-    };
+    let voter = scope::own_voter(caller);
     diesel::insert_into(activity_evaluations::table)
         .values((
             activity_evaluations::id.eq(Uuid::now_v7()),

@@ -1,5 +1,4 @@
 use actix_web::{HttpResponse, get, post, web};
-use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
@@ -8,7 +7,7 @@ use uuid::Uuid;
 use super::dto::{
     AcceptAppointment, AppointmentListQuery, AppointmentReason, AppointmentView, CreateAppointment,
 };
-use super::model::{self, Appointment, NewAppointment};
+use super::model::{self, Appointment, NewAppointment, StepDetails};
 use super::states::{self, AppointmentState, Step};
 use crate::activities::dto::{ActivityForm, ActivityKind, ActivityStatus};
 use crate::activities::workflow::{Placement, Plan, insert_plan, mark_cancelled};
@@ -18,17 +17,6 @@ use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
 use crate::scope::{self, Action, Caller};
 use crate::startup::AppState;
-
-async fn announce(conn: &mut AsyncPgConnection, a: &Appointment) -> ApiResult<()> {
-    let payload = json!({
-        "appointment_id": a.id,
-        "state": a.state,
-        "representative_id": a.representative_id,
-        "activity_id": a.activity_id,
-        "version": a.version,
-    });
-    crate::outbox::enqueue(conn, &format!("appointment.{}", a.state), a.id, payload).await
-}
 
 fn refused(a: &Appointment, step: &str) -> ApiError {
     ApiError::conflict(
@@ -149,7 +137,7 @@ pub async fn create_appointment(
                 .returning(Appointment::as_returning())
                 .get_result(conn)
                 .await?;
-            announce(conn, &a).await?;
+            model::announce(conn, &a).await?;
             Ok::<_, ApiError>(a)
         })
         .await?;
@@ -278,18 +266,11 @@ pub async fn accept_appointment(
                 },
             )
             .await?;
-            let updated: Appointment = diesel::update(appointments::table.find(a.id))
-                .set((
-                    appointments::state.eq(to.as_str()),
-                    appointments::activity_id.eq(activity.id),
-                    appointments::version.eq(appointments::version + 1),
-                    appointments::updated_at.eq(Utc::now()),
-                ))
-                .returning(Appointment::as_returning())
-                .get_result(conn)
-                .await?;
-            announce(conn, &updated).await?;
-            Ok::<_, ApiError>(updated)
+            let details = StepDetails {
+                activity_id: Some(activity.id),
+                ..StepDetails::default()
+            };
+            model::advance(conn, &a, to, details).await
         })
         .await?;
     Ok(reply(accepted, actix_web::http::StatusCode::OK))
@@ -319,18 +300,11 @@ pub async fn decline_appointment(
     let declined = conn
         .transaction(async |conn| {
             let (a, to) = lock_for(conn, &caller, *id, Step::Decline, "declined").await?;
-            let updated: Appointment = diesel::update(appointments::table.find(a.id))
-                .set((
-                    appointments::state.eq(to.as_str()),
-                    appointments::decline_reason.eq(&reason),
-                    appointments::version.eq(appointments::version + 1),
-                    appointments::updated_at.eq(Utc::now()),
-                ))
-                .returning(Appointment::as_returning())
-                .get_result(conn)
-                .await?;
-            announce(conn, &updated).await?;
-            Ok::<_, ApiError>(updated)
+            let details = StepDetails {
+                decline_reason: Some(&reason),
+                ..StepDetails::default()
+            };
+            model::advance(conn, &a, to, details).await
         })
         .await?;
     Ok(reply(declined, actix_web::http::StatusCode::OK))
@@ -361,24 +335,20 @@ pub async fn cancel_appointment(
     let cancelled = conn
         .transaction(async |conn| {
             let (a, to) = lock_for(conn, &caller, *id, Step::Cancel, "cancelled").await?;
+            // An accepted request is cancelled through its activity, which takes the request
+            // with it; the caller's scope was decided through the request.
             if let Some(activity) = a.activity_id {
                 let activity = crate::activities::model::lock(conn, activity).await?;
                 if ActivityStatus::from_db(&activity.status) == ActivityStatus::Planned {
                     mark_cancelled(conn, &activity, &reason).await?;
+                    return model::find_visible(conn, &caller, a.id).await;
                 }
             }
-            let updated: Appointment = diesel::update(appointments::table.find(a.id))
-                .set((
-                    appointments::state.eq(to.as_str()),
-                    appointments::cancel_reason.eq(&reason),
-                    appointments::version.eq(appointments::version + 1),
-                    appointments::updated_at.eq(Utc::now()),
-                ))
-                .returning(Appointment::as_returning())
-                .get_result(conn)
-                .await?;
-            announce(conn, &updated).await?;
-            Ok::<_, ApiError>(updated)
+            let details = StepDetails {
+                cancel_reason: Some(&reason),
+                ..StepDetails::default()
+            };
+            model::advance(conn, &a, to, details).await
         })
         .await?;
     Ok(reply(cancelled, actix_web::http::StatusCode::OK))

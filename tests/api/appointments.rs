@@ -110,6 +110,11 @@ async fn a_meeting_request_from_asking_to_held() {
         .expect(200);
     let held = w.app.get(&path, &w.voter).await.expect(200);
     assert_eq!(held.body["state"], "held");
+    assert_eq!(
+        w.app.count("outbox WHERE topic = 'appointment.held'").await,
+        1,
+        "following the activity is announced like any other step"
+    );
     w.app
         .post(
             &format!("{path}/cancel"),
