@@ -144,31 +144,43 @@ async fn place(
     })
 }
 
-pub fn deduped(ids: &[Uuid]) -> Vec<Uuid> {
+fn deduped(ids: &[Uuid]) -> Vec<Uuid> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
     ids
 }
 
+/// Every voter named, contacted or registered, must be in the caller's scope (one query); the
+/// error names the first field that is not.
 async fn check_voters(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
-    ids: &[Uuid],
+    b: &HoldActivity,
 ) -> ApiResult<()> {
-    let found: i64 = voters::table
-        .filter(voters::id.eq_any(ids))
+    let mut named: Vec<Uuid> = b.contacted_voter_ids.clone();
+    named.extend(b.registrations.iter().filter_map(|r| r.voter_id));
+    let found: Vec<Uuid> = voters::table
+        .filter(voters::id.eq_any(deduped(&named)))
         .filter(scope::voter_filter(caller))
-        .count()
-        .get_result(conn)
+        .select(voters::id)
+        .load(conn)
         .await?;
-    if found as usize == ids.len() {
-        Ok(())
+    let unknown = |id: &Uuid| !found.contains(id);
+    let field = if b.contacted_voter_ids.iter().any(unknown) {
+        Some("contacted_voter_ids".to_owned())
     } else {
-        Err(ApiError::invalid_field(
-            "contacted_voter_ids",
-            "each must be a voter in your scope",
-        ))
+        b.registrations
+            .iter()
+            .position(|r| r.voter_id.as_ref().is_some_and(unknown))
+            .map(|i| format!("registrations[{i}].voter_id"))
+    };
+    match field {
+        Some(field) => Err(ApiError::invalid_field(
+            &field,
+            "no such voter in your scope",
+        )),
+        None => Ok(()),
     }
 }
 
@@ -371,10 +383,7 @@ pub async fn hold(
     // Issues default to the first deputy named, in the order the client gave.
     let first_attendee = b.attendee_representative_ids[0];
     deputies.sort_by_key(|(r, _)| *r != first_attendee);
-    let mut voters: Vec<Uuid> = b.contacted_voter_ids.clone();
-    voters.extend(b.registrations.iter().filter_map(|r| r.voter_id));
-    let voters = deduped(&voters);
-    check_voters(conn, caller, &voters).await?;
+    check_voters(conn, caller, &b).await?;
     let now = Utc::now();
     let held: Activity = diesel::update(activities::table.find(a.id))
         .set((

@@ -11,7 +11,6 @@ use super::dto::{
 use super::model::{self, NewReceptionRule, ReceptionRule, ReceptionRuleChanges};
 use super::public::{self, Window};
 use super::recurrence::Recurrence;
-use crate::activities::workflow::deduped;
 use crate::calendar::working_days::local_date;
 use crate::db::schema::reception_rules;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -60,7 +59,7 @@ pub async fn create_reception_rule(
     .map_err(|(field, message)| ApiError::invalid_field(field, message))?;
     let mut conn = state.pool.get().await?;
     let group = liaison_groups::model::find_visible(&mut conn, &caller, *id).await?;
-    let deputies = deduped(&b.representative_ids);
+    let deputies = deduped_in_order(&b.representative_ids);
     serving_in_scope(&mut conn, &caller, &deputies, "representative_ids").await?;
     let rule_id = Uuid::now_v7();
     let created: ReceptionRule = diesel::insert_into(reception_rules::table)
@@ -72,7 +71,7 @@ pub async fn create_reception_rule(
             start_time: b.start_time.0,
             end_time: b.end_time.0,
             // The client's order is the rota's order.
-            representative_ids: deduped_in_order(&b.representative_ids),
+            representative_ids: deputies,
             exdates: sorted_dates(b.exdates),
             created_by: Some(caller.account_id),
         })
@@ -138,12 +137,13 @@ pub async fn update_reception_rule(
     let mut conn = state.pool.get().await?;
     let group = liaison_groups::model::find_visible(&mut conn, &caller, group).await?;
     let current = model::find_in_group(&mut conn, group.id, rule).await?;
-    if let Some(ids) = &b.representative_ids {
-        serving_in_scope(&mut conn, &caller, &deduped(ids), "representative_ids").await?;
+    let deputies = b.representative_ids.as_deref().map(deduped_in_order);
+    if let Some(ids) = &deputies {
+        serving_in_scope(&mut conn, &caller, ids, "representative_ids").await?;
     }
     let updated: ReceptionRule = diesel::update(reception_rules::table.find(current.id))
         .set(&ReceptionRuleChanges {
-            representative_ids: b.representative_ids.map(|ids| deduped_in_order(&ids)),
+            representative_ids: deputies,
             exdates: b.exdates.map(sorted_dates),
             updated_at: Some(Utc::now()),
         })
@@ -153,6 +153,7 @@ pub async fn update_reception_rule(
     Ok(web::Json(updated.into()))
 }
 
+/// Duplicates dropped, the client's order (the rota's order) kept.
 fn deduped_in_order(ids: &[Uuid]) -> Vec<Uuid> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {

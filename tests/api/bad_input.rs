@@ -403,6 +403,14 @@ fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<WriteRout
                     with(&hold, "contacted_voter_ids", json!([uuid::Uuid::now_v7()])),
                     "contacted_voter_ids",
                 ),
+                (
+                    with(
+                        &hold,
+                        "registrations",
+                        json!([{"visitor_name": "李", "voter_id": uuid::Uuid::now_v7()}]),
+                    ),
+                    "registrations[0].voter_id",
+                ),
             ],
         },
         WriteRoute {
