@@ -2,7 +2,9 @@
 //! client may send an RFC 3339 instant with any offset, or a local time with none
 //! ("2025-03-15T09:00"), which is read as +08:00. Responses always carry +08:00.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, TimeZone, Utc};
+
+use crate::error::{ApiError, ApiResult};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::working_days::local_offset;
@@ -69,6 +71,20 @@ impl utoipa::PartialSchema for LocalDateTime {
 }
 
 impl utoipa::ToSchema for LocalDateTime {}
+
+/// A reporting year from a query: default the current year in Beijing time, never before 2000
+/// or after next year.
+pub fn year_or_current(year: Option<i32>) -> ApiResult<i32> {
+    let current = super::working_days::local_date(Utc::now()).year();
+    let year = year.unwrap_or(current);
+    if !(2000..=current + 1).contains(&year) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("year must be between 2000 and {}", current + 1),
+        ));
+    }
+    Ok(year)
+}
 
 #[cfg(test)]
 mod tests {

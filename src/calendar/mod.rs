@@ -6,5 +6,5 @@ pub mod local_time;
 pub mod model;
 pub mod working_days;
 
-pub use local_time::{LocalDateTime, to_local};
+pub use local_time::{LocalDateTime, to_local, year_or_current};
 pub use working_days::{DayKind, Period, WorkCalendar};

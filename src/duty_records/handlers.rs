@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use super::draft::{self, ReportDraft};
 use super::model::{self, DutyRecord};
+use crate::calendar::year_or_current;
 use crate::error::{ApiError, ApiResult};
-use crate::obligations::handlers::year_or_current;
 use crate::scope::{Action, Caller};
 use crate::startup::AppState;
 

@@ -1,13 +1,13 @@
 use actix_web::{get, web};
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::model::{self, DeputyFilter};
 use super::rules::{self, RuleResult};
-use crate::calendar::working_days::local_date;
-use crate::error::{ApiError, ApiResult};
+use crate::calendar::year_or_current;
+use crate::error::ApiResult;
 use crate::pagination::{Page, PageRequest};
 use crate::scope::{Action, Caller};
 use crate::startup::AppState;
@@ -39,18 +39,6 @@ pub struct ObligationList {
     /// Deputies in your scope, by id.
     pub items: Vec<DeputyObligations>,
     pub next_cursor: Option<String>,
-}
-
-pub fn year_or_current(year: Option<i32>) -> ApiResult<i32> {
-    let current = local_date(Utc::now()).year();
-    let year = year.unwrap_or(current);
-    if !(2000..=current + 1).contains(&year) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("year must be between 2000 and {}", current + 1),
-        ));
-    }
-    Ok(year)
 }
 
 /// For each deputy in your scope, each obligation's status for the year (met, due or overdue)
