@@ -33,6 +33,7 @@ pub mod request;
 pub mod schedule;
 pub mod scope;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod users;
 pub mod voters;

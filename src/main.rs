@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use liaison::config::Settings;
-use liaison::startup::{self, AppState};
+use liaison::startup;
+use liaison::state::AppState;
 use liaison::{db, demo, telemetry, users};
 
 #[derive(Parser)]

@@ -13,17 +13,17 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable};
 use uuid::Uuid;
 
-use crate::committees::model::subtree_of;
 use crate::db::schema::{
     accounts, activities, activity_participants, appointments, committees, constituencies,
     contact_links, handling_bodies, liaison_groups, opinions, referrals, representatives, voters,
 };
 use crate::db::text_enum;
+use crate::db::tree::{committee_of_group, subtree_of};
 use crate::error::ApiError;
 use crate::opinions::lifecycle::{Action as OpinionAction, State};
 
 text_enum!(
-    Role (fallback Voter) {
+    Role {
         Admin => "admin",
         CommitteeStaff => "committee_staff",
         GroupStaff => "group_staff",
@@ -285,17 +285,6 @@ pub fn handling_body_filter(caller: &Caller) -> Filter<handling_bodies::table> {
         (_, Some(root)) => Box::new(handling_bodies::committee_id.eq_any(subtree_of(root))),
         _ => nothing(),
     }
-}
-
-fn committee_of_group(
-    group: Uuid,
-) -> diesel::dsl::Select<
-    diesel::dsl::Filter<liaison_groups::table, diesel::dsl::Eq<liaison_groups::id, Uuid>>,
-    liaison_groups::committee_id,
-> {
-    liaison_groups::table
-        .filter(liaison_groups::id.eq(group))
-        .select(liaison_groups::committee_id)
 }
 
 /// Constituencies the caller may read.

@@ -11,34 +11,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::tokens::TokenService;
-use crate::config::Settings;
-use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
+use crate::state::AppState;
 use crate::{
     activities, appointments, auth, calendar, committees, constituencies, duty_records,
     handling_bodies, health, imports, liaison_groups, obligations, opinions, representatives,
     request, schedule, telemetry, users, voters,
 };
-
-pub struct AppState {
-    pub pool: DbPool,
-    pub tokens: TokenService,
-    pub pii: crate::pii::PiiCipher,
-    pub settings: Settings,
-}
-
-impl AppState {
-    pub fn new(settings: Settings, pool: DbPool) -> Self {
-        Self {
-            tokens: TokenService::new(&settings.jwt),
-            pii: crate::pii::PiiCipher::new(&settings.pii_key),
-            pool,
-            settings,
-        }
-    }
-}
 
 /// Every route, registered with its OpenAPI entry. The server and `liaison openapi` both use
 /// this, so the published document cannot miss a route.
@@ -58,8 +38,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(committees::handlers::get_committee)
             .service(committees::handlers::update_committee)
             .service(committees::handlers::delete_committee)
-            .service(committees::policy::get_policy)
-            .service(committees::policy::put_policy)
+            .service(committees::handlers::get_policy)
+            .service(committees::handlers::put_policy)
             .service(liaison_groups::handlers::create_liaison_group)
             .service(liaison_groups::handlers::list_liaison_groups)
             .service(liaison_groups::handlers::get_liaison_group)

@@ -4,67 +4,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use super::domain::{ActivityForm, ActivityKind, ActivityStatus};
 use super::model::{Activity, Participant};
 use crate::calendar::{LocalDateTime, to_local};
-use crate::db::text_enum;
-use crate::opinions::dto::Source;
 use crate::opinions::lifecycle::Rating;
 use crate::pii::{PhoneNumber, mask_phone};
 use crate::request::not_blank;
-
-text_enum!(
-    /// The ways deputies meet voters (Art. 5 of the Shijingshan Measures, county rules).
-    ActivityKind (fallback CentralisedContact) {
-        /// 年中集中联系选民
-        CentralisedContact => "centralised_contact",
-        /// 会前征求意见
-        PreSessionConsultation => "pre_session_consultation",
-        /// 向选民述职: belongs to exactly one deputy.
-        AnnualReport => "annual_report",
-        /// 围绕监督议题征求意见
-        SupervisionConsultation => "supervision_consultation",
-        /// 应选民约请: made from an accepted appointment.
-        VoterRequested => "voter_requested",
-        /// 市人大代表联系区人大代表和群众
-        CityDeputyContact => "city_deputy_contact",
-        /// 进站接待
-        StationReception => "station_reception",
-        /// 视察
-        Inspection => "inspection",
-    }
-);
-
-text_enum!(
-    /// Art. 8.5: individual talk, forum, visit, online platform; county rules add reception.
-    ActivityForm (fallback Forum) {
-        IndividualTalk => "individual_talk",
-        Forum => "forum",
-        Visit => "visit",
-        Online => "online",
-        Reception => "reception",
-    }
-);
-
-impl ActivityForm {
-    /// How an opinion raised at an activity of this form is recorded as received.
-    pub fn opinion_source(self) -> Source {
-        match self {
-            ActivityForm::Forum => Source::Forum,
-            ActivityForm::Reception => Source::Reception,
-            ActivityForm::Online => Source::Online,
-            ActivityForm::IndividualTalk | ActivityForm::Visit => Source::Visit,
-        }
-    }
-}
-
-text_enum!(
-    ActivityStatus (fallback Planned) {
-        /// A work plan entry with person, time and place set (三落实).
-        Planned => "planned",
-        Held => "held",
-        Cancelled => "cancelled",
-    }
-);
 
 /// A work plan entry. Person (`representative_ids`), time (`starts_at`, `ends_at`) and place
 /// (`liaison_group_id` or `address`) must all be set: a plan without them is 422
@@ -271,12 +216,12 @@ impl ActivityView {
                 .map(|p| p.representative_id)
                 .collect()
         };
-        let kind = ActivityKind::from_db(&a.kind);
+        let kind = a.kind;
         Self {
             id: a.id,
             kind,
-            form: ActivityForm::from_db(&a.form),
-            status: ActivityStatus::from_db(&a.status),
+            form: a.form,
+            status: a.status,
             committee_id: a.committee_id,
             organiser_committee_id: a.organiser_committee_id,
             organiser_group_id: a.organiser_group_id,

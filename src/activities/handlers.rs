@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
 use crate::scope::{self, Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Views of several activities in two queries, whatever their number.
 pub async fn views(

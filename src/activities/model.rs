@@ -6,12 +6,13 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::domain::{ActivityForm, ActivityKind, ActivityStatus};
 use super::dto::{ActivityListQuery, EvaluationCounts};
 use crate::calendar::working_days::{end_of_local_day, start_of_local_day};
-use crate::committees::model::subtree_of;
 use crate::db::schema::{
     activities, activity_evaluations, activity_participants, opinions, reception_registrations,
 };
+use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::opinions::lifecycle::Rating;
 use crate::pagination::PageRequest;
@@ -21,8 +22,8 @@ use crate::scope::{Caller, activity_filter};
 #[diesel(table_name = activities, check_for_backend(Pg))]
 pub struct Activity {
     pub id: Uuid,
-    pub kind: String,
-    pub form: String,
+    pub kind: ActivityKind,
+    pub form: ActivityForm,
     pub committee_id: Uuid,
     pub organiser_committee_id: Option<Uuid>,
     pub organiser_group_id: Option<Uuid>,
@@ -33,7 +34,7 @@ pub struct Activity {
     pub topic: String,
     pub published: bool,
     pub published_at: Option<DateTime<Utc>>,
-    pub status: String,
+    pub status: ActivityStatus,
     pub voters_met: Option<i32>,
     pub summary: Option<String>,
     pub held_at: Option<DateTime<Utc>>,
@@ -49,8 +50,8 @@ pub struct Activity {
 #[diesel(table_name = activities)]
 pub struct NewActivity {
     pub id: Uuid,
-    pub kind: &'static str,
-    pub form: &'static str,
+    pub kind: ActivityKind,
+    pub form: ActivityForm,
     pub committee_id: Uuid,
     pub organiser_committee_id: Option<Uuid>,
     pub organiser_group_id: Option<Uuid>,
@@ -205,7 +206,7 @@ pub async fn evaluations_of(
     conn: &mut AsyncPgConnection,
     ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, EvaluationCounts>> {
-    let rows: Vec<(Uuid, String, i64)> = activity_evaluations::table
+    let rows: Vec<(Uuid, Rating, i64)> = activity_evaluations::table
         .filter(activity_evaluations::activity_id.eq_any(ids))
         .group_by((
             activity_evaluations::activity_id,
@@ -220,10 +221,7 @@ pub async fn evaluations_of(
         .await?;
     let mut counts: HashMap<Uuid, EvaluationCounts> = HashMap::new();
     for (id, rating, n) in rows {
-        counts
-            .entry(id)
-            .or_default()
-            .add(Rating::from_db(&rating), n);
+        counts.entry(id).or_default().add(rating, n);
     }
     Ok(counts)
 }

@@ -11,7 +11,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::dto::{ActivityKind, ActivityStatus, CreateActivity, HoldActivity, IssueInput};
+use super::domain::{ActivityForm, ActivityKind, ActivityStatus};
+use super::dto::{CreateActivity, HoldActivity, IssueInput};
 use super::model::{self, Activity, NewActivity, Participant, Registration};
 use crate::appointments::model::follow_activity;
 use crate::appointments::states::Step;
@@ -254,7 +255,7 @@ pub async fn plan(
 /// A work plan entry whose every part has been checked against the caller's scope.
 pub struct Plan {
     pub kind: ActivityKind,
-    pub form: super::dto::ActivityForm,
+    pub form: ActivityForm,
     pub placement: Placement,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -274,8 +275,8 @@ pub async fn insert_plan(
     let created: Activity = diesel::insert_into(activities::table)
         .values(&NewActivity {
             id,
-            kind: plan.kind.as_str(),
-            form: plan.form.as_str(),
+            kind: plan.kind,
+            form: plan.form,
             committee_id: plan.placement.committee_id,
             organiser_committee_id: plan.placement.organiser_committee_id,
             organiser_group_id: plan.placement.organiser_group_id,
@@ -327,7 +328,7 @@ async fn lock_planned(
 ) -> ApiResult<Activity> {
     let a = model::lock_visible(conn, caller, id).await?;
     if_match.check(a.version)?;
-    if ActivityStatus::from_db(&a.status) != ActivityStatus::Planned {
+    if a.status != ActivityStatus::Planned {
         return Err(not_planned(&a, step));
     }
     Ok(a)
@@ -358,7 +359,7 @@ fn opinion_of(
         constituency_id: constituency,
         voter_id: voter,
         representative_id: Some(issue.representative_id.unwrap_or(first_attendee)),
-        source: super::dto::ActivityForm::from_db(&a.form).opinion_source(),
+        source: a.form.opinion_source(),
         urgent: issue.urgent,
         public_consent: false,
         activity_id: Some(a.id),
@@ -514,9 +515,7 @@ pub async fn evaluate(
         .await
         .optional()?
         .ok_or_else(|| ApiError::not_found("activity"))?;
-    if ActivityKind::from_db(&a.kind) != ActivityKind::AnnualReport
-        || ActivityStatus::from_db(&a.status) != ActivityStatus::Held
-    {
+    if a.kind != ActivityKind::AnnualReport || a.status != ActivityStatus::Held {
         return Err(ApiError::conflict(
             "not_an_evaluable_report",
             "only a report to voters that has been held can be evaluated",

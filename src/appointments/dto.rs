@@ -6,7 +6,7 @@ use validator::Validate;
 
 use super::model::Appointment;
 use super::states::AppointmentState;
-use crate::activities::dto::ActivityForm;
+use crate::activities::domain::ActivityForm;
 use crate::calendar::{LocalDateTime, to_local};
 use crate::request::not_blank;
 
@@ -87,7 +87,7 @@ impl From<Appointment> for AppointmentView {
             liaison_group_id: a.liaison_group_id,
             topic: a.topic,
             preferred_times: serde_json::from_value(a.preferred_times).unwrap_or_default(),
-            state: AppointmentState::from_db(&a.state),
+            state: a.state,
             decline_reason: a.decline_reason,
             cancel_reason: a.cancel_reason,
             activity_id: a.activity_id,

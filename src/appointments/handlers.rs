@@ -9,14 +9,14 @@ use super::dto::{
 };
 use super::model::{self, Appointment, NewAppointment, StepDetails};
 use super::states::{self, AppointmentState, Step};
-use crate::activities::dto::{ActivityForm, ActivityKind, ActivityStatus};
+use crate::activities::domain::{ActivityForm, ActivityKind, ActivityStatus};
 use crate::activities::workflow::{Placement, Plan, insert_plan, mark_cancelled};
 use crate::db::schema::{appointments, liaison_groups, representatives, voters};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
 use crate::scope::{self, Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn refused(a: &Appointment, step: &str) -> ApiError {
     ApiError::conflict(
@@ -40,7 +40,7 @@ async fn lock_for(
             "the deputy or staff in scope answer meeting requests",
         ));
     }
-    match states::next(AppointmentState::from_db(&a.state), step) {
+    match states::next(a.state, step) {
         Some(to) => Ok((a, to)),
         None => Err(refused(&a, label)),
     }
@@ -339,7 +339,7 @@ pub async fn cancel_appointment(
             // with it; the caller's scope was decided through the request.
             if let Some(activity) = a.activity_id {
                 let activity = crate::activities::model::lock(conn, activity).await?;
-                if ActivityStatus::from_db(&activity.status) == ActivityStatus::Planned {
+                if activity.status == ActivityStatus::Planned {
                     mark_cancelled(conn, &activity, &reason).await?;
                     return model::find_visible(conn, &caller, a.id).await;
                 }

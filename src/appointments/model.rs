@@ -21,7 +21,7 @@ pub struct Appointment {
     pub liaison_group_id: Uuid,
     pub topic: String,
     pub preferred_times: serde_json::Value,
-    pub state: String,
+    pub state: AppointmentState,
     pub decline_reason: Option<String>,
     pub cancel_reason: Option<String>,
     pub activity_id: Option<Uuid>,
@@ -174,7 +174,7 @@ pub async fn follow_activity(
     let Some(a) = found else {
         return Ok(());
     };
-    if let Some(to) = states::next(AppointmentState::from_db(&a.state), step) {
+    if let Some(to) = states::next(a.state, step) {
         let details = StepDetails {
             cancel_reason: reason,
             ..StepDetails::default()

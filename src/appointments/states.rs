@@ -10,7 +10,7 @@
 use crate::db::text_enum;
 
 text_enum!(
-    AppointmentState (fallback Requested) {
+    AppointmentState {
         Requested => "requested",
         Accepted => "accepted",
         Declined => "declined",

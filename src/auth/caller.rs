@@ -15,7 +15,7 @@ use crate::auth::tokens::TokenError;
 use crate::db::schema::{accounts, sessions};
 use crate::error::ApiError;
 use crate::scope::{Binding, BindingIds, Caller, Role};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn bearer_token(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -10,7 +10,7 @@ use crate::db::lower;
 use crate::db::schema::accounts;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::request::ValidJson;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn client_address(req: &HttpRequest, trust_proxy_headers: bool) -> String {
     let address = if trust_proxy_headers {

@@ -9,7 +9,7 @@ use super::model::{self, CalendarDayView};
 use crate::error::{ApiError, ApiResult};
 use crate::request::ValidJson;
 use crate::scope::{Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -13,7 +13,7 @@ use crate::error::ApiResult;
 #[diesel(table_name = calendar_days, check_for_backend(Pg))]
 pub struct CalendarDay {
     pub day: NaiveDate,
-    pub kind: String,
+    pub kind: DayKind,
     pub name: String,
     pub updated_at: DateTime<Utc>,
 }
@@ -30,7 +30,7 @@ impl From<CalendarDay> for CalendarDayView {
     fn from(d: CalendarDay) -> Self {
         Self {
             day: d.day,
-            kind: DayKind::from_db(&d.kind),
+            kind: d.kind,
             name: d.name,
         }
     }
@@ -39,15 +39,12 @@ impl From<CalendarDay> for CalendarDayView {
 /// Every override from `from` on: due dates only ever look forward, and the table holds a few
 /// dozen rows a year.
 pub async fn load_from(conn: &mut AsyncPgConnection, from: NaiveDate) -> ApiResult<WorkCalendar> {
-    let rows: Vec<(NaiveDate, String)> = calendar_days::table
+    let rows: Vec<(NaiveDate, DayKind)> = calendar_days::table
         .filter(calendar_days::day.ge(from))
         .select((calendar_days::day, calendar_days::kind))
         .load(conn)
         .await?;
-    Ok(WorkCalendar::new(
-        rows.into_iter()
-            .map(|(day, kind)| (day, DayKind::from_db(&kind))),
-    ))
+    Ok(WorkCalendar::new(rows))
 }
 
 pub async fn list_between(

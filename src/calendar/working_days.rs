@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, TimeZone,
 use crate::db::text_enum;
 
 text_enum!(
-    DayKind (fallback Holiday) {
+    DayKind {
         /// A day off that would otherwise be worked (法定节假日 on a weekday).
         Holiday => "holiday",
         /// A weekend day that is worked instead (调休上班).

@@ -3,24 +3,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::db::text_enum;
 use validator::Validate;
 
+use super::domain::CommitteeKind;
 use super::model::Committee;
+use super::policy::{EffectivePolicy, OwnPolicy};
 use crate::request::{double_option, not_blank};
-
-text_enum!(
-    CommitteeKind (fallback Township) {
-        /// 区人大常委会 — the root of a district's tree.
-        StandingCommittee => "standing_committee",
-        /// 工委 (e.g. a street working committee).
-        WorkingCommittee => "working_committee",
-        /// 联组.
-        JointGroup => "joint_group",
-        /// 乡镇人大.
-        Township => "township",
-    }
-);
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -68,7 +56,7 @@ impl From<Committee> for CommitteeView {
         Self {
             id: c.id,
             name: c.name,
-            kind: CommitteeKind::from_db(&c.kind),
+            kind: c.kind,
             parent_id: c.parent_id,
             path: c.ancestors,
             created_at: c.created_at,
@@ -91,4 +79,13 @@ pub struct CommitteeListQuery {
     /// 1 to 100, default 50.
     pub limit: Option<i64>,
     pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyView {
+    pub committee_id: Uuid,
+    /// Values set on this committee itself (null: inherited).
+    pub own: OwnPolicy,
+    /// What applies here after inheritance and defaults.
+    pub effective: EffectivePolicy,
 }

@@ -1,15 +1,18 @@
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::dto::{
-    CommitteeKind, CommitteeListQuery, CommitteeView, CreateCommittee, UpdateCommittee,
-};
+use super::domain::CommitteeKind;
+use super::dto::{CommitteeListQuery, CommitteeView, CreateCommittee, PolicyView, UpdateCommittee};
 use super::model::{self, CommitteeChanges, NewCommittee};
+use super::policy::{self, OwnPolicy};
+use crate::db::schema::committee_policies;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
 use crate::scope::{self, Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn name_taken(err: diesel::result::Error) -> ApiError {
     ApiError::on_unique(
@@ -65,7 +68,7 @@ pub async fn create_committee(
         NewCommittee {
             id,
             name: body.name.trim(),
-            kind: body.kind.as_str(),
+            kind: body.kind,
             parent_id: body.parent_id,
             ancestors: vec![id],
         },
@@ -160,7 +163,7 @@ pub async fn update_committee(
                 ));
             }
         }
-        Some(None) if current.kind != CommitteeKind::StandingCommittee.as_str() => {
+        Some(None) if current.kind != CommitteeKind::StandingCommittee => {
             return Err(ApiError::invalid_field(
                 "parent_id",
                 "is required for this kind of committee",
@@ -214,4 +217,72 @@ pub async fn delete_committee(
         )
     })?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+async fn view(conn: &mut AsyncPgConnection, committee: &model::Committee) -> ApiResult<PolicyView> {
+    let own: Option<OwnPolicy> = committee_policies::table
+        .find(committee.id)
+        .select(OwnPolicy::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(PolicyView {
+        committee_id: committee.id,
+        own: own.unwrap_or_default(),
+        effective: policy::effective(conn, &committee.ancestors).await?,
+    })
+}
+
+/// The committee's rules: its own values and what applies after inheritance.
+#[utoipa::path(
+    tag = "committees",
+    operation_id = "get_committee_policy",
+    params(("id" = Uuid, Path, description = "Committee id")),
+    responses((status = 200, description = "The policy", body = PolicyView)),
+)]
+#[get("/committees/{id}/policy")]
+pub async fn get_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<PolicyView>> {
+    caller.require(Action::ReadCommittees)?;
+    let mut conn = state.pool.get().await?;
+    let committee = model::find_visible(&mut conn, &caller, *id).await?;
+    Ok(web::Json(view(&mut conn, &committee).await?))
+}
+
+/// Set the committee's own rules; they apply to its whole subtree unless a committee below
+/// sets its own. Committee staff set them for their committee and below.
+#[utoipa::path(
+    tag = "committees",
+    operation_id = "put_committee_policy",
+    params(("id" = Uuid, Path, description = "Committee id")),
+    request_body = OwnPolicy,
+    responses((status = 200, description = "The policy now", body = PolicyView)),
+)]
+#[put("/committees/{id}/policy")]
+pub async fn put_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ValidJson<OwnPolicy>,
+) -> ApiResult<web::Json<PolicyView>> {
+    caller.require(Action::ManageCommittees)?;
+    let mut conn = state.pool.get().await?;
+    let committee = model::find_visible(&mut conn, &caller, *id).await?;
+    if !scope::may_attach_to_committee(&caller, &committee.ancestors) {
+        return Err(ApiError::forbidden(
+            "you may not set this committee's rules",
+        ));
+    }
+    let own = body.0;
+    diesel::insert_into(committee_policies::table)
+        .values((committee_policies::committee_id.eq(committee.id), &own))
+        .on_conflict(committee_policies::committee_id)
+        .do_update()
+        .set((&own, committee_policies::updated_at.eq(diesel::dsl::now)))
+        .execute(&mut conn)
+        .await?;
+    Ok(web::Json(view(&mut conn, &committee).await?))
 }

@@ -3,6 +3,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::domain::CommitteeKind;
 use super::dto::CommitteeListQuery;
 use crate::db::contains_pattern;
 use crate::db::schema::committees;
@@ -15,7 +16,7 @@ use crate::scope::{Caller, committee_filter};
 pub struct Committee {
     pub id: Uuid,
     pub name: String,
-    pub kind: String,
+    pub kind: CommitteeKind,
     pub parent_id: Option<Uuid>,
     pub ancestors: Vec<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -27,7 +28,7 @@ pub struct Committee {
 pub struct NewCommittee<'a> {
     pub id: Uuid,
     pub name: &'a str,
-    pub kind: &'a str,
+    pub kind: CommitteeKind,
     pub parent_id: Option<Uuid>,
     // Filled in by the `committees_set_ancestors` trigger; a placeholder satisfies NOT NULL.
     pub ancestors: Vec<Uuid>,
@@ -38,19 +39,6 @@ pub struct NewCommittee<'a> {
 pub struct CommitteeChanges<'a> {
     pub name: Option<&'a str>,
     pub parent_id: Option<Option<Uuid>>,
-}
-
-/// Ids of `root` and every committee below it, as a subquery (`… IN (subtree_of(root))`).
-/// The GIN index on `ancestors` makes it one index lookup.
-pub fn subtree_of(
-    root: Uuid,
-) -> diesel::dsl::Select<
-    diesel::dsl::Filter<committees::table, diesel::dsl::Contains<committees::ancestors, Vec<Uuid>>>,
-    committees::id,
-> {
-    committees::table
-        .filter(committees::ancestors.contains(vec![root]))
-        .select(committees::id)
 }
 
 /// The committee if it exists and the caller may see it; 404 otherwise.

@@ -1,7 +1,6 @@
 //! Per-committee rules that differ between districts. A committee without its own value
 //! inherits the nearest ancestor's, then the defaults from the seed texts.
 
-use actix_web::{get, put, web};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
@@ -9,13 +8,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::model;
 use crate::calendar::Period;
 use crate::db::schema::committee_policies;
-use crate::error::{ApiError, ApiResult};
-use crate::request::ValidJson;
-use crate::scope::{self, Action, Caller};
-use crate::startup::AppState;
+use crate::error::ApiResult;
 
 pub const DEFAULT_MAX_FIXED_HOUSEHOLDS: i32 = 3;
 pub const DEFAULT_MAX_VOTER_LIAISONS: i32 = 5;
@@ -203,15 +198,6 @@ pub struct OwnPolicy {
     pub pre_session_by_month: Option<i32>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PolicyView {
-    pub committee_id: Uuid,
-    /// Values set on this committee itself (null: inherited).
-    pub own: OwnPolicy,
-    /// What applies here after inheritance and defaults.
-    pub effective: EffectivePolicy,
-}
-
 /// The policy in force for a committee whose path (root first) is `ancestors`.
 pub async fn effective(
     conn: &mut AsyncPgConnection,
@@ -314,72 +300,4 @@ fn inherit(ancestors: &[Uuid], rows: &[(Uuid, OwnPolicy)]) -> EffectivePolicy {
         ),
         pre_session_by_month: int(|p| &p.pre_session_by_month, DEFAULT_PRE_SESSION_BY_MONTH),
     }
-}
-
-async fn view(conn: &mut AsyncPgConnection, committee: &model::Committee) -> ApiResult<PolicyView> {
-    let own: Option<OwnPolicy> = committee_policies::table
-        .find(committee.id)
-        .select(OwnPolicy::as_select())
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(PolicyView {
-        committee_id: committee.id,
-        own: own.unwrap_or_default(),
-        effective: effective(conn, &committee.ancestors).await?,
-    })
-}
-
-/// The committee's rules: its own values and what applies after inheritance.
-#[utoipa::path(
-    tag = "committees",
-    operation_id = "get_committee_policy",
-    params(("id" = Uuid, Path, description = "Committee id")),
-    responses((status = 200, description = "The policy", body = PolicyView)),
-)]
-#[get("/committees/{id}/policy")]
-pub async fn get_policy(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> ApiResult<web::Json<PolicyView>> {
-    caller.require(Action::ReadCommittees)?;
-    let mut conn = state.pool.get().await?;
-    let committee = model::find_visible(&mut conn, &caller, *id).await?;
-    Ok(web::Json(view(&mut conn, &committee).await?))
-}
-
-/// Set the committee's own rules; they apply to its whole subtree unless a committee below
-/// sets its own. Committee staff set them for their committee and below.
-#[utoipa::path(
-    tag = "committees",
-    operation_id = "put_committee_policy",
-    params(("id" = Uuid, Path, description = "Committee id")),
-    request_body = OwnPolicy,
-    responses((status = 200, description = "The policy now", body = PolicyView)),
-)]
-#[put("/committees/{id}/policy")]
-pub async fn put_policy(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: ValidJson<OwnPolicy>,
-) -> ApiResult<web::Json<PolicyView>> {
-    caller.require(Action::ManageCommittees)?;
-    let mut conn = state.pool.get().await?;
-    let committee = model::find_visible(&mut conn, &caller, *id).await?;
-    if !scope::may_attach_to_committee(&caller, &committee.ancestors) {
-        return Err(ApiError::forbidden(
-            "you may not set this committee's rules",
-        ));
-    }
-    let own = body.0;
-    diesel::insert_into(committee_policies::table)
-        .values((committee_policies::committee_id.eq(committee.id), &own))
-        .on_conflict(committee_policies::committee_id)
-        .do_update()
-        .set((&own, committee_policies::updated_at.eq(diesel::dsl::now)))
-        .execute(&mut conn)
-        .await?;
-    Ok(web::Json(view(&mut conn, &committee).await?))
 }

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
 use crate::scope::{Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn code_taken(err: diesel::result::Error) -> ApiError {
     ApiError::on_unique(

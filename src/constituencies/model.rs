@@ -5,9 +5,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::dto::ConstituencyListQuery;
-use crate::committees::model::subtree_of;
 use crate::db::contains_pattern;
 use crate::db::schema::constituencies;
+use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 use crate::scope::{Caller, constituency_filter};

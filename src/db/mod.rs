@@ -1,6 +1,7 @@
 //! Connection pool and embedded migrations.
 
 pub mod schema;
+pub mod tree;
 
 use anyhow::{Context, bail};
 use diesel::migration::MigrationSource;
@@ -113,18 +114,23 @@ pub fn is_constraint(err: &diesel::result::Error, name: &str) -> bool {
 }
 
 /// An enum stored as `text` with a CHECK constraint listing exactly its values. Generates the
-/// API type (snake_case in JSON and OpenAPI), `ALL`, `as_str`, `parse` for input, and
-/// `from_db` for column values, which the CHECK makes always valid; `fallback` names the
-/// variant used if one ever is not (choose the least privileged one).
+/// API type (snake_case in JSON and OpenAPI), `ALL`, `as_str`, `parse` for input, and diesel's
+/// `ToSql`/`FromSql` for `Text`, so rows and inserts carry the enum itself. A stored value the
+/// enum does not know is a deserialisation error (a 500 with the cause logged), never a silent
+/// substitute: a fallback could hand out the one value that unlocks a step.
 macro_rules! text_enum {
     (
         $(#[$meta:meta])*
-        $name:ident (fallback $fallback:ident) {
+        $name:ident {
             $( $(#[$vmeta:meta])* $variant:ident => $text:literal ),+ $(,)?
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+            utoipa::ToSchema, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $( $(#[$vmeta])* $variant ),+
@@ -140,14 +146,43 @@ macro_rules! text_enum {
             pub fn parse(value: &str) -> Option<Self> {
                 match value { $($text => Some(Self::$variant),)+ _ => None }
             }
+        }
 
-            pub fn from_db(value: &str) -> Self {
-                Self::parse(value).unwrap_or(Self::$fallback)
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                use std::io::Write;
+                out.write_all(self.as_str().as_bytes())?;
+                Ok(diesel::serialize::IsNull::No)
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                $crate::db::parse_stored(value.as_bytes(), stringify!($name), Self::parse)
             }
         }
     };
 }
 pub(crate) use text_enum;
+
+/// A stored enum value, or the error that says which type met which unknown value.
+pub fn parse_stored<T>(
+    bytes: &[u8],
+    type_name: &str,
+    parse: fn(&str) -> Option<T>,
+) -> diesel::deserialize::Result<T> {
+    let text = std::str::from_utf8(bytes)?;
+    parse(text).ok_or_else(|| format!("unknown {type_name} value {text:?} in the database").into())
+}
 
 /// `EXPLAIN` of a diesel query, binds and all: tests and benchmarks check that the plans of
 /// the real list queries stay index scans.

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::model::{DutyRecord, Totals};
-use crate::activities::dto::{ActivityKind, ActivityStatus};
+use crate::activities::domain::{ActivityKind, ActivityStatus};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportDraft {

@@ -8,7 +8,7 @@ use super::model::{self, DutyRecord};
 use crate::calendar::year_or_current;
 use crate::error::{ApiError, ApiResult};
 use crate::scope::{Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -79,7 +79,7 @@ fn csv(record: &DutyRecord) -> ApiResult<String> {
             &o.category,
             &o.title,
             o.state.as_str(),
-            o.outcome.as_deref().unwrap_or(""),
+            o.outcome.map_or("", |x| x.as_str()),
             "",
             "",
         ])

@@ -7,11 +7,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::activities::dto::{ActivityForm, ActivityKind, ActivityStatus, EvaluationCounts};
+use crate::activities::domain::{ActivityForm, ActivityKind, ActivityStatus};
+use crate::activities::dto::EvaluationCounts;
 use crate::calendar::to_local;
 use crate::calendar::working_days::start_of_local_day;
 use crate::db::schema::{activities, activity_participants, opinions};
 use crate::error::ApiResult;
+use crate::opinions::domain::Outcome;
+use crate::opinions::lifecycle::Rating;
 use crate::opinions::lifecycle::{State, is_open};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -35,8 +38,8 @@ pub struct RecordOpinion {
     pub title: String,
     pub category: String,
     pub state: State,
-    pub outcome: Option<String>,
-    pub rating: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub rating: Option<Rating>,
     pub received_at: DateTime<FixedOffset>,
     pub overdue: bool,
 }
@@ -70,17 +73,17 @@ type OpinionRow = (
     Uuid,
     String,
     String,
-    String,
-    Option<String>,
-    Option<String>,
+    State,
+    Option<Outcome>,
+    Option<Rating>,
     DateTime<Utc>,
     Option<DateTime<Utc>>,
 );
 type ActivityRow = (
     Uuid,
-    String,
-    String,
-    String,
+    ActivityKind,
+    ActivityForm,
+    ActivityStatus,
     DateTime<Utc>,
     String,
     Option<i32>,
@@ -121,20 +124,17 @@ pub async fn load(
     let activities: Vec<RecordActivity> = rows
         .into_iter()
         .map(
-            |(aid, kind, form, status, starts_at, topic, voters_met, attended)| {
-                let kind = ActivityKind::from_db(&kind);
-                RecordActivity {
-                    id: aid,
-                    kind,
-                    form: ActivityForm::from_db(&form),
-                    status: ActivityStatus::from_db(&status),
-                    starts_at: to_local(starts_at),
-                    topic,
-                    attended,
-                    voters_met,
-                    evaluations: (kind == ActivityKind::AnnualReport)
-                        .then(|| evaluations.get(&aid).copied().unwrap_or_default()),
-                }
+            |(aid, kind, form, status, starts_at, topic, voters_met, attended)| RecordActivity {
+                id: aid,
+                kind,
+                form,
+                status,
+                starts_at: to_local(starts_at),
+                topic,
+                attended,
+                voters_met,
+                evaluations: (kind == ActivityKind::AnnualReport)
+                    .then(|| evaluations.get(&aid).copied().unwrap_or_default()),
             },
         )
         .collect();
@@ -159,18 +159,15 @@ pub async fn load(
     let opinions: Vec<RecordOpinion> = opinion_rows
         .into_iter()
         .map(
-            |(oid, title, category, state, outcome, rating, received_at, due)| {
-                let state = State::from_db(&state);
-                RecordOpinion {
-                    id: oid,
-                    title,
-                    category,
-                    state,
-                    outcome,
-                    rating,
-                    received_at: to_local(received_at),
-                    overdue: is_open(state) && due.is_some_and(|d| d < now),
-                }
+            |(oid, title, category, state, outcome, rating, received_at, due)| RecordOpinion {
+                id: oid,
+                title,
+                category,
+                state,
+                outcome,
+                rating,
+                received_at: to_local(received_at),
+                overdue: is_open(state) && due.is_some_and(|d| d < now),
             },
         )
         .collect();
@@ -214,7 +211,9 @@ fn totals(activities: &[RecordActivity], opinions: &[RecordOpinion]) -> Totals {
             .entry(o.state.as_str().to_owned())
             .or_default() += 1;
         if let Some(outcome) = &o.outcome {
-            *t.opinions_by_outcome.entry(outcome.clone()).or_default() += 1;
+            *t.opinions_by_outcome
+                .entry(outcome.as_str().to_owned())
+                .or_default() += 1;
         }
     }
     t

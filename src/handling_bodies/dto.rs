@@ -3,24 +3,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::db::text_enum;
 use validator::Validate;
 
+use super::domain::HandlingBodyKind;
 use super::model::HandlingBody;
 use crate::request::{double_option, not_blank};
-
-text_enum!(
-    HandlingBodyKind (fallback Other) {
-        GovernmentDepartment => "government_department",
-        SupervisoryCommission => "supervisory_commission",
-        Court => "court",
-        Procuratorate => "procuratorate",
-        TownshipGovernment => "township_government",
-        StandingCommittee => "standing_committee",
-        CityDeputy => "city_deputy",
-        Other => "other",
-    }
-);
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -70,7 +57,7 @@ impl From<HandlingBody> for HandlingBodyView {
         Self {
             id: b.id,
             name: b.name,
-            kind: HandlingBodyKind::from_db(&b.kind),
+            kind: b.kind,
             committee_id: b.committee_id,
             contact: b.contact,
             created_at: b.created_at,

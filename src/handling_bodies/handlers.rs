@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
 use crate::scope::{Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn name_taken(err: diesel::result::Error) -> ApiError {
     ApiError::on_unique(
@@ -45,7 +45,7 @@ pub async fn create_handling_body(
         NewHandlingBody {
             id,
             name: body.name.trim(),
-            kind: body.kind.as_str(),
+            kind: body.kind,
             committee_id: body.committee_id,
             contact: body.contact.as_deref().map(str::trim),
         },
@@ -129,7 +129,7 @@ pub async fn update_handling_body(
         current.id,
         HandlingBodyChanges {
             name: body.name.as_deref().map(str::trim),
-            kind: body.kind.map(|k| k.as_str()),
+            kind: body.kind,
             contact: body.contact.as_ref().map(|c| c.as_deref().map(str::trim)),
         },
     )

@@ -2,6 +2,7 @@
 //! the supervisory commission, court, procuratorate, township governments, the Standing
 //! Committee's own offices, city deputies.
 
+pub mod domain;
 pub mod dto;
 pub mod handlers;
 pub mod model;

@@ -3,10 +3,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::domain::HandlingBodyKind;
 use super::dto::HandlingBodyListQuery;
-use crate::committees::model::subtree_of;
 use crate::db::contains_pattern;
 use crate::db::schema::handling_bodies;
+use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 use crate::scope::{Caller, handling_body_filter};
@@ -16,7 +17,7 @@ use crate::scope::{Caller, handling_body_filter};
 pub struct HandlingBody {
     pub id: Uuid,
     pub name: String,
-    pub kind: String,
+    pub kind: HandlingBodyKind,
     pub committee_id: Uuid,
     pub contact: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -28,7 +29,7 @@ pub struct HandlingBody {
 pub struct NewHandlingBody<'a> {
     pub id: Uuid,
     pub name: &'a str,
-    pub kind: &'a str,
+    pub kind: HandlingBodyKind,
     pub committee_id: Uuid,
     pub contact: Option<&'a str>,
 }
@@ -37,7 +38,7 @@ pub struct NewHandlingBody<'a> {
 #[diesel(table_name = handling_bodies)]
 pub struct HandlingBodyChanges<'a> {
     pub name: Option<&'a str>,
-    pub kind: Option<&'a str>,
+    pub kind: Option<HandlingBodyKind>,
     pub contact: Option<Option<&'a str>>,
 }
 

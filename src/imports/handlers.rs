@@ -7,7 +7,7 @@ use super::{ImportReport, Outcome, RowError, representatives, voters};
 use crate::error::{ApiError, ApiResult, FieldErrors, Problem};
 use crate::request::{BodyLimit, read_body};
 use crate::scope::{Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Spreadsheets are bigger than JSON bodies: allow this many times the JSON limit.
 const IMPORT_LIMIT_FACTOR: usize = 16;

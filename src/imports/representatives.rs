@@ -13,7 +13,7 @@ use crate::constituencies::model::ids_by_code;
 use crate::db::schema::{liaison_groups, representatives};
 use crate::error::{ApiError, ApiResult};
 use crate::pii::PhoneNumber;
-use crate::representatives::dto::{Gender, Level};
+use crate::representatives::domain::{Gender, Level};
 use crate::representatives::model::NewRepresentative;
 use crate::scope::{Caller, liaison_group_filter};
 
@@ -224,8 +224,8 @@ pub async fn import(
         rows.push(NewRepresentative {
             id: Uuid::now_v7(),
             name,
-            gender: gender.as_str(),
-            level: level.as_str(),
+            gender: gender,
+            level: level,
             term,
             constituency_id,
             liaison_group_id: group,

@@ -3,22 +3,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::db::text_enum;
 use validator::{Validate, ValidationError};
 
+use super::domain::LiaisonGroupKind;
 use super::model::LiaisonGroup;
 use crate::request::{double_option, not_blank};
-
-text_enum!(
-    LiaisonGroupKind (fallback Group) {
-        /// 代表之家.
-        Home => "home",
-        /// 代表联络站.
-        Station => "station",
-        /// 代表联络组.
-        Group => "group",
-    }
-);
 
 fn officer_names(names: &[String]) -> Result<(), ValidationError> {
     if names.len() > 20 {
@@ -118,7 +107,7 @@ impl From<LiaisonGroup> for LiaisonGroupView {
         Self {
             id: g.id,
             name: g.name,
-            kind: LiaisonGroupKind::from_db(&g.kind),
+            kind: g.kind,
             committee_id: g.committee_id,
             address: g.address,
             opening_hours: g.opening_hours,
@@ -146,7 +135,7 @@ impl From<LiaisonGroup> for PublicStationView {
         Self {
             id: g.id,
             name: g.name,
-            kind: LiaisonGroupKind::from_db(&g.kind),
+            kind: g.kind,
             committee_id: g.committee_id,
             address: g.address,
             opening_hours: g.opening_hours,

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
 use crate::scope::{self, Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn name_taken(err: diesel::result::Error) -> ApiError {
     ApiError::on_unique(
@@ -53,7 +53,7 @@ pub async fn create_liaison_group(
         NewLiaisonGroup {
             id,
             committee_id: body.committee_id,
-            kind: body.kind.as_str(),
+            kind: body.kind,
             name: body.name.trim(),
             address: body.address.trim(),
             opening_hours: body.opening_hours.as_deref().map(str::trim),
@@ -158,7 +158,7 @@ pub async fn update_liaison_group(
         current.id,
         LiaisonGroupChanges {
             committee_id: body.committee_id,
-            kind: body.kind.map(|k| k.as_str()),
+            kind: body.kind,
             name: body.name.as_deref().map(str::trim),
             address: body.address.as_deref().map(str::trim),
             opening_hours: body

@@ -4,9 +4,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::committees::model::subtree_of;
+use super::domain::LiaisonGroupKind;
 use crate::db::contains_pattern;
 use crate::db::schema::liaison_groups;
+use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 use crate::scope::{Caller, liaison_group_filter};
@@ -16,7 +17,7 @@ use crate::scope::{Caller, liaison_group_filter};
 pub struct LiaisonGroup {
     pub id: Uuid,
     pub committee_id: Uuid,
-    pub kind: String,
+    pub kind: LiaisonGroupKind,
     pub name: String,
     pub address: String,
     pub opening_hours: Option<String>,
@@ -31,7 +32,7 @@ pub struct LiaisonGroup {
 pub struct NewLiaisonGroup<'a> {
     pub id: Uuid,
     pub committee_id: Uuid,
-    pub kind: &'a str,
+    pub kind: LiaisonGroupKind,
     pub name: &'a str,
     pub address: &'a str,
     pub opening_hours: Option<&'a str>,
@@ -43,7 +44,7 @@ pub struct NewLiaisonGroup<'a> {
 #[diesel(table_name = liaison_groups)]
 pub struct LiaisonGroupChanges<'a> {
     pub committee_id: Option<Uuid>,
-    pub kind: Option<&'a str>,
+    pub kind: Option<LiaisonGroupKind>,
     pub name: Option<&'a str>,
     pub address: Option<&'a str>,
     pub opening_hours: Option<Option<&'a str>>,

@@ -10,7 +10,7 @@ use crate::calendar::year_or_current;
 use crate::error::ApiResult;
 use crate::pagination::{Page, PageRequest};
 use crate::scope::{Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

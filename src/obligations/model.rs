@@ -9,14 +9,14 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::rules::{Attended, DeputyYear, OpenOpinion, Thresholds};
-use crate::activities::dto::ActivityKind;
+use crate::activities::domain::ActivityKind;
 use crate::calendar::working_days::{local_date, start_of_local_day};
-use crate::committees::model::subtree_of;
 use crate::committees::policy::{self, EffectivePolicy};
 use crate::db::schema::{
     activities, activity_contacts, activity_participants, contact_links, liaison_groups, opinions,
     reception_rules, representatives,
 };
+use crate::db::tree::subtree_of;
 use crate::error::ApiResult;
 use crate::opinions::lifecycle::State;
 use crate::pagination::PageRequest;
@@ -108,7 +108,7 @@ pub async fn years_of(
     committees.dedup();
     let policies = policy::effective_many(conn, &committees).await?;
 
-    let attended: Vec<(Uuid, Uuid, String, DateTime<Utc>)> = activity_participants::table
+    let attended: Vec<(Uuid, Uuid, ActivityKind, DateTime<Utc>)> = activity_participants::table
         .inner_join(activities::table)
         .filter(activity_participants::representative_id.eq_any(&ids))
         .filter(activity_participants::attended.eq(true))
@@ -192,7 +192,7 @@ pub async fn years_of(
                     .filter(|a| a.0 == *id)
                     .map(|(_, activity, kind, starts_at)| Attended {
                         id: *activity,
-                        kind: ActivityKind::from_db(kind),
+                        kind: *kind,
                         day: local_date(*starts_at),
                         contacted: contacts
                             .iter()

@@ -11,11 +11,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::activities::dto::ActivityKind;
+use crate::activities::domain::ActivityKind;
 use crate::db::text_enum;
 
 text_enum!(
-    Rule (fallback AnnualReport) {
+    Rule {
         /// A report to the voters of the constituency at least once a year (述职).
         AnnualReport => "annual_report",
         /// Contact with each fixed-contact household at least monthly.
@@ -32,7 +32,7 @@ text_enum!(
 );
 
 text_enum!(
-    Status (fallback Due) {
+    Status {
         Met => "met",
         Due => "due",
         Overdue => "overdue",

@@ -4,6 +4,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use super::domain::{Channel, FeedBackMethod, Outcome, ReferralRole, Source};
 use super::lifecycle::{Action, Rating, State};
 use super::workflow::Command;
 use crate::db::text_enum;
@@ -11,71 +12,9 @@ use crate::error::ApiError;
 use crate::request::{double_option, not_blank};
 
 text_enum!(
-    Source (fallback Online) {
-        /// Submitted by the voter through the web or mini-program.
-        Online => "online",
-        /// Raised at a reception at a home or station (接待).
-        Reception => "reception",
-        /// Heard on a visit (走访).
-        Visit => "visit",
-        /// Raised at a forum (座谈).
-        Forum => "forum",
-        Letter => "letter",
-    }
-);
-
-text_enum!(
-    /// How an opinion is passed on (Art. 6 of the Shijingshan Measures).
-    Channel (fallback RecessSuggestion) {
-        /// A bill or suggestion at the congress session (议案、建议).
-        SessionSuggestion => "session_suggestion",
-        /// A suggestion to the Standing Committee during recess (闭会期间建议).
-        RecessSuggestion => "recess_suggestion",
-        /// The "deputy supervision" express channel (代表监督信息直通车).
-        SupervisionExpress => "supervision_express",
-        /// Remarks at a Standing Committee meeting the deputy attends.
-        CommitteeMeeting => "committee_meeting",
-        /// A report to the government, supervisory commission, court or procuratorate.
-        StateOrganReport => "state_organ_report",
-        /// A report to a city-level deputy.
-        CityDeputy => "city_deputy",
-        /// A township matter to the township government.
-        TownshipGovernment => "township_government",
-    }
-);
-
-text_enum!(
-    Outcome (fallback ExplainedUnresolvable) {
-        Resolved => "resolved",
-        PartlyResolved => "partly_resolved",
-        /// Cannot be solved now; the reason is explained (暂时不能解决).
-        ExplainedUnresolvable => "explained_unresolvable",
-    }
-);
-
-text_enum!(
-    /// How the voter was told.
-    FeedBackMethod (fallback Other) {
-        InPerson => "in_person",
-        Phone => "phone",
-        Letter => "letter",
-        Online => "online",
-        Meeting => "meeting",
-        Other => "other",
-    }
-);
-
-text_enum!(
-    ReferralRole (fallback Assisting) {
-        Lead => "lead",
-        Assisting => "assisting",
-    }
-);
-
-text_enum!(
     /// The steps `POST /opinions/{id}/transitions` takes (rating and accepting a referral have
     /// their own routes).
-    TransitionAction (fallback Refer) {
+    TransitionAction {
         Refer => "refer",
         Transfer => "transfer",
         Answer => "answer",
@@ -384,15 +323,15 @@ impl OpinionView {
     ) -> Self {
         let hide_voter = !crate::scope::sees_who_raised_opinions(caller);
         Self {
-            state: o.state(),
-            rating: o.rating(),
+            state: o.state,
+            rating: o.rating,
             overdue: o.current_due_at.is_some_and(|d| d < now),
             id: o.id,
             title: o.title,
             content: o.content,
             category: o.category,
             location: o.location,
-            source: Source::from_db(&o.source),
+            source: o.source,
             urgent: o.urgent,
             public_consent: o.public_consent,
             round: o.round,
@@ -405,7 +344,7 @@ impl OpinionView {
             lead_handling_body_id: lead,
             received_at: o.received_at,
             current_due_at: o.current_due_at,
-            outcome: o.outcome.as_deref().map(Outcome::from_db),
+            outcome: o.outcome,
             rating_comment: o.rating_comment,
             actions,
             version: o.version,
@@ -419,9 +358,9 @@ impl From<crate::opinions::model::Event> for EventView {
     fn from(e: crate::opinions::model::Event) -> Self {
         Self {
             id: e.id,
-            action: Action::from_db(&e.action),
-            from: e.from_state.as_deref().map(State::from_db),
-            to: State::from_db(&e.to_state),
+            action: e.action,
+            from: e.from_state,
+            to: e.to_state,
             round: e.round,
             at: e.at,
             actor_id: e.actor_id,
@@ -438,8 +377,8 @@ impl ReferralView {
             overdue: r.answered_at.is_none() && r.returned_at.is_none() && r.due_at < now,
             id: r.id,
             handling_body_id: r.handling_body_id,
-            role: ReferralRole::from_db(&r.role),
-            channel: Channel::from_db(&r.channel),
+            role: r.role,
+            channel: r.channel,
             round: r.round,
             referred_at: r.referred_at,
             due_at: r.due_at,
@@ -447,7 +386,7 @@ impl ReferralView {
             returned_at: r.returned_at,
             return_reason: r.return_reason,
             answered_at: r.answered_at,
-            outcome: r.outcome.as_deref().map(Outcome::from_db),
+            outcome: r.outcome,
             answer_text: r.answer_text,
         }
     }

@@ -16,7 +16,7 @@ use crate::idempotency::{self, Claim, IdempotencyKey, StoredResponse};
 use crate::pagination::{Page, PageRequest};
 use crate::request::{FingerprintedJson, ValidJson};
 use crate::scope::{self, Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Views of several opinions for one caller, in three queries whatever their number.
 async fn views(

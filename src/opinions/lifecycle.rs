@@ -15,7 +15,7 @@
 use crate::db::text_enum;
 
 text_enum!(
-    State (fallback Received) {
+    State {
         Received => "received",
         Referred => "referred",
         Answered => "answered",
@@ -26,7 +26,7 @@ text_enum!(
 
 text_enum!(
     /// Every step of the timeline, including the first (`receive`) and the in-place ones.
-    Action (fallback Receive) {
+    Action {
         Receive => "receive",
         Refer => "refer",
         Transfer => "transfer",
@@ -42,7 +42,7 @@ text_enum!(
 );
 
 text_enum!(
-    Rating (fallback Unsatisfied) {
+    Rating {
         Satisfied => "satisfied",
         BasicallySatisfied => "basically_satisfied",
         Unsatisfied => "unsatisfied",

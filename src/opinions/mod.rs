@@ -5,6 +5,7 @@
 //!   event, referral and outbox rows);
 //! - `model`: rows and queries; `dto`: what goes over the wire; `handlers`: HTTP.
 
+pub mod domain;
 pub mod dto;
 pub mod handlers;
 pub mod lifecycle;

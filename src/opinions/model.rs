@@ -6,12 +6,13 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::domain::{Channel, Outcome, ReferralRole, Source};
 use super::dto::OpinionListQuery;
 use super::lifecycle::{Action, Rating, State};
 use crate::calendar::working_days::end_of_local_day;
-use crate::committees::model::subtree_of;
 use crate::db::contains_pattern;
 use crate::db::schema::{opinion_events, opinions, referrals};
+use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 use crate::scope::{Caller, opinion_filter};
@@ -30,31 +31,21 @@ pub struct Opinion {
     pub content: String,
     pub category: String,
     pub location: Option<String>,
-    pub source: String,
+    pub source: Source,
     pub urgent: bool,
     pub public_consent: bool,
-    pub state: String,
+    pub state: State,
     pub round: i32,
     pub received_at: DateTime<Utc>,
     pub current_due_at: Option<DateTime<Utc>>,
-    pub outcome: Option<String>,
-    pub rating: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub rating: Option<Rating>,
     pub rating_comment: Option<String>,
     pub rated_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-impl Opinion {
-    pub fn state(&self) -> State {
-        State::from_db(&self.state)
-    }
-
-    pub fn rating(&self) -> Option<Rating> {
-        self.rating.as_deref().map(Rating::from_db)
-    }
 }
 
 #[derive(Debug, Insertable)]
@@ -71,7 +62,7 @@ pub struct NewOpinion {
     pub content: String,
     pub category: String,
     pub location: Option<String>,
-    pub source: &'static str,
+    pub source: Source,
     pub urgent: bool,
     pub public_consent: bool,
     pub received_at: DateTime<Utc>,
@@ -84,11 +75,11 @@ pub struct NewOpinion {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = opinions)]
 pub struct OpinionChanges {
-    pub state: Option<&'static str>,
+    pub state: Option<State>,
     pub round: Option<i32>,
     pub current_due_at: Option<Option<DateTime<Utc>>>,
-    pub outcome: Option<Option<&'static str>>,
-    pub rating: Option<Option<&'static str>>,
+    pub outcome: Option<Option<Outcome>>,
+    pub rating: Option<Option<Rating>>,
     pub rating_comment: Option<Option<String>>,
     pub rated_at: Option<Option<DateTime<Utc>>>,
     pub title: Option<String>,
@@ -105,8 +96,8 @@ pub struct Referral {
     pub id: Uuid,
     pub opinion_id: Uuid,
     pub handling_body_id: Uuid,
-    pub role: String,
-    pub channel: String,
+    pub role: ReferralRole,
+    pub channel: Channel,
     pub round: i32,
     pub referred_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
@@ -114,7 +105,7 @@ pub struct Referral {
     pub returned_at: Option<DateTime<Utc>>,
     pub return_reason: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub answer_text: Option<String>,
 }
 
@@ -124,8 +115,8 @@ pub struct NewReferral {
     pub id: Uuid,
     pub opinion_id: Uuid,
     pub handling_body_id: Uuid,
-    pub role: &'static str,
-    pub channel: &'static str,
+    pub role: ReferralRole,
+    pub channel: Channel,
     pub round: i32,
     pub referred_at: DateTime<Utc>,
     pub referred_by: Option<Uuid>,
@@ -136,9 +127,9 @@ pub struct NewReferral {
 #[diesel(table_name = opinion_events, check_for_backend(Pg))]
 pub struct Event {
     pub id: Uuid,
-    pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub action: Action,
+    pub from_state: Option<State>,
+    pub to_state: State,
     pub round: i32,
     pub actor_id: Option<Uuid>,
     pub actor_role: String,
@@ -152,9 +143,9 @@ pub struct Event {
 pub struct NewEvent {
     pub id: Uuid,
     pub opinion_id: Uuid,
-    pub action: &'static str,
-    pub from_state: Option<&'static str>,
-    pub to_state: &'static str,
+    pub action: Action,
+    pub from_state: Option<State>,
+    pub to_state: State,
     pub round: i32,
     pub actor_id: Option<Uuid>,
     pub actor_role: &'static str,

@@ -8,9 +8,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::dto::{
-    Channel, CreateOpinion, FeedBackMethod, Outcome, ReferralRole, Source, UpdateOpinion,
-};
+use super::domain::{Channel, FeedBackMethod, Outcome, ReferralRole, Source};
+use super::dto::{CreateOpinion, UpdateOpinion};
 use super::lifecycle::{self, Action, Facts, Rating, Refusal, State};
 use super::model::{self, NewEvent, NewOpinion, NewReferral, Opinion, OpinionChanges};
 use crate::calendar::model::load_from as load_calendar;
@@ -272,7 +271,7 @@ pub async fn receive(
                 .location
                 .map(|l| l.trim().to_owned())
                 .filter(|l| !l.is_empty()),
-            source: b.source.as_str(),
+            source: b.source,
             urgent: b.urgent,
             public_consent: b.public_consent,
             received_at: now,
@@ -418,7 +417,7 @@ pub async fn step(
                 ))
                 .execute(conn)
                 .await?;
-            let channel = channel.unwrap_or_else(|| Channel::from_db(&returned.channel));
+            let channel = channel.unwrap_or_else(|| returned.channel);
             let due = future_due(due_at, now)?
                 .unwrap_or_else(|| calendar.due_at(now, policy.answer_period(urgent)));
             diesel::insert_into(referrals::table)
@@ -450,7 +449,7 @@ pub async fn step(
                     .await?;
             }
             let due = calendar.due_at(now, policy.feed_back_period(urgent));
-            changes.outcome = Some(Some(outcome.as_str()));
+            changes.outcome = Some(Some(outcome));
             changes.current_due_at = Some(Some(due));
             json!({"outcome": outcome, "text": text, "on_the_spot": facts.state == State::Received, "feed_back_due_at": due})
         }
@@ -486,7 +485,7 @@ pub async fn step(
             .await?;
             let channel = match (channel, &lead) {
                 (Some(c), _) => c,
-                (None, Some(last)) => Channel::from_db(&last.channel),
+                (None, Some(last)) => last.channel,
                 (None, None) => return Err(never_referred("channel")),
             };
             let round = opinion.round + 1;
@@ -515,7 +514,7 @@ pub async fn step(
             json!({"reason": reason, "handling_body_id": body, "channel": channel, "due_at": due, "previous_rating": opinion.rating})
         }
         Command::Rate { rating, comment } => {
-            changes.rating = Some(Some(rating.as_str()));
+            changes.rating = Some(Some(rating));
             changes.rating_comment = Some(comment.clone());
             changes.rated_at = Some(Some(now));
             json!({"rating": rating, "comment": comment})
@@ -574,7 +573,7 @@ pub async fn step(
             json!({"fields": fields})
         }
     };
-    changes.state = Some(to.as_str());
+    changes.state = Some(to);
     let updated: Opinion = diesel::update(opinions::table.find(opinion.id))
         .set((
             &changes,
@@ -617,9 +616,9 @@ async fn record(
         &NewEvent {
             id: Uuid::now_v7(),
             opinion_id: after.id,
-            action: action.as_str(),
-            from_state: before.map(|o| o.state().as_str()),
-            to_state: after.state().as_str(),
+            action: action,
+            from_state: before.map(|o| o.state),
+            to_state: after.state,
             round: after.round,
             actor_id: Some(caller.account_id),
             actor_role: caller.role.as_str(),
@@ -649,8 +648,8 @@ fn new_referral(
         id: Uuid::now_v7(),
         opinion_id: opinion.id,
         handling_body_id: body,
-        role: role.as_str(),
-        channel: channel.as_str(),
+        role: role,
+        channel: channel,
         round: opinion.round,
         referred_at: now,
         referred_by: Some(caller.account_id),
@@ -660,10 +659,10 @@ fn new_referral(
 
 pub fn facts_of(opinion: &Opinion, policy: &EffectivePolicy) -> Facts {
     Facts {
-        state: opinion.state(),
+        state: opinion.state,
         round: opinion.round,
         max_reopen_rounds: policy.max_reopen_rounds,
-        rating: opinion.rating(),
+        rating: opinion.rating,
     }
 }
 

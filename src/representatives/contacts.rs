@@ -17,9 +17,9 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::pii::mask_phone;
 use crate::request::ValidJson;
 use crate::scope::{Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
-text_enum!(ContactKind (fallback FixedHousehold) { FixedHousehold => "fixed_household", VoterLiaison => "voter_liaison" });
+text_enum!(ContactKind { FixedHousehold => "fixed_household", VoterLiaison => "voter_liaison" });
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -50,14 +50,14 @@ pub struct ContactList {
     pub items: Vec<ContactView>,
 }
 
-type ContactRow = (Uuid, Uuid, String, DateTime<Utc>, Uuid, String, String);
+type ContactRow = (Uuid, Uuid, ContactKind, DateTime<Utc>, Uuid, String, String);
 
 fn view(row: ContactRow, caller: &Caller) -> ContactView {
     let (id, representative_id, kind, created_at, voter_id, name, phone) = row;
     ContactView {
         id,
         representative_id,
-        kind: ContactKind::from_db(&kind),
+        kind,
         voter: ContactVoter {
             id: voter_id,
             name,

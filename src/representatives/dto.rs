@@ -4,18 +4,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use super::domain::{Gender, Level, RepresentativeStatus};
 use super::model::Representative;
-use crate::db::text_enum;
 use crate::pii::{PhoneNumber, mask_phone};
 use crate::request::{double_option, not_blank};
 use crate::scope::Caller;
-
-text_enum!(Gender (fallback Male) { Male => "male", Female => "female" });
-text_enum!(
-    /// District deputies are elected in a constituency of the district; city deputies may not be.
-    Level (fallback District) { District => "district", City => "city" }
-);
-text_enum!(RepresentativeStatus (fallback Serving) { Serving => "serving", Left => "left" });
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -119,8 +112,8 @@ impl RepresentativeView {
         Self {
             id: r.id,
             name: r.name,
-            gender: Gender::from_db(&r.gender),
-            level: Level::from_db(&r.level),
+            gender: r.gender,
+            level: r.level,
             term: r.term,
             constituency_id: r.constituency_id,
             liaison_group_id: r.liaison_group_id,
@@ -128,7 +121,7 @@ impl RepresentativeView {
             position: r.position,
             public_contact: r.public_contact,
             phone,
-            status: RepresentativeStatus::from_db(&r.status),
+            status: r.status,
             account_id,
             created_at: r.created_at,
             updated_at: r.updated_at,

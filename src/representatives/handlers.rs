@@ -2,8 +2,9 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use super::domain::Level;
 use super::dto::{
-    CreateRepresentative, Level, NamedRef, PublicRepresentativeListQuery, PublicRepresentativeView,
+    CreateRepresentative, NamedRef, PublicRepresentativeListQuery, PublicRepresentativeView,
     RepresentativeListQuery, RepresentativeView, UpdateRepresentative,
 };
 use super::model::{self, NewRepresentative, RepresentativeChanges};
@@ -11,7 +12,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
 use crate::scope::{Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users::model::{BoundRecord, account_bound_to, accounts_bound_to};
 
 fn duplicate(err: diesel::result::Error) -> ApiError {
@@ -84,8 +85,8 @@ pub async fn create_representative(
         &NewRepresentative {
             id,
             name: b.name.trim().to_owned(),
-            gender: b.gender.as_str(),
-            level: b.level.as_str(),
+            gender: b.gender,
+            level: b.level,
             term: b.term,
             constituency_id: b.constituency_id,
             liaison_group_id: b.liaison_group_id,
@@ -178,7 +179,7 @@ pub async fn update_representative(
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     let group = b.liaison_group_id.unwrap_or(current.liaison_group_id);
     let constituency = b.constituency_id.unwrap_or(current.constituency_id);
-    let level = b.level.unwrap_or(Level::from_db(&current.level));
+    let level = b.level.unwrap_or(current.level);
     if b.liaison_group_id.is_some() || b.constituency_id.is_some() || b.level.is_some() {
         check_placement(&mut conn, &caller, group, constituency, level).await?;
     }
@@ -188,8 +189,8 @@ pub async fn update_representative(
         current.id,
         RepresentativeChanges {
             name: b.name.map(|s| s.trim().to_owned()),
-            gender: b.gender.map(|g| g.as_str()),
-            level: b.level.map(|l| l.as_str()),
+            gender: b.gender,
+            level: b.level,
             term: b.term,
             constituency_id: b.constituency_id,
             liaison_group_id: b.liaison_group_id,
@@ -197,7 +198,7 @@ pub async fn update_representative(
             position: trimmed(b.position),
             public_contact: trimmed(b.public_contact),
             phone: b.phone.map(|o| o.map(|p| p.as_str().to_owned())),
-            status: b.status.map(|s| s.as_str()),
+            status: b.status,
         },
     )
     .await
@@ -235,7 +236,7 @@ pub async fn list_public_representatives(
             employer: r.employer,
             position: r.position,
             public_contact: r.public_contact,
-            level: Level::from_db(&r.level),
+            level: r.level,
             term: r.term,
             constituency: constituency.map(|(id, name)| NamedRef { id, name }),
             liaison_group: NamedRef {

@@ -2,6 +2,7 @@
 //! with fixed-contact households and voter liaisons.
 
 pub mod contacts;
+pub mod domain;
 pub mod dto;
 pub mod handlers;
 pub mod model;

@@ -4,10 +4,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::domain::{Gender, Level, RepresentativeStatus};
 use super::dto::{PublicRepresentativeListQuery, RepresentativeListQuery};
-use crate::committees::model::subtree_of;
 use crate::db::contains_pattern;
 use crate::db::schema::{constituencies, liaison_groups, representatives};
+use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 use crate::scope::{Caller, representative_filter};
@@ -17,8 +18,8 @@ use crate::scope::{Caller, representative_filter};
 pub struct Representative {
     pub id: Uuid,
     pub name: String,
-    pub gender: String,
-    pub level: String,
+    pub gender: Gender,
+    pub level: Level,
     pub term: i32,
     pub constituency_id: Option<Uuid>,
     pub liaison_group_id: Uuid,
@@ -26,7 +27,7 @@ pub struct Representative {
     pub position: Option<String>,
     pub public_contact: Option<String>,
     pub phone: Option<String>,
-    pub status: String,
+    pub status: RepresentativeStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -36,8 +37,8 @@ pub struct Representative {
 pub struct NewRepresentative {
     pub id: Uuid,
     pub name: String,
-    pub gender: &'static str,
-    pub level: &'static str,
+    pub gender: Gender,
+    pub level: Level,
     pub term: i32,
     pub constituency_id: Option<Uuid>,
     pub liaison_group_id: Uuid,
@@ -51,8 +52,8 @@ pub struct NewRepresentative {
 #[diesel(table_name = representatives)]
 pub struct RepresentativeChanges {
     pub name: Option<String>,
-    pub gender: Option<&'static str>,
-    pub level: Option<&'static str>,
+    pub gender: Option<Gender>,
+    pub level: Option<Level>,
     pub term: Option<i32>,
     pub constituency_id: Option<Option<Uuid>>,
     pub liaison_group_id: Option<Uuid>,
@@ -60,7 +61,7 @@ pub struct RepresentativeChanges {
     pub position: Option<Option<String>>,
     pub public_contact: Option<Option<String>>,
     pub phone: Option<Option<String>>,
-    pub status: Option<&'static str>,
+    pub status: Option<RepresentativeStatus>,
 }
 
 pub async fn find_visible(

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::model::ReceptionRule;
-use crate::activities::dto::ActivityKind;
+use crate::activities::domain::ActivityKind;
 use crate::calendar::to_local;
 
 /// A local time of day: "09:00" or "09:00:00".

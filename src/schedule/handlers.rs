@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::liaison_groups;
 use crate::representatives::model::serving_in_scope;
 use crate::scope::{Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The longest window one schedule request expands.
 const MAX_WINDOW_DAYS: i64 = 366;

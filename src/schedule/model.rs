@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::activities::domain::ActivityKind;
 use crate::db::schema::{activities, liaison_groups, reception_rules, representatives};
 use crate::error::{ApiError, ApiResult};
 
@@ -90,7 +91,7 @@ pub async fn public_rules(
 #[derive(Debug, Clone, Queryable)]
 pub struct PublicActivity {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: ActivityKind,
     pub liaison_group_id: Option<Uuid>,
     pub address: Option<String>,
     pub starts_at: DateTime<Utc>,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::dto::{DutyDeputy, ScheduleItem};
 use super::model::{self, ReceptionRule};
 use super::recurrence::Recurrence;
-use crate::activities::dto::ActivityKind;
+use crate::activities::domain::ActivityKind;
 use crate::calendar::to_local;
 use crate::calendar::working_days::{end_of_local_day, start_of_local_day};
 use crate::error::ApiResult;
@@ -99,7 +99,7 @@ pub async fn items(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<Sc
             liaison_group_id: a.liaison_group_id,
             place,
             representatives,
-            kind: ActivityKind::from_db(&a.kind),
+            kind: a.kind,
             title: a.topic,
             activity_id: Some(a.id),
             reception_rule_id: None,

@@ -87,7 +87,7 @@ impl From<Account> for UserView {
         Self {
             id: a.id,
             username: a.username,
-            role: Role::from_db(&a.role),
+            role: a.role,
             scope_id: binding.id(),
             scope_kind: ScopeKind::of(binding),
             disabled: a.disabled_at.is_some(),

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
 use crate::scope::{self, Action, Binding, Caller, Role};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::{committees, handling_bodies, liaison_groups, representatives, voters};
 
 fn username_taken(err: diesel::result::Error) -> ApiError {
@@ -220,7 +220,7 @@ pub async fn update_user(
                 "you cannot change your own role or scope",
             ));
         }
-        let role = body.role.unwrap_or(Role::from_db(&current.role));
+        let role = body.role.unwrap_or(current.role);
         refuse_grant(&caller, role)?;
         let scope_id = match body.scope_id {
             Some(explicit) => explicit,

@@ -10,6 +10,7 @@ use crate::db::schema::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
+use crate::scope::Role;
 use crate::scope::{Binding, Caller, account_filter};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -17,7 +18,7 @@ use crate::scope::{Binding, Caller, account_filter};
 pub struct Account {
     pub id: Uuid,
     pub username: String,
-    pub role: String,
+    pub role: Role,
     pub committee_id: Option<Uuid>,
     pub liaison_group_id: Option<Uuid>,
     pub handling_body_id: Option<Uuid>,

@@ -11,7 +11,7 @@ use crate::pagination::{Page, PageRequest};
 use crate::pii::{IdNumber, PhoneNumber};
 use crate::request::ValidJson;
 use crate::scope::{self, Action, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users::model::{BoundRecord, account_bound_to, accounts_bound_to};
 
 async fn check_constituency(

@@ -16,7 +16,7 @@ use crate::db::schema::{accounts, constituencies};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pii::PhoneNumber;
 use crate::request::{ValidJson, not_blank};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users::domain::{NewPassword, Username};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use liaison::config::{JwtKey, JwtSettings, LoginThrottleSettings, Settings};
-use liaison::startup::{self, AppState};
+use liaison::startup;
+use liaison::state::AppState;
 
 pub const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 pub const TEST_ISSUER: &str = "liaison";

@@ -1,0 +1,36 @@
+//! What every request shares: the pool, the token service, the PII cipher and the settings.
+//!
+//! It sits on the ground floor: handlers import it, it imports no handler (the router lives in
+//! `startup.rs`, above them), so no import ever runs from the handlers back up to the router.
+
+use crate::auth::tokens::TokenService;
+use crate::config::Settings;
+use crate::db::{DbConn, DbPool};
+use crate::error::ApiResult;
+use crate::pii::PiiCipher;
+
+pub struct AppState {
+    pub pool: DbPool,
+    pub tokens: TokenService,
+    pub pii: PiiCipher,
+    pub settings: Settings,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, pool: DbPool) -> Self {
+        Self {
+            tokens: TokenService::new(&settings.jwt),
+            pii: PiiCipher::new(&settings.pii_key),
+            pool,
+            settings,
+        }
+    }
+
+    /// One connection from the pool. A request takes one and hands it to both the caller
+    /// check and the work (see `access::Authed`), so a busy pool cannot deadlock a request
+    /// against itself. Reads and writes share it today; a `db_read()` for a replica would go
+    /// beside it.
+    pub async fn db(&self) -> ApiResult<DbConn> {
+        Ok(self.pool.get().await?)
+    }
+}
