@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::{Ready, ready};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The entity tag of version `version` of a resource.
 pub fn etag(version: i32) -> String {
@@ -32,7 +32,7 @@ impl IfMatch {
         } else {
             Err(ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
+                ErrorCode::PreconditionFailed,
                 "the resource has changed since you read it; fetch it again and retry",
             )
             .with_extension("current_etag", serde_json::Value::String(current)))

@@ -5,10 +5,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::access::BindingIds;
 use crate::db::schema::{
     accounts, committees, constituencies, handling_bodies, liaison_groups, representatives, voters,
 };
-use crate::scope::BindingIds;
 
 /// Every demo account has this password.
 pub const DEMO_PASSWORD: &str = "demo-password";

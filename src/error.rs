@@ -11,7 +11,53 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::text_enum;
 use crate::telemetry::current_request_id;
+
+text_enum!(
+    /// Every stable error code the API answers with: clients branch on these, never on
+    /// `detail`. A new refusal adds a code here, so the published list stays whole.
+    ErrorCode {
+        AlreadyEvaluated => "already_evaluated",
+        AlreadyExists => "already_exists",
+        AlreadyRated => "already_rated",
+        CannotDisableSelf => "cannot_disable_self",
+        ConcurrentUpdate => "concurrent_update",
+        ConstraintViolated => "constraint_violated",
+        ContactLimitExceeded => "contact_limit_exceeded",
+        Forbidden => "forbidden",
+        IdempotencyKeyInUse => "idempotency_key_in_use",
+        IdempotencyKeyReused => "idempotency_key_reused",
+        ImportRejected => "import_rejected",
+        InUse => "in_use",
+        InternalError => "internal_error",
+        InvalidCredentials => "invalid_credentials",
+        InvalidCursor => "invalid_cursor",
+        InvalidIdempotencyKey => "invalid_idempotency_key",
+        InvalidQuery => "invalid_query",
+        InvalidRefreshToken => "invalid_refresh_token",
+        InvalidTransition => "invalid_transition",
+        MalformedJson => "malformed_json",
+        NoLeadReferral => "no_lead_referral",
+        NotAnEvaluableReport => "not_an_evaluable_report",
+        NotFound => "not_found",
+        PayloadTooLarge => "payload_too_large",
+        PreconditionFailed => "precondition_failed",
+        RateLimited => "rate_limited",
+        ReferenceConflict => "reference_conflict",
+        ReferralNotOpen => "referral_not_open",
+        RefreshTokenReused => "refresh_token_reused",
+        ReopenLimitReached => "reopen_limit_reached",
+        ReopenNeedsUnsatisfiedRating => "reopen_needs_unsatisfied_rating",
+        ServiceUnavailable => "service_unavailable",
+        Unauthorized => "unauthorized",
+        UnreadableBody => "unreadable_body",
+        UnsupportedMediaType => "unsupported_media_type",
+        UsernameTaken => "username_taken",
+        ValidationFailed => "validation_failed",
+        WorkPlanIncomplete => "work_plan_incomplete",
+    }
+);
 
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
@@ -22,7 +68,7 @@ pub struct ApiError(Box<Details>);
 #[derive(Debug)]
 struct Details {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     detail: String,
     errors: Option<FieldErrors>,
     extensions: serde_json::Map<String, serde_json::Value>,
@@ -49,7 +95,7 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     /// Stable machine-readable code; clients branch on this, never on `detail`.
-    pub code: String,
+    pub code: ErrorCode,
     /// Field path → messages, for validation failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<FieldErrors>,
@@ -58,7 +104,7 @@ pub struct Problem {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
         Self(Box::new(Details {
             status,
             code,
@@ -70,16 +116,16 @@ impl ApiError {
         }))
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, detail)
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, detail)
     }
 
     /// The answer for both "does not exist" and "exists but not in your scope": the two must be
@@ -87,19 +133,19 @@ impl ApiError {
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("{what} not found"),
         )
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
     pub fn validation(errors: FieldErrors) -> Self {
         let mut e = Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             "the request has invalid fields",
         );
         e.0.errors = Some(errors);
@@ -113,7 +159,7 @@ impl ApiError {
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "too many attempts; try again later",
         );
         e.0.retry_after_secs = Some(retry_after_secs.max(1));
@@ -123,7 +169,7 @@ impl ApiError {
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "an unexpected error occurred; quote the request id when reporting it",
         );
         e.0.source = Some(source.into());
@@ -133,7 +179,7 @@ impl ApiError {
     pub fn service_unavailable(source: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
+            ErrorCode::ServiceUnavailable,
             "the service is temporarily unavailable; retry shortly",
         );
         e.0.source = Some(source.into());
@@ -175,6 +221,18 @@ impl ApiError {
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.0.code
+    }
+
+    pub fn detail(&self) -> &str {
+        &self.0.detail
+    }
+
     fn problem(&self) -> Problem {
         Problem {
             type_: format!("urn:problem-type:liaison:{}", self.0.code),
@@ -186,7 +244,7 @@ impl ApiError {
                 .to_owned(),
             status: self.0.status.as_u16(),
             detail: self.0.detail.clone(),
-            code: self.0.code.to_owned(),
+            code: self.0.code,
             errors: self.0.errors.clone(),
             request_id: current_request_id(),
         }
@@ -214,7 +272,7 @@ impl ResponseError for ApiError {
         if let Some(source) = &self.0.source {
             tracing::error!(
                 error = format!("{source:#}"),
-                code = self.0.code,
+                code = self.0.code.as_str(),
                 "request failed"
             );
         }
@@ -246,7 +304,7 @@ impl ApiError {
     pub fn on_unique(
         err: diesel::result::Error,
         constraint: &str,
-        code: &'static str,
+        code: ErrorCode,
         detail: &str,
     ) -> Self {
         if crate::db::is_constraint(&err, constraint) {
@@ -261,7 +319,7 @@ impl ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                Self::conflict("in_use", detail)
+                Self::conflict(ErrorCode::InUse, detail)
             }
             other => other.into(),
         }
@@ -275,23 +333,23 @@ impl From<diesel::result::Error> for ApiError {
             Error::NotFound => Self::not_found("resource"),
             // Constraint names are ours, never user data, so they may be named to the client.
             Error::DatabaseError(Kind::UniqueViolation, info) => Self::conflict(
-                "already_exists",
+                ErrorCode::AlreadyExists,
                 match info.constraint_name() {
                     Some(c) => format!("a record with the same unique value already exists ({c})"),
                     None => "a record with the same unique value already exists".to_owned(),
                 },
             ),
             Error::DatabaseError(Kind::ForeignKeyViolation, _) => Self::conflict(
-                "reference_conflict",
+                ErrorCode::ReferenceConflict,
                 "the record refers to, or is referred to by, records that prevent this change",
             ),
             Error::DatabaseError(Kind::CheckViolation, _) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "constraint_violated",
+                ErrorCode::ConstraintViolated,
                 "the values break a rule of the data model",
             ),
             Error::DatabaseError(Kind::SerializationFailure, _) => Self::conflict(
-                "concurrent_update",
+                ErrorCode::ConcurrentUpdate,
                 "a concurrent change got there first; retry the request",
             ),
             other => Self::internal(other),

@@ -15,7 +15,7 @@ use futures_util::future::{Ready, ready};
 use uuid::Uuid;
 
 use crate::db::schema::idempotency_keys;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 pub const HEADER: &str = "Idempotency-Key";
 pub const KEY_TTL_HOURS: i64 = 24;
@@ -39,7 +39,7 @@ impl FromRequest for IdempotencyKey {
         ready(match valid {
             Some(k) => Ok(Self(Some(k.to_owned()))),
             None => Err(ApiError::bad_request(
-                "invalid_idempotency_key",
+                ErrorCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1 to 200 visible ASCII characters",
             )),
         })
@@ -80,14 +80,14 @@ impl StoredResponse {
     }
 }
 
-pub enum Claim {
+enum Claim {
     /// First use: go ahead, then `record` the answer in the same transaction.
     Fresh,
     Replay(StoredResponse),
 }
 
 /// Claims `key` for this request, inside the caller's transaction.
-pub async fn claim(
+async fn claim(
     conn: &mut AsyncPgConnection,
     account: Uuid,
     key: &str,
@@ -137,7 +137,7 @@ pub async fn claim(
     if hash != fingerprint {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
+            ErrorCode::IdempotencyKeyReused,
             "this Idempotency-Key was used for a different request; use a new key",
         ));
     }
@@ -151,14 +151,40 @@ pub async fn claim(
         // Unreachable while answers are recorded in the claiming transaction; refuse rather
         // than run the write twice.
         _ => Err(ApiError::conflict(
-            "idempotency_key_in_use",
+            ErrorCode::IdempotencyKeyInUse,
             "a request with this Idempotency-Key is still being processed",
         )),
     }
 }
 
+/// Runs `write` in one transaction under an optional key (the request's Idempotency-Key and
+/// fingerprint): the first request claims the key, writes and stores its answer; a repeat
+/// replays that answer with `Idempotent-Replayed: true` and writes nothing. Every route that
+/// takes an `Idempotency-Key` goes through here.
+pub async fn run(
+    conn: &mut AsyncPgConnection,
+    account: Uuid,
+    key: Option<(String, [u8; 32])>,
+    write: impl AsyncFnOnce(&mut AsyncPgConnection) -> ApiResult<StoredResponse>,
+) -> ApiResult<HttpResponse> {
+    let (response, replayed) = crate::db::in_transaction(conn, async |conn| {
+        if let Some((k, fingerprint)) = &key
+            && let Claim::Replay(r) = claim(conn, account, k, fingerprint).await?
+        {
+            return Ok::<_, ApiError>((r, true));
+        }
+        let response = write(conn).await?;
+        if let Some((k, _)) = &key {
+            record(conn, account, k, &response).await?;
+        }
+        Ok((response, false))
+    })
+    .await?;
+    Ok(response.into_response(replayed))
+}
+
 /// Stores the answer under the claimed key, in the same transaction as the write.
-pub async fn record(
+async fn record(
     conn: &mut AsyncPgConnection,
     account: Uuid,
     key: &str,

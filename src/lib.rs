@@ -5,6 +5,7 @@
 //! `<resource>/model.rs` queries → a DTO from `<resource>/dto.rs` is returned. Errors are
 //! `error::ApiError` throughout.
 
+pub mod access;
 pub mod activities;
 pub mod appointments;
 pub mod auth;
@@ -31,7 +32,7 @@ pub mod pii;
 pub mod representatives;
 pub mod request;
 pub mod schedule;
-pub mod scope;
+
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -13,7 +13,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 pub struct ValidJson<T>(pub T);
 
@@ -72,7 +72,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so a truncated body is "malformed" (400) even when its first field would
     // already fail validation.
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+        ApiError::bad_request(
+            ErrorCode::MalformedJson,
+            format!("the body is not valid JSON: {e}"),
+        )
     })?;
     // serde lets a struct be read from an array (`[1, 2]` fills the fields in order); every
     // body of this API is an object, so anything else is refused before it can.
@@ -98,7 +101,7 @@ const DRAIN_FACTOR: usize = 64;
 fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         "the request body is larger than this service accepts",
     )
 }
@@ -116,7 +119,10 @@ pub async fn read_body(
     let mut seen = 0usize;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {
-            ApiError::bad_request("unreadable_body", "the request body could not be read")
+            ApiError::bad_request(
+                ErrorCode::UnreadableBody,
+                "the request body could not be read",
+            )
         })?;
         seen += chunk.len();
         if seen > limit * DRAIN_FACTOR {
@@ -155,7 +161,7 @@ fn read_valid_json<T: DeserializeOwned + Validate + 'static>(
         if !json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "send the body as application/json",
             ));
         }
@@ -220,7 +226,7 @@ pub fn query_error(
         }
         _ => "invalid query parameters".to_owned(),
     };
-    ApiError::bad_request("invalid_query", detail).into()
+    ApiError::bad_request(ErrorCode::InvalidQuery, detail).into()
 }
 
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).

@@ -8,12 +8,11 @@ use super::dto::{
 };
 use super::model::{self, Activity};
 use super::workflow;
+use crate::access::{self, Action, Authed};
 use crate::conditional::{IfMatch, etag};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
-use crate::scope::{self, Action, Caller};
-use crate::state::AppState;
 
 /// Views of several activities in two queries, whatever their number.
 pub async fn views(
@@ -67,12 +66,11 @@ async fn respond(
 )]
 #[post("/activities")]
 pub async fn create_activity(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     body: ValidJson<CreateActivity>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageActivities)?;
-    let mut conn = state.pool.get().await?;
     let body = body.0;
     let created = conn
         .transaction(async |conn| workflow::plan(conn, &caller, body).await)
@@ -89,21 +87,20 @@ pub async fn create_activity(
 )]
 #[get("/activities")]
 pub async fn list_activities(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     query: web::Query<ActivityListQuery>,
 ) -> ApiResult<web::Json<Page<ActivityView>>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadActivities)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from > to
     {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "from must not be after to",
         ));
     }
-    let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
     let (rows, next_cursor) = Page::<ActivityView>::cut(rows, page, |a| a.id);
     Ok(web::Json(Page {
@@ -120,13 +117,9 @@ pub async fn list_activities(
     responses((status = 200, description = "The activity", body = ActivityView)),
 )]
 #[get("/activities/{id}")]
-pub async fn get_activity(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn get_activity(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadActivities)?;
-    let mut conn = state.pool.get().await?;
     let a = model::find_visible(&mut conn, &caller, *id).await?;
     respond(&mut conn, a, false).await
 }
@@ -150,14 +143,13 @@ pub async fn get_activity(
 )]
 #[post("/activities/{id}/hold")]
 pub async fn hold_activity(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     body: ValidJson<HoldActivity>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageActivities)?;
-    let mut conn = state.pool.get().await?;
     let body = body.0;
     body.check_sizes()?;
     let held = conn
@@ -183,14 +175,13 @@ pub async fn hold_activity(
 )]
 #[post("/activities/{id}/cancel")]
 pub async fn cancel_activity(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     body: ValidJson<CancelActivity>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageActivities)?;
-    let mut conn = state.pool.get().await?;
     let reason = body.0.reason;
     let cancelled = conn
         .transaction(async |conn| workflow::cancel(conn, &caller, *id, &if_match, &reason).await)
@@ -208,14 +199,13 @@ pub async fn cancel_activity(
 )]
 #[get("/activities/{id}/registrations")]
 pub async fn list_registrations(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<RegistrationList>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadActivities)?;
-    let mut conn = state.pool.get().await?;
     let a = model::find_visible(&mut conn, &caller, *id).await?;
-    let full = scope::sees_visitor_phones(&caller);
+    let full = access::activities::sees_visitor_phones(&caller);
     let items = model::registrations_of(&mut conn, a.id)
         .await?
         .into_iter()
@@ -238,13 +228,12 @@ pub async fn list_registrations(
 )]
 #[post("/activities/{id}/evaluations")]
 pub async fn evaluate_activity(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<EvaluationRequest>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::EvaluateReports)?;
-    let mut conn = state.pool.get().await?;
     let rating = body.0.rating;
     let a = conn
         .transaction(async |conn| workflow::evaluate(conn, &caller, *id, rating).await)

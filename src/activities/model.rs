@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use super::domain::{ActivityForm, ActivityKind, ActivityStatus};
 use super::dto::{ActivityListQuery, EvaluationCounts};
+use crate::access::Caller;
+use crate::access::filters::activity_filter;
 use crate::calendar::working_days::{end_of_local_day, start_of_local_day};
 use crate::db::schema::{
     activities, activity_evaluations, activity_participants, opinions, reception_registrations,
@@ -16,7 +18,6 @@ use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::opinions::lifecycle::Rating;
 use crate::pagination::PageRequest;
-use crate::scope::{Caller, activity_filter};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = activities, check_for_backend(Pg))]

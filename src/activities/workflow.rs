@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::domain::{ActivityForm, ActivityKind, ActivityStatus};
 use super::dto::{CreateActivity, HoldActivity, IssueInput};
 use super::model::{self, Activity, NewActivity, Participant, Registration};
+use crate::access::{self, Caller};
 use crate::appointments::model::follow_activity;
 use crate::appointments::states::Step;
 use crate::committees::policy;
@@ -22,11 +23,10 @@ use crate::db::schema::{
     activities, activity_contacts, activity_evaluations, activity_participants, committees,
     reception_registrations, voters,
 };
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::opinions::dto::CreateOpinion;
 use crate::opinions::lifecycle::Rating;
 use crate::representatives::model::serving_in_scope;
-use crate::scope::{self, Caller};
 
 /// Where an activity takes place and who organises it, once checked against the caller's scope.
 pub struct Placement {
@@ -88,7 +88,7 @@ fn check_work_plan(b: &CreateActivity) -> ApiResult<(DateTime<Utc>, DateTime<Utc
     }
     Err(ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "work_plan_incomplete",
+        ErrorCode::WorkPlanIncomplete,
         "a work plan needs person, time and place all set (人员、时间、地点三落实)",
     )
     .with_field_errors(missing))
@@ -163,7 +163,7 @@ async fn check_voters(
     named.extend(b.registrations.iter().filter_map(|r| r.voter_id));
     let found: Vec<Uuid> = voters::table
         .filter(voters::id.eq_any(deduped(&named)))
-        .filter(scope::voter_filter(caller))
+        .filter(access::filters::voter_filter(caller))
         .select(voters::id)
         .load(conn)
         .await?;
@@ -312,7 +312,7 @@ pub async fn insert_plan(
 
 fn not_planned(a: &Activity, step: &str) -> ApiError {
     ApiError::conflict(
-        "invalid_transition",
+        ErrorCode::InvalidTransition,
         format!("an activity that is {} cannot be {step}", a.status),
     )
     .with_extension("activity_status", json!(a.status))
@@ -509,7 +509,7 @@ pub async fn evaluate(
 ) -> ApiResult<Activity> {
     let a: Activity = activities::table
         .filter(activities::id.eq(id))
-        .filter(scope::evaluable_report_filter(caller))
+        .filter(access::filters::evaluable_report_filter(caller))
         .select(Activity::as_select())
         .first(conn)
         .await
@@ -517,11 +517,11 @@ pub async fn evaluate(
         .ok_or_else(|| ApiError::not_found("activity"))?;
     if a.kind != ActivityKind::AnnualReport || a.status != ActivityStatus::Held {
         return Err(ApiError::conflict(
-            "not_an_evaluable_report",
+            ErrorCode::NotAnEvaluableReport,
             "only a report to voters that has been held can be evaluated",
         ));
     }
-    let voter = scope::own_voter(caller);
+    let voter = access::people::own_voter(caller);
     diesel::insert_into(activity_evaluations::table)
         .values((
             activity_evaluations::id.eq(Uuid::now_v7()),
@@ -536,7 +536,7 @@ pub async fn evaluate(
             ApiError::on_unique(
                 e,
                 "activity_evaluations_activity_id_voter_id_key",
-                "already_evaluated",
+                ErrorCode::AlreadyEvaluated,
                 "you have evaluated this report already",
             )
         })?;

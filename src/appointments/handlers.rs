@@ -9,18 +9,17 @@ use super::dto::{
 };
 use super::model::{self, Appointment, NewAppointment, StepDetails};
 use super::states::{self, AppointmentState, Step};
+use crate::access::{self, Action, Authed, Caller};
 use crate::activities::domain::{ActivityForm, ActivityKind, ActivityStatus};
 use crate::activities::workflow::{Placement, Plan, insert_plan, mark_cancelled};
 use crate::db::schema::{appointments, liaison_groups, representatives, voters};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
-use crate::scope::{self, Action, Caller};
-use crate::state::AppState;
 
 fn refused(a: &Appointment, step: &str) -> ApiError {
     ApiError::conflict(
-        "invalid_transition",
+        ErrorCode::InvalidTransition,
         format!("a request that is {} cannot be {step}", a.state),
     )
     .with_extension("appointment_state", json!(a.state))
@@ -35,10 +34,8 @@ async fn lock_for(
     label: &str,
 ) -> ApiResult<(Appointment, AppointmentState)> {
     let a = model::lock_visible(conn, caller, id).await?;
-    if matches!(step, Step::Accept | Step::Decline) && !scope::may_answer_appointment(caller) {
-        return Err(ApiError::forbidden(
-            "the deputy or staff in scope answer meeting requests",
-        ));
+    if matches!(step, Step::Accept | Step::Decline) {
+        access::activities::check_answer_appointment(caller)?;
     }
     match states::next(a.state, step) {
         Some(to) => Ok((a, to)),
@@ -62,10 +59,10 @@ fn reply(a: Appointment, status: actix_web::http::StatusCode) -> HttpResponse {
 )]
 #[post("/appointments")]
 pub async fn create_appointment(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     body: ValidJson<CreateAppointment>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::RequestAppointments)?;
     let b = body.0;
     for (i, t) in b.preferred_times.iter().enumerate() {
@@ -76,8 +73,7 @@ pub async fn create_appointment(
             ));
         }
     }
-    let mut conn = state.pool.get().await?;
-    let voter = match (scope::own_voter(&caller), b.voter_id) {
+    let voter = match (access::people::own_voter(&caller), b.voter_id) {
         (Some(own), Some(named)) if own != named => {
             return Err(ApiError::invalid_field(
                 "voter_id",
@@ -155,13 +151,12 @@ pub async fn create_appointment(
 )]
 #[get("/appointments")]
 pub async fn list_appointments(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     query: web::Query<AppointmentListQuery>,
 ) -> ApiResult<web::Json<Page<AppointmentView>>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadAppointments)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
     Ok(web::Json(Page::from_rows(
         rows,
@@ -180,12 +175,11 @@ pub async fn list_appointments(
 )]
 #[get("/appointments/{id}")]
 pub async fn get_appointment(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<AppointmentView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadAppointments)?;
-    let mut conn = state.pool.get().await?;
     Ok(web::Json(
         model::find_visible(&mut conn, &caller, *id).await?.into(),
     ))
@@ -205,11 +199,11 @@ pub async fn get_appointment(
 )]
 #[post("/appointments/{id}/accept")]
 pub async fn accept_appointment(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<AcceptAppointment>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::AnswerAppointments)?;
     let b = body.0;
     if b.ends_at <= b.starts_at {
@@ -230,7 +224,6 @@ pub async fn accept_appointment(
         ));
     }
     let address = address.map(str::to_owned);
-    let mut conn = state.pool.get().await?;
     let accepted = conn
         .transaction(async |conn| {
             let (a, to) = lock_for(conn, &caller, *id, Step::Accept, "accepted").await?;
@@ -289,14 +282,13 @@ pub async fn accept_appointment(
 )]
 #[post("/appointments/{id}/decline")]
 pub async fn decline_appointment(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<AppointmentReason>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::AnswerAppointments)?;
     let reason = body.0.reason.trim().to_owned();
-    let mut conn = state.pool.get().await?;
     let declined = conn
         .transaction(async |conn| {
             let (a, to) = lock_for(conn, &caller, *id, Step::Decline, "declined").await?;
@@ -324,14 +316,13 @@ pub async fn decline_appointment(
 )]
 #[post("/appointments/{id}/cancel")]
 pub async fn cancel_appointment(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<AppointmentReason>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadAppointments)?;
     let reason = body.0.reason.trim().to_owned();
-    let mut conn = state.pool.get().await?;
     let cancelled = conn
         .transaction(async |conn| {
             let (a, to) = lock_for(conn, &caller, *id, Step::Cancel, "cancelled").await?;

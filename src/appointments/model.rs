@@ -6,10 +6,11 @@ use uuid::Uuid;
 
 use super::dto::AppointmentListQuery;
 use super::states::{self, AppointmentState, Step};
+use crate::access::Caller;
+use crate::access::filters::appointment_filter;
 use crate::db::schema::appointments;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
-use crate::scope::{Caller, appointment_filter};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = appointments, check_for_backend(Pg))]

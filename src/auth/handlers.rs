@@ -8,7 +8,7 @@ use crate::auth::sessions::{self, Issued, Rotation};
 use crate::auth::{passwords, throttle};
 use crate::db::lower;
 use crate::db::schema::accounts;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::request::ValidJson;
 use crate::state::AppState;
 
@@ -44,7 +44,7 @@ fn token_response(state: &AppState, issued: Issued) -> ApiResult<TokenResponse> 
 fn invalid_credentials() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
+        ErrorCode::InvalidCredentials,
         "the username or password is incorrect",
     )
 }
@@ -130,13 +130,13 @@ pub async fn refresh(
             tracing::warn!("refresh token reused; session revoked");
             Err(ApiError::new(
                 actix_web::http::StatusCode::UNAUTHORIZED,
-                "refresh_token_reused",
+                ErrorCode::RefreshTokenReused,
                 "this refresh token was already used; the session has been ended for safety",
             ))
         }
         Rotation::Invalid => Err(ApiError::new(
             actix_web::http::StatusCode::UNAUTHORIZED,
-            "invalid_refresh_token",
+            ErrorCode::InvalidRefreshToken,
             "the refresh token is unknown, expired or revoked",
         )),
     }

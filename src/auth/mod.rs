@@ -1,6 +1,6 @@
-//! Authentication: passwords, tokens, log-in throttling and the `Caller` extractor.
+//! Authentication: passwords, tokens, sessions and log-in throttling. Who the caller is, once
+//! authenticated, lives in `access::caller`.
 
-pub mod caller;
 pub mod dto;
 pub mod handlers;
 pub mod passwords;

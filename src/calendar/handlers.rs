@@ -6,10 +6,9 @@ use validator::Validate;
 
 use super::DayKind;
 use super::model::{self, CalendarDayView};
-use crate::error::{ApiError, ApiResult};
+use crate::access::{Action, Authed};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::request::ValidJson;
-use crate::scope::{Action, Caller};
-use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -44,19 +43,18 @@ pub struct CalendarYear {
 )]
 #[get("/calendar")]
 pub async fn get_calendar(
-    state: web::Data<AppState>,
-    _caller: Caller,
+    authed: Authed,
     query: web::Query<CalendarQuery>,
 ) -> ApiResult<web::Json<CalendarYear>> {
+    let Authed { mut conn, .. } = authed;
     let year = query.year.unwrap_or_else(|| chrono::Utc::now().year());
     let bounds = NaiveDate::from_ymd_opt(year, 1, 1).zip(NaiveDate::from_ymd_opt(year, 12, 31));
     let Some((from, to)) = bounds.filter(|_| (1949..=2200).contains(&year)) else {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "year must be between 1949 and 2200",
         ));
     };
-    let mut conn = state.pool.get().await?;
     let items = model::list_between(&mut conn, from, to).await?;
     Ok(web::Json(CalendarYear {
         year,
@@ -75,13 +73,12 @@ pub async fn get_calendar(
 )]
 #[put("/calendar/{day}")]
 pub async fn put_calendar_day(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     day: web::Path<NaiveDate>,
     body: ValidJson<PutCalendarDay>,
 ) -> ApiResult<web::Json<CalendarDayView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageCalendar)?;
-    let mut conn = state.pool.get().await?;
     let row = model::upsert(&mut conn, *day, body.0.kind, body.0.name.trim()).await?;
     Ok(web::Json(row.into()))
 }
@@ -95,12 +92,11 @@ pub async fn put_calendar_day(
 )]
 #[delete("/calendar/{day}")]
 pub async fn delete_calendar_day(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     day: web::Path<NaiveDate>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageCalendar)?;
-    let mut conn = state.pool.get().await?;
     if model::delete(&mut conn, *day).await? == 0 {
         return Err(ApiError::not_found("calendar day"));
     }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, TimeZone, Utc};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::working_days::local_offset;
@@ -79,7 +79,7 @@ pub fn year_or_current(year: Option<i32>) -> ApiResult<i32> {
     let year = year.unwrap_or(current);
     if !(2000..=current + 1).contains(&year) {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             format!("year must be between 2000 and {}", current + 1),
         ));
     }

@@ -7,18 +7,17 @@ use super::domain::CommitteeKind;
 use super::dto::{CommitteeListQuery, CommitteeView, CreateCommittee, PolicyView, UpdateCommittee};
 use super::model::{self, CommitteeChanges, NewCommittee};
 use super::policy::{self, OwnPolicy};
+use crate::access::{self, Action, Authed};
 use crate::db::schema::committee_policies;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
-use crate::scope::{self, Action, Caller};
-use crate::state::AppState;
 
 fn name_taken(err: diesel::result::Error) -> ApiError {
     ApiError::on_unique(
         err,
         "committees_sibling_name_key",
-        "already_exists",
+        ErrorCode::AlreadyExists,
         "a committee with this name already exists under the same parent",
     )
 }
@@ -38,13 +37,12 @@ fn name_taken(err: diesel::result::Error) -> ApiError {
 )]
 #[post("/committees")]
 pub async fn create_committee(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     body: ValidJson<CreateCommittee>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageCommittees)?;
     let body = body.0;
-    let mut conn = state.pool.get().await?;
     match body.parent_id {
         Some(parent_id) => {
             model::attachable(&mut conn, &caller, parent_id, "parent_id").await?;
@@ -55,12 +53,7 @@ pub async fn create_committee(
                 "is required for this kind of committee",
             ));
         }
-        None if !scope::may_create_root_committee(&caller) => {
-            return Err(ApiError::forbidden(
-                "only admins create top-level committees",
-            ));
-        }
-        None => {}
+        None => access::tree::check_create_root_committee(&caller)?,
     }
     let id = Uuid::now_v7();
     let created = model::insert(
@@ -89,13 +82,12 @@ pub async fn create_committee(
 )]
 #[get("/committees")]
 pub async fn list_committees(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     query: web::Query<CommitteeListQuery>,
 ) -> ApiResult<web::Json<Page<CommitteeView>>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadCommittees)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
     Ok(web::Json(Page::from_rows(
         rows,
@@ -114,12 +106,11 @@ pub async fn list_committees(
 )]
 #[get("/committees/{id}")]
 pub async fn get_committee(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<CommitteeView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadCommittees)?;
-    let mut conn = state.pool.get().await?;
     Ok(web::Json(
         model::find_visible(&mut conn, &caller, *id).await?.into(),
     ))
@@ -141,18 +132,15 @@ pub async fn get_committee(
 )]
 #[patch("/committees/{id}")]
 pub async fn update_committee(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<UpdateCommittee>,
 ) -> ApiResult<web::Json<CommitteeView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageCommittees)?;
     let body = body.0;
-    let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
-    if !scope::may_manage_committee(&caller, &current.ancestors) {
-        return Err(ApiError::forbidden("you may not change this committee"));
-    }
+    access::tree::check_manage_committee(&caller, &current.ancestors)?;
     match body.parent_id {
         Some(Some(parent_id)) => {
             let parent = model::attachable(&mut conn, &caller, parent_id, "parent_id").await?;
@@ -169,9 +157,7 @@ pub async fn update_committee(
                 "is required for this kind of committee",
             ));
         }
-        Some(None) if !scope::may_create_root_committee(&caller) => {
-            return Err(ApiError::forbidden("only admins make top-level committees"));
-        }
+        Some(None) => access::tree::check_create_root_committee(&caller)?,
         _ => {}
     }
     let updated = model::update(
@@ -199,17 +185,11 @@ pub async fn update_committee(
     ),
 )]
 #[delete("/committees/{id}")]
-pub async fn delete_committee(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete_committee(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageCommittees)?;
-    let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
-    if !scope::may_manage_committee(&caller, &current.ancestors) {
-        return Err(ApiError::forbidden("you may not delete this committee"));
-    }
+    access::tree::check_manage_committee(&caller, &current.ancestors)?;
     model::delete(&mut conn, current.id).await.map_err(|e| {
         ApiError::on_delete(
             e,
@@ -241,13 +221,9 @@ async fn view(conn: &mut AsyncPgConnection, committee: &model::Committee) -> Api
     responses((status = 200, description = "The policy", body = PolicyView)),
 )]
 #[get("/committees/{id}/policy")]
-pub async fn get_policy(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> ApiResult<web::Json<PolicyView>> {
+pub async fn get_policy(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<PolicyView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadCommittees)?;
-    let mut conn = state.pool.get().await?;
     let committee = model::find_visible(&mut conn, &caller, *id).await?;
     Ok(web::Json(view(&mut conn, &committee).await?))
 }
@@ -263,19 +239,14 @@ pub async fn get_policy(
 )]
 #[put("/committees/{id}/policy")]
 pub async fn put_policy(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<OwnPolicy>,
 ) -> ApiResult<web::Json<PolicyView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageCommittees)?;
-    let mut conn = state.pool.get().await?;
     let committee = model::find_visible(&mut conn, &caller, *id).await?;
-    if !scope::may_attach_to_committee(&caller, &committee.ancestors) {
-        return Err(ApiError::forbidden(
-            "you may not set this committee's rules",
-        ));
-    }
+    access::tree::check_attach_to_committee(&caller, &committee.ancestors)?;
     let own = body.0;
     diesel::insert_into(committee_policies::table)
         .values((committee_policies::committee_id.eq(committee.id), &own))

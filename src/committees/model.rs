@@ -5,11 +5,12 @@ use uuid::Uuid;
 
 use super::domain::CommitteeKind;
 use super::dto::CommitteeListQuery;
+use crate::access::Caller;
+use crate::access::filters::committee_filter;
 use crate::db::contains_pattern;
 use crate::db::schema::committees;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
-use crate::scope::{Caller, committee_filter};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = committees, check_for_backend(diesel::pg::Pg))]
@@ -132,10 +133,6 @@ pub async fn attachable(
     let committee = find_visible(conn, caller, id)
         .await
         .map_err(|e| e.on_field(field, "no such committee"))?;
-    if !crate::scope::may_attach_to_committee(caller, &committee.ancestors) {
-        return Err(ApiError::forbidden(
-            "you may not add records under this committee",
-        ));
-    }
+    crate::access::tree::check_attach_to_committee(caller, &committee.ancestors)?;
     Ok(committee)
 }

@@ -6,18 +6,18 @@ use super::dto::{
     UpdateConstituency,
 };
 use super::model::{self, ConstituencyChanges, NewConstituency};
+use crate::access::{Action, Authed};
 use crate::committees;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
-use crate::scope::{Action, Caller};
 use crate::state::AppState;
 
 fn code_taken(err: diesel::result::Error) -> ApiError {
     ApiError::on_unique(
         err,
         "constituencies_code_key",
-        "already_exists",
+        ErrorCode::AlreadyExists,
         "a constituency with this code already exists",
     )
 }
@@ -34,13 +34,12 @@ fn code_taken(err: diesel::result::Error) -> ApiError {
 )]
 #[post("/constituencies")]
 pub async fn create_constituency(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     body: ValidJson<CreateConstituency>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageConstituencies)?;
     let body = body.0;
-    let mut conn = state.pool.get().await?;
     let committee =
         committees::model::attachable(&mut conn, &caller, body.committee_id, "committee_id")
             .await?;
@@ -77,13 +76,12 @@ pub async fn create_constituency(
 )]
 #[get("/constituencies")]
 pub async fn list_constituencies(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     query: web::Query<ConstituencyListQuery>,
 ) -> ApiResult<web::Json<Page<ConstituencyView>>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadConstituencies)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
     Ok(web::Json(Page::from_rows(
         rows,
@@ -102,12 +100,11 @@ pub async fn list_constituencies(
 )]
 #[get("/constituencies/{id}")]
 pub async fn get_constituency(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ConstituencyView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadConstituencies)?;
-    let mut conn = state.pool.get().await?;
     Ok(web::Json(
         model::find_visible(&mut conn, &caller, *id).await?.into(),
     ))
@@ -126,14 +123,13 @@ pub async fn get_constituency(
 )]
 #[patch("/constituencies/{id}")]
 pub async fn update_constituency(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<UpdateConstituency>,
 ) -> ApiResult<web::Json<ConstituencyView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageConstituencies)?;
     let body = body.0;
-    let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     let updated = model::update(
         &mut conn,
@@ -160,13 +156,9 @@ pub async fn update_constituency(
     ),
 )]
 #[delete("/constituencies/{id}")]
-pub async fn delete_constituency(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete_constituency(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageConstituencies)?;
-    let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     model::delete(&mut conn, current.id).await.map_err(|e| {
         ApiError::on_delete(e, "deputies or voters still belong to this constituency")

@@ -5,12 +5,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::dto::ConstituencyListQuery;
+use crate::access::Caller;
+use crate::access::filters::constituency_filter;
 use crate::db::contains_pattern;
 use crate::db::schema::constituencies;
 use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
-use crate::scope::{Caller, constituency_filter};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = constituencies, check_for_backend(Pg))]

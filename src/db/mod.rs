@@ -204,3 +204,33 @@ impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>>
 impl<Q> diesel::query_builder::Query for Explain<Q> {
     type SqlType = diesel::sql_types::Text;
 }
+
+/// Runs `work` in one transaction: committed if it answers `Ok`, rolled back otherwise.
+///
+/// diesel-async's own `transaction` needs a closure whose future is provably `Send`, which a
+/// generic caller (`idempotency::run`) cannot promise; actix handlers never move between
+/// threads, so this one asks nothing of the future.
+pub async fn in_transaction<T, E>(
+    conn: &mut AsyncPgConnection,
+    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel_async::{AnsiTransactionManager, TransactionManager};
+    AnsiTransactionManager::begin_transaction(conn).await?;
+    match work(conn).await {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(value)
+        }
+        Err(error) => {
+            // A failed rollback leaves the connection marked broken; the pool then drops it
+            // instead of handing out a connection stuck in a transaction.
+            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(conn).await {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(error)
+        }
+    }
+}

@@ -5,9 +5,9 @@ use uuid::Uuid;
 
 use super::draft::{self, ReportDraft};
 use super::model::{self, DutyRecord};
+use crate::access::{Action, Authed, Caller};
 use crate::calendar::year_or_current;
-use crate::error::{ApiError, ApiResult};
-use crate::scope::{Action, Caller};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -105,10 +105,11 @@ fn csv(record: &DutyRecord) -> ApiResult<String> {
 #[get("/representatives/{id}/duty-record")]
 pub async fn get_duty_record(
     state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     query: web::Query<RecordQuery>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, .. } = authed;
     let r = record(&state, &caller, *id, query.year).await?;
     Ok(match query.format.unwrap_or_default() {
         RecordFormat::Csv => HttpResponse::Ok()
@@ -124,7 +125,7 @@ pub async fn get_duty_record(
         RecordFormat::Json => HttpResponse::Ok().json(r),
         RecordFormat::Markdown => {
             return Err(ApiError::bad_request(
-                "invalid_query",
+                ErrorCode::InvalidQuery,
                 "the duty record comes as json or csv",
             ));
         }
@@ -145,10 +146,11 @@ pub async fn get_duty_record(
 #[get("/representatives/{id}/annual-report-draft")]
 pub async fn get_annual_report_draft(
     state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     query: web::Query<RecordQuery>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, .. } = authed;
     let r = record(&state, &caller, *id, query.year).await?;
     let d = draft::draft(&r);
     Ok(match query.format.unwrap_or_default() {
@@ -158,7 +160,7 @@ pub async fn get_annual_report_draft(
         RecordFormat::Json => HttpResponse::Ok().json(d),
         RecordFormat::Csv => {
             return Err(ApiError::bad_request(
-                "invalid_query",
+                ErrorCode::InvalidQuery,
                 "the draft comes as json or markdown",
             ));
         }

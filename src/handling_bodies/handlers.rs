@@ -3,18 +3,17 @@ use uuid::Uuid;
 
 use super::dto::{CreateHandlingBody, HandlingBodyListQuery, HandlingBodyView, UpdateHandlingBody};
 use super::model::{self, HandlingBodyChanges, NewHandlingBody};
+use crate::access::{Action, Authed};
 use crate::committees;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
-use crate::scope::{Action, Caller};
-use crate::state::AppState;
 
 fn name_taken(err: diesel::result::Error) -> ApiError {
     ApiError::on_unique(
         err,
         "handling_bodies_committee_name_key",
-        "already_exists",
+        ErrorCode::AlreadyExists,
         "this committee already has a handling body with this name",
     )
 }
@@ -31,13 +30,12 @@ fn name_taken(err: diesel::result::Error) -> ApiError {
 )]
 #[post("/handling-bodies")]
 pub async fn create_handling_body(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     body: ValidJson<CreateHandlingBody>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageHandlingBodies)?;
     let body = body.0;
-    let mut conn = state.pool.get().await?;
     committees::model::attachable(&mut conn, &caller, body.committee_id, "committee_id").await?;
     let id = Uuid::now_v7();
     let created = model::insert(
@@ -66,13 +64,12 @@ pub async fn create_handling_body(
 )]
 #[get("/handling-bodies")]
 pub async fn list_handling_bodies(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     query: web::Query<HandlingBodyListQuery>,
 ) -> ApiResult<web::Json<Page<HandlingBodyView>>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadHandlingBodies)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
     Ok(web::Json(Page::from_rows(
         rows,
@@ -91,12 +88,11 @@ pub async fn list_handling_bodies(
 )]
 #[get("/handling-bodies/{id}")]
 pub async fn get_handling_body(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<HandlingBodyView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadHandlingBodies)?;
-    let mut conn = state.pool.get().await?;
     Ok(web::Json(
         model::find_visible(&mut conn, &caller, *id).await?.into(),
     ))
@@ -115,14 +111,13 @@ pub async fn get_handling_body(
 )]
 #[patch("/handling-bodies/{id}")]
 pub async fn update_handling_body(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<UpdateHandlingBody>,
 ) -> ApiResult<web::Json<HandlingBodyView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageHandlingBodies)?;
     let body = body.0;
-    let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     let updated = model::update(
         &mut conn,
@@ -149,13 +144,9 @@ pub async fn update_handling_body(
     ),
 )]
 #[delete("/handling-bodies/{id}")]
-pub async fn delete_handling_body(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete_handling_body(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageHandlingBodies)?;
-    let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     model::delete(&mut conn, current.id).await.map_err(|e| {
         ApiError::on_delete(e, "accounts or records still refer to this handling body")

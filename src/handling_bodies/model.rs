@@ -5,12 +5,13 @@ use uuid::Uuid;
 
 use super::domain::HandlingBodyKind;
 use super::dto::HandlingBodyListQuery;
+use crate::access::Caller;
+use crate::access::filters::handling_body_filter;
 use crate::db::contains_pattern;
 use crate::db::schema::handling_bodies;
 use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
-use crate::scope::{Caller, handling_body_filter};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = handling_bodies, check_for_backend(diesel::pg::Pg))]

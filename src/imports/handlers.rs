@@ -4,9 +4,9 @@ use utoipa::IntoParams;
 
 use super::table::{self, Charset};
 use super::{ImportReport, Outcome, RowError, representatives, voters};
-use crate::error::{ApiError, ApiResult, FieldErrors, Problem};
+use crate::access::{Action, Authed};
+use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors, Problem};
 use crate::request::{BodyLimit, read_body};
-use crate::scope::{Action, Caller};
 use crate::state::AppState;
 
 /// Spreadsheets are bigger than JSON bodies: allow this many times the JSON limit.
@@ -34,7 +34,7 @@ fn rejected(rows: Vec<RowError>) -> ApiError {
     }
     ApiError::new(
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "import_rejected",
+        ErrorCode::ImportRejected,
         format!(
             "{} problem(s) in the file; nothing was imported",
             rows.len()
@@ -67,14 +67,14 @@ fn rejected(rows: Vec<RowError>) -> ApiError {
 #[post("/imports/voters")]
 pub async fn import_voters(
     state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     req: HttpRequest,
     query: web::Query<ImportQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageVoters)?;
     let table = read_upload(&req, &query, payload).await?;
-    let mut conn = state.pool.get().await?;
     respond(voters::import(&mut conn, &caller, &state.pii, &table, query.dry_run).await?)
 }
 
@@ -102,15 +102,14 @@ pub async fn import_voters(
 )]
 #[post("/imports/representatives")]
 pub async fn import_representatives(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     req: HttpRequest,
     query: web::Query<ImportQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageRepresentatives)?;
     let table = read_upload(&req, &query, payload).await?;
-    let mut conn = state.pool.get().await?;
     respond(representatives::import(&mut conn, &caller, &table, query.dry_run).await?)
 }
 
@@ -122,7 +121,7 @@ async fn read_upload(
     let charset = match query.charset.as_deref() {
         None => None,
         Some(c) => Some(Charset::parse(c).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", "charset must be utf-8 or gb18030")
+            ApiError::bad_request(ErrorCode::InvalidQuery, "charset must be utf-8 or gb18030")
         })?),
     };
     let limit = req

@@ -9,13 +9,14 @@ use uuid::Uuid;
 
 use super::table::Table;
 use super::{ImportReport, Outcome, RowError};
+use crate::access::Caller;
+use crate::access::filters::liaison_group_filter;
 use crate::constituencies::model::ids_by_code;
 use crate::db::schema::{liaison_groups, representatives};
 use crate::error::{ApiError, ApiResult};
 use crate::pii::PhoneNumber;
 use crate::representatives::domain::{Gender, Level};
 use crate::representatives::model::NewRepresentative;
-use crate::scope::{Caller, liaison_group_filter};
 
 /// Rows per INSERT statement (11 columns each).
 const INSERT_CHUNK: usize = 1000;
@@ -224,8 +225,8 @@ pub async fn import(
         rows.push(NewRepresentative {
             id: Uuid::now_v7(),
             name,
-            gender: gender,
-            level: level,
+            gender,
+            level,
             term,
             constituency_id,
             liaison_group_id: group,

@@ -9,11 +9,11 @@ use uuid::Uuid;
 
 use super::table::Table;
 use super::{ImportReport, Outcome, RowError};
+use crate::access::Caller;
 use crate::constituencies::model::ids_by_code;
 use crate::db::schema::voters;
 use crate::error::{ApiError, ApiResult};
 use crate::pii::{IdNumber, PhoneNumber, PiiCipher};
-use crate::scope::Caller;
 use crate::voters::model::{NewVoter, StoredIdNumber};
 
 /// Rows per INSERT statement (8 columns each).

@@ -6,18 +6,18 @@ use super::dto::{
     PublicStationView, UpdateLiaisonGroup,
 };
 use super::model::{self, LiaisonGroupChanges, ListFilter, NewLiaisonGroup};
+use crate::access::{self, Action, Authed};
 use crate::committees;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
-use crate::scope::{self, Action, Caller};
 use crate::state::AppState;
 
 fn name_taken(err: diesel::result::Error) -> ApiError {
     ApiError::on_unique(
         err,
         "liaison_groups_committee_name_key",
-        "already_exists",
+        ErrorCode::AlreadyExists,
         "this committee already has a liaison group with this name",
     )
 }
@@ -34,13 +34,12 @@ fn name_taken(err: diesel::result::Error) -> ApiError {
 )]
 #[post("/liaison-groups")]
 pub async fn create_liaison_group(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     body: ValidJson<CreateLiaisonGroup>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageLiaisonGroups)?;
     let body = body.0;
-    let mut conn = state.pool.get().await?;
     committees::model::attachable(&mut conn, &caller, body.committee_id, "committee_id").await?;
     let id = Uuid::now_v7();
     let officers: Vec<String> = body
@@ -77,10 +76,10 @@ pub async fn create_liaison_group(
 )]
 #[get("/liaison-groups")]
 pub async fn list_liaison_groups(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     query: web::Query<LiaisonGroupListQuery>,
 ) -> ApiResult<web::Json<Page<LiaisonGroupView>>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadLiaisonGroups)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let filter = ListFilter {
@@ -89,7 +88,6 @@ pub async fn list_liaison_groups(
         within: query.within,
         q: query.q.as_deref(),
     };
-    let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, &filter, page).await?;
     Ok(web::Json(Page::from_rows(
         rows,
@@ -108,12 +106,11 @@ pub async fn list_liaison_groups(
 )]
 #[get("/liaison-groups/{id}")]
 pub async fn get_liaison_group(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<LiaisonGroupView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadLiaisonGroups)?;
-    let mut conn = state.pool.get().await?;
     Ok(web::Json(
         model::find_visible(&mut conn, &caller, *id).await?.into(),
     ))
@@ -132,21 +129,16 @@ pub async fn get_liaison_group(
 )]
 #[patch("/liaison-groups/{id}")]
 pub async fn update_liaison_group(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<UpdateLiaisonGroup>,
 ) -> ApiResult<web::Json<LiaisonGroupView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::EditLiaisonGroups)?;
     let body = body.0;
-    let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     if let Some(committee_id) = body.committee_id.filter(|c| *c != current.committee_id) {
-        if !scope::may_move_liaison_group(&caller) {
-            return Err(ApiError::forbidden(
-                "you may not move a liaison group to another committee",
-            ));
-        }
+        access::tree::check_move_liaison_group(&caller)?;
         committees::model::attachable(&mut conn, &caller, committee_id, "committee_id").await?;
     }
     let officers: Option<Vec<String>> = body
@@ -185,13 +177,9 @@ pub async fn update_liaison_group(
     ),
 )]
 #[delete("/liaison-groups/{id}")]
-pub async fn delete_liaison_group(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete_liaison_group(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageLiaisonGroups)?;
-    let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     model::delete(&mut conn, current.id).await.map_err(|e| {
         ApiError::on_delete(e, "accounts or records still refer to this liaison group")

@@ -5,12 +5,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::domain::LiaisonGroupKind;
+use crate::access::Caller;
+use crate::access::filters::liaison_group_filter;
 use crate::db::contains_pattern;
 use crate::db::schema::liaison_groups;
 use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
-use crate::scope::{Caller, liaison_group_filter};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = liaison_groups, check_for_backend(Pg))]

@@ -6,11 +6,10 @@ use uuid::Uuid;
 
 use super::model::{self, DeputyFilter};
 use super::rules::{self, RuleResult};
+use crate::access::{Action, Authed};
 use crate::calendar::year_or_current;
 use crate::error::ApiResult;
 use crate::pagination::{Page, PageRequest};
-use crate::scope::{Action, Caller};
-use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -51,10 +50,10 @@ pub struct ObligationList {
 )]
 #[get("/obligations")]
 pub async fn list_obligations(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     query: web::Query<ObligationQuery>,
 ) -> ApiResult<web::Json<ObligationList>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadDutyRecords)?;
     let year = year_or_current(query.year)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
@@ -63,7 +62,6 @@ pub async fn list_obligations(
         group: query.group,
         representative: query.representative,
     };
-    let mut conn = state.pool.get().await?;
     let rows = model::deputies(&mut conn, &caller, &filter, page).await?;
     let (rows, next_cursor) = Page::<DeputyObligations>::cut(rows, page, |r| r.0);
     let mut years = model::years_of(&mut conn, &rows, year, Utc::now()).await?;

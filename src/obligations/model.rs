@@ -9,6 +9,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::rules::{Attended, DeputyYear, OpenOpinion, Thresholds};
+use crate::access::Caller;
+use crate::access::filters::representative_filter;
 use crate::activities::domain::ActivityKind;
 use crate::calendar::working_days::{local_date, start_of_local_day};
 use crate::committees::policy::{self, EffectivePolicy};
@@ -22,7 +24,6 @@ use crate::opinions::lifecycle::State;
 use crate::pagination::PageRequest;
 use crate::schedule::model::ReceptionRule;
 use crate::schedule::recurrence::Recurrence;
-use crate::scope::{Caller, representative_filter};
 
 pub struct DeputyFilter {
     pub committee: Option<Uuid>,

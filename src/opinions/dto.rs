@@ -6,9 +6,7 @@ use validator::Validate;
 
 use super::domain::{Channel, FeedBackMethod, Outcome, ReferralRole, Source};
 use super::lifecycle::{Action, Rating, State};
-use super::workflow::Command;
 use crate::db::text_enum;
-use crate::error::ApiError;
 use crate::request::{double_option, not_blank};
 
 text_enum!(
@@ -268,60 +266,15 @@ pub struct OpinionListQuery {
     pub cursor: Option<String>,
 }
 
-fn required<T>(value: Option<T>, field: &str, action: TransitionAction) -> Result<T, ApiError> {
-    value.ok_or_else(|| {
-        ApiError::invalid_field(field, format!("is required for {}", action.as_str()))
-    })
-}
-
-impl TransitionRequest {
-    /// The typed step, with the fields its action needs; fields other actions use are ignored.
-    pub fn into_command(self) -> Result<Command, ApiError> {
-        let a = self.action;
-        Ok(match a {
-            TransitionAction::Refer => Command::Refer {
-                lead: required(self.handling_body_id, "handling_body_id", a)?,
-                assisting: self.assisting_body_ids.unwrap_or_default(),
-                channel: required(self.channel, "channel", a)?,
-                due_at: self.due_at,
-            },
-            TransitionAction::Transfer => Command::Transfer {
-                to: required(self.handling_body_id, "handling_body_id", a)?,
-                reason: required(self.reason, "reason", a)?.trim().to_owned(),
-                channel: self.channel,
-                due_at: self.due_at,
-            },
-            TransitionAction::Answer => Command::Answer {
-                outcome: required(self.outcome, "outcome", a)?,
-                text: required(self.text, "text", a)?.trim().to_owned(),
-            },
-            TransitionAction::FeedBack => Command::FeedBack {
-                method: required(self.method, "method", a)?,
-                text: required(self.text, "text", a)?.trim().to_owned(),
-            },
-            TransitionAction::Decline => Command::Decline {
-                reason: required(self.reason, "reason", a)?.trim().to_owned(),
-                guidance: required(self.guidance, "guidance", a)?.trim().to_owned(),
-            },
-            TransitionAction::Reopen => Command::Reopen {
-                reason: self.reason.map(|r| r.trim().to_owned()),
-                body: self.handling_body_id,
-                channel: self.channel,
-                due_at: self.due_at,
-            },
-        })
-    }
-}
-
 impl OpinionView {
     pub fn for_caller(
         o: crate::opinions::model::Opinion,
-        caller: &crate::scope::Caller,
+        caller: &crate::access::Caller,
         lead: Option<Uuid>,
         actions: Vec<Action>,
         now: DateTime<Utc>,
     ) -> Self {
-        let hide_voter = !crate::scope::sees_who_raised_opinions(caller);
+        let hide_voter = !crate::access::opinions::sees_who_raised_opinions(caller);
         Self {
             state: o.state,
             rating: o.rating,

@@ -1,21 +1,22 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::Utc;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use super::command::Command;
 use super::dto::{
     CategoryList, CategoryQuery, CreateOpinion, EventList, EventView, OpinionListQuery,
     OpinionView, RatingRequest, ReferralList, ReferralView, TransitionRequest, UpdateOpinion,
 };
 use super::model::{self, Opinion};
-use super::workflow::{self, Command};
+use super::workflow::{self, Written};
+use crate::access::{self, Action, Authed, Caller};
 use crate::committees::policy;
 use crate::conditional::{IfMatch, etag};
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::idempotency::{self, Claim, IdempotencyKey, StoredResponse};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::idempotency::{self, IdempotencyKey, StoredResponse};
 use crate::pagination::{Page, PageRequest};
 use crate::request::{FingerprintedJson, ValidJson};
-use crate::scope::{self, Action, Caller};
 use crate::state::AppState;
 
 /// Views of several opinions for one caller, in three queries whatever their number.
@@ -24,31 +25,50 @@ async fn views(
     caller: &Caller,
     rows: Vec<Opinion>,
 ) -> ApiResult<Vec<OpinionView>> {
-    let refs: Vec<&Opinion> = rows.iter().collect();
-    let live = model::live_referrals(conn, &refs).await?;
     let mut committees: Vec<Uuid> = rows.iter().map(|o| o.committee_id).collect();
     committees.sort_unstable();
     committees.dedup();
     let policies = policy::effective_many(conn, &committees).await?;
+    let refs: Vec<&Opinion> = rows.iter().collect();
+    let live = model::live_referrals(conn, &refs).await?;
     let now = Utc::now();
     Ok(rows
         .into_iter()
         .map(|o| {
             let live = live.get(&o.id).map(Vec::as_slice).unwrap_or_default();
-            let lead = live.iter().find(|(_, l)| *l).map(|(b, _)| *b);
             let actions = policies
                 .get(&o.committee_id)
                 .map(|p| workflow::actions_for(caller, &o, p, live))
                 .unwrap_or_default();
-            OpinionView::for_caller(o, caller, lead, actions, now)
+            OpinionView::for_caller(o, caller, lead_of(live), actions, now)
         })
         .collect())
 }
 
-async fn view(conn: &mut AsyncPgConnection, caller: &Caller, o: Opinion) -> ApiResult<OpinionView> {
-    let mut v = views(conn, caller, vec![o]).await?;
-    v.pop()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))
+fn lead_of(live: &[(Uuid, bool)]) -> Option<Uuid> {
+    live.iter().find(|(_, is_lead)| *is_lead).map(|(b, _)| *b)
+}
+
+/// The view of an opinion just written, with the policy the write loaded (one query more, for
+/// the referrals as the write left them).
+async fn view_written(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    written: Written,
+) -> ApiResult<OpinionView> {
+    let Written { opinion, policy } = written;
+    let live = model::live_referrals(conn, &[&opinion])
+        .await?
+        .remove(&opinion.id)
+        .unwrap_or_default();
+    let actions = workflow::actions_for(caller, &opinion, &policy, &live);
+    Ok(OpinionView::for_caller(
+        opinion,
+        caller,
+        lead_of(&live),
+        actions,
+        Utc::now(),
+    ))
 }
 
 fn stored(status: u16, view: &OpinionView, location: Option<String>) -> ApiResult<StoredResponse> {
@@ -60,86 +80,20 @@ fn stored(status: u16, view: &OpinionView, location: Option<String>) -> ApiResul
     })
 }
 
-/// The writes that take an `Idempotency-Key`.
-enum Write {
-    Create(CreateOpinion),
-    Step {
-        id: Uuid,
-        if_match: IfMatch,
-        command: Command,
-        internal: bool,
-    },
-}
-
-async fn perform(
+/// One step under an optional Idempotency-Key, answered with the opinion after it.
+async fn take_step(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
-    write: Write,
-) -> ApiResult<StoredResponse> {
-    match write {
-        Write::Create(body) => {
-            let created = workflow::receive(conn, caller, body).await?;
-            let location = format!("/api/v1/opinions/{}", created.id);
-            let v = view(conn, caller, created).await?;
-            stored(201, &v, Some(location))
-        }
-        Write::Step {
-            id,
-            if_match,
-            command,
-            internal,
-        } => {
-            let o = workflow::step(conn, caller, id, &if_match, command, internal).await?;
-            let v = view(conn, caller, o).await?;
-            stored(200, &v, None)
-        }
-    }
-}
-
-/// Runs a write under an optional idempotency key, in one transaction: a repeat replays the
-/// first answer and writes nothing.
-/// `key`: the request's Idempotency-Key and fingerprint, if it sent one (routes without the
-/// header pass `None`).
-async fn idempotent(
-    state: &AppState,
-    caller: &Caller,
     key: Option<(String, [u8; 32])>,
-    write: Write,
-) -> ApiResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
-    let (response, replayed) = conn
-        .transaction(async |conn| {
-            if let Some((k, fingerprint)) = &key
-                && let Claim::Replay(r) =
-                    idempotency::claim(conn, caller.account_id, k, fingerprint).await?
-            {
-                return Ok::<_, ApiError>((r, true));
-            }
-            let response = perform(conn, caller, write).await?;
-            if let Some((k, _)) = &key {
-                idempotency::record(conn, caller.account_id, k, &response).await?;
-            }
-            Ok((response, false))
-        })
-        .await?;
-    Ok(response.into_response(replayed))
-}
-
-/// A step on an opinion from a route that takes no Idempotency-Key.
-async fn take_step(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    if_match: IfMatch,
+    (id, if_match): (Uuid, IfMatch),
     command: Command,
+    internal: bool,
 ) -> ApiResult<HttpResponse> {
-    let write = Write::Step {
-        id,
-        if_match,
-        command,
-        internal: false,
-    };
-    idempotent(state, caller, None, write).await
+    idempotency::run(conn, caller.account_id, key, async |conn| {
+        let written = workflow::step(conn, caller, id, &if_match, command, internal).await?;
+        stored(200, &view_written(conn, caller, written).await?, None)
+    })
+    .await
 }
 
 /// Submit an opinion (a voter, online) or record one (staff and deputies, from a reception,
@@ -159,14 +113,29 @@ async fn take_step(
 )]
 #[post("/opinions")]
 pub async fn create_opinion(
-    state: web::Data<AppState>,
-    caller: Caller,
+    _state: web::Data<AppState>,
+    authed: Authed,
     key: IdempotencyKey,
     body: FingerprintedJson<CreateOpinion>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::RecordOpinions)?;
     let FingerprintedJson { value, fingerprint } = body;
-    idempotent(&state, &caller, key.with(fingerprint), Write::Create(value)).await
+    idempotency::run(
+        &mut conn,
+        caller.account_id,
+        key.with(fingerprint),
+        async |conn| {
+            let written = workflow::receive(conn, &caller, value).await?;
+            let location = format!("/api/v1/opinions/{}", written.opinion.id);
+            stored(
+                201,
+                &view_written(conn, &caller, written).await?,
+                Some(location),
+            )
+        },
+    )
+    .await
 }
 
 /// Opinions in your scope, newest first. Every filter narrows the result; `q` searches title
@@ -179,21 +148,20 @@ pub async fn create_opinion(
 )]
 #[get("/opinions")]
 pub async fn list_opinions(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     query: web::Query<OpinionListQuery>,
 ) -> ApiResult<web::Json<Page<OpinionView>>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     if let (Some(from), Some(to)) = (query.received_from, query.received_to)
         && from > to
     {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "received_from must not be after received_to",
         ));
     }
-    let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
     let (rows, next_cursor) = Page::<OpinionView>::cut(rows, page, |o| o.id);
     Ok(web::Json(Page {
@@ -210,15 +178,14 @@ pub async fn list_opinions(
     responses((status = 200, description = "The opinion", body = OpinionView)),
 )]
 #[get("/opinions/{id}")]
-pub async fn get_opinion(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn get_opinion(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
-    let mut conn = state.pool.get().await?;
     let o = model::find_visible(&mut conn, &caller, *id).await?;
-    let v = view(&mut conn, &caller, o).await?;
+    let mut v = views(&mut conn, &caller, vec![o]).await?;
+    let v = v
+        .pop()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))?;
     Ok(stored(200, &v, None)?.into_response(false))
 }
 
@@ -239,14 +206,23 @@ pub async fn get_opinion(
 )]
 #[patch("/opinions/{id}")]
 pub async fn update_opinion(
-    state: web::Data<AppState>,
-    caller: Caller,
+    _state: web::Data<AppState>,
+    authed: Authed,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     body: ValidJson<UpdateOpinion>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
-    take_step(&state, &caller, *id, if_match, Command::Edit(body.0)).await
+    take_step(
+        &mut conn,
+        &caller,
+        None,
+        (*id, if_match),
+        Command::Edit(body.0),
+        false,
+    )
+    .await
 }
 
 /// Take a step of the lifecycle: refer, transfer, answer, feed_back, decline or reopen. A step
@@ -269,24 +245,20 @@ pub async fn update_opinion(
 )]
 #[post("/opinions/{id}/transitions")]
 pub async fn transition_opinion(
-    state: web::Data<AppState>,
-    caller: Caller,
+    _state: web::Data<AppState>,
+    authed: Authed,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     key: IdempotencyKey,
     body: FingerprintedJson<TransitionRequest>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
     let FingerprintedJson { value, fingerprint } = body;
     let internal = value.internal;
-    let command = value.into_command()?;
-    let write = Write::Step {
-        id: *id,
-        if_match,
-        command,
-        internal,
-    };
-    idempotent(&state, &caller, key.with(fingerprint), write).await
+    let command = Command::try_from(value)?;
+    let key = key.with(fingerprint);
+    take_step(&mut conn, &caller, key, (*id, if_match), command, internal).await
 }
 
 /// The voter rates the feedback (once per round). An unsatisfied rating lets staff reopen it.
@@ -305,12 +277,13 @@ pub async fn transition_opinion(
 )]
 #[post("/opinions/{id}/rating")]
 pub async fn rate_opinion(
-    state: web::Data<AppState>,
-    caller: Caller,
+    _state: web::Data<AppState>,
+    authed: Authed,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     body: ValidJson<RatingRequest>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
     let b = body.0;
     let command = Command::Rate {
@@ -320,7 +293,7 @@ pub async fn rate_opinion(
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty()),
     };
-    take_step(&state, &caller, *id, if_match, command).await
+    take_step(&mut conn, &caller, None, (*id, if_match), command, false).await
 }
 
 /// The timeline, oldest first. Voters see only the entries not marked internal.
@@ -332,14 +305,18 @@ pub async fn rate_opinion(
 )]
 #[get("/opinions/{id}/events")]
 pub async fn list_opinion_events(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<EventList>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
-    let mut conn = state.pool.get().await?;
     let o = model::find_visible(&mut conn, &caller, *id).await?;
-    let events = model::events_of(&mut conn, o.id, !scope::sees_internal_notes(&caller)).await?;
+    let events = model::events_of(
+        &mut conn,
+        o.id,
+        !access::opinions::sees_internal_notes(&caller),
+    )
+    .await?;
     Ok(web::Json(EventList {
         items: events.into_iter().map(EventView::from).collect(),
     }))
@@ -355,12 +332,11 @@ pub async fn list_opinion_events(
 )]
 #[get("/opinions/{id}/referrals")]
 pub async fn list_opinion_referrals(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ReferralList>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
-    let mut conn = state.pool.get().await?;
     let o = model::find_visible(&mut conn, &caller, *id).await?;
     let now = Utc::now();
     let rows = model::referrals_of(&mut conn, o.id).await?;
@@ -388,14 +364,23 @@ pub async fn list_opinion_referrals(
 )]
 #[post("/opinions/{id}/referrals/{referral_id}/accept")]
 pub async fn accept_referral(
-    state: web::Data<AppState>,
-    caller: Caller,
+    _state: web::Data<AppState>,
+    authed: Authed,
     path: web::Path<(Uuid, Uuid)>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
     let (id, referral) = path.into_inner();
-    take_step(&state, &caller, id, if_match, Command::Accept { referral }).await
+    take_step(
+        &mut conn,
+        &caller,
+        None,
+        (id, if_match),
+        Command::Accept { referral },
+        false,
+    )
+    .await
 }
 
 /// The category taxonomy that applies to opinions of a constituency (set per committee).
@@ -407,12 +392,11 @@ pub async fn accept_referral(
 )]
 #[get("/opinion-categories")]
 pub async fn list_opinion_categories(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     query: web::Query<CategoryQuery>,
 ) -> ApiResult<web::Json<CategoryList>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::RecordOpinions)?;
-    let mut conn = state.pool.get().await?;
     let constituency =
         crate::constituencies::model::find_visible(&mut conn, &caller, query.constituency_id)
             .await?;

@@ -1,6 +1,6 @@
 //! The opinion state machine (see the diagram in `shared/domain.md`). Pure: no I/O, no clock,
 //! no roles. Handlers ask `next` before they write anything, and nothing else changes a state;
-//! who may take a step is decided separately, in `scope::may_step`.
+//! who may take a step is decided separately, in `access::opinions::may_step`.
 //!
 //! ```text
 //!             refer / transfer

@@ -5,9 +5,11 @@
 //!   event, referral and outbox rows);
 //! - `model`: rows and queries; `dto`: what goes over the wire; `handlers`: HTTP.
 
+pub mod command;
 pub mod domain;
 pub mod dto;
 pub mod handlers;
 pub mod lifecycle;
 pub mod model;
+pub mod steps;
 pub mod workflow;

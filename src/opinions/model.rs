@@ -9,13 +9,14 @@ use uuid::Uuid;
 use super::domain::{Channel, Outcome, ReferralRole, Source};
 use super::dto::OpinionListQuery;
 use super::lifecycle::{Action, Rating, State};
+use crate::access::Caller;
+use crate::access::filters::opinion_filter;
 use crate::calendar::working_days::end_of_local_day;
 use crate::db::contains_pattern;
 use crate::db::schema::{opinion_events, opinions, referrals};
 use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
-use crate::scope::{Caller, opinion_filter};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = opinions, check_for_backend(Pg))]
@@ -285,7 +286,7 @@ pub async fn live_referrals(
     opinions: &[&Opinion],
 ) -> ApiResult<HashMap<Uuid, Vec<(Uuid, bool)>>> {
     let ids: Vec<Uuid> = opinions.iter().map(|o| o.id).collect();
-    let rows: Vec<(Uuid, Uuid, String, i32)> = referrals::table
+    let rows: Vec<(Uuid, Uuid, ReferralRole, i32)> = referrals::table
         .filter(referrals::opinion_id.eq_any(&ids))
         .filter(referrals::returned_at.is_null())
         .select((
@@ -300,7 +301,9 @@ pub async fn live_referrals(
     let mut out: HashMap<Uuid, Vec<(Uuid, bool)>> = HashMap::new();
     for (opinion, body, role, round) in rows {
         if rounds.get(&opinion) == Some(&round) {
-            out.entry(opinion).or_default().push((body, role == "lead"));
+            out.entry(opinion)
+                .or_default()
+                .push((body, role == ReferralRole::Lead));
         }
     }
     Ok(out)
@@ -314,7 +317,7 @@ pub async fn latest_lead(
 ) -> ApiResult<Option<Referral>> {
     Ok(referrals::table
         .filter(referrals::opinion_id.eq(opinion))
-        .filter(referrals::role.eq("lead"))
+        .filter(referrals::role.eq(ReferralRole::Lead))
         .filter(referrals::returned_at.is_null())
         .order(referrals::round.desc())
         .select(Referral::as_select())
@@ -377,4 +380,101 @@ pub async fn announce(
         "version": opinion.version,
     });
     crate::outbox::enqueue(conn, topic, opinion.id, payload).await
+}
+
+/// Writes the changes of one step, bumps the version and returns the row as it now is.
+pub async fn apply(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &OpinionChanges,
+    at: DateTime<Utc>,
+) -> ApiResult<Opinion> {
+    Ok(diesel::update(opinions::table.find(id))
+        .set((
+            changes,
+            opinions::version.eq(opinions::version + 1),
+            opinions::updated_at.eq(at),
+        ))
+        .returning(Opinion::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn insert_referrals(conn: &mut AsyncPgConnection, rows: &[NewReferral]) -> ApiResult<()> {
+    diesel::insert_into(referrals::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A body hands a referral back (on transfer), with the reason.
+pub async fn return_referral(
+    conn: &mut AsyncPgConnection,
+    referral: Uuid,
+    at: DateTime<Utc>,
+    reason: &str,
+) -> ApiResult<()> {
+    diesel::update(referrals::table.find(referral))
+        .set((
+            referrals::returned_at.eq(at),
+            referrals::return_reason.eq(reason),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The lead body's answer, kept on its referral.
+pub async fn answer_referral(
+    conn: &mut AsyncPgConnection,
+    referral: Uuid,
+    at: DateTime<Utc>,
+    outcome: Outcome,
+    text: &str,
+    by: Uuid,
+) -> ApiResult<()> {
+    diesel::update(referrals::table.find(referral))
+        .set((
+            referrals::answered_at.eq(at),
+            referrals::outcome.eq(outcome),
+            referrals::answer_text.eq(text),
+            referrals::answered_by.eq(by),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks a live, unaccepted referral of `opinion` to `body` accepted; false if there is none
+/// such (not this body's, accepted already, or returned).
+pub async fn accept_referral(
+    conn: &mut AsyncPgConnection,
+    opinion: Uuid,
+    referral: Uuid,
+    body: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> ApiResult<bool> {
+    let accepted = diesel::update(
+        referrals::table
+            .filter(referrals::id.eq(referral))
+            .filter(referrals::opinion_id.eq(opinion))
+            .filter(referrals::returned_at.is_null())
+            .filter(referrals::accepted_at.is_null())
+            .filter(referrals::handling_body_id.nullable().eq(body)),
+    )
+    .set(referrals::accepted_at.eq(at))
+    .execute(conn)
+    .await?;
+    Ok(accepted == 1)
+}
+
+/// The path (root first, itself last) of the committee an opinion belongs to.
+pub async fn committee_path(conn: &mut AsyncPgConnection, committee: Uuid) -> ApiResult<Vec<Uuid>> {
+    use crate::db::schema::committees;
+    Ok(committees::table
+        .find(committee)
+        .select(committees::ancestors)
+        .first(conn)
+        .await?)
 }

@@ -11,13 +11,12 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::model;
+use crate::access::{Action, Authed, Caller};
 use crate::db::schema::{committees, contact_links, liaison_groups, representatives, voters};
 use crate::db::text_enum;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::pii::mask_phone;
 use crate::request::ValidJson;
-use crate::scope::{Action, Caller};
-use crate::state::AppState;
 
 text_enum!(ContactKind { FixedHousehold => "fixed_household", VoterLiaison => "voter_liaison" });
 
@@ -124,12 +123,11 @@ async fn limit_for(
 )]
 #[get("/representatives/{id}/contacts")]
 pub async fn list_contacts(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ContactList>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadRepresentatives)?;
-    let mut conn = state.pool.get().await?;
     let rep = model::find_visible(&mut conn, &caller, *id).await?;
     let rows: Vec<ContactRow> = contact_query()
         .filter(contact_links::representative_id.eq(rep.id))
@@ -159,14 +157,13 @@ pub async fn list_contacts(
 )]
 #[post("/representatives/{id}/contacts")]
 pub async fn create_contact(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<CreateContact>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageRepresentatives)?;
     let body = body.0;
-    let mut conn = state.pool.get().await?;
     let rep = model::find_visible(&mut conn, &caller, *id).await?;
     crate::voters::model::find_visible(&mut conn, &caller, body.voter_id)
         .await
@@ -192,7 +189,7 @@ pub async fn create_contact(
         if existing >= i64::from(limit) {
             return Err(ApiError::new(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "contact_limit_exceeded",
+                ErrorCode::ContactLimitExceeded,
                 format!(
                     "a deputy may have at most {limit} contact links of kind {} in this committee",
                     kind.as_str()
@@ -214,7 +211,7 @@ pub async fn create_contact(
                 ApiError::on_unique(
                     e,
                     "contact_links_key",
-                    "already_exists",
+                    ErrorCode::AlreadyExists,
                     "this voter is already linked to the deputy as this kind",
                 )
             })?;
@@ -245,13 +242,12 @@ pub async fn create_contact(
 )]
 #[delete("/representatives/{id}/contacts/{link_id}")]
 pub async fn delete_contact(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageRepresentatives)?;
     let (id, link_id) = path.into_inner();
-    let mut conn = state.pool.get().await?;
     let rep = model::find_visible(&mut conn, &caller, id).await?;
     let deleted = diesel::delete(
         contact_links::table

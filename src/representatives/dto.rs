@@ -6,9 +6,9 @@ use validator::Validate;
 
 use super::domain::{Gender, Level, RepresentativeStatus};
 use super::model::Representative;
+use crate::access::Caller;
 use crate::pii::{PhoneNumber, mask_phone};
 use crate::request::{double_option, not_blank};
-use crate::scope::Caller;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]

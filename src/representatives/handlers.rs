@@ -8,10 +8,10 @@ use super::dto::{
     RepresentativeListQuery, RepresentativeView, UpdateRepresentative,
 };
 use super::model::{self, NewRepresentative, RepresentativeChanges};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::access::{Action, Authed, Caller};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
-use crate::scope::{Action, Caller};
 use crate::state::AppState;
 use crate::users::model::{BoundRecord, account_bound_to, accounts_bound_to};
 
@@ -19,7 +19,7 @@ fn duplicate(err: diesel::result::Error) -> ApiError {
     ApiError::on_unique(
         err,
         "representatives_natural_key",
-        "already_exists",
+        ErrorCode::AlreadyExists,
         "this group already has a deputy of this name in this term",
     )
 }
@@ -64,13 +64,12 @@ pub async fn check_placement(
 )]
 #[post("/representatives")]
 pub async fn create_representative(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     body: ValidJson<CreateRepresentative>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageRepresentatives)?;
     let b = body.0;
-    let mut conn = state.pool.get().await?;
     check_placement(
         &mut conn,
         &caller,
@@ -112,13 +111,12 @@ pub async fn create_representative(
 )]
 #[get("/representatives")]
 pub async fn list_representatives(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     query: web::Query<RepresentativeListQuery>,
 ) -> ApiResult<web::Json<Page<RepresentativeView>>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadRepresentatives)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let accounts = accounts_bound_to(&mut conn, BoundRecord::Representative, &ids).await?;
@@ -142,12 +140,11 @@ pub async fn list_representatives(
 )]
 #[get("/representatives/{id}")]
 pub async fn get_representative(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<RepresentativeView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadRepresentatives)?;
-    let mut conn = state.pool.get().await?;
     let rep = model::find_visible(&mut conn, &caller, *id).await?;
     let account = account_bound_to(&mut conn, BoundRecord::Representative, rep.id).await?;
     Ok(web::Json(RepresentativeView::for_caller(
@@ -168,14 +165,13 @@ pub async fn get_representative(
 )]
 #[patch("/representatives/{id}")]
 pub async fn update_representative(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<UpdateRepresentative>,
 ) -> ApiResult<web::Json<RepresentativeView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageRepresentatives)?;
     let b = body.0;
-    let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     let group = b.liaison_group_id.unwrap_or(current.liaison_group_id);
     let constituency = b.constituency_id.unwrap_or(current.constituency_id);

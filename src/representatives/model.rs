@@ -6,12 +6,13 @@ use uuid::Uuid;
 
 use super::domain::{Gender, Level, RepresentativeStatus};
 use super::dto::{PublicRepresentativeListQuery, RepresentativeListQuery};
+use crate::access::Caller;
+use crate::access::filters::representative_filter;
 use crate::db::contains_pattern;
 use crate::db::schema::{constituencies, liaison_groups, representatives};
 use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
-use crate::scope::{Caller, representative_filter};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = representatives, check_for_backend(Pg))]

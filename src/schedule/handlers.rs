@@ -11,12 +11,12 @@ use super::dto::{
 use super::model::{self, NewReceptionRule, ReceptionRule, ReceptionRuleChanges};
 use super::public::{self, Window};
 use super::recurrence::Recurrence;
+use crate::access::{Action, Authed};
 use crate::calendar::working_days::local_date;
 use crate::db::schema::reception_rules;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::liaison_groups;
 use crate::representatives::model::serving_in_scope;
-use crate::scope::{Action, Caller};
 use crate::state::AppState;
 
 /// The longest window one schedule request expands.
@@ -42,11 +42,11 @@ fn sorted_dates(mut dates: Vec<chrono::NaiveDate>) -> Vec<chrono::NaiveDate> {
 )]
 #[post("/liaison-groups/{id}/reception-rules")]
 pub async fn create_reception_rule(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: crate::request::ValidJson<CreateReceptionRule>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageActivities)?;
     let b = body.0;
     let recurrence = Recurrence::parse(
@@ -57,7 +57,6 @@ pub async fn create_reception_rule(
         b.exdates.clone(),
     )
     .map_err(|(field, message)| ApiError::invalid_field(field, message))?;
-    let mut conn = state.pool.get().await?;
     let group = liaison_groups::model::find_visible(&mut conn, &caller, *id).await?;
     let deputies = deduped_in_order(&b.representative_ids);
     serving_in_scope(&mut conn, &caller, &deputies, "representative_ids").await?;
@@ -98,12 +97,11 @@ pub async fn create_reception_rule(
 )]
 #[get("/liaison-groups/{id}/reception-rules")]
 pub async fn list_reception_rules(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ReceptionRuleList>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadActivities)?;
-    let mut conn = state.pool.get().await?;
     let group = liaison_groups::model::find_visible(&mut conn, &caller, *id).await?;
     let items = model::rules_of_group(&mut conn, group.id)
         .await?
@@ -126,15 +124,14 @@ pub async fn list_reception_rules(
 )]
 #[patch("/liaison-groups/{id}/reception-rules/{rule_id}")]
 pub async fn update_reception_rule(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     path: web::Path<(Uuid, Uuid)>,
     body: crate::request::ValidJson<UpdateReceptionRule>,
 ) -> ApiResult<web::Json<ReceptionRuleView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageActivities)?;
     let (group, rule) = path.into_inner();
     let b = body.0;
-    let mut conn = state.pool.get().await?;
     let group = liaison_groups::model::find_visible(&mut conn, &caller, group).await?;
     let current = model::find_in_group(&mut conn, group.id, rule).await?;
     let deputies = b.representative_ids.as_deref().map(deduped_in_order);
@@ -176,13 +173,12 @@ fn deduped_in_order(ids: &[Uuid]) -> Vec<Uuid> {
 )]
 #[delete("/liaison-groups/{id}/reception-rules/{rule_id}")]
 pub async fn delete_reception_rule(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageActivities)?;
     let (group, rule) = path.into_inner();
-    let mut conn = state.pool.get().await?;
     let group = liaison_groups::model::find_visible(&mut conn, &caller, group).await?;
     let current = model::find_in_group(&mut conn, group.id, rule).await?;
     diesel::delete(reception_rules::table.find(current.id))
@@ -196,13 +192,13 @@ fn window(q: &ScheduleQuery) -> ApiResult<Window> {
     let to = q.to.unwrap_or(from + Days::new(30));
     if to < from {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "from must not be after to",
         ));
     }
     if (to - from).num_days() >= MAX_WINDOW_DAYS {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             format!("the window is at most {MAX_WINDOW_DAYS} days"),
         ));
     }

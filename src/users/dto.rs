@@ -6,8 +6,8 @@ use validator::Validate;
 
 use super::domain::{NewPassword, Username};
 use super::model::Account;
+use crate::access::{Binding, Role};
 use crate::request::double_option;
-use crate::scope::{Binding, Role};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -5,20 +5,19 @@ use uuid::Uuid;
 
 use super::dto::{CreateUser, MeView, ScopeKind, ScopeView, UpdateUser, UserListQuery, UserView};
 use super::model::{self, Account, BindingColumns};
+use crate::access::{self, Action, Authed, Binding, Caller, Role};
 use crate::auth::{passwords, sessions};
 use crate::db::schema::accounts;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
-use crate::scope::{self, Action, Binding, Caller, Role};
-use crate::state::AppState;
 use crate::{committees, handling_bodies, liaison_groups, representatives, voters};
 
 fn username_taken(err: diesel::result::Error) -> ApiError {
     ApiError::on_unique(
         err,
         "accounts_username_key",
-        "username_taken",
+        ErrorCode::UsernameTaken,
         "an account with this username already exists",
     )
 }
@@ -81,18 +80,6 @@ async fn resolve_binding(
     })
 }
 
-fn refuse_grant(caller: &Caller, role: Role) -> ApiResult<()> {
-    if scope::may_grant(caller, role) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "the {} role may not grant the {} role",
-            caller.role.as_str(),
-            role.as_str()
-        )))
-    }
-}
-
 /// Create an account.
 ///
 /// Admins create any account. Committee staff create committee staff, group staff,
@@ -108,15 +95,11 @@ fn refuse_grant(caller: &Caller, role: Role) -> ApiResult<()> {
     ),
 )]
 #[post("/users")]
-pub async fn create_user(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: ValidJson<CreateUser>,
-) -> ApiResult<HttpResponse> {
+pub async fn create_user(authed: Authed, body: ValidJson<CreateUser>) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageUsers)?;
     let body = body.0;
-    refuse_grant(&caller, body.role)?;
-    let mut conn = state.pool.get().await?;
+    access::accounts::check_grant(&caller, body.role)?;
     let binding = resolve_binding(&mut conn, &caller, body.role, body.scope_id).await?;
     let password_hash = passwords::hash(body.password.expose()).await?;
     let id = Uuid::now_v7();
@@ -148,13 +131,12 @@ pub async fn create_user(
 )]
 #[get("/users")]
 pub async fn list_users(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     query: web::Query<UserListQuery>,
 ) -> ApiResult<web::Json<Page<UserView>>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageUsers)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
     Ok(web::Json(Page::from_rows(
         rows,
@@ -172,13 +154,9 @@ pub async fn list_users(
     responses((status = 200, description = "The account", body = UserView)),
 )]
 #[get("/users/{id}")]
-pub async fn get_user(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> ApiResult<web::Json<UserView>> {
+pub async fn get_user(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<UserView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageUsers)?;
-    let mut conn = state.pool.get().await?;
     Ok(web::Json(
         model::find_visible(&mut conn, &caller, *id).await?.into(),
     ))
@@ -199,29 +177,21 @@ pub async fn get_user(
 )]
 #[patch("/users/{id}")]
 pub async fn update_user(
-    state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<UpdateUser>,
 ) -> ApiResult<web::Json<UserView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageUsers)?;
     let body = body.0;
-    let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
-    if body.disabled == Some(true) && !scope::may_disable(&caller, current.id) {
-        return Err(ApiError::conflict(
-            "cannot_disable_self",
-            "you cannot disable your own account",
-        ));
+    if body.disabled == Some(true) {
+        access::accounts::check_disable(&caller, current.id)?;
     }
     let binding = if body.role.is_some() || body.scope_id.is_some() {
-        if !scope::may_change_role_of(&caller, current.id) {
-            return Err(ApiError::forbidden(
-                "you cannot change your own role or scope",
-            ));
-        }
+        access::accounts::check_change_role_of(&caller, current.id)?;
         let role = body.role.unwrap_or(current.role);
-        refuse_grant(&caller, role)?;
+        access::accounts::check_grant(&caller, role)?;
         let scope_id = match body.scope_id {
             Some(explicit) => explicit,
             // Keep the binding when only the role changes, if it still fits.
@@ -292,8 +262,8 @@ pub async fn update_user(
     responses((status = 200, description = "The signed-in account", body = MeView)),
 )]
 #[get("/me")]
-pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<web::Json<MeView>> {
-    let mut conn = state.pool.get().await?;
+pub async fn me(authed: Authed) -> ApiResult<web::Json<MeView>> {
+    let Authed { caller, mut conn } = authed;
     let name = model::binding_name(&mut conn, caller.binding).await?;
     let scope = match (ScopeKind::of(caller.binding), caller.binding.id(), name) {
         (Some(kind), Some(id), Some(name)) => Some(ScopeView { kind, id, name }),

@@ -4,14 +4,15 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::dto::UserListQuery;
+use crate::access::Role;
+use crate::access::filters::account_filter;
+use crate::access::{Binding, Caller};
 use crate::db::contains_pattern;
 use crate::db::schema::{
     accounts, committees, handling_bodies, liaison_groups, representatives, voters,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
-use crate::scope::Role;
-use crate::scope::{Binding, Caller, account_filter};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = accounts, check_for_backend(diesel::pg::Pg))]

@@ -5,9 +5,9 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::model::Voter;
+use crate::access::Caller;
 use crate::pii::{IdNumber, PhoneNumber, mask_phone};
 use crate::request::{double_option, not_blank};
-use crate::scope::Caller;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -5,12 +5,12 @@ use uuid::Uuid;
 
 use super::dto::{CreateVoter, UpdateVoter, VoterListQuery, VoterView};
 use super::model::{self, NewVoter, StoredIdNumber, VoterChanges, VoterFilter};
+use crate::access::{self, Action, Authed, Caller};
 use crate::db::schema::voters;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::pii::{IdNumber, PhoneNumber};
 use crate::request::ValidJson;
-use crate::scope::{self, Action, Caller};
 use crate::state::AppState;
 use crate::users::model::{BoundRecord, account_bound_to, accounts_bound_to};
 
@@ -38,12 +38,12 @@ async fn check_constituency(
 #[post("/voters")]
 pub async fn create_voter(
     state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     body: ValidJson<CreateVoter>,
 ) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageVoters)?;
     let b = body.0;
-    let mut conn = state.pool.get().await?;
     check_constituency(&mut conn, &caller, b.constituency_id).await?;
     let id = Uuid::now_v7();
     let new = NewVoter {
@@ -76,9 +76,10 @@ pub async fn create_voter(
 #[get("/voters")]
 pub async fn list_voters(
     state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     query: web::Query<VoterListQuery>,
 ) -> ApiResult<web::Json<Page<VoterView>>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadVoters)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let query = query.into_inner();
@@ -87,13 +88,13 @@ pub async fn list_voters(
         .as_deref()
         .map(PhoneNumber::parse)
         .transpose()
-        .map_err(|e| ApiError::bad_request("invalid_query", format!("phone {e}")))?;
+        .map_err(|e| ApiError::bad_request(ErrorCode::InvalidQuery, format!("phone {e}")))?;
     let id_number_hmac = query
         .id_number
         .as_deref()
         .map(IdNumber::parse)
         .transpose()
-        .map_err(|e| ApiError::bad_request("invalid_query", format!("id_number {e}")))?
+        .map_err(|e| ApiError::bad_request(ErrorCode::InvalidQuery, format!("id_number {e}")))?
         .map(|id| state.pii.lookup_hash(&id));
     let filter = VoterFilter {
         constituency_id: query.constituency_id,
@@ -102,7 +103,6 @@ pub async fn list_voters(
         phone,
         id_number_hmac,
     };
-    let mut conn = state.pool.get().await?;
     let rows = model::list_visible(&mut conn, &caller, filter, page).await?;
     let ids: Vec<Uuid> = rows.iter().map(|v| v.id).collect();
     let accounts = accounts_bound_to(&mut conn, BoundRecord::Voter, &ids).await?;
@@ -125,13 +125,9 @@ pub async fn list_voters(
     responses((status = 200, description = "The voter", body = VoterView)),
 )]
 #[get("/voters/{id}")]
-pub async fn get_voter(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> ApiResult<web::Json<VoterView>> {
+pub async fn get_voter(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<VoterView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadVoters)?;
-    let mut conn = state.pool.get().await?;
     let voter = model::find_visible(&mut conn, &caller, *id).await?;
     let account = account_bound_to(&mut conn, BoundRecord::Voter, voter.id).await?;
     Ok(web::Json(VoterView::for_caller(voter, account, &caller)))
@@ -151,20 +147,16 @@ pub async fn get_voter(
 #[patch("/voters/{id}")]
 pub async fn update_voter(
     state: web::Data<AppState>,
-    caller: Caller,
+    authed: Authed,
     id: web::Path<Uuid>,
     body: ValidJson<UpdateVoter>,
 ) -> ApiResult<web::Json<VoterView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::EditVoters)?;
     let b = body.0;
-    let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     if let Some(constituency) = b.constituency_id {
-        if !scope::may_move_voter(&caller) {
-            return Err(ApiError::forbidden(
-                "ask staff to move you to another constituency",
-            ));
-        }
+        access::people::check_move_voter(&caller)?;
         check_constituency(&mut conn, &caller, constituency).await?;
     }
     let changes = VoterChanges {
@@ -203,13 +195,9 @@ pub async fn update_voter(
     responses((status = 200, description = "Verified", body = VoterView)),
 )]
 #[post("/voters/{id}/verify")]
-pub async fn verify_voter(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> ApiResult<web::Json<VoterView>> {
+pub async fn verify_voter(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<VoterView>> {
+    let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageVoters)?;
-    let mut conn = state.pool.get().await?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     let updated = diesel::update(voters::table.find(current.id))
         .set((

@@ -3,12 +3,13 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::access::Caller;
+use crate::access::filters::voter_filter;
 use crate::db::contains_pattern;
 use crate::db::schema::voters;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::pagination::PageRequest;
 use crate::pii::{IdNumber, PhoneNumber, PiiCipher};
-use crate::scope::{Caller, voter_filter};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = voters, check_for_backend(diesel::pg::Pg))]
@@ -139,12 +140,12 @@ pub async fn insert(
 pub fn conflict(err: diesel::result::Error) -> ApiError {
     if crate::db::is_constraint(&err, "voters_id_number_hmac_key") {
         ApiError::conflict(
-            "already_exists",
+            ErrorCode::AlreadyExists,
             "a voter with this ID number already exists",
         )
     } else if crate::db::is_constraint(&err, "voters_natural_key") {
         ApiError::conflict(
-            "already_exists",
+            ErrorCode::AlreadyExists,
             "this constituency already has a voter with this name and phone",
         )
     } else {

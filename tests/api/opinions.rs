@@ -117,9 +117,11 @@ async fn the_full_story_each_role_seeing_only_what_it_may() {
         .await
         .expect_problem(409, "invalid_transition");
     assert_eq!(refused.body["state"], "received");
+    // What this caller may do instead: the same answer as the view's `actions` (answering
+    // on the spot is the deputy's, so staff are not offered it).
     assert_eq!(
         refused.body["allowed_actions"],
-        json!(["refer", "answer", "decline", "edit"])
+        json!(["refer", "decline", "edit"])
     );
 
     // Staff refer it to another body, which returns it: transferred to body A, with an

@@ -5,12 +5,12 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use liaison::access::{Binding, Caller, Role};
 use liaison::db::Explain;
 use liaison::opinions::dto::OpinionListQuery;
 use liaison::opinions::lifecycle::State;
 use liaison::opinions::model::{Opinion, list_query};
 use liaison::pagination::PageRequest;
-use liaison::scope::{Binding, Caller, Role};
 
 use crate::helpers::World;
 

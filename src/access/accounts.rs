@@ -1,0 +1,93 @@
+//! Rules of accounts: which roles a manager may hand out, and what nobody does to themself.
+
+use uuid::Uuid;
+
+use super::caller::{Caller, Role};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+/// Roles an account manager may hand out: never above their own.
+pub fn check_grant(caller: &Caller, role: Role) -> ApiResult<()> {
+    let allowed = match caller.role {
+        Role::Admin => true,
+        Role::CommitteeStaff => matches!(
+            role,
+            Role::CommitteeStaff
+                | Role::GroupStaff
+                | Role::HandlingBody
+                | Role::Representative
+                | Role::Voter
+        ),
+        _ => false,
+    };
+    allowed.then_some(()).ok_or_else(|| {
+        ApiError::forbidden(format!(
+            "the {} role may not grant the {} role",
+            caller.role, role
+        ))
+    })
+}
+
+/// Nobody changes their own role or binding: it would let an account widen its own scope.
+pub fn check_change_role_of(caller: &Caller, account: Uuid) -> ApiResult<()> {
+    (caller.account_id != account)
+        .then_some(())
+        .ok_or_else(|| ApiError::forbidden("you cannot change your own role or scope"))
+}
+
+/// Nobody disables their own account, so an admin cannot lock themself out by mistake.
+pub fn check_disable(caller: &Caller, account: Uuid) -> ApiResult<()> {
+    (caller.account_id != account).then_some(()).ok_or_else(|| {
+        ApiError::conflict(
+            ErrorCode::CannotDisableSelf,
+            "you cannot disable your own account",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Binding;
+
+    fn caller(role: Role, binding: Binding) -> Caller {
+        Caller {
+            account_id: Uuid::now_v7(),
+            username: "t".into(),
+            role,
+            binding,
+            session_id: Uuid::nil(),
+        }
+    }
+
+    #[test]
+    fn committee_staff_cannot_grant_admin_or_service() {
+        let c = caller(Role::CommitteeStaff, Binding::Committee(Uuid::now_v7()));
+        let refused = check_grant(&c, Role::Admin).expect_err("admin is above them");
+        assert_eq!(refused.status().as_u16(), 403);
+        assert_eq!(
+            refused.detail(),
+            "the committee_staff role may not grant the admin role"
+        );
+        assert!(check_grant(&c, Role::Service).is_err());
+        assert!(check_grant(&c, Role::GroupStaff).is_ok());
+        let group = caller(Role::GroupStaff, Binding::LiaisonGroup(Uuid::now_v7()));
+        assert!(check_grant(&group, Role::Voter).is_err());
+    }
+
+    #[test]
+    fn nobody_rebinds_or_disables_themself() {
+        let admin = caller(Role::Admin, Binding::Unbound);
+        assert_eq!(
+            check_change_role_of(&admin, admin.account_id)
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            403
+        );
+        let own = check_disable(&admin, admin.account_id).unwrap_err();
+        assert_eq!(own.status().as_u16(), 409);
+        assert_eq!(own.code(), ErrorCode::CannotDisableSelf);
+        assert!(check_disable(&admin, Uuid::now_v7()).is_ok());
+        assert!(check_change_role_of(&admin, Uuid::now_v7()).is_ok());
+    }
+}

@@ -1,0 +1,261 @@
+//! Who is asking: the account's role and what it is bound to, loaded once per request by the
+//! `Authed` extractor together with the connection the handler then works on.
+//!
+//! The account and session are read on every request rather than trusted from the token, so
+//! disabling an account or logging out takes effect immediately, not when the token expires.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::future::LocalBoxFuture;
+use uuid::Uuid;
+
+use crate::auth::tokens::TokenError;
+use crate::db::schema::{accounts, sessions};
+use crate::db::{DbConn, text_enum};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+text_enum!(
+    Role {
+        Admin => "admin",
+        CommitteeStaff => "committee_staff",
+        GroupStaff => "group_staff",
+        Representative => "representative",
+        HandlingBody => "handling_body",
+        Voter => "voter",
+        Service => "service",
+    }
+);
+
+/// What an account is bound to. The binding *is* the scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    Unbound,
+    Committee(Uuid),
+    LiaisonGroup(Uuid),
+    HandlingBody(Uuid),
+    Representative(Uuid),
+    Voter(Uuid),
+}
+
+/// The binding columns of an account row, in table order: committee, liaison group, handling
+/// body, representative, voter.
+pub type BindingIds = (
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+);
+
+impl Binding {
+    pub fn from_columns((committee, group, body, representative, voter): BindingIds) -> Self {
+        match (committee, group, body, representative, voter) {
+            (Some(c), ..) => Binding::Committee(c),
+            (_, Some(g), ..) => Binding::LiaisonGroup(g),
+            (_, _, Some(b), ..) => Binding::HandlingBody(b),
+            (.., Some(r), _) => Binding::Representative(r),
+            (.., Some(v)) => Binding::Voter(v),
+            _ => Binding::Unbound,
+        }
+    }
+
+    pub fn id(self) -> Option<Uuid> {
+        match self {
+            Binding::Unbound => None,
+            Binding::Committee(id)
+            | Binding::LiaisonGroup(id)
+            | Binding::HandlingBody(id)
+            | Binding::Representative(id)
+            | Binding::Voter(id) => Some(id),
+        }
+    }
+
+    pub fn columns(self) -> BindingIds {
+        let mut ids: BindingIds = (None, None, None, None, None);
+        match self {
+            Binding::Unbound => {}
+            Binding::Committee(id) => ids.0 = Some(id),
+            Binding::LiaisonGroup(id) => ids.1 = Some(id),
+            Binding::HandlingBody(id) => ids.2 = Some(id),
+            Binding::Representative(id) => ids.3 = Some(id),
+            Binding::Voter(id) => ids.4 = Some(id),
+        }
+        ids
+    }
+}
+
+/// The authenticated account behind a request (see `auth::caller` for how it is loaded).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account_id: Uuid,
+    pub username: String,
+    pub role: Role,
+    pub binding: Binding,
+    pub session_id: Uuid,
+}
+
+/// What an account of a role must be bound to, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindingKind {
+    Committee,
+    LiaisonGroup,
+    HandlingBody,
+    Representative,
+    Voter,
+}
+
+impl BindingKind {
+    pub fn bind(self, id: Uuid) -> Binding {
+        match self {
+            BindingKind::Committee => Binding::Committee(id),
+            BindingKind::LiaisonGroup => Binding::LiaisonGroup(id),
+            BindingKind::HandlingBody => Binding::HandlingBody(id),
+            BindingKind::Representative => Binding::Representative(id),
+            BindingKind::Voter => Binding::Voter(id),
+        }
+    }
+}
+
+impl Role {
+    /// The binding an account of this role needs: none for admins and service clients, whose
+    /// scope is not a part of the tree.
+    pub fn binding_kind(self) -> Option<BindingKind> {
+        match self {
+            Role::Admin | Role::Service => None,
+            Role::CommitteeStaff => Some(BindingKind::Committee),
+            Role::GroupStaff => Some(BindingKind::LiaisonGroup),
+            Role::HandlingBody => Some(BindingKind::HandlingBody),
+            Role::Representative => Some(BindingKind::Representative),
+            Role::Voter => Some(BindingKind::Voter),
+        }
+    }
+}
+
+impl Caller {
+    /// Staff of the service's own side: admins, committee staff and group staff.
+    pub fn is_staff(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::CommitteeStaff | Role::GroupStaff
+        )
+    }
+
+    /// The committee at the root of a committee staff member's scope.
+    pub fn committee_root(&self) -> Option<Uuid> {
+        match (self.role, self.binding) {
+            (Role::CommitteeStaff, Binding::Committee(id)) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// An authenticated request: the caller, and the one pooled connection that loaded them and
+/// that the handler goes on to use. One checkout per request (crates.io hands the same
+/// connection to its `AuthCheck` and to the work), so a request never holds two connections
+/// and a busy pool cannot deadlock requests against themselves.
+pub struct Authed {
+    pub caller: Caller,
+    pub conn: DbConn,
+}
+
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+impl FromRequest for Authed {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("app state missing")))?;
+            let token =
+                token.ok_or_else(|| ApiError::unauthorized("a bearer access token is required"))?;
+            let claims = state.tokens.verify_access(&token).map_err(|e| match e {
+                TokenError::Expired => {
+                    ApiError::unauthorized("the access token has expired; refresh it")
+                }
+                TokenError::Invalid => ApiError::unauthorized("the access token is invalid"),
+            })?;
+            let mut conn = state.db().await?;
+            let caller = load(&mut conn, claims.sub, claims.sid).await?;
+            Ok(Authed { caller, conn })
+        })
+    }
+}
+
+type AccountRow = (Uuid, String, Role, BindingIds);
+
+/// The live account behind a session: 401 once the session is revoked or expired or the
+/// account disabled.
+async fn load(conn: &mut AsyncPgConnection, account: Uuid, session: Uuid) -> ApiResult<Caller> {
+    let row: Option<AccountRow> = accounts::table
+        .inner_join(sessions::table)
+        .filter(accounts::id.eq(account))
+        .filter(sessions::id.eq(session))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(diesel::dsl::now))
+        .filter(accounts::disabled_at.is_null())
+        .select((
+            accounts::id,
+            accounts::username,
+            accounts::role,
+            (
+                accounts::committee_id,
+                accounts::liaison_group_id,
+                accounts::handling_body_id,
+                accounts::representative_id,
+                accounts::voter_id,
+            ),
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    let (account_id, username, role, binding) =
+        row.ok_or_else(|| ApiError::unauthorized("the session has ended; log in again"))?;
+    Ok(Caller {
+        account_id,
+        username,
+        role,
+        binding: Binding::from_columns(binding),
+        session_id: session,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(*role));
+        }
+    }
+
+    #[test]
+    fn every_bound_role_binds_to_its_own_kind() {
+        let id = Uuid::now_v7();
+        for &role in Role::ALL {
+            match role.binding_kind() {
+                None => assert!(matches!(role, Role::Admin | Role::Service)),
+                Some(kind) => {
+                    let binding = kind.bind(id);
+                    assert_eq!(binding.id(), Some(id));
+                    assert_eq!(Binding::from_columns(binding.columns()), binding);
+                }
+            }
+        }
+    }
+}

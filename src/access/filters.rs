@@ -1,0 +1,315 @@
+//! Row filters: each narrows a table to what the caller may read, in SQL, so an out-of-scope
+//! row is never loaded and answers 404 exactly like a missing one. Every query that reads or
+//! writes a resource on a caller's behalf goes through its filter.
+
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable};
+use uuid::Uuid;
+
+use super::caller::{Binding, Caller, Role};
+use crate::db::schema::{
+    accounts, activities, activity_participants, appointments, committees, constituencies,
+    contact_links, handling_bodies, liaison_groups, opinions, referrals, representatives, voters,
+};
+use crate::db::tree::{committee_of_group, subtree_of};
+
+pub type Filter<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Bool>>;
+pub type NullableFilter<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Nullable<Bool>>>;
+
+fn everything<T>() -> Filter<T>
+where
+    diesel::expression::SqlLiteral<Bool>: BoxableExpression<T, Pg, SqlType = Bool>,
+{
+    Box::new(sql::<Bool>("TRUE"))
+}
+
+fn nothing<T>() -> Filter<T>
+where
+    diesel::expression::SqlLiteral<Bool>: BoxableExpression<T, Pg, SqlType = Bool>,
+{
+    Box::new(sql::<Bool>("FALSE"))
+}
+
+/// Committees the caller may read.
+pub fn committee_filter(caller: &Caller) -> Filter<committees::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => {
+            Box::new(committees::ancestors.contains(vec![root]))
+        }
+        // Group staff see the committee their group belongs to, to show where it sits.
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => Box::new(
+            committees::id.eq_any(
+                liaison_groups::table
+                    .filter(liaison_groups::id.eq(group))
+                    .select(liaison_groups::committee_id),
+            ),
+        ),
+        _ => nothing(),
+    }
+}
+
+/// Liaison groups the caller may read.
+pub fn liaison_group_filter(caller: &Caller) -> Filter<liaison_groups::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => {
+            Box::new(liaison_groups::committee_id.eq_any(subtree_of(root)))
+        }
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => Box::new(liaison_groups::id.eq(group)),
+        _ => nothing(),
+    }
+}
+
+/// Handling bodies the caller may read (and, for staff, bind accounts to).
+pub fn handling_body_filter(caller: &Caller) -> Filter<handling_bodies::table> {
+    match (caller.role, caller.committee_root()) {
+        (Role::Admin, _) => everything(),
+        (Role::HandlingBody, _) => match caller.binding {
+            Binding::HandlingBody(id) => Box::new(handling_bodies::id.eq(id)),
+            _ => nothing(),
+        },
+        (_, Some(root)) => Box::new(handling_bodies::committee_id.eq_any(subtree_of(root))),
+        _ => nothing(),
+    }
+}
+
+/// Constituencies the caller may read.
+pub fn constituency_filter(caller: &Caller) -> Filter<constituencies::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => {
+            Box::new(constituencies::committee_id.eq_any(subtree_of(root)))
+        }
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
+            Box::new(constituencies::committee_id.eq_any(committee_of_group(group)))
+        }
+        (Role::Representative, Binding::Representative(id)) => Box::new(
+            constituencies::id.eq_any(
+                representatives::table
+                    .filter(representatives::id.eq(id))
+                    .filter(representatives::constituency_id.is_not_null())
+                    .select(representatives::constituency_id.assume_not_null()),
+            ),
+        ),
+        (Role::Voter, Binding::Voter(id)) => Box::new(
+            constituencies::id.eq_any(
+                voters::table
+                    .filter(voters::id.eq(id))
+                    .select(voters::constituency_id),
+            ),
+        ),
+        _ => nothing(),
+    }
+}
+
+/// Deputies the caller may read.
+pub fn representative_filter(caller: &Caller) -> Filter<representatives::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
+            representatives::liaison_group_id.eq_any(
+                liaison_groups::table
+                    .filter(liaison_groups::committee_id.eq_any(subtree_of(root)))
+                    .select(liaison_groups::id),
+            ),
+        ),
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
+            Box::new(representatives::liaison_group_id.eq(group))
+        }
+        (Role::Representative, Binding::Representative(id)) => Box::new(representatives::id.eq(id)),
+        _ => nothing(),
+    }
+}
+
+/// Voters the caller may read: staff by constituency, a deputy the voters linked to them,
+/// a voter themself.
+pub fn voter_filter(caller: &Caller) -> Filter<voters::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
+            voters::constituency_id.eq_any(
+                constituencies::table
+                    .filter(constituencies::committee_id.eq_any(subtree_of(root)))
+                    .select(constituencies::id),
+            ),
+        ),
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => Box::new(
+            voters::constituency_id.eq_any(
+                constituencies::table
+                    .filter(constituencies::committee_id.eq_any(committee_of_group(group)))
+                    .select(constituencies::id),
+            ),
+        ),
+        (Role::Representative, Binding::Representative(id)) => Box::new(
+            voters::id.eq_any(
+                contact_links::table
+                    .filter(contact_links::representative_id.eq(id))
+                    .select(contact_links::voter_id),
+            ),
+        ),
+        (Role::Voter, Binding::Voter(id)) => Box::new(voters::id.eq(id)),
+        _ => nothing(),
+    }
+}
+
+/// Opinions the caller may read: staff by committee subtree or group, a deputy what they took,
+/// a handling body what is referred to it (and not returned), a voter their own.
+pub fn opinion_filter(caller: &Caller) -> Filter<opinions::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => {
+            Box::new(opinions::committee_id.eq_any(subtree_of(root)))
+        }
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
+            Box::new(opinions::liaison_group_id.assume_not_null().eq(group))
+        }
+        (Role::Representative, Binding::Representative(id)) => {
+            Box::new(opinions::representative_id.assume_not_null().eq(id))
+        }
+        (Role::HandlingBody, Binding::HandlingBody(body)) => Box::new(
+            opinions::id.eq_any(
+                referrals::table
+                    .filter(referrals::handling_body_id.eq(body))
+                    .filter(referrals::returned_at.is_null())
+                    .select(referrals::opinion_id),
+            ),
+        ),
+        (Role::Voter, Binding::Voter(id)) => Box::new(opinions::voter_id.assume_not_null().eq(id)),
+        _ => nothing(),
+    }
+}
+
+/// Activities the caller may read: staff by the organiser's committee subtree, group staff
+/// what their group organises or hosts, a deputy those they take part in.
+pub fn activity_filter(caller: &Caller) -> Filter<activities::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => {
+            Box::new(activities::committee_id.eq_any(subtree_of(root)))
+        }
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => Box::new(
+            activities::organiser_group_id
+                .assume_not_null()
+                .eq(group)
+                .or(activities::liaison_group_id.assume_not_null().eq(group)),
+        ),
+        (Role::Representative, Binding::Representative(id)) => Box::new(
+            activities::id.eq_any(
+                activity_participants::table
+                    .filter(activity_participants::representative_id.eq(id))
+                    .select(activity_participants::activity_id),
+            ),
+        ),
+        _ => nothing(),
+    }
+}
+
+/// Reports to voters a caller may evaluate: staff those they can read (recording paper
+/// forms), a voter those given by a deputy of their own constituency.
+pub fn evaluable_report_filter(caller: &Caller) -> Filter<activities::table> {
+    match (caller.role, caller.binding) {
+        (Role::Voter, Binding::Voter(id)) => Box::new(
+            activities::id.eq_any(
+                activity_participants::table
+                    .inner_join(representatives::table)
+                    .filter(
+                        representatives::constituency_id.assume_not_null().eq_any(
+                            voters::table
+                                .filter(voters::id.eq(id))
+                                .select(voters::constituency_id),
+                        ),
+                    )
+                    .select(activity_participants::activity_id),
+            ),
+        ),
+        (Role::Admin | Role::CommitteeStaff | Role::GroupStaff, _) => activity_filter(caller),
+        _ => nothing(),
+    }
+}
+
+/// Meeting requests the caller may read: staff by the deputy's committee or group, the deputy
+/// asked, the voter who asked.
+pub fn appointment_filter(caller: &Caller) -> Filter<appointments::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => {
+            Box::new(appointments::committee_id.eq_any(subtree_of(root)))
+        }
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
+            Box::new(appointments::liaison_group_id.eq(group))
+        }
+        (Role::Representative, Binding::Representative(id)) => {
+            Box::new(appointments::representative_id.eq(id))
+        }
+        (Role::Voter, Binding::Voter(id)) => Box::new(appointments::voter_id.eq(id)),
+        _ => nothing(),
+    }
+}
+
+/// Bodies an opinion may be referred to: those of its committee, the committees above it (a
+/// township passes larger matters up to the district) and below it. Independent of the caller,
+/// so a deputy or a handling body passing it on is held to the same line of the tree.
+pub fn referable_body_filter(
+    committee_path: &[Uuid],
+    committee: Uuid,
+) -> Filter<handling_bodies::table> {
+    Box::new(
+        handling_bodies::committee_id
+            .eq_any(committee_path.to_vec())
+            .or(handling_bodies::committee_id.eq_any(subtree_of(committee))),
+    )
+}
+
+/// Accounts the caller may read and manage: those bound to something inside their subtree.
+pub fn account_filter(caller: &Caller) -> NullableFilter<accounts::table> {
+    match caller.committee_root() {
+        _ if caller.role == Role::Admin => Box::new(sql::<Nullable<Bool>>("TRUE")),
+        Some(root) => {
+            let subtree = || subtree_of(root);
+            Box::new(
+                accounts::committee_id
+                    .eq_any(
+                        committees::table
+                            .filter(committees::ancestors.contains(vec![root]))
+                            .select(committees::id.nullable()),
+                    )
+                    .or(accounts::liaison_group_id.eq_any(
+                        liaison_groups::table
+                            .filter(liaison_groups::committee_id.eq_any(subtree()))
+                            .select(liaison_groups::id.nullable()),
+                    ))
+                    .or(accounts::handling_body_id.eq_any(
+                        handling_bodies::table
+                            .filter(handling_bodies::committee_id.eq_any(subtree()))
+                            .select(handling_bodies::id.nullable()),
+                    ))
+                    .or(accounts::representative_id.eq_any(
+                        representatives::table
+                            .filter(
+                                representatives::liaison_group_id.eq_any(
+                                    liaison_groups::table
+                                        .filter(liaison_groups::committee_id.eq_any(subtree()))
+                                        .select(liaison_groups::id),
+                                ),
+                            )
+                            .select(representatives::id.nullable()),
+                    ))
+                    .or(accounts::voter_id.eq_any(
+                        voters::table
+                            .filter(
+                                voters::constituency_id.eq_any(
+                                    constituencies::table
+                                        .filter(constituencies::committee_id.eq_any(subtree()))
+                                        .select(constituencies::id),
+                                ),
+                            )
+                            .select(voters::id.nullable()),
+                    )),
+            )
+        }
+        None => Box::new(sql::<Nullable<Bool>>("FALSE")),
+    }
+}

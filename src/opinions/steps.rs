@@ -1,0 +1,300 @@
+//! One function per command of the lifecycle. Each gets the `Step` loaded once by
+//! `workflow::step`, already checked, writes what belongs to its command alone (referral
+//! rows, through `model`) and answers with what changes on the opinion and what the timeline
+//! records. The opinion row, the event and the outbox are written by `workflow::step`.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::command::Command;
+use super::domain::{Channel, FeedBackMethod, Outcome, ReferralRole};
+use super::dto::UpdateOpinion;
+use super::lifecycle::{Rating, State};
+use super::model::{self, OpinionChanges};
+use super::workflow::{Step, check_category};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+/// What a command changes on the opinion, and the payload of its timeline event.
+#[derive(Debug, Default)]
+pub struct Effect {
+    pub changes: OpinionChanges,
+    pub payload: Value,
+}
+
+pub async fn dispatch(
+    conn: &mut AsyncPgConnection,
+    s: &Step<'_>,
+    command: Command,
+) -> ApiResult<Effect> {
+    match command {
+        Command::Refer {
+            lead,
+            assisting,
+            channel,
+            due_at,
+        } => refer(conn, s, lead, assisting, channel, due_at).await,
+        Command::Transfer {
+            to,
+            reason,
+            channel,
+            due_at,
+        } => transfer(conn, s, to, reason, channel, due_at).await,
+        Command::Answer { outcome, text } => answer(conn, s, outcome, text).await,
+        Command::FeedBack { method, text } => Ok(feed_back(method, text)),
+        Command::Decline { reason, guidance } => Ok(decline(reason, guidance)),
+        Command::Reopen {
+            reason,
+            body,
+            channel,
+            due_at,
+        } => reopen(conn, s, reason, body, channel, due_at).await,
+        Command::Rate { rating, comment } => Ok(rate(s, rating, comment)),
+        Command::Accept { referral } => accept(conn, s, referral).await,
+        Command::Edit(changes) => edit(s, changes),
+    }
+}
+
+fn no_lead() -> ApiError {
+    ApiError::conflict(
+        ErrorCode::NoLeadReferral,
+        "this opinion has no lead body for this step",
+    )
+}
+
+/// The answer's due date: the caller's, if in the future, else the policy's from now.
+fn answer_due(s: &Step<'_>, due_at: Option<DateTime<Utc>>) -> ApiResult<DateTime<Utc>> {
+    match due_at {
+        Some(d) if d <= s.now => Err(ApiError::invalid_field("due_at", "must be in the future")),
+        Some(d) => Ok(d),
+        None => Ok(s
+            .calendar
+            .due_at(s.now, s.policy.answer_period(s.opinion.urgent))),
+    }
+}
+
+async fn refer(
+    conn: &mut AsyncPgConnection,
+    s: &Step<'_>,
+    lead: Uuid,
+    assisting: Vec<Uuid>,
+    channel: Channel,
+    due_at: Option<DateTime<Utc>>,
+) -> ApiResult<Effect> {
+    s.check_referable(conn, &[lead], "handling_body_id").await?;
+    let mut seen = HashSet::from([lead]);
+    if !assisting.iter().all(|body| seen.insert(*body)) {
+        return Err(ApiError::invalid_field(
+            "assisting_body_ids",
+            "each body may appear once, and not as the lead too",
+        ));
+    }
+    s.check_referable(conn, &assisting, "assisting_body_ids")
+        .await?;
+    let due = answer_due(s, due_at)?;
+    let mut rows = vec![s.referral(lead, ReferralRole::Lead, channel, due)];
+    rows.extend(
+        assisting
+            .iter()
+            .map(|b| s.referral(*b, ReferralRole::Assisting, channel, due)),
+    );
+    model::insert_referrals(conn, &rows).await?;
+    Ok(Effect {
+        changes: OpinionChanges {
+            current_due_at: Some(Some(due)),
+            ..Default::default()
+        },
+        payload: json!({"handling_body_id": lead, "assisting_body_ids": assisting, "channel": channel, "due_at": due}),
+    })
+}
+
+async fn transfer(
+    conn: &mut AsyncPgConnection,
+    s: &Step<'_>,
+    to: Uuid,
+    reason: String,
+    channel: Option<Channel>,
+    due_at: Option<DateTime<Utc>>,
+) -> ApiResult<Effect> {
+    s.check_referable(conn, &[to], "handling_body_id").await?;
+    if s.live.iter().any(|(b, _)| *b == to) {
+        return Err(ApiError::invalid_field(
+            "handling_body_id",
+            "it is already referred to this body",
+        ));
+    }
+    let returned = s.lead.as_ref().ok_or_else(no_lead)?;
+    model::return_referral(conn, returned.id, s.now, &reason).await?;
+    let channel = channel.unwrap_or(returned.channel);
+    let due = answer_due(s, due_at)?;
+    model::insert_referrals(conn, &[s.referral(to, ReferralRole::Lead, channel, due)]).await?;
+    Ok(Effect {
+        changes: OpinionChanges {
+            current_due_at: Some(Some(due)),
+            ..Default::default()
+        },
+        payload: json!({"returned_referral_id": returned.id, "handling_body_id": to, "reason": reason, "channel": channel, "due_at": due}),
+    })
+}
+
+/// The lead body's answer to a referral, or the deputy's on the spot to a received opinion.
+async fn answer(
+    conn: &mut AsyncPgConnection,
+    s: &Step<'_>,
+    outcome: Outcome,
+    text: String,
+) -> ApiResult<Effect> {
+    let on_the_spot = s.facts.state == State::Received;
+    if !on_the_spot {
+        let answered = s.lead.as_ref().ok_or_else(no_lead)?;
+        model::answer_referral(
+            conn,
+            answered.id,
+            s.now,
+            outcome,
+            &text,
+            s.caller.account_id,
+        )
+        .await?;
+    }
+    let due = s
+        .calendar
+        .due_at(s.now, s.policy.feed_back_period(s.opinion.urgent));
+    Ok(Effect {
+        changes: OpinionChanges {
+            outcome: Some(Some(outcome)),
+            current_due_at: Some(Some(due)),
+            ..Default::default()
+        },
+        payload: json!({"outcome": outcome, "text": text, "on_the_spot": on_the_spot, "feed_back_due_at": due}),
+    })
+}
+
+fn feed_back(method: FeedBackMethod, text: String) -> Effect {
+    Effect {
+        changes: OpinionChanges {
+            current_due_at: Some(None),
+            ..Default::default()
+        },
+        payload: json!({"method": method, "text": text}),
+    }
+}
+
+fn decline(reason: String, guidance: String) -> Effect {
+    Effect {
+        changes: OpinionChanges {
+            current_due_at: Some(None),
+            ..Default::default()
+        },
+        payload: json!({"reason": reason, "guidance": guidance}),
+    }
+}
+
+/// A new round after an unsatisfied rating: by default to the body and channel that led the
+/// last one.
+async fn reopen(
+    conn: &mut AsyncPgConnection,
+    s: &Step<'_>,
+    reason: Option<String>,
+    body: Option<Uuid>,
+    channel: Option<Channel>,
+    due_at: Option<DateTime<Utc>>,
+) -> ApiResult<Effect> {
+    let never_referred =
+        |field| ApiError::invalid_field(field, "is required: this opinion was never referred");
+    let body = match (body, &s.lead) {
+        (Some(b), _) => b,
+        (None, Some(last)) => last.handling_body_id,
+        (None, None) => return Err(never_referred("handling_body_id")),
+    };
+    s.check_referable(conn, &[body], "handling_body_id").await?;
+    let channel = match (channel, &s.lead) {
+        (Some(c), _) => c,
+        (None, Some(last)) => last.channel,
+        (None, None) => return Err(never_referred("channel")),
+    };
+    let round = s.opinion.round + 1;
+    let due = answer_due(s, due_at)?;
+    let mut row = s.referral(body, ReferralRole::Lead, channel, due);
+    row.round = round;
+    model::insert_referrals(conn, &[row]).await?;
+    Ok(Effect {
+        changes: OpinionChanges {
+            round: Some(round),
+            current_due_at: Some(Some(due)),
+            outcome: Some(None),
+            rating: Some(None),
+            rating_comment: Some(None),
+            rated_at: Some(None),
+            ..Default::default()
+        },
+        payload: json!({"reason": reason, "handling_body_id": body, "channel": channel, "due_at": due, "previous_rating": s.opinion.rating}),
+    })
+}
+
+fn rate(s: &Step<'_>, rating: Rating, comment: Option<String>) -> Effect {
+    Effect {
+        payload: json!({"rating": rating, "comment": comment}),
+        changes: OpinionChanges {
+            rating: Some(Some(rating)),
+            rating_comment: Some(comment),
+            rated_at: Some(Some(s.now)),
+            ..Default::default()
+        },
+    }
+}
+
+async fn accept(conn: &mut AsyncPgConnection, s: &Step<'_>, referral: Uuid) -> ApiResult<Effect> {
+    let body = s.caller.binding.id();
+    if !model::accept_referral(conn, s.opinion.id, referral, body, s.now).await? {
+        return Err(ApiError::conflict(
+            ErrorCode::ReferralNotOpen,
+            "this referral is not yours to accept, or is accepted or returned already",
+        ));
+    }
+    Ok(Effect {
+        changes: OpinionChanges::default(),
+        payload: json!({"referral_id": referral}),
+    })
+}
+
+/// Staff correct the record while it is still received.
+fn edit(s: &Step<'_>, u: UpdateOpinion) -> ApiResult<Effect> {
+    if let Some(c) = &u.category {
+        check_category(&s.policy, c)?;
+    }
+    let fields: Vec<&str> = [
+        ("title", u.title.is_some()),
+        ("content", u.content.is_some()),
+        ("category", u.category.is_some()),
+        ("location", u.location.is_some()),
+        ("urgent", u.urgent.is_some()),
+        ("public_consent", u.public_consent.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
+    // Becoming urgent shortens the refer-by date, counted from receipt.
+    let current_due_at = (u.urgent == Some(true) && !s.opinion.urgent).then(|| {
+        Some(
+            s.calendar
+                .due_at(s.opinion.received_at, s.policy.refer_period(true)),
+        )
+    });
+    Ok(Effect {
+        changes: OpinionChanges {
+            current_due_at,
+            title: u.title.map(|t| t.trim().to_owned()),
+            content: u.content.map(|t| t.trim().to_owned()),
+            category: u.category,
+            location: u.location.map(|l| l.map(|l| l.trim().to_owned())),
+            urgent: u.urgent,
+            public_consent: u.public_consent,
+            ..Default::default()
+        },
+        payload: json!({"fields": fields}),
+    })
+}
