@@ -22,6 +22,7 @@ pub struct HealthStatus {
     security(()),
 )]
 #[get("/healthz")]
+#[tracing::instrument(skip_all)]
 pub async fn healthz() -> web::Json<HealthStatus> {
     web::Json(HealthStatus { status: "ok" })
 }
@@ -37,8 +38,9 @@ pub async fn healthz() -> web::Json<HealthStatus> {
     security(()),
 )]
 #[get("/readyz")]
+#[tracing::instrument(skip_all)]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<HealthStatus>> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db().await?;
     let current = crate::db::migrations_current(&mut conn)
         .await
         .map_err(ApiError::service_unavailable)?;

@@ -47,7 +47,7 @@ pub fn check_disable(caller: &Caller, account: Uuid) -> ApiResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::Binding;
+    use crate::access::caller::Binding;
 
     fn caller(role: Role, binding: Binding) -> Caller {
         Caller {

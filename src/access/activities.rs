@@ -21,7 +21,7 @@ pub fn check_answer_appointment(caller: &Caller) -> ApiResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::Binding;
+    use crate::access::caller::Binding;
     use uuid::Uuid;
 
     #[test]

@@ -154,7 +154,7 @@ impl Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::Binding;
+    use crate::access::caller::Binding;
 
     fn caller(role: Role) -> Caller {
         Caller {

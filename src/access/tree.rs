@@ -52,7 +52,7 @@ pub fn check_move_liaison_group(caller: &Caller) -> ApiResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::Binding;
+    use crate::access::caller::Binding;
 
     fn caller(role: Role, binding: Binding) -> Caller {
         Caller {

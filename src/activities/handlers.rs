@@ -65,6 +65,7 @@ async fn respond(
     ),
 )]
 #[post("/activities")]
+#[tracing::instrument(skip_all)]
 pub async fn create_activity(
     authed: Authed,
     body: ValidJson<CreateActivity>,
@@ -86,6 +87,7 @@ pub async fn create_activity(
     responses((status = 200, description = "A page of activities", body = Page<ActivityView>)),
 )]
 #[get("/activities")]
+#[tracing::instrument(skip_all)]
 pub async fn list_activities(
     authed: Authed,
     query: web::Query<ActivityListQuery>,
@@ -117,6 +119,7 @@ pub async fn list_activities(
     responses((status = 200, description = "The activity", body = ActivityView)),
 )]
 #[get("/activities/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn get_activity(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadActivities)?;
@@ -142,6 +145,7 @@ pub async fn get_activity(authed: Authed, id: web::Path<Uuid>) -> ApiResult<Http
     ),
 )]
 #[post("/activities/{id}/hold")]
+#[tracing::instrument(skip_all)]
 pub async fn hold_activity(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -174,6 +178,7 @@ pub async fn hold_activity(
     ),
 )]
 #[post("/activities/{id}/cancel")]
+#[tracing::instrument(skip_all)]
 pub async fn cancel_activity(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -198,6 +203,7 @@ pub async fn cancel_activity(
     responses((status = 200, description = "The registrations", body = RegistrationList)),
 )]
 #[get("/activities/{id}/registrations")]
+#[tracing::instrument(skip_all)]
 pub async fn list_registrations(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -227,6 +233,7 @@ pub async fn list_registrations(
     ),
 )]
 #[post("/activities/{id}/evaluations")]
+#[tracing::instrument(skip_all)]
 pub async fn evaluate_activity(
     authed: Authed,
     id: web::Path<Uuid>,

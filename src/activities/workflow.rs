@@ -212,6 +212,7 @@ async fn announce(conn: &mut AsyncPgConnection, a: &Activity, action: &str) -> A
 
 /// Records a work plan entry (planned). Also used for the activity an accepted meeting
 /// request becomes.
+#[tracing::instrument(skip_all)]
 pub async fn plan(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
@@ -370,6 +371,7 @@ fn opinion_of(
 
 /// Records a planned activity as held: who was present, how many voters came, the summary,
 /// the registration forms and an opinion for every issue raised.
+#[tracing::instrument(skip_all)]
 pub async fn hold(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
@@ -464,6 +466,7 @@ pub async fn hold(
 }
 
 /// Calls off a planned activity, and the meeting request it answered.
+#[tracing::instrument(skip_all)]
 pub async fn cancel(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
@@ -501,6 +504,7 @@ pub async fn mark_cancelled(
 
 /// An evaluation of a held report to voters: a voter's own (once), or a paper form recorded by
 /// staff.
+#[tracing::instrument(skip_all)]
 pub async fn evaluate(
     conn: &mut AsyncPgConnection,
     caller: &Caller,

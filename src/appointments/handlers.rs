@@ -58,6 +58,7 @@ fn reply(a: Appointment, status: actix_web::http::StatusCode) -> HttpResponse {
     ),
 )]
 #[post("/appointments")]
+#[tracing::instrument(skip_all)]
 pub async fn create_appointment(
     authed: Authed,
     body: ValidJson<CreateAppointment>,
@@ -150,6 +151,7 @@ pub async fn create_appointment(
     responses((status = 200, description = "A page of requests", body = Page<AppointmentView>)),
 )]
 #[get("/appointments")]
+#[tracing::instrument(skip_all)]
 pub async fn list_appointments(
     authed: Authed,
     query: web::Query<AppointmentListQuery>,
@@ -174,6 +176,7 @@ pub async fn list_appointments(
     responses((status = 200, description = "The request", body = AppointmentView)),
 )]
 #[get("/appointments/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn get_appointment(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -198,6 +201,7 @@ pub async fn get_appointment(
     ),
 )]
 #[post("/appointments/{id}/accept")]
+#[tracing::instrument(skip_all)]
 pub async fn accept_appointment(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -281,6 +285,7 @@ pub async fn accept_appointment(
     ),
 )]
 #[post("/appointments/{id}/decline")]
+#[tracing::instrument(skip_all)]
 pub async fn decline_appointment(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -315,6 +320,7 @@ pub async fn decline_appointment(
     ),
 )]
 #[post("/appointments/{id}/cancel")]
+#[tracing::instrument(skip_all)]
 pub async fn cancel_appointment(
     authed: Authed,
     id: web::Path<Uuid>,

@@ -65,6 +65,7 @@ fn invalid_credentials() -> ApiError {
     security(()),
 )]
 #[post("/auth/login")]
+#[tracing::instrument(skip_all)]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -74,7 +75,7 @@ pub async fn login(
     let account_key = throttle::account_key(&username);
     let address_key =
         throttle::address_key(&client_address(&req, state.settings.trust_proxy_headers));
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db().await?;
     throttle::admit(
         &mut conn,
         &state.settings.login_throttle,
@@ -119,11 +120,12 @@ pub async fn login(
     security(()),
 )]
 #[post("/auth/refresh")]
+#[tracing::instrument(skip_all)]
 pub async fn refresh(
     state: web::Data<AppState>,
     body: ValidJson<RefreshRequest>,
 ) -> ApiResult<web::Json<TokenResponse>> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db().await?;
     match sessions::rotate(&mut conn, &body.0.refresh_token).await? {
         Rotation::Rotated(issued) => Ok(web::Json(token_response(&state, issued)?)),
         Rotation::Reused => {
@@ -152,11 +154,12 @@ pub async fn refresh(
     security(()),
 )]
 #[post("/auth/logout")]
+#[tracing::instrument(skip_all)]
 pub async fn logout(
     state: web::Data<AppState>,
     body: ValidJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db().await?;
     sessions::revoke_by_refresh_token(&mut conn, &body.0.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -42,6 +42,7 @@ pub struct CalendarYear {
     responses((status = 200, description = "The year's exceptions", body = CalendarYear)),
 )]
 #[get("/calendar")]
+#[tracing::instrument(skip_all)]
 pub async fn get_calendar(
     authed: Authed,
     query: web::Query<CalendarQuery>,
@@ -72,6 +73,7 @@ pub async fn get_calendar(
     responses((status = 200, description = "The day as stored", body = CalendarDayView)),
 )]
 #[put("/calendar/{day}")]
+#[tracing::instrument(skip_all)]
 pub async fn put_calendar_day(
     authed: Authed,
     day: web::Path<NaiveDate>,
@@ -91,6 +93,7 @@ pub async fn put_calendar_day(
     responses((status = 204, description = "Removed")),
 )]
 #[delete("/calendar/{day}")]
+#[tracing::instrument(skip_all)]
 pub async fn delete_calendar_day(
     authed: Authed,
     day: web::Path<NaiveDate>,

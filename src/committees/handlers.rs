@@ -36,6 +36,7 @@ fn name_taken(err: diesel::result::Error) -> ApiError {
     ),
 )]
 #[post("/committees")]
+#[tracing::instrument(skip_all)]
 pub async fn create_committee(
     authed: Authed,
     body: ValidJson<CreateCommittee>,
@@ -81,6 +82,7 @@ pub async fn create_committee(
     responses((status = 200, description = "A page of committees", body = Page<CommitteeView>)),
 )]
 #[get("/committees")]
+#[tracing::instrument(skip_all)]
 pub async fn list_committees(
     authed: Authed,
     query: web::Query<CommitteeListQuery>,
@@ -105,6 +107,7 @@ pub async fn list_committees(
     responses((status = 200, description = "The committee", body = CommitteeView)),
 )]
 #[get("/committees/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn get_committee(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -131,6 +134,7 @@ pub async fn get_committee(
     ),
 )]
 #[patch("/committees/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn update_committee(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -185,6 +189,7 @@ pub async fn update_committee(
     ),
 )]
 #[delete("/committees/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn delete_committee(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageCommittees)?;
@@ -221,6 +226,7 @@ async fn view(conn: &mut AsyncPgConnection, committee: &model::Committee) -> Api
     responses((status = 200, description = "The policy", body = PolicyView)),
 )]
 #[get("/committees/{id}/policy")]
+#[tracing::instrument(skip_all)]
 pub async fn get_policy(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<PolicyView>> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadCommittees)?;
@@ -238,6 +244,7 @@ pub async fn get_policy(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::J
     responses((status = 200, description = "The policy now", body = PolicyView)),
 )]
 #[put("/committees/{id}/policy")]
+#[tracing::instrument(skip_all)]
 pub async fn put_policy(
     authed: Authed,
     id: web::Path<Uuid>,

@@ -33,6 +33,7 @@ fn code_taken(err: diesel::result::Error) -> ApiError {
     ),
 )]
 #[post("/constituencies")]
+#[tracing::instrument(skip_all)]
 pub async fn create_constituency(
     authed: Authed,
     body: ValidJson<CreateConstituency>,
@@ -75,6 +76,7 @@ pub async fn create_constituency(
     responses((status = 200, description = "A page of constituencies", body = Page<ConstituencyView>)),
 )]
 #[get("/constituencies")]
+#[tracing::instrument(skip_all)]
 pub async fn list_constituencies(
     authed: Authed,
     query: web::Query<ConstituencyListQuery>,
@@ -99,6 +101,7 @@ pub async fn list_constituencies(
     responses((status = 200, description = "The constituency", body = ConstituencyView)),
 )]
 #[get("/constituencies/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn get_constituency(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -122,6 +125,7 @@ pub async fn get_constituency(
     ),
 )]
 #[patch("/constituencies/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn update_constituency(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -156,6 +160,7 @@ pub async fn update_constituency(
     ),
 )]
 #[delete("/constituencies/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn delete_constituency(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageConstituencies)?;
@@ -175,12 +180,13 @@ pub async fn delete_constituency(authed: Authed, id: web::Path<Uuid>) -> ApiResu
     security(()),
 )]
 #[get("/constituencies")]
+#[tracing::instrument(skip_all)]
 pub async fn list_public_constituencies(
     state: web::Data<AppState>,
     query: web::Query<ConstituencyListQuery>,
 ) -> ApiResult<web::Json<Page<PublicConstituencyView>>> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db().await?;
     let rows = model::list_public(&mut conn, &query, page).await?;
     Ok(web::Json(Page::from_rows(
         rows,

@@ -1,4 +1,5 @@
 use actix_web::{HttpResponse, get, web};
+use diesel_async::AsyncPgConnection;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -8,7 +9,6 @@ use super::model::{self, DutyRecord};
 use crate::access::{Action, Authed, Caller};
 use crate::calendar::year_or_current;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -30,16 +30,15 @@ pub struct RecordQuery {
 }
 
 async fn record(
-    state: &AppState,
+    conn: &mut AsyncPgConnection,
     caller: &Caller,
     id: Uuid,
     year: Option<i32>,
 ) -> ApiResult<DutyRecord> {
     caller.require(Action::ReadDutyRecords)?;
     let year = year_or_current(year)?;
-    let mut conn = state.pool.get().await?;
-    let deputy = crate::representatives::model::find_visible(&mut conn, caller, id).await?;
-    model::load(&mut conn, (deputy.id, deputy.name), year).await
+    let deputy = crate::representatives::model::find_visible(conn, caller, id).await?;
+    model::load(conn, (deputy.id, deputy.name), year).await
 }
 
 fn csv(record: &DutyRecord) -> ApiResult<String> {
@@ -103,14 +102,14 @@ fn csv(record: &DutyRecord) -> ApiResult<String> {
     ),
 )]
 #[get("/representatives/{id}/duty-record")]
+#[tracing::instrument(skip_all)]
 pub async fn get_duty_record(
-    state: web::Data<AppState>,
     authed: Authed,
     id: web::Path<Uuid>,
     query: web::Query<RecordQuery>,
 ) -> ApiResult<HttpResponse> {
-    let Authed { caller, .. } = authed;
-    let r = record(&state, &caller, *id, query.year).await?;
+    let Authed { caller, mut conn } = authed;
+    let r = record(&mut conn, &caller, *id, query.year).await?;
     Ok(match query.format.unwrap_or_default() {
         RecordFormat::Csv => HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
@@ -144,14 +143,14 @@ pub async fn get_duty_record(
     ),
 )]
 #[get("/representatives/{id}/annual-report-draft")]
+#[tracing::instrument(skip_all)]
 pub async fn get_annual_report_draft(
-    state: web::Data<AppState>,
     authed: Authed,
     id: web::Path<Uuid>,
     query: web::Query<RecordQuery>,
 ) -> ApiResult<HttpResponse> {
-    let Authed { caller, .. } = authed;
-    let r = record(&state, &caller, *id, query.year).await?;
+    let Authed { caller, mut conn } = authed;
+    let r = record(&mut conn, &caller, *id, query.year).await?;
     let d = draft::draft(&r);
     Ok(match query.format.unwrap_or_default() {
         RecordFormat::Markdown => HttpResponse::Ok()

@@ -29,6 +29,7 @@ fn name_taken(err: diesel::result::Error) -> ApiError {
     ),
 )]
 #[post("/handling-bodies")]
+#[tracing::instrument(skip_all)]
 pub async fn create_handling_body(
     authed: Authed,
     body: ValidJson<CreateHandlingBody>,
@@ -63,6 +64,7 @@ pub async fn create_handling_body(
     responses((status = 200, description = "A page of handling bodies", body = Page<HandlingBodyView>)),
 )]
 #[get("/handling-bodies")]
+#[tracing::instrument(skip_all)]
 pub async fn list_handling_bodies(
     authed: Authed,
     query: web::Query<HandlingBodyListQuery>,
@@ -87,6 +89,7 @@ pub async fn list_handling_bodies(
     responses((status = 200, description = "The handling body", body = HandlingBodyView)),
 )]
 #[get("/handling-bodies/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn get_handling_body(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -110,6 +113,7 @@ pub async fn get_handling_body(
     ),
 )]
 #[patch("/handling-bodies/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn update_handling_body(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -144,6 +148,7 @@ pub async fn update_handling_body(
     ),
 )]
 #[delete("/handling-bodies/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn delete_handling_body(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageHandlingBodies)?;

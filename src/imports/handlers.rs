@@ -65,6 +65,7 @@ fn rejected(rows: Vec<RowError>) -> ApiError {
     ),
 )]
 #[post("/imports/voters")]
+#[tracing::instrument(skip_all)]
 pub async fn import_voters(
     state: web::Data<AppState>,
     authed: Authed,
@@ -101,6 +102,7 @@ pub async fn import_voters(
     ),
 )]
 #[post("/imports/representatives")]
+#[tracing::instrument(skip_all)]
 pub async fn import_representatives(
     authed: Authed,
     req: HttpRequest,

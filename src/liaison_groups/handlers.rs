@@ -33,6 +33,7 @@ fn name_taken(err: diesel::result::Error) -> ApiError {
     ),
 )]
 #[post("/liaison-groups")]
+#[tracing::instrument(skip_all)]
 pub async fn create_liaison_group(
     authed: Authed,
     body: ValidJson<CreateLiaisonGroup>,
@@ -75,6 +76,7 @@ pub async fn create_liaison_group(
     responses((status = 200, description = "A page of liaison groups", body = Page<LiaisonGroupView>)),
 )]
 #[get("/liaison-groups")]
+#[tracing::instrument(skip_all)]
 pub async fn list_liaison_groups(
     authed: Authed,
     query: web::Query<LiaisonGroupListQuery>,
@@ -105,6 +107,7 @@ pub async fn list_liaison_groups(
     responses((status = 200, description = "The liaison group", body = LiaisonGroupView)),
 )]
 #[get("/liaison-groups/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn get_liaison_group(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -128,6 +131,7 @@ pub async fn get_liaison_group(
     ),
 )]
 #[patch("/liaison-groups/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn update_liaison_group(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -177,6 +181,7 @@ pub async fn update_liaison_group(
     ),
 )]
 #[delete("/liaison-groups/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn delete_liaison_group(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageLiaisonGroups)?;
@@ -197,6 +202,7 @@ pub async fn delete_liaison_group(authed: Authed, id: web::Path<Uuid>) -> ApiRes
     security(()),
 )]
 #[get("/stations")]
+#[tracing::instrument(skip_all)]
 pub async fn list_public_stations(
     state: web::Data<AppState>,
     query: web::Query<PublicStationListQuery>,
@@ -208,7 +214,7 @@ pub async fn list_public_stations(
         within: query.committee_id,
         q: query.q.as_deref(),
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db().await?;
     let rows = model::list_public(&mut conn, &filter, page).await?;
     Ok(web::Json(Page::from_rows(
         rows,

@@ -49,6 +49,7 @@ pub struct ObligationList {
     responses((status = 200, description = "A page of deputies and their obligations", body = ObligationList)),
 )]
 #[get("/obligations")]
+#[tracing::instrument(skip_all)]
 pub async fn list_obligations(
     authed: Authed,
     query: web::Query<ObligationQuery>,

@@ -112,6 +112,7 @@ async fn take_step(
     ),
 )]
 #[post("/opinions")]
+#[tracing::instrument(skip_all)]
 pub async fn create_opinion(
     _state: web::Data<AppState>,
     authed: Authed,
@@ -147,6 +148,7 @@ pub async fn create_opinion(
     responses((status = 200, description = "A page of opinions", body = Page<OpinionView>)),
 )]
 #[get("/opinions")]
+#[tracing::instrument(skip_all)]
 pub async fn list_opinions(
     authed: Authed,
     query: web::Query<OpinionListQuery>,
@@ -178,6 +180,7 @@ pub async fn list_opinions(
     responses((status = 200, description = "The opinion", body = OpinionView)),
 )]
 #[get("/opinions/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn get_opinion(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
@@ -205,6 +208,7 @@ pub async fn get_opinion(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpR
     ),
 )]
 #[patch("/opinions/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn update_opinion(
     _state: web::Data<AppState>,
     authed: Authed,
@@ -244,6 +248,7 @@ pub async fn update_opinion(
     ),
 )]
 #[post("/opinions/{id}/transitions")]
+#[tracing::instrument(skip_all)]
 pub async fn transition_opinion(
     _state: web::Data<AppState>,
     authed: Authed,
@@ -276,6 +281,7 @@ pub async fn transition_opinion(
     ),
 )]
 #[post("/opinions/{id}/rating")]
+#[tracing::instrument(skip_all)]
 pub async fn rate_opinion(
     _state: web::Data<AppState>,
     authed: Authed,
@@ -304,6 +310,7 @@ pub async fn rate_opinion(
     responses((status = 200, description = "The timeline", body = EventList)),
 )]
 #[get("/opinions/{id}/events")]
+#[tracing::instrument(skip_all)]
 pub async fn list_opinion_events(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -331,6 +338,7 @@ pub async fn list_opinion_events(
     responses((status = 200, description = "The referrals", body = ReferralList)),
 )]
 #[get("/opinions/{id}/referrals")]
+#[tracing::instrument(skip_all)]
 pub async fn list_opinion_referrals(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -363,6 +371,7 @@ pub async fn list_opinion_referrals(
     ),
 )]
 #[post("/opinions/{id}/referrals/{referral_id}/accept")]
+#[tracing::instrument(skip_all)]
 pub async fn accept_referral(
     _state: web::Data<AppState>,
     authed: Authed,
@@ -391,6 +400,7 @@ pub async fn accept_referral(
     responses((status = 200, description = "Category codes", body = CategoryList)),
 )]
 #[get("/opinion-categories")]
+#[tracing::instrument(skip_all)]
 pub async fn list_opinion_categories(
     authed: Authed,
     query: web::Query<CategoryQuery>,

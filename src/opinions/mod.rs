@@ -6,6 +6,7 @@
 //! - `model`: rows and queries; `dto`: what goes over the wire; `handlers`: HTTP.
 
 pub mod command;
+pub mod context;
 pub mod domain;
 pub mod dto;
 pub mod handlers;

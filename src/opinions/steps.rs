@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::command::Command;
+use super::context::{Step, check_category};
 use super::domain::{Channel, FeedBackMethod, Outcome, ReferralRole};
 use super::dto::UpdateOpinion;
 use super::lifecycle::{Rating, State};
 use super::model::{self, OpinionChanges};
-use super::workflow::{Step, check_category};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// What a command changes on the opinion, and the payload of its timeline event.

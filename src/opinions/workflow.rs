@@ -13,23 +13,20 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::command::Command;
-use super::domain::{Channel, ReferralRole, Source};
+use super::context::{Step, check_category, facts_of, ties_of};
+use super::domain::Source;
 use super::dto::CreateOpinion;
-use super::lifecycle::{self, Action, Facts, Refusal};
-use super::model::{self, NewEvent, NewOpinion, NewReferral, Opinion, Referral};
+use super::lifecycle::Action;
+use super::model::{self, NewEvent, NewOpinion, Opinion};
 use super::steps;
 use crate::access::Caller;
-use crate::access::filters::referable_body_filter;
-use crate::access::opinions::{
-    OpinionTies, Recorder, check_step, opinion_recorder, permitted_steps,
-};
-use crate::calendar::WorkCalendar;
+use crate::access::opinions::{Recorder, opinion_recorder, permitted_steps};
 use crate::calendar::model::load_from as load_calendar;
 use crate::calendar::working_days::local_date;
 use crate::committees::policy::{self, EffectivePolicy};
 use crate::conditional::IfMatch;
-use crate::db::schema::{handling_bodies, opinions, representatives};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::db::schema::{opinions, representatives};
+use crate::error::{ApiError, ApiResult};
 
 /// Records a new opinion: received, with its refer-by date, its first timeline event and its
 /// outbox rows (an urgent one is announced at once).
@@ -164,145 +161,10 @@ pub async fn receive(
     })
 }
 
-/// Everything one step needs, loaded once, in this order, under the opinion's row lock.
-pub struct Step<'a> {
-    pub caller: &'a Caller,
-    /// The row as it was before the step, locked until the transaction ends.
-    pub opinion: Opinion,
-    /// The committee path of the opinion, root first: where it may be referred.
-    pub path: Vec<Uuid>,
-    pub policy: EffectivePolicy,
-    pub facts: Facts,
-    pub ties: OpinionTies,
-    /// The body leading now (or, once answered or fed back, the last one to lead).
-    pub lead: Option<Referral>,
-    /// The current round's live referrals as (body, is lead).
-    pub live: Vec<(Uuid, bool)>,
-    pub calendar: WorkCalendar,
-    pub now: DateTime<Utc>,
-}
-
 /// An opinion after a write, with the policy the write applied, for its view.
 pub struct Written {
     pub opinion: Opinion,
     pub policy: EffectivePolicy,
-}
-
-impl<'a> Step<'a> {
-    /// Locks the opinion (404 outside the caller's scope) and checks the caller's version.
-    pub async fn load(
-        conn: &mut AsyncPgConnection,
-        caller: &'a Caller,
-        id: Uuid,
-        if_match: &IfMatch,
-    ) -> ApiResult<Self> {
-        let opinion = model::lock_visible(conn, caller, id).await?;
-        if_match.check(opinion.version)?;
-        let path = model::committee_path(conn, opinion.committee_id).await?;
-        let policy = policy::effective(conn, &path).await?;
-        let live = model::live_referrals(conn, &[&opinion])
-            .await?
-            .remove(&opinion.id)
-            .unwrap_or_default();
-        let lead = model::latest_lead(conn, opinion.id).await?;
-        let now = Utc::now();
-        let calendar = load_calendar(conn, local_date(now)).await?;
-        Ok(Step {
-            facts: facts_of(&opinion, &policy),
-            ties: ties_of(caller, &opinion, &live),
-            caller,
-            opinion,
-            path,
-            policy,
-            lead,
-            live,
-            calendar,
-            now,
-        })
-    }
-
-    /// The state the step leads to: 409 if the lifecycle does not allow it from here, 403 if
-    /// it does but not for this caller. The 409 lists what this caller may do instead.
-    fn check(&self, action: Action) -> ApiResult<lifecycle::State> {
-        let to = lifecycle::next(&self.facts, action).map_err(|r| self.refused(r, action))?;
-        check_step(self.caller, self.ties, self.facts.state, action)?;
-        Ok(to)
-    }
-
-    fn refused(&self, refusal: Refusal, action: Action) -> ApiError {
-        let (code, detail) = match refusal {
-            Refusal::NotFromState { state, .. } => (
-                ErrorCode::InvalidTransition,
-                format!(
-                    "an opinion that is {} cannot take the {} step",
-                    state.as_str(),
-                    action.as_str()
-                ),
-            ),
-            Refusal::NotUnsatisfied => (
-                ErrorCode::ReopenNeedsUnsatisfiedRating,
-                "only feedback the voter rated unsatisfied can be reopened".to_owned(),
-            ),
-            Refusal::ReopenLimitReached { limit } => (
-                ErrorCode::ReopenLimitReached,
-                format!("this opinion has been reopened the {limit} times allowed"),
-            ),
-            Refusal::AlreadyRated => (
-                ErrorCode::AlreadyRated,
-                "this round's feedback has been rated already".to_owned(),
-            ),
-        };
-        ApiError::conflict(code, detail)
-            .with_extension("state", json!(self.facts.state))
-            .with_extension(
-                "allowed_actions",
-                json!(permitted_steps(self.caller, self.ties, &self.facts)),
-            )
-    }
-
-    /// A new referral of this opinion's current round, made now by the caller.
-    pub fn referral(
-        &self,
-        body: Uuid,
-        role: ReferralRole,
-        channel: Channel,
-        due_at: DateTime<Utc>,
-    ) -> NewReferral {
-        NewReferral {
-            id: Uuid::now_v7(),
-            opinion_id: self.opinion.id,
-            handling_body_id: body,
-            role,
-            channel,
-            round: self.opinion.round,
-            referred_at: self.now,
-            referred_by: Some(self.caller.account_id),
-            due_at,
-        }
-    }
-
-    /// Each body must exist and sit on the opinion's line of the committee tree (one query).
-    pub async fn check_referable(
-        &self,
-        conn: &mut AsyncPgConnection,
-        bodies: &[Uuid],
-        field: &str,
-    ) -> ApiResult<()> {
-        let found: Vec<Uuid> = handling_bodies::table
-            .filter(handling_bodies::id.eq_any(bodies))
-            .filter(referable_body_filter(&self.path, self.opinion.committee_id))
-            .select(handling_bodies::id)
-            .load(conn)
-            .await?;
-        if bodies.iter().all(|b| found.contains(b)) {
-            Ok(())
-        } else {
-            Err(ApiError::invalid_field(
-                field,
-                "no such handling body for this opinion",
-            ))
-        }
-    }
 }
 
 /// Takes one step on an opinion the caller can see.
@@ -374,38 +236,6 @@ async fn record(
         model::announce(conn, after, "opinion.urgent", action).await?;
     }
     Ok(())
-}
-
-pub fn check_category(policy: &EffectivePolicy, category: &str) -> ApiResult<()> {
-    if policy.categories.iter().any(|c| c == category) {
-        Ok(())
-    } else {
-        Err(ApiError::invalid_field(
-            "category",
-            format!("must be one of: {}", policy.categories.join(", ")),
-        ))
-    }
-}
-
-pub fn facts_of(opinion: &Opinion, policy: &EffectivePolicy) -> Facts {
-    Facts {
-        state: opinion.state,
-        round: opinion.round,
-        max_reopen_rounds: policy.max_reopen_rounds,
-        rating: opinion.rating,
-    }
-}
-
-/// `live`: the current round's live referrals as (body, is lead).
-pub fn ties_of(caller: &Caller, opinion: &Opinion, live: &[(Uuid, bool)]) -> OpinionTies {
-    let lead = live.iter().find(|(_, is_lead)| *is_lead).map(|(b, _)| *b);
-    let bodies: Vec<Uuid> = live.iter().map(|(b, _)| *b).collect();
-    OpinionTies::of(
-        caller,
-        (opinion.representative_id, opinion.voter_id),
-        lead,
-        &bodies,
-    )
 }
 
 /// The steps this caller could take now on an opinion: the one answer used by views and 409s.

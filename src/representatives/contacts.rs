@@ -122,6 +122,7 @@ async fn limit_for(
     responses((status = 200, description = "The deputy's contact links", body = ContactList)),
 )]
 #[get("/representatives/{id}/contacts")]
+#[tracing::instrument(skip_all)]
 pub async fn list_contacts(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -156,6 +157,7 @@ pub async fn list_contacts(
     ),
 )]
 #[post("/representatives/{id}/contacts")]
+#[tracing::instrument(skip_all)]
 pub async fn create_contact(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -241,6 +243,7 @@ pub async fn create_contact(
     responses((status = 204, description = "Removed")),
 )]
 #[delete("/representatives/{id}/contacts/{link_id}")]
+#[tracing::instrument(skip_all)]
 pub async fn delete_contact(
     authed: Authed,
     path: web::Path<(Uuid, Uuid)>,

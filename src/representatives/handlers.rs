@@ -63,6 +63,7 @@ pub async fn check_placement(
     ),
 )]
 #[post("/representatives")]
+#[tracing::instrument(skip_all)]
 pub async fn create_representative(
     authed: Authed,
     body: ValidJson<CreateRepresentative>,
@@ -110,6 +111,7 @@ pub async fn create_representative(
     responses((status = 200, description = "A page of deputies", body = Page<RepresentativeView>)),
 )]
 #[get("/representatives")]
+#[tracing::instrument(skip_all)]
 pub async fn list_representatives(
     authed: Authed,
     query: web::Query<RepresentativeListQuery>,
@@ -139,6 +141,7 @@ pub async fn list_representatives(
     responses((status = 200, description = "The deputy", body = RepresentativeView)),
 )]
 #[get("/representatives/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn get_representative(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -164,6 +167,7 @@ pub async fn get_representative(
     ),
 )]
 #[patch("/representatives/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn update_representative(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -215,12 +219,13 @@ pub async fn update_representative(
     security(()),
 )]
 #[get("/representatives")]
+#[tracing::instrument(skip_all)]
 pub async fn list_public_representatives(
     state: web::Data<AppState>,
     query: web::Query<PublicRepresentativeListQuery>,
 ) -> ApiResult<web::Json<Page<PublicRepresentativeView>>> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db().await?;
     let rows = model::list_public(&mut conn, &query, page).await?;
     Ok(web::Json(Page::from_rows(
         rows,

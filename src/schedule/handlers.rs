@@ -41,6 +41,7 @@ fn sorted_dates(mut dates: Vec<chrono::NaiveDate>) -> Vec<chrono::NaiveDate> {
     ),
 )]
 #[post("/liaison-groups/{id}/reception-rules")]
+#[tracing::instrument(skip_all)]
 pub async fn create_reception_rule(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -96,6 +97,7 @@ pub async fn create_reception_rule(
     responses((status = 200, description = "The rules", body = ReceptionRuleList)),
 )]
 #[get("/liaison-groups/{id}/reception-rules")]
+#[tracing::instrument(skip_all)]
 pub async fn list_reception_rules(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -123,6 +125,7 @@ pub async fn list_reception_rules(
     responses((status = 200, description = "The rule now", body = ReceptionRuleView)),
 )]
 #[patch("/liaison-groups/{id}/reception-rules/{rule_id}")]
+#[tracing::instrument(skip_all)]
 pub async fn update_reception_rule(
     authed: Authed,
     path: web::Path<(Uuid, Uuid)>,
@@ -172,6 +175,7 @@ fn deduped_in_order(ids: &[Uuid]) -> Vec<Uuid> {
     responses((status = 204, description = "Deleted")),
 )]
 #[delete("/liaison-groups/{id}/reception-rules/{rule_id}")]
+#[tracing::instrument(skip_all)]
 pub async fn delete_reception_rule(
     authed: Authed,
     path: web::Path<(Uuid, Uuid)>,
@@ -221,12 +225,13 @@ fn window(q: &ScheduleQuery) -> ApiResult<Window> {
     security(()),
 )]
 #[get("/schedule")]
+#[tracing::instrument(skip_all)]
 pub async fn get_public_schedule(
     state: web::Data<AppState>,
     query: web::Query<ScheduleQuery>,
 ) -> ApiResult<web::Json<Schedule>> {
     let w = window(&query)?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db().await?;
     let items = public::items(&mut conn, &w).await?;
     Ok(web::Json(Schedule {
         from: w.from,
@@ -248,11 +253,12 @@ pub async fn get_public_schedule(
     security(()),
 )]
 #[get("/stations/{id}/calendar.ics")]
+#[tracing::instrument(skip_all)]
 pub async fn get_station_calendar(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db().await?;
     let name = model::public_station(&mut conn, *id).await?;
     let now = Utc::now();
     let today = local_date(now);

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::dto::{CreateUser, MeView, ScopeKind, ScopeView, UpdateUser, UserListQuery, UserView};
 use super::model::{self, Account, BindingColumns};
+use crate::access::caller::BindingKind;
 use crate::access::{self, Action, Authed, Binding, Caller, Role};
 use crate::auth::{passwords, sessions};
 use crate::db::schema::accounts;
@@ -30,54 +31,49 @@ async fn resolve_binding(
     scope_id: Option<Uuid>,
 ) -> ApiResult<Binding> {
     let no_such = |what: &str| format!("no such {what} in your scope");
-    let id = match (role, scope_id) {
-        (Role::Admin | Role::Service, None) => return Ok(Binding::Unbound),
-        (Role::Admin | Role::Service, Some(_)) => {
+    let (kind, id) = match (role.binding_kind(), scope_id) {
+        (None, None) => return Ok(Binding::Unbound),
+        (None, Some(_)) => {
             return Err(ApiError::invalid_field(
                 "scope_id",
-                format!("must be omitted for the {} role", role.as_str()),
+                format!("must be omitted for the {role} role"),
             ));
         }
-        (_, None) => {
+        (Some(_), None) => {
             return Err(ApiError::invalid_field(
                 "scope_id",
-                format!("is required for the {} role", role.as_str()),
+                format!("is required for the {role} role"),
             ));
         }
-        (_, Some(id)) => id,
+        (Some(kind), Some(id)) => (kind, id),
     };
     // Each lookup is the resource's own scoped query: out of scope reads as "no such".
-    Ok(match role {
-        Role::CommitteeStaff => {
+    match kind {
+        BindingKind::Committee => {
             committees::model::attachable(conn, caller, id, "scope_id").await?;
-            Binding::Committee(id)
         }
-        Role::GroupStaff => {
+        BindingKind::LiaisonGroup => {
             liaison_groups::model::find_visible(conn, caller, id)
                 .await
                 .map_err(|e| e.on_field("scope_id", no_such("liaison group")))?;
-            Binding::LiaisonGroup(id)
         }
-        Role::HandlingBody => {
+        BindingKind::HandlingBody => {
             handling_bodies::model::find_visible(conn, caller, id)
                 .await
                 .map_err(|e| e.on_field("scope_id", no_such("handling body")))?;
-            Binding::HandlingBody(id)
         }
-        Role::Representative => {
+        BindingKind::Representative => {
             representatives::model::find_visible(conn, caller, id)
                 .await
                 .map_err(|e| e.on_field("scope_id", no_such("representative")))?;
-            Binding::Representative(id)
         }
-        Role::Voter => {
+        BindingKind::Voter => {
             voters::model::find_visible(conn, caller, id)
                 .await
                 .map_err(|e| e.on_field("scope_id", no_such("voter")))?;
-            Binding::Voter(id)
         }
-        Role::Admin | Role::Service => unreachable!("handled above"),
-    })
+    }
+    Ok(kind.bind(id))
 }
 
 /// Create an account.
@@ -95,6 +91,7 @@ async fn resolve_binding(
     ),
 )]
 #[post("/users")]
+#[tracing::instrument(skip_all)]
 pub async fn create_user(authed: Authed, body: ValidJson<CreateUser>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageUsers)?;
@@ -130,6 +127,7 @@ pub async fn create_user(authed: Authed, body: ValidJson<CreateUser>) -> ApiResu
     responses((status = 200, description = "A page of accounts", body = Page<UserView>)),
 )]
 #[get("/users")]
+#[tracing::instrument(skip_all)]
 pub async fn list_users(
     authed: Authed,
     query: web::Query<UserListQuery>,
@@ -154,6 +152,7 @@ pub async fn list_users(
     responses((status = 200, description = "The account", body = UserView)),
 )]
 #[get("/users/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn get_user(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<UserView>> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageUsers)?;
@@ -176,6 +175,7 @@ pub async fn get_user(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Jso
     ),
 )]
 #[patch("/users/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn update_user(
     authed: Authed,
     id: web::Path<Uuid>,
@@ -262,6 +262,7 @@ pub async fn update_user(
     responses((status = 200, description = "The signed-in account", body = MeView)),
 )]
 #[get("/me")]
+#[tracing::instrument(skip_all)]
 pub async fn me(authed: Authed) -> ApiResult<web::Json<MeView>> {
     let Authed { caller, mut conn } = authed;
     let name = model::binding_name(&mut conn, caller.binding).await?;

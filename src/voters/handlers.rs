@@ -36,6 +36,7 @@ async fn check_constituency(
     ),
 )]
 #[post("/voters")]
+#[tracing::instrument(skip_all)]
 pub async fn create_voter(
     state: web::Data<AppState>,
     authed: Authed,
@@ -74,6 +75,7 @@ pub async fn create_voter(
     responses((status = 200, description = "A page of voters", body = Page<VoterView>)),
 )]
 #[get("/voters")]
+#[tracing::instrument(skip_all)]
 pub async fn list_voters(
     state: web::Data<AppState>,
     authed: Authed,
@@ -125,6 +127,7 @@ pub async fn list_voters(
     responses((status = 200, description = "The voter", body = VoterView)),
 )]
 #[get("/voters/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn get_voter(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<VoterView>> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadVoters)?;
@@ -145,6 +148,7 @@ pub async fn get_voter(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Js
     ),
 )]
 #[patch("/voters/{id}")]
+#[tracing::instrument(skip_all)]
 pub async fn update_voter(
     state: web::Data<AppState>,
     authed: Authed,
@@ -195,6 +199,7 @@ pub async fn update_voter(
     responses((status = 200, description = "Verified", body = VoterView)),
 )]
 #[post("/voters/{id}/verify")]
+#[tracing::instrument(skip_all)]
 pub async fn verify_voter(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<VoterView>> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageVoters)?;

@@ -64,6 +64,7 @@ const RECEIVED: RegistrationReceived = RegistrationReceived {
     security(()),
 )]
 #[post("/auth/register")]
+#[tracing::instrument(skip_all)]
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -71,7 +72,7 @@ pub async fn register(
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
     let address = client_address(&req, state.settings.trust_proxy_headers);
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db().await?;
     throttle::admit_registration(&mut conn, &state.settings.registration, &address).await?;
     let constituency_exists: i64 = constituencies::table
         .filter(constituencies::id.eq(b.constituency))

@@ -18,4 +18,5 @@ mod opinions;
 mod people;
 mod query_plans;
 mod schedule;
+mod stored_enums;
 mod users;

@@ -1,0 +1,189 @@
+//! What one step of the lifecycle loads before it acts, loaded once (`Step::load`) and then
+//! read by the check, by the command's own function in `steps.rs` and by the view.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::domain::{Channel, ReferralRole};
+use super::lifecycle::{self, Action, Facts, Refusal, State};
+use super::model::{self, NewReferral, Opinion, Referral};
+use crate::access::Caller;
+use crate::access::filters::referable_body_filter;
+use crate::access::opinions::{OpinionTies, check_step, permitted_steps};
+use crate::calendar::WorkCalendar;
+use crate::calendar::model::load_from as load_calendar;
+use crate::calendar::working_days::local_date;
+use crate::committees::policy::{self, EffectivePolicy};
+use crate::conditional::IfMatch;
+use crate::db::schema::handling_bodies;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+/// Everything one step needs, loaded once, in this order, under the opinion's row lock.
+pub struct Step<'a> {
+    pub caller: &'a Caller,
+    /// The row as it was before the step, locked until the transaction ends.
+    pub opinion: Opinion,
+    /// The committee path of the opinion, root first: where it may be referred.
+    pub path: Vec<Uuid>,
+    pub policy: EffectivePolicy,
+    pub facts: Facts,
+    pub ties: OpinionTies,
+    /// The body leading now (or, once answered or fed back, the last one to lead).
+    pub lead: Option<Referral>,
+    /// The current round's live referrals as (body, is lead).
+    pub live: Vec<(Uuid, bool)>,
+    pub calendar: WorkCalendar,
+    pub now: DateTime<Utc>,
+}
+
+impl<'a> Step<'a> {
+    /// Locks the opinion (404 outside the caller's scope) and checks the caller's version.
+    pub async fn load(
+        conn: &mut AsyncPgConnection,
+        caller: &'a Caller,
+        id: Uuid,
+        if_match: &IfMatch,
+    ) -> ApiResult<Self> {
+        let opinion = model::lock_visible(conn, caller, id).await?;
+        if_match.check(opinion.version)?;
+        let path = model::committee_path(conn, opinion.committee_id).await?;
+        let policy = policy::effective(conn, &path).await?;
+        let live = model::live_referrals(conn, &[&opinion])
+            .await?
+            .remove(&opinion.id)
+            .unwrap_or_default();
+        let lead = model::latest_lead(conn, opinion.id).await?;
+        let now = Utc::now();
+        let calendar = load_calendar(conn, local_date(now)).await?;
+        Ok(Step {
+            facts: facts_of(&opinion, &policy),
+            ties: ties_of(caller, &opinion, &live),
+            caller,
+            opinion,
+            path,
+            policy,
+            lead,
+            live,
+            calendar,
+            now,
+        })
+    }
+
+    /// The state the step leads to: 409 if the lifecycle does not allow it from here, 403 if
+    /// it does but not for this caller. The 409 lists what this caller may do instead.
+    pub fn check(&self, action: Action) -> ApiResult<State> {
+        let to = lifecycle::next(&self.facts, action).map_err(|r| self.refused(r, action))?;
+        check_step(self.caller, self.ties, self.facts.state, action)?;
+        Ok(to)
+    }
+
+    fn refused(&self, refusal: Refusal, action: Action) -> ApiError {
+        let (code, detail) = match refusal {
+            Refusal::NotFromState { state, .. } => (
+                ErrorCode::InvalidTransition,
+                format!(
+                    "an opinion that is {} cannot take the {} step",
+                    state.as_str(),
+                    action.as_str()
+                ),
+            ),
+            Refusal::NotUnsatisfied => (
+                ErrorCode::ReopenNeedsUnsatisfiedRating,
+                "only feedback the voter rated unsatisfied can be reopened".to_owned(),
+            ),
+            Refusal::ReopenLimitReached { limit } => (
+                ErrorCode::ReopenLimitReached,
+                format!("this opinion has been reopened the {limit} times allowed"),
+            ),
+            Refusal::AlreadyRated => (
+                ErrorCode::AlreadyRated,
+                "this round's feedback has been rated already".to_owned(),
+            ),
+        };
+        ApiError::conflict(code, detail)
+            .with_extension("state", json!(self.facts.state))
+            .with_extension(
+                "allowed_actions",
+                json!(permitted_steps(self.caller, self.ties, &self.facts)),
+            )
+    }
+
+    /// A new referral of this opinion's current round, made now by the caller.
+    pub fn referral(
+        &self,
+        body: Uuid,
+        role: ReferralRole,
+        channel: Channel,
+        due_at: DateTime<Utc>,
+    ) -> NewReferral {
+        NewReferral {
+            id: Uuid::now_v7(),
+            opinion_id: self.opinion.id,
+            handling_body_id: body,
+            role,
+            channel,
+            round: self.opinion.round,
+            referred_at: self.now,
+            referred_by: Some(self.caller.account_id),
+            due_at,
+        }
+    }
+
+    /// Each body must exist and sit on the opinion's line of the committee tree (one query).
+    pub async fn check_referable(
+        &self,
+        conn: &mut AsyncPgConnection,
+        bodies: &[Uuid],
+        field: &str,
+    ) -> ApiResult<()> {
+        let found: Vec<Uuid> = handling_bodies::table
+            .filter(handling_bodies::id.eq_any(bodies))
+            .filter(referable_body_filter(&self.path, self.opinion.committee_id))
+            .select(handling_bodies::id)
+            .load(conn)
+            .await?;
+        if bodies.iter().all(|b| found.contains(b)) {
+            Ok(())
+        } else {
+            Err(ApiError::invalid_field(
+                field,
+                "no such handling body for this opinion",
+            ))
+        }
+    }
+}
+
+pub fn check_category(policy: &EffectivePolicy, category: &str) -> ApiResult<()> {
+    if policy.categories.iter().any(|c| c == category) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_field(
+            "category",
+            format!("must be one of: {}", policy.categories.join(", ")),
+        ))
+    }
+}
+
+pub fn facts_of(opinion: &Opinion, policy: &EffectivePolicy) -> Facts {
+    Facts {
+        state: opinion.state,
+        round: opinion.round,
+        max_reopen_rounds: policy.max_reopen_rounds,
+        rating: opinion.rating,
+    }
+}
+
+/// `live`: the current round's live referrals as (body, is lead).
+pub fn ties_of(caller: &Caller, opinion: &Opinion, live: &[(Uuid, bool)]) -> OpinionTies {
+    let lead = live.iter().find(|(_, is_lead)| *is_lead).map(|(b, _)| *b);
+    let bodies: Vec<Uuid> = live.iter().map(|(b, _)| *b).collect();
+    OpinionTies::of(
+        caller,
+        (opinion.representative_id, opinion.voter_id),
+        lead,
+        &bodies,
+    )
+}
