@@ -49,19 +49,9 @@ mod tests {
     use super::*;
     use crate::access::caller::Binding;
 
-    fn caller(role: Role, binding: Binding) -> Caller {
-        Caller {
-            account_id: Uuid::now_v7(),
-            username: "t".into(),
-            role,
-            binding,
-            session_id: Uuid::nil(),
-        }
-    }
-
     #[test]
     fn committee_staff_cannot_grant_admin_or_service() {
-        let c = caller(Role::CommitteeStaff, Binding::Committee(Uuid::now_v7()));
+        let c = Caller::for_test(Role::CommitteeStaff, Binding::Committee(Uuid::now_v7()));
         let refused = check_grant(&c, Role::Admin).expect_err("admin is above them");
         assert_eq!(refused.status().as_u16(), 403);
         assert_eq!(
@@ -70,13 +60,13 @@ mod tests {
         );
         assert!(check_grant(&c, Role::Service).is_err());
         assert!(check_grant(&c, Role::GroupStaff).is_ok());
-        let group = caller(Role::GroupStaff, Binding::LiaisonGroup(Uuid::now_v7()));
+        let group = Caller::for_test(Role::GroupStaff, Binding::LiaisonGroup(Uuid::now_v7()));
         assert!(check_grant(&group, Role::Voter).is_err());
     }
 
     #[test]
     fn nobody_rebinds_or_disables_themself() {
-        let admin = caller(Role::Admin, Binding::Unbound);
+        let admin = Caller::for_test(Role::Admin, Binding::Unbound);
         assert_eq!(
             check_change_role_of(&admin, admin.account_id)
                 .unwrap_err()

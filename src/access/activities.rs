@@ -26,24 +26,17 @@ mod tests {
 
     #[test]
     fn voters_ask_but_do_not_answer() {
-        let caller = |role, binding| Caller {
-            account_id: Uuid::nil(),
-            username: "t".into(),
-            role,
-            binding,
-            session_id: Uuid::nil(),
-        };
-        let voter = caller(Role::Voter, Binding::Voter(Uuid::now_v7()));
+        let voter = Caller::for_test(Role::Voter, Binding::Voter(Uuid::now_v7()));
         let refused = check_answer_appointment(&voter).expect_err("voters ask");
         assert_eq!(refused.status().as_u16(), 403);
         assert!(!sees_visitor_phones(&voter));
-        let deputy = caller(
+        let deputy = Caller::for_test(
             Role::Representative,
             Binding::Representative(Uuid::now_v7()),
         );
         assert!(check_answer_appointment(&deputy).is_ok());
         assert!(!sees_visitor_phones(&deputy));
-        let body = caller(Role::HandlingBody, Binding::HandlingBody(Uuid::now_v7()));
+        let body = Caller::for_test(Role::HandlingBody, Binding::HandlingBody(Uuid::now_v7()));
         assert!(check_answer_appointment(&body).is_err());
     }
 }

@@ -153,6 +153,20 @@ impl Caller {
     }
 }
 
+#[cfg(test)]
+impl Caller {
+    /// A caller of a role and binding, for the unit tests of the rules.
+    pub fn for_test(role: Role, binding: Binding) -> Self {
+        Caller {
+            account_id: Uuid::now_v7(),
+            username: "t".into(),
+            role,
+            binding,
+            session_id: Uuid::nil(),
+        }
+    }
+}
+
 /// An authenticated request: the caller, and the one pooled connection that loaded them and
 /// that the handler goes on to use. One checkout per request (crates.io hands the same
 /// connection to its `AuthCheck` and to the work), so a request never holds two connections

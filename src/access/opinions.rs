@@ -126,16 +126,6 @@ pub fn permitted_steps(caller: &Caller, ties: OpinionTies, facts: &Facts) -> Vec
 mod tests {
     use super::*;
 
-    fn caller(role: Role, binding: Binding) -> Caller {
-        Caller {
-            account_id: Uuid::nil(),
-            username: "t".into(),
-            role,
-            binding,
-            session_id: Uuid::nil(),
-        }
-    }
-
     #[test]
     fn lifecycle_steps_by_role_and_tie() {
         use OpinionAction::*;
@@ -157,11 +147,11 @@ mod tests {
             own_voter: true,
             ..none
         };
-        let staff = caller(Role::GroupStaff, Binding::LiaisonGroup(Uuid::nil()));
-        let deputy = caller(Role::Representative, Binding::Representative(Uuid::nil()));
-        let body = caller(Role::HandlingBody, Binding::HandlingBody(Uuid::nil()));
-        let voter = caller(Role::Voter, Binding::Voter(Uuid::nil()));
-        let service = caller(Role::Service, Binding::Unbound);
+        let staff = Caller::for_test(Role::GroupStaff, Binding::LiaisonGroup(Uuid::nil()));
+        let deputy = Caller::for_test(Role::Representative, Binding::Representative(Uuid::nil()));
+        let body = Caller::for_test(Role::HandlingBody, Binding::HandlingBody(Uuid::nil()));
+        let voter = Caller::for_test(Role::Voter, Binding::Voter(Uuid::nil()));
+        let service = Caller::for_test(Role::Service, Binding::Unbound);
         // (caller, ties, state, action, allowed)
         let cases = [
             (&staff, none, State::Received, Refer, true),
@@ -206,17 +196,17 @@ mod tests {
     fn ties_follow_the_binding() {
         let rep = Uuid::now_v7();
         let body = Uuid::now_v7();
-        let deputy = caller(Role::Representative, Binding::Representative(rep));
+        let deputy = Caller::for_test(Role::Representative, Binding::Representative(rep));
         let t = OpinionTies::of(&deputy, (Some(rep), None), Some(body), &[body]);
         assert!(t.own_deputy && !t.lead_body && !t.referred_body && !t.own_voter);
-        let b = caller(Role::HandlingBody, Binding::HandlingBody(body));
+        let b = Caller::for_test(Role::HandlingBody, Binding::HandlingBody(body));
         let t = OpinionTies::of(&b, (Some(rep), None), Some(body), &[body]);
         assert!(t.lead_body && t.referred_body && !t.own_deputy);
     }
 
     #[test]
     fn check_step_refuses_with_the_step_named() {
-        let voter = caller(Role::Voter, Binding::Voter(Uuid::nil()));
+        let voter = Caller::for_test(Role::Voter, Binding::Voter(Uuid::nil()));
         let refused = check_step(
             &voter,
             OpinionTies::default(),
@@ -239,8 +229,8 @@ mod tests {
             max_reopen_rounds: 2,
             rating: None,
         };
-        let staff = caller(Role::CommitteeStaff, Binding::Committee(Uuid::nil()));
-        let deputy = caller(Role::Representative, Binding::Representative(Uuid::nil()));
+        let staff = Caller::for_test(Role::CommitteeStaff, Binding::Committee(Uuid::nil()));
+        let deputy = Caller::for_test(Role::Representative, Binding::Representative(Uuid::nil()));
         let own = OpinionTies {
             own_deputy: true,
             ..OpinionTies::default()

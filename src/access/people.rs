@@ -26,24 +26,14 @@ pub fn own_voter(caller: &Caller) -> Option<Uuid> {
 mod tests {
     use super::*;
 
-    fn caller(role: Role, binding: Binding) -> Caller {
-        Caller {
-            account_id: Uuid::nil(),
-            username: "t".into(),
-            role,
-            binding,
-            session_id: Uuid::nil(),
-        }
-    }
-
     #[test]
     fn only_staff_move_voters() {
         let id = Uuid::now_v7();
-        let voter = caller(Role::Voter, Binding::Voter(id));
+        let voter = Caller::for_test(Role::Voter, Binding::Voter(id));
         let refused = check_move_voter(&voter).expect_err("voters ask staff");
         assert_eq!(refused.status().as_u16(), 403);
         assert_eq!(own_voter(&voter), Some(id));
-        let staff = caller(Role::GroupStaff, Binding::LiaisonGroup(Uuid::now_v7()));
+        let staff = Caller::for_test(Role::GroupStaff, Binding::LiaisonGroup(Uuid::now_v7()));
         assert!(check_move_voter(&staff).is_ok());
         assert_eq!(own_voter(&staff), None);
     }

@@ -157,13 +157,7 @@ mod tests {
     use crate::access::caller::Binding;
 
     fn caller(role: Role) -> Caller {
-        Caller {
-            account_id: uuid::Uuid::nil(),
-            username: "t".into(),
-            role,
-            binding: Binding::Unbound,
-            session_id: uuid::Uuid::nil(),
-        }
+        Caller::for_test(role, Binding::Unbound)
     }
 
     #[test]

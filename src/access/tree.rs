@@ -54,20 +54,10 @@ mod tests {
     use super::*;
     use crate::access::caller::Binding;
 
-    fn caller(role: Role, binding: Binding) -> Caller {
-        Caller {
-            account_id: Uuid::nil(),
-            username: "t".into(),
-            role,
-            binding,
-            session_id: Uuid::nil(),
-        }
-    }
-
     #[test]
     fn committee_staff_manage_strictly_below_their_committee() {
         let (root, child, other) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let c = caller(Role::CommitteeStaff, Binding::Committee(root));
+        let c = Caller::for_test(Role::CommitteeStaff, Binding::Committee(root));
         let refused = check_manage_committee(&c, &[root]).expect_err("own root is read-only");
         assert_eq!(refused.status().as_u16(), 403);
         assert_eq!(refused.detail(), "you may not change this committee");
@@ -79,9 +69,9 @@ mod tests {
 
     #[test]
     fn only_admins_make_roots_and_group_staff_do_not_move_groups() {
-        let admin = caller(Role::Admin, Binding::Unbound);
-        let staff = caller(Role::CommitteeStaff, Binding::Committee(Uuid::now_v7()));
-        let group = caller(Role::GroupStaff, Binding::LiaisonGroup(Uuid::now_v7()));
+        let admin = Caller::for_test(Role::Admin, Binding::Unbound);
+        let staff = Caller::for_test(Role::CommitteeStaff, Binding::Committee(Uuid::now_v7()));
+        let group = Caller::for_test(Role::GroupStaff, Binding::LiaisonGroup(Uuid::now_v7()));
         assert!(check_create_root_committee(&admin).is_ok());
         assert_eq!(
             check_create_root_committee(&staff)

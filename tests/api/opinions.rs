@@ -1,8 +1,7 @@
 //! The opinion lifecycle over HTTP: the full story, visibility per role, the append-only
 //! timeline, due dates, concurrency, idempotency and ETags.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
-use reqwest::Method;
+use chrono::{Days, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -50,7 +49,7 @@ pub fn feed_back() -> Value {
     json!({"action": "feed_back", "method": "phone", "text": "已电话告知选民路灯已修复。"})
 }
 
-async fn events(world: &World, token: &str, id: Uuid) -> Vec<Value> {
+pub async fn events(world: &World, token: &str, id: Uuid) -> Vec<Value> {
     let reply = world
         .app
         .get(&format!("/api/v1/opinions/{id}/events"), token)
@@ -59,7 +58,7 @@ async fn events(world: &World, token: &str, id: Uuid) -> Vec<Value> {
     reply.body["items"].as_array().unwrap().clone()
 }
 
-async fn state_of(world: &World, id: Uuid) -> String {
+pub async fn state_of(world: &World, id: Uuid) -> String {
     let reply = world
         .app
         .get(&format!("/api/v1/opinions/{id}"), &world.admin)
@@ -68,7 +67,7 @@ async fn state_of(world: &World, id: Uuid) -> String {
     reply.body["state"].as_str().unwrap().to_owned()
 }
 
-async fn new_body(world: &World, name: &str) -> Uuid {
+pub async fn new_body(world: &World, name: &str) -> Uuid {
     world
         .app
         .post(
@@ -415,272 +414,6 @@ async fn the_timeline_is_append_only_and_matches_the_state() {
     }
     assert_eq!(w.app.count("opinion_events").await, 1);
     assert_eq!(state_of(&w, id).await, "received");
-}
-
-#[tokio::test]
-async fn twenty_concurrent_refers_exactly_one_succeeds() {
-    let w = World::new().await;
-    let id = submit(&w).await;
-    let replies = futures_util::future::join_all(
-        (0..20).map(|_| step(&w, &w.committee_staff_a, id, refer_to(w.body_a))),
-    )
-    .await;
-    let ok = replies.iter().filter(|r| r.status == 200).count();
-    let conflicts = replies.iter().filter(|r| r.status == 409).count();
-    assert_eq!((ok, conflicts), (1, 19), "{replies:?}");
-    assert_eq!(w.app.count("referrals").await, 1);
-    assert_eq!(events(&w, &w.admin, id).await.len(), 2);
-}
-
-#[tokio::test]
-async fn stale_if_match_is_412_and_changes_nothing() {
-    let w = World::new().await;
-    let id = submit(&w).await;
-    let path = format!("/api/v1/opinions/{id}");
-    let read = w.app.get(&path, &w.committee_staff_a).await.expect(200);
-    let etag = read.header("etag").unwrap().to_owned();
-    assert_eq!(etag, "\"v1\"");
-    // Someone else edits it first.
-    w.app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&w.committee_staff_a),
-            Some(json!({"title": "路灯不亮"})),
-            &[("If-Match", &etag)],
-        )
-        .await
-        .expect(200);
-    let stale = w
-        .app
-        .send(
-            Method::POST,
-            &format!("{path}/transitions"),
-            Some(&w.committee_staff_a),
-            Some(refer_to(w.body_a)),
-            &[("If-Match", &etag)],
-        )
-        .await
-        .expect_problem(412, "precondition_failed");
-    assert_eq!(stale.body["current_etag"], "\"v2\"");
-    assert_eq!(state_of(&w, id).await, "received");
-    assert_eq!(w.app.count("referrals").await, 0);
-    let fresh = w
-        .app
-        .send(
-            Method::POST,
-            &format!("{path}/transitions"),
-            Some(&w.committee_staff_a),
-            Some(refer_to(w.body_a)),
-            &[("If-Match", "\"v2\"")],
-        )
-        .await
-        .expect(200);
-    assert_eq!(fresh.header("etag"), Some("\"v3\""));
-}
-
-#[tokio::test]
-async fn idempotency_keys_replay_the_first_answer() {
-    let w = World::new().await;
-    let post = |body: Value, key: &'static str| {
-        let app = &w.app;
-        let token = w.voter.clone();
-        async move {
-            app.send(
-                Method::POST,
-                "/api/v1/opinions",
-                Some(&token),
-                Some(body),
-                &[("Idempotency-Key", key)],
-            )
-            .await
-        }
-    };
-    let too_long: &'static str = Box::leak("k".repeat(201).into_boxed_str());
-    post(opinion_body(&w), too_long)
-        .await
-        .expect_problem(400, "invalid_idempotency_key");
-    assert_eq!(w.app.count("opinions").await, 0);
-    let first = post(opinion_body(&w), "k-1").await.expect(201);
-    let again = post(opinion_body(&w), "k-1").await.expect(201);
-    assert_eq!(again.id(), first.id());
-    assert_eq!(again.header("idempotent-replayed"), Some("true"));
-    assert_eq!(again.header("etag"), first.header("etag"));
-    assert_eq!(w.app.count("opinions").await, 1);
-    assert_eq!(w.app.count("opinion_events").await, 1);
-
-    let mut other = opinion_body(&w);
-    other["title"] = json!("另一件事");
-    post(other.clone(), "k-1")
-        .await
-        .expect_problem(422, "idempotency_key_reused");
-    assert_eq!(w.app.count("opinions").await, 1);
-    post(other, "k-2").await.expect(201);
-
-    // Transitions too, even when the repeat races the original.
-    let id = first.id();
-    let path = format!("/api/v1/opinions/{id}/transitions");
-    let send = || {
-        w.app.send(
-            Method::POST,
-            &path,
-            Some(&w.committee_staff_a),
-            Some(refer_to(w.body_a)),
-            &[("Idempotency-Key", "refer-1")],
-        )
-    };
-    let (a, b) = tokio::join!(send(), send());
-    assert_eq!(
-        (a.status.as_u16(), b.status.as_u16()),
-        (200, 200),
-        "{a:?} {b:?}"
-    );
-    assert_eq!(a.body, b.body);
-    assert_eq!(w.app.count("referrals").await, 1);
-    assert_eq!(events(&w, &w.admin, id).await.len(), 2);
-    // The same key from another account is a different key.
-    w.app
-        .send(
-            Method::POST,
-            &path,
-            Some(&w.admin),
-            Some(refer_to(w.body_a)),
-            &[("Idempotency-Key", "refer-1")],
-        )
-        .await
-        .expect_problem(409, "invalid_transition");
-}
-
-/// The first Saturday strictly after `day`.
-fn next_saturday(day: NaiveDate) -> NaiveDate {
-    let mut d = day + Days::new(1);
-    while d.weekday() != Weekday::Sat {
-        d = d + Days::new(1);
-    }
-    d
-}
-
-#[tokio::test]
-async fn due_dates_count_working_days_over_holidays_and_make_up_days() {
-    let w = World::new().await;
-    let today = (Utc::now() + chrono::Duration::hours(8)).date_naive();
-    let saturday = next_saturday(today);
-    // Every day from tomorrow to Friday off, the Saturday worked (调休).
-    let mut day = today + Days::new(1);
-    while day < saturday {
-        w.app
-            .request(
-                Method::PUT,
-                &format!("/api/v1/calendar/{day}"),
-                Some(&w.admin),
-                Some(json!({"kind": "holiday", "name": "国庆节"})),
-            )
-            .await
-            .expect(200);
-        day = day + Days::new(1);
-    }
-    w.app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/calendar/{saturday}"),
-            Some(&w.admin),
-            Some(json!({"kind": "workday", "name": "国庆节调休"})),
-        )
-        .await
-        .expect(200);
-    // Committee staff may not change the national calendar.
-    w.app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/calendar/{saturday}"),
-            Some(&w.committee_staff_a),
-            Some(json!({"kind": "holiday"})),
-        )
-        .await
-        .expect_problem(403, "forbidden");
-    let year = w
-        .app
-        .get(
-            &format!("/api/v1/calendar?year={}", saturday.year()),
-            &w.voter,
-        )
-        .await
-        .expect(200);
-    assert!(
-        year.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["day"] == saturday.to_string())
-    );
-
-    // Refer within 2 working days: the make-up Saturday, then Monday.
-    w.app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/committees/{}/policy", w.committee_a),
-            Some(&w.admin),
-            Some(json!({"refer_working_days": 2, "urgent_refer_working_days": 1})),
-        )
-        .await
-        .expect(200);
-    let end_of = |d: NaiveDate| -> String {
-        let midnight = (d + Days::new(1)).and_hms_opt(0, 0, 0).unwrap();
-        let utc: DateTime<Utc> =
-            DateTime::from_naive_utc_and_offset(midnight - chrono::Duration::hours(8), Utc);
-        utc.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    };
-    let due = |reply: &Reply| -> String {
-        let at: DateTime<Utc> = reply.body["current_due_at"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    };
-    let normal = w
-        .app
-        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
-        .await
-        .expect(201);
-    assert_eq!(due(&normal), end_of(saturday + Days::new(2)));
-    let mut body = opinion_body(&w);
-    body["urgent"] = json!(true);
-    let urgent = w
-        .app
-        .post("/api/v1/opinions", &w.voter, body)
-        .await
-        .expect(201);
-    assert_eq!(due(&urgent), end_of(saturday));
-
-    // Overdue shows once the due date has passed.
-    let id = normal.id();
-    let mut conn = w.app.db().await;
-    use diesel_async::RunQueryDsl;
-    diesel::sql_query(format!(
-        "UPDATE opinions SET current_due_at = now() - interval '1 hour' WHERE id = '{id}'"
-    ))
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    let read = w
-        .app
-        .get(&format!("/api/v1/opinions/{id}"), &w.committee_staff_a)
-        .await
-        .expect(200);
-    assert_eq!(read.body["overdue"], true);
-    let overdue = w
-        .app
-        .get("/api/v1/opinions?overdue=true", &w.committee_staff_a)
-        .await
-        .expect(200);
-    let ids: Vec<&str> = overdue.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, [id.to_string()]);
 }
 
 #[tokio::test]
