@@ -63,6 +63,21 @@ pub struct StoredResponse {
 }
 
 impl StoredResponse {
+    /// A JSON answer, with the version as ETag and where a created record lives.
+    pub fn json(
+        status: u16,
+        body: &impl serde::Serialize,
+        version: i32,
+        location: Option<String>,
+    ) -> ApiResult<Self> {
+        Ok(Self {
+            status,
+            body: serde_json::to_vec(body).map_err(ApiError::internal)?,
+            etag: Some(crate::conditional::etag(version)),
+            location,
+        })
+    }
+
     pub fn into_response(self, replayed: bool) -> HttpResponse {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
         let mut response = HttpResponse::build(status);

@@ -9,10 +9,11 @@ use super::dto::{
 use super::model::{self, Activity};
 use super::workflow;
 use crate::access::{self, Action, Authed};
-use crate::conditional::{IfMatch, etag};
+use crate::conditional::IfMatch;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::idempotency::{self, IdempotencyKey, StoredResponse};
 use crate::pagination::{Page, PageRequest};
-use crate::request::ValidJson;
+use crate::request::{FingerprintedJson, ValidJson};
 
 /// Views of several activities in two queries, whatever their number.
 pub async fn views(
@@ -31,26 +32,22 @@ pub async fn views(
         .collect())
 }
 
+/// The view of one activity as an answer: 201 with its Location when just created.
 async fn respond(
     conn: &mut AsyncPgConnection,
     a: Activity,
     created: bool,
-) -> ApiResult<HttpResponse> {
+) -> ApiResult<StoredResponse> {
     let id = a.id;
     let view = views(conn, vec![a])
         .await?
         .pop()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one activity was empty")))?;
-    let mut response = if created {
-        let mut r = HttpResponse::Created();
-        r.insert_header(("Location", format!("/api/v1/activities/{id}")));
-        r
-    } else {
-        HttpResponse::Ok()
+    let (status, location) = match created {
+        true => (201, Some(format!("/api/v1/activities/{id}"))),
+        false => (200, None),
     };
-    Ok(response
-        .insert_header(("ETag", etag(view.version)))
-        .json(view))
+    StoredResponse::json(status, &view, view.version, location)
 }
 
 /// Plan an activity (a work plan entry): person, time and place must all be set (三落实),
@@ -59,6 +56,9 @@ async fn respond(
     tag = "activities",
     operation_id = "create_activity",
     request_body = CreateActivity,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry safely: a repeat with the same key returns the first answer and writes nothing"),
+    ),
     responses(
         (status = 201, description = "Planned; the ETag header carries the version", body = ActivityView),
         (status = 422, description = "Incomplete plan (`work_plan_incomplete`) or invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -68,15 +68,22 @@ async fn respond(
 #[tracing::instrument(skip_all)]
 pub async fn create_activity(
     authed: Authed,
-    body: ValidJson<CreateActivity>,
+    key: IdempotencyKey,
+    body: FingerprintedJson<CreateActivity>,
 ) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageActivities)?;
-    let body = body.0;
-    let created = conn
-        .transaction(async |conn| workflow::plan(conn, &caller, body).await)
-        .await?;
-    respond(&mut conn, created, true).await
+    let FingerprintedJson { value, fingerprint } = body;
+    idempotency::run(
+        &mut conn,
+        caller.account_id,
+        key.with(fingerprint),
+        async |conn| {
+            let created = workflow::plan(conn, &caller, value).await?;
+            respond(conn, created, true).await
+        },
+    )
+    .await
 }
 
 /// Activities in your scope, newest first.
@@ -124,7 +131,7 @@ pub async fn get_activity(authed: Authed, id: web::Path<Uuid>) -> ApiResult<Http
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadActivities)?;
     let a = model::find_visible(&mut conn, &caller, *id).await?;
-    respond(&mut conn, a, false).await
+    Ok(respond(&mut conn, a, false).await?.into_response(false))
 }
 
 /// Record a planned activity as held: the deputies present, voters met, a summary and the
@@ -159,7 +166,7 @@ pub async fn hold_activity(
     let held = conn
         .transaction(async |conn| workflow::hold(conn, &caller, *id, &if_match, body).await)
         .await?;
-    respond(&mut conn, held, false).await
+    Ok(respond(&mut conn, held, false).await?.into_response(false))
 }
 
 /// Call off a planned activity, with the reason. A meeting request it answered is cancelled
@@ -191,7 +198,9 @@ pub async fn cancel_activity(
     let cancelled = conn
         .transaction(async |conn| workflow::cancel(conn, &caller, *id, &if_match, &reason).await)
         .await?;
-    respond(&mut conn, cancelled, false).await
+    Ok(respond(&mut conn, cancelled, false)
+        .await?
+        .into_response(false))
 }
 
 /// The reception registrations (接访登记) of an activity, with the opinions made from each.
@@ -245,7 +254,8 @@ pub async fn evaluate_activity(
     let a = conn
         .transaction(async |conn| workflow::evaluate(conn, &caller, *id, rating).await)
         .await?;
+    // An evaluation is created, the answer is the report it belongs to (no Location of its own).
     let mut response = respond(&mut conn, a, false).await?;
-    *response.status_mut() = actix_web::http::StatusCode::CREATED;
-    Ok(response)
+    response.status = 201;
+    Ok(response.into_response(false))
 }

@@ -12,7 +12,7 @@ use super::model::{self, Opinion};
 use super::workflow::{self, Written};
 use crate::access::{self, Action, Authed, Caller};
 use crate::committees::policy;
-use crate::conditional::{IfMatch, etag};
+use crate::conditional::IfMatch;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::idempotency::{self, IdempotencyKey, StoredResponse};
 use crate::pagination::{Page, PageRequest};
@@ -72,12 +72,7 @@ async fn view_written(
 }
 
 fn stored(status: u16, view: &OpinionView, location: Option<String>) -> ApiResult<StoredResponse> {
-    Ok(StoredResponse {
-        status,
-        body: serde_json::to_vec(view).map_err(ApiError::internal)?,
-        etag: Some(etag(view.version)),
-        location,
-    })
+    StoredResponse::json(status, view, view.version, location)
 }
 
 /// One step under an optional Idempotency-Key, answered with the opinion after it.

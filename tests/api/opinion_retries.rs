@@ -1,4 +1,5 @@
-//! Opinion writes under retries and races: concurrent steps, stale versions, idempotency keys.
+//! Writes under retries and races: concurrent steps, stale versions, idempotency keys on
+//! opinions and work plans.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -138,4 +139,40 @@ async fn idempotency_keys_replay_the_first_answer() {
         )
         .await
         .expect_problem(409, "invalid_transition");
+}
+
+#[tokio::test]
+async fn a_retried_work_plan_is_planned_once() {
+    let w = World::new().await;
+    let body = crate::activities::plan_body(&w, crate::activities::local_day(10), false);
+    let post = |body: Value, key: &'static str| {
+        let app = &w.app;
+        let token = w.group_staff_a.clone();
+        async move {
+            app.send(
+                Method::POST,
+                "/api/v1/activities",
+                Some(&token),
+                Some(body),
+                &[("Idempotency-Key", key)],
+            )
+            .await
+        }
+    };
+    let before = w.app.count("activities").await;
+    let announced = w.app.count("outbox").await;
+    let first = post(body.clone(), "plan-1").await.expect(201);
+    let again = post(body.clone(), "plan-1").await.expect(201);
+    assert_eq!(again.id(), first.id());
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(again.header("etag"), first.header("etag"));
+    assert_eq!(w.app.count("activities").await, before + 1);
+    assert_eq!(w.app.count("outbox").await, announced + 1, "announced once");
+    let mut other = body.clone();
+    other["topic"] = json!("另一个主题");
+    post(other, "plan-1")
+        .await
+        .expect_problem(422, "idempotency_key_reused");
+    assert_eq!(w.app.count("activities").await, before + 1);
 }
