@@ -75,6 +75,8 @@ pub struct Settings {
     /// Take the client address from X-Forwarded-For / Forwarded. Only safe behind a proxy
     /// that overwrites these headers, otherwise clients could dodge the log-in rate limit.
     pub trust_proxy_headers: bool,
+    /// TLS terminates in front of the service: send `Strict-Transport-Security`.
+    pub hsts: bool,
     /// Master key for voters' ID numbers (encryption and lookup hash).
     pub pii_key: Vec<u8>,
     pub registration: RegistrationSettings,
@@ -182,6 +184,7 @@ impl Settings {
             cors_origins,
             max_body_bytes: env_parse("LIAISON_MAX_BODY_BYTES", 1024 * 1024)?,
             trust_proxy_headers: env_parse("LIAISON_TRUST_PROXY_HEADERS", false)?,
+            hsts: env_parse("LIAISON_HSTS", false)?,
             pii_key,
             registration: RegistrationSettings {
                 max_per_address: env_parse("LIAISON_REGISTER_MAX_PER_ADDRESS", 10)?,

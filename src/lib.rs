@@ -31,6 +31,7 @@ pub mod pagination;
 pub mod pii;
 pub mod representatives;
 pub mod request;
+pub mod responses;
 pub mod schedule;
 
 pub mod startup;

@@ -17,7 +17,7 @@ use crate::state::AppState;
 use crate::{
     activities, appointments, auth, calendar, committees, constituencies, duty_records,
     handling_bodies, health, imports, liaison_groups, obligations, opinions, representatives,
-    request, schedule, telemetry, users, voters,
+    request, responses, schedule, telemetry, users, voters,
 };
 
 /// Every route, registered with its OpenAPI entry. The server and `liaison openapi` both use
@@ -174,6 +174,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(unknown_route))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(from_fn(responses::harden))
             .wrap(from_fn(telemetry::trace_requests))
     })
     .workers(workers)

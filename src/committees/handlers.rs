@@ -253,7 +253,8 @@ pub async fn put_policy(
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageCommittees)?;
     let committee = model::find_visible(&mut conn, &caller, *id).await?;
-    access::tree::check_attach_to_committee(&caller, &committee.ancestors)?;
+    // Rules bind the committee that sets them: a committee's own staff may not relax them.
+    access::tree::check_manage_committee(&caller, &committee.ancestors)?;
     let own = body.0;
     diesel::insert_into(committee_policies::table)
         .values((committee_policies::committee_id.eq(committee.id), &own))

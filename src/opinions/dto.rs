@@ -307,8 +307,13 @@ impl OpinionView {
     }
 }
 
-impl From<crate::opinions::model::Event> for EventView {
-    fn from(e: crate::opinions::model::Event) -> Self {
+impl EventView {
+    /// The event as this caller may see it: a caller who does not see who raised the opinion
+    /// does not see the voter's account behind their steps either (it would link their
+    /// opinions together).
+    pub fn for_caller(e: crate::opinions::model::Event, caller: &crate::access::Caller) -> Self {
+        let hide_actor = e.actor_role == crate::access::Role::Voter.as_str()
+            && !crate::access::opinions::sees_who_raised_opinions(caller);
         Self {
             id: e.id,
             action: e.action,
@@ -316,7 +321,7 @@ impl From<crate::opinions::model::Event> for EventView {
             to: e.to_state,
             round: e.round,
             at: e.at,
-            actor_id: e.actor_id,
+            actor_id: if hide_actor { None } else { e.actor_id },
             actor_role: e.actor_role,
             internal: e.internal,
             payload: e.payload,

@@ -320,7 +320,10 @@ pub async fn list_opinion_events(
     )
     .await?;
     Ok(web::Json(EventList {
-        items: events.into_iter().map(EventView::from).collect(),
+        items: events
+            .into_iter()
+            .map(|e| EventView::for_caller(e, &caller))
+            .collect(),
     }))
 }
 

@@ -85,6 +85,12 @@ pub async fn list_voters(
     caller.require(Action::ReadVoters)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let query = query.into_inner();
+    if query.phone.is_some() {
+        access::people::check_search_voters_by(&caller, "phone")?;
+    }
+    if query.id_number.is_some() {
+        access::people::check_search_voters_by(&caller, "id_number")?;
+    }
     let phone = query
         .phone
         .as_deref()

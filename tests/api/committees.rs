@@ -212,3 +212,52 @@ async fn committee_list_filters() {
         .expect(200);
     assert_eq!(pct.body["items"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn committee_staff_set_the_rules_below_them_never_their_own() {
+    let w = World::new().await;
+    let app = &w.app;
+    let own = format!("/api/v1/committees/{}/policy", w.committee_a);
+    let relaxed = json!({"answer_months": 24, "annual_reports_per_year": 0});
+    app.request(
+        reqwest::Method::PUT,
+        &own,
+        Some(&w.committee_staff_a),
+        Some(relaxed.clone()),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    let unchanged = app.get(&own, &w.committee_staff_a).await.expect(200);
+    assert!(unchanged.body["own"]["answer_months"].is_null());
+    assert_eq!(unchanged.body["effective"]["annual_reports_per_year"], 1);
+    // The level above sets them.
+    app.request(
+        reqwest::Method::PUT,
+        &own,
+        Some(&w.admin),
+        Some(relaxed.clone()),
+    )
+    .await
+    .expect(200);
+    // Below their own committee, committee staff keep the rules themselves.
+    let child = app
+        .post(
+            "/api/v1/committees",
+            &w.committee_staff_a,
+            json!({"name": "八宝山社区联组", "kind": "joint_group", "parent_id": w.committee_a}),
+        )
+        .await
+        .expect(201)
+        .id();
+    let below = format!("/api/v1/committees/{child}/policy");
+    let set = app
+        .request(
+            reqwest::Method::PUT,
+            &below,
+            Some(&w.committee_staff_a),
+            Some(json!({"answer_months": 2})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(set.body["effective"]["answer_months"], 2);
+}

@@ -75,6 +75,7 @@ pub fn settings(database_url: &str) -> Settings {
         cors_origins: vec!["https://web.example".into()],
         max_body_bytes: 1024 * 1024,
         trust_proxy_headers: false,
+        hsts: false,
         pii_key: b"test-pii-key-0123456789-abcdefghijklmnop".to_vec(),
         registration: liaison::config::RegistrationSettings {
             max_per_address: 10,

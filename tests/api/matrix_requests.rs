@@ -238,8 +238,9 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
         ("GET", "/api/v1/committees/{id}/policy") => {
             (format!("/api/v1/committees/{}/policy", w.committee_a), None)
         }
+        // A committee below committee staff's own: their own committee's rules are set above.
         ("PUT", "/api/v1/committees/{id}/policy") => (
-            format!("/api/v1/committees/{}/policy", w.committee_a),
+            format!("/api/v1/committees/{}/policy", fresh_committee().await),
             Some(json!({"max_voter_liaisons": 50})),
         ),
         ("POST", "/api/v1/imports/representatives") => (

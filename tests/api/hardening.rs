@@ -1,0 +1,147 @@
+//! What an outside security and fault test found, each kept fixed by a test here.
+
+use serde_json::json;
+
+use crate::helpers::{VOTER_PHONE, World};
+
+#[tokio::test]
+async fn masked_fields_cannot_be_spelled_out_through_search_filters() {
+    let w = World::new().await;
+    let app = &w.app;
+    // A deputy sees the phone masked: searching by it would answer yes or no per guess.
+    for query in [
+        format!("phone={VOTER_PHONE}"),
+        "id_number=11010519491231002X".to_owned(),
+    ] {
+        app.get(&format!("/api/v1/voters?{query}"), &w.representative)
+            .await
+            .expect_problem(400, "filter_not_allowed");
+    }
+    // Staff, who see the phone in full, search by it.
+    let found = app
+        .get(
+            &format!("/api/v1/voters?phone={VOTER_PHONE}"),
+            &w.group_staff_a,
+        )
+        .await
+        .expect(200);
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(found.body["items"][0]["id"], json!(w.voter_a));
+}
+
+#[tokio::test]
+async fn handling_bodies_cannot_link_a_voters_opinions_through_the_timeline() {
+    let w = World::new().await;
+    let app = &w.app;
+    let id = crate::opinions::submit(&w).await;
+    crate::opinions::step(&w, &w.admin, id, crate::opinions::refer_to(w.body_a))
+        .await
+        .expect(200);
+    let path = format!("/api/v1/opinions/{id}/events");
+    let voter_account = |events: &serde_json::Value| {
+        events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "receive")
+            .map(|e| e["actor_id"].clone())
+            .unwrap()
+    };
+    let staff_view = app.get(&path, &w.admin).await.expect(200);
+    assert!(
+        voter_account(&staff_view.body).is_string(),
+        "staff see who acted"
+    );
+    let body_view = app.get(&path, &w.handling_body).await.expect(200);
+    assert!(
+        voter_account(&body_view.body).is_null(),
+        "{}",
+        body_view.body
+    );
+    let opinion = app
+        .get(&format!("/api/v1/opinions/{id}"), &w.handling_body)
+        .await
+        .expect(200);
+    assert!(opinion.body["voter_id"].is_null());
+}
+
+/// A raw HTTP/1.1 GET, so the path reaches the server byte for byte (an HTTP client would
+/// normalise `%2e%2e` away).
+async fn raw_get(app: &crate::helpers::TestApp, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let authority = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (head.to_ascii_lowercase(), body.to_owned())
+}
+
+#[tokio::test]
+async fn every_error_is_problem_json_even_outside_the_api() {
+    let app = crate::helpers::spawn_app().await;
+    for path in [
+        "/docs/%2e%2e/%2e%2e/etc/passwd",
+        "/docs/no-such-file.js",
+        "/nowhere",
+    ] {
+        let (head, body) = raw_get(&app, path).await;
+        assert!(head.starts_with("http/1.1 404"), "{path}: {head}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{path}: {head}"
+        );
+        // The body may come chunked; the problem document is in it either way.
+        assert!(body.contains("\"code\":\"not_found\""), "{path}: {body}");
+    }
+    let wrong_method = app
+        .request(reqwest::Method::DELETE, "/openapi.json", None, None)
+        .await;
+    assert!(wrong_method.status.is_client_error());
+    assert_eq!(wrong_method.content_type(), "application/problem+json");
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let w = World::new().await;
+    let app = &w.app;
+    let signed_in = app.get("/api/v1/me", &w.admin).await.expect(200);
+    let refused = app
+        .get("/api/v1/users", &w.voter)
+        .await
+        .expect_problem(403, "forbidden");
+    let public = app
+        .request(reqwest::Method::GET, "/public/v1/stations", None, None)
+        .await
+        .expect(200);
+    for reply in [&signed_in, &refused, &public] {
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(reply.header("x-frame-options"), Some("DENY"));
+        let csp = reply.header("content-security-policy").unwrap();
+        assert!(csp.starts_with("default-src 'none'"), "{csp}");
+        assert!(
+            reply.header("strict-transport-security").is_none(),
+            "no HSTS unless TLS is in front"
+        );
+    }
+    assert_eq!(signed_in.header("cache-control"), Some("no-store"));
+    assert_eq!(refused.header("cache-control"), Some("no-store"));
+    let (docs, _) = raw_get(app, "/docs/").await;
+    assert!(
+        docs.contains("content-security-policy: default-src 'none'; script-src 'self'"),
+        "{docs}"
+    );
+
+    let behind_tls = crate::helpers::spawn_app_with(|s| s.hsts = true).await;
+    let reply = behind_tls
+        .request(reqwest::Method::GET, "/healthz", None, None)
+        .await;
+    assert_eq!(
+        reply.header("strict-transport-security"),
+        Some("max-age=31536000; includeSubDomains")
+    );
+}
