@@ -82,11 +82,98 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::invalid_field("body", "must be a JSON object"));
     }
+    if let Some(field) = field_with_control_character(&value, String::new()) {
+        return Err(ApiError::invalid_field(
+            &field,
+            "must not contain control characters (other than tab and newline)",
+        ));
+    }
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let (field, message) = field_error(&path, &err.into_inner().to_string());
         ApiError::validation(BTreeMap::from([(field, vec![message])]))
     })
+}
+
+/// Text may carry tabs and newlines but no other control character: NUL cannot be stored by
+/// PostgreSQL at all, and the rest (CR, ESC, …) end up in CSV exports, iCalendar feeds and
+/// terminals. Anything else is allowed, Chinese of course included.
+pub fn is_forbidden_character(c: char) -> bool {
+    c.is_control() && c != '\t' && c != '\n'
+}
+
+/// The path (`registrations[0].issues[1].title`) of the first string in a JSON body, key or
+/// value, with a forbidden character; checked once for every body, whatever its type.
+fn field_with_control_character(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let bad = |text: &str| text.chars().any(is_forbidden_character);
+    match value {
+        Value::String(text) => {
+            bad(text).then(|| if path.is_empty() { "body".into() } else { path })
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| field_with_control_character(item, format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if bad(key) {
+                Some(if path.is_empty() {
+                    "body".into()
+                } else {
+                    path.clone()
+                })
+            } else {
+                field_with_control_character(item, here)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Query strings are text too: a control character in any parameter is refused before a
+/// handler or the database sees it.
+pub async fn refuse_control_characters_in_query(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if query_has_control_character(req.query_string()) {
+        let refusal = ApiError::bad_request(
+            ErrorCode::InvalidQuery,
+            "query parameters must not contain control characters",
+        );
+        return Ok(req.error_response(refusal));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+fn query_has_control_character(query: &str) -> bool {
+    let bytes = query.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    decoded.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => decoded.push(b'%'),
+            },
+            b'+' => decoded.push(b' '),
+            b => decoded.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&decoded)
+        .chars()
+        .any(is_forbidden_character)
 }
 
 /// The largest request body accepted, in bytes (`LIAISON_MAX_BODY_BYTES`).
@@ -246,4 +333,41 @@ pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
         return Err(e);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_found_with_their_field() {
+        let body = serde_json::json!({
+            "title": "好",
+            "registrations": [{"issues": [{"title": "ok"}, {"title": "a\u{0}b"}]}],
+        });
+        assert_eq!(
+            field_with_control_character(&body, String::new()).as_deref(),
+            Some("registrations[0].issues[1].title")
+        );
+        let fine = serde_json::json!({"content": "第一行\n第二行\t完", "n": 1});
+        assert_eq!(field_with_control_character(&fine, String::new()), None);
+        for bad in ["\r", "\u{1b}[31m", "\u{7f}", "\u{85}"] {
+            let body = serde_json::json!({ "q": bad });
+            assert_eq!(
+                field_with_control_character(&body, String::new()).as_deref(),
+                Some("q"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn control_characters_in_query_strings_are_found_after_decoding() {
+        assert!(query_has_control_character("q=a%00b"));
+        assert!(query_has_control_character("q=%0d%0a"));
+        assert!(query_has_control_character("q=%C2%85"));
+        assert!(!query_has_control_character("q=%E4%BD%A0%E5%A5%BD&limit=5"));
+        assert!(!query_has_control_character("q=100%"));
+        assert!(!query_has_control_character("q=a+b%09c"));
+    }
 }

@@ -174,6 +174,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(unknown_route))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(from_fn(request::refuse_control_characters_in_query))
             .wrap(from_fn(responses::harden))
             .wrap(from_fn(telemetry::trace_requests))
     })

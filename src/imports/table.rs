@@ -122,6 +122,21 @@ pub fn read(bytes: &[u8], charset: Option<Charset>) -> Result<Table, String> {
             lines.push((line, record.iter().map(|c| c.trim().to_owned()).collect()));
         }
     }
+    for (line, cells) in &mut lines {
+        for (column, cell) in cells.iter_mut().enumerate() {
+            // A quoted cell of a CRLF file keeps its line breaks as CRLF.
+            if cell.contains('\r') {
+                *cell = cell.replace("\r\n", "\n");
+            }
+            if cell.chars().any(crate::request::is_forbidden_character) {
+                return Err(format!(
+                    "line {line}, column {}: control characters (other than tab and newline) \
+                     are not allowed",
+                    column + 1
+                ));
+            }
+        }
+    }
     let mut iter = lines
         .into_iter()
         .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
@@ -158,6 +173,17 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GBK.encode(CSV);
         assert!(read(&gbk, Some(Charset::Utf8)).is_err());
         assert!(read(&gbk, Some(Charset::Gb18030)).is_ok());
+    }
+
+    #[test]
+    fn control_characters_in_cells_are_refused_with_their_place() {
+        let err = read("name,phone\n张\u{0}三,1\n".as_bytes(), None)
+            .err()
+            .expect("a NUL is refused");
+        assert!(err.starts_with("line 2, column 1:"), "{err}");
+        let quoted = read("name,note\r\n张三,\"一\r\n二\"\r\n".as_bytes(), None)
+            .expect("CRLF inside a quoted cell is a line break");
+        assert_eq!(quoted.rows[0].1[1], "一\n二");
     }
 
     #[test]

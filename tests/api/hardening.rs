@@ -145,3 +145,31 @@ async fn every_answer_carries_the_security_headers() {
         Some("max-age=31536000; includeSubDomains")
     );
 }
+
+#[tokio::test]
+async fn a_nul_byte_is_a_field_error_not_a_500() {
+    let w = World::new().await;
+    let app = &w.app;
+    let before = app.count("opinions").await;
+    let mut body = crate::opinions::opinion_body(&w);
+    body["title"] = json!("路灯\u{0}不亮");
+    let refused = app
+        .post("/api/v1/opinions", &w.voter, body)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert!(
+        refused.body["errors"]["title"].is_array(),
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.count("opinions").await, before);
+    app.get("/api/v1/opinions?q=%00", &w.admin)
+        .await
+        .expect_problem(400, "invalid_query");
+    // Tabs and newlines are text.
+    let mut body = crate::opinions::opinion_body(&w);
+    body["content"] = json!("第一行\n\t第二行");
+    app.post("/api/v1/opinions", &w.voter, body)
+        .await
+        .expect(201);
+}

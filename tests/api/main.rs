@@ -9,6 +9,7 @@ mod committees;
 mod duty_records;
 mod hardening;
 mod helpers;
+mod hostile_text;
 mod imports;
 mod liaison_groups;
 mod lifecycle_properties;
