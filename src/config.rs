@@ -62,10 +62,41 @@ pub struct LoginThrottleSettings {
     pub window: Duration,
 }
 
+/// How long the service waits on its database before it answers 503 instead.
+#[derive(Debug, Clone)]
+pub struct DbTimeouts {
+    /// `statement_timeout` of every pooled connection.
+    pub statement: Duration,
+    /// `lock_timeout`: a request waiting on a lock gives up sooner than on slow work.
+    pub lock: Duration,
+    /// `idle_in_transaction_session_timeout`: a transaction left open is ended by the server.
+    pub idle_in_transaction: Duration,
+    /// Waiting for a free pooled connection.
+    pub pool_wait: Duration,
+    /// Opening a connection, and checking a pooled one before handing it out.
+    pub connect: Duration,
+    /// How long `serve` keeps retrying a database that is not there yet before it gives up.
+    pub startup: Duration,
+}
+
+impl Default for DbTimeouts {
+    fn default() -> Self {
+        Self {
+            statement: Duration::from_secs(5),
+            lock: Duration::from_secs(2),
+            idle_in_transaction: Duration::from_secs(10),
+            pool_wait: Duration::from_secs(3),
+            connect: Duration::from_secs(3),
+            startup: Duration::from_secs(60),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: String,
     pub db_pool_size: usize,
+    pub db_timeouts: DbTimeouts,
     pub bind: SocketAddr,
     pub workers: usize,
     pub jwt: JwtSettings,
@@ -158,6 +189,29 @@ impl Settings {
         Ok(Self {
             database_url,
             db_pool_size: env_parse("LIAISON_DB_POOL_SIZE", 16)?,
+            db_timeouts: {
+                let d = DbTimeouts::default();
+                let ms = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+                    Ok(Duration::from_millis(env_parse(
+                        name,
+                        default.as_millis() as u64,
+                    )?))
+                };
+                DbTimeouts {
+                    statement: ms("LIAISON_DB_STATEMENT_TIMEOUT_MS", d.statement)?,
+                    lock: ms("LIAISON_DB_LOCK_TIMEOUT_MS", d.lock)?,
+                    idle_in_transaction: ms(
+                        "LIAISON_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                        d.idle_in_transaction,
+                    )?,
+                    pool_wait: ms("LIAISON_DB_POOL_WAIT_MS", d.pool_wait)?,
+                    connect: ms("LIAISON_DB_CONNECT_TIMEOUT_MS", d.connect)?,
+                    startup: Duration::from_secs(env_parse(
+                        "LIAISON_DB_STARTUP_WAIT_SECS",
+                        d.startup.as_secs(),
+                    )?),
+                }
+            },
             bind: env_parse("LIAISON_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             workers: env_parse(
                 "LIAISON_WORKERS",

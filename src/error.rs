@@ -23,7 +23,6 @@ text_enum!(
         AlreadyRated => "already_rated",
         BadRequest => "bad_request",
         CannotDisableSelf => "cannot_disable_self",
-        ConcurrentUpdate => "concurrent_update",
         ConstraintViolated => "constraint_violated",
         ContactLimitExceeded => "contact_limit_exceeded",
         FilterNotAllowed => "filter_not_allowed",
@@ -185,6 +184,7 @@ impl ApiError {
             ErrorCode::ServiceUnavailable,
             "the service is temporarily unavailable; retry shortly",
         );
+        e.0.retry_after_secs = Some(1);
         e.0.source = Some(source.into());
         e
     }
@@ -351,13 +351,36 @@ impl From<diesel::result::Error> for ApiError {
                 ErrorCode::ConstraintViolated,
                 "the values break a rule of the data model",
             ),
-            Error::DatabaseError(Kind::SerializationFailure, _) => Self::conflict(
-                ErrorCode::ConcurrentUpdate,
-                "a concurrent change got there first; retry the request",
-            ),
+            // The database is away or refused to wait (restart, terminated connection, lock or
+            // statement timeout, deadlock): nothing was written, and a retry may succeed.
+            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _)
+            | Error::BrokenTransactionManager => Self::service_unavailable(err),
+            Error::DatabaseError(Kind::SerializationFailure, _) => Self::service_unavailable(err),
+            Error::DatabaseError(_, ref info) if database_away(info.message()) => {
+                Self::service_unavailable(err)
+            }
             other => Self::internal(other),
         }
     }
+}
+
+/// Server messages that mean "not now" rather than "never": SQLSTATE classes 57 (operator
+/// intervention: admin shutdown, crash, starting up), 08 (connection), 53300 (too many
+/// clients), 55P03 (lock timeout), 57014 (statement timeout), 40P01 (deadlock), 25P03 (idle in
+/// transaction). diesel does not hand out the SQLSTATE, so the (English) message is matched.
+fn database_away(message: &str) -> bool {
+    const AWAY: &[&str] = &[
+        "terminating connection",
+        "the database system is",
+        "canceling statement due to",
+        "deadlock detected",
+        "too many clients",
+        "connection closed",
+        "server closed the connection",
+        "could not serialize access",
+        "connection to server",
+    ];
+    AWAY.iter().any(|m| message.contains(m))
 }
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {

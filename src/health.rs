@@ -27,6 +27,8 @@ pub async fn healthz() -> web::Json<HealthStatus> {
     web::Json(HealthStatus { status: "ok" })
 }
 
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Readiness: the database answers and every migration this binary knows is applied.
 #[utoipa::path(
     tag = "health",
@@ -40,10 +42,19 @@ pub async fn healthz() -> web::Json<HealthStatus> {
 #[get("/readyz")]
 #[tracing::instrument(skip_all)]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<HealthStatus>> {
-    let mut conn = state.db().await?;
-    let current = crate::db::migrations_current(&mut conn)
+    // An orchestrator polls this with a short timeout of its own: answer within a second,
+    // whether the database is there, paused or gone.
+    let check = async {
+        let mut conn = state.db().await?;
+        crate::db::migrations_current(&mut conn)
+            .await
+            .map_err(ApiError::service_unavailable)
+    };
+    let current = tokio::time::timeout(READY_WITHIN, check)
         .await
-        .map_err(ApiError::service_unavailable)?;
+        .map_err(|_| {
+            ApiError::service_unavailable(anyhow::anyhow!("the database did not answer in time"))
+        })??;
     if !current {
         return Err(ApiError::service_unavailable(anyhow::anyhow!(
             "migrations are not current"

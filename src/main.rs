@@ -86,7 +86,11 @@ async fn main() -> anyhow::Result<()> {
             let settings = Settings::from_env(demo)?;
             let ran = db::run_migrations(&settings.database_url).await?;
             tracing::info!(applied = ran.len(), "migrations done");
-            let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+            let pool = db::build_pool(
+                &settings.database_url,
+                settings.db_pool_size,
+                &settings.db_timeouts,
+            )?;
             if demo {
                 let mut conn = pool.get().await.context("connecting to load demo data")?;
                 demo::load(&mut conn).await?;

@@ -6,7 +6,11 @@ pub mod tree;
 use anyhow::{Context, bail};
 use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
-use diesel_async::AsyncPgConnection;
+use diesel::{ConnectionError, ConnectionResult};
+use diesel_async::pooled_connection::ManagerConfig;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+
+use crate::config::DbTimeouts;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
@@ -22,15 +26,49 @@ diesel::define_sql_function! {
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn = Object<AsyncPgConnection>;
 
-pub fn build_pool(database_url: &str, size: usize) -> anyhow::Result<DbPool> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+/// The pool every request draws from. Each connection is opened with the server-side limits
+/// of `timeouts` set, so a locked table, a stuck query or a forgotten transaction ends in a
+/// bounded time (and a 503) instead of holding a connection and a client indefinitely.
+pub fn build_pool(
+    database_url: &str,
+    size: usize,
+    timeouts: &DbTimeouts,
+) -> anyhow::Result<DbPool> {
+    let t = timeouts.clone();
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.custom_setup = Box::new(move |url| {
+        let url = url.to_owned();
+        let t = t.clone();
+        Box::pin(async move { connect(&url, &t).await })
+    });
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
         .max_size(size)
-        .wait_timeout(Some(std::time::Duration::from_secs(10)))
-        .create_timeout(Some(std::time::Duration::from_secs(10)))
+        .wait_timeout(Some(timeouts.pool_wait))
+        .create_timeout(Some(timeouts.connect))
+        .recycle_timeout(Some(timeouts.connect))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .context("building the database pool")
+}
+
+/// One connection with the request limits set.
+pub async fn connect(url: &str, t: &DbTimeouts) -> ConnectionResult<AsyncPgConnection> {
+    let mut conn = tokio::time::timeout(t.connect, AsyncPgConnection::establish(url))
+        .await
+        .map_err(|_| ConnectionError::BadConnection("timed out connecting".into()))??;
+    let limits = format!(
+        "SET statement_timeout = {}; SET lock_timeout = {}; \
+         SET idle_in_transaction_session_timeout = {};",
+        t.statement.as_millis(),
+        t.lock.as_millis(),
+        t.idle_in_transaction.as_millis()
+    );
+    conn.batch_execute(&limits)
+        .await
+        .map_err(ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
 }
 
 /// Versions of the migrations embedded in this binary.
@@ -53,7 +91,7 @@ pub async fn run_migrations(database_url: &str) -> anyhow::Result<Vec<String>> {
     let url = database_url.to_owned();
     tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
         use diesel::Connection;
-        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
+        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(&url)
             .context("connecting to the database to migrate it")?;
         let known = known_versions()?;
         let applied = conn

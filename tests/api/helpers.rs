@@ -56,6 +56,7 @@ pub struct TestApp {
 pub fn settings(database_url: &str) -> Settings {
     Settings {
         database_url: database_url.to_owned(),
+        db_timeouts: Default::default(),
         db_pool_size: 8,
         bind: "127.0.0.1:0".parse().unwrap(),
         workers: 2,
@@ -136,7 +137,8 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
 
     let mut settings = settings(&database_url);
     customise(&mut settings);
-    let pool = liaison::db::build_pool(&database_url, settings.db_pool_size).unwrap();
+    let pool = liaison::db::build_pool(&database_url, settings.db_pool_size, &settings.db_timeouts)
+        .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let server = startup::run(listener, AppState::new(settings, pool)).unwrap();

@@ -7,6 +7,7 @@ mod bad_input;
 mod bad_input_routes;
 mod committees;
 mod duty_records;
+mod faults;
 mod hardening;
 mod helpers;
 mod hostile_text;

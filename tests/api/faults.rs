@@ -1,0 +1,136 @@
+//! The database failing under the server: locked tables, terminated connections, a pool with
+//! nothing free. Every answer is bounded in time and is a 503 to retry, never a 500.
+
+use std::time::{Duration, Instant};
+
+use diesel::sql_types::BigInt;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Locks the opinions table from a connection of the test's own until it is dropped.
+async fn lock_opinions(app: &TestApp) -> diesel_async::AsyncPgConnection {
+    let mut conn = app.db().await;
+    conn.batch_execute("BEGIN; LOCK TABLE opinions IN ACCESS EXCLUSIVE MODE;")
+        .await
+        .unwrap();
+    conn
+}
+
+#[tokio::test]
+async fn a_locked_table_gives_bounded_503s_and_other_routes_keep_answering() {
+    let app = spawn_app_with(|s| {
+        s.db_timeouts.lock = Duration::from_millis(300);
+        s.db_timeouts.statement = Duration::from_secs(2);
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let lock = lock_opinions(&app).await;
+    let started = Instant::now();
+    let locked =
+        futures_util::future::join_all((0..4).map(|_| app.get("/api/v1/opinions", &admin))).await;
+    for reply in locked {
+        let reply = reply.expect_problem(503, "service_unavailable");
+        assert_eq!(reply.header("retry-after"), Some("1"));
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "bounded by the lock timeout, took {:?}",
+        started.elapsed()
+    );
+    // Routes that do not need the locked table answer as usual meanwhile.
+    app.get("/api/v1/me", &admin).await.expect(200);
+    app.get("/api/v1/committees", &admin).await.expect(200);
+    drop(lock);
+    app.get("/api/v1/opinions", &admin).await.expect(200);
+}
+
+#[tokio::test]
+async fn connections_terminated_mid_request_answer_503_then_recover() {
+    let app = spawn_app_with(|s| s.db_timeouts.lock = Duration::from_secs(10)).await;
+    let admin = app.admin_token().await;
+    let lock = lock_opinions(&app).await;
+    let in_flight: Vec<_> = (0..4)
+        .map(|_| {
+            let client = app.client.clone();
+            let url = format!("{}/api/v1/opinions", app.address);
+            let token = admin.clone();
+            tokio::spawn(async move { client.get(url).bearer_auth(token).send().await })
+        })
+        .collect();
+    // Wait until all four wait on the lock, then end their connections as an operator would.
+    let mut killer = app.db().await;
+    for _ in 0..100 {
+        let waiting: Count = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result(&mut killer)
+        .await
+        .unwrap();
+        if waiting.n >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let terminated: Count = diesel::sql_query(
+        "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .get_result(&mut killer)
+    .await
+    .unwrap();
+    assert!(terminated.n >= 4, "terminated {}", terminated.n);
+    for request in in_flight {
+        let response = request.await.unwrap().unwrap();
+        assert_eq!(response.status().as_u16(), 503);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
+    drop(lock);
+    // The pool checks a connection before handing it out, so the dead ones are replaced.
+    for _ in 0..6 {
+        app.get("/api/v1/opinions", &admin).await.expect(200);
+    }
+}
+
+#[tokio::test]
+async fn readiness_answers_within_a_second_when_no_connection_is_free() {
+    let app = spawn_app_with(|s| {
+        s.db_pool_size = 1;
+        s.db_timeouts.lock = Duration::from_secs(10);
+        s.db_timeouts.pool_wait = Duration::from_secs(5);
+    })
+    .await;
+    let admin = app.admin_token().await;
+    app.request(reqwest::Method::GET, "/readyz", None, None)
+        .await
+        .expect(200);
+    let lock = lock_opinions(&app).await;
+    // The one pooled connection waits on the lock.
+    let blocked = {
+        let client = app.client.clone();
+        let url = format!("{}/api/v1/opinions", app.address);
+        tokio::spawn(async move { client.get(url).bearer_auth(admin).send().await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    app.request(reqwest::Method::GET, "/readyz", None, None)
+        .await
+        .expect_problem(503, "service_unavailable");
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "took {:?}",
+        started.elapsed()
+    );
+    drop(lock);
+    assert_eq!(blocked.await.unwrap().unwrap().status().as_u16(), 200);
+}
