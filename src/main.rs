@@ -7,7 +7,6 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use liaison::config::Settings;
 use liaison::startup;
-use liaison::state::AppState;
 use liaison::{db, demo, telemetry, users};
 
 #[derive(Parser)]
@@ -50,7 +49,9 @@ fn database_url() -> anyhow::Result<String> {
         .context("DATABASE_URL is required")
 }
 
-#[tokio::main]
+// The actix System runtime, not a plain Tokio one: inside an existing Tokio runtime actix
+// cannot hold SIGTERM until every worker has finished its requests in flight.
+#[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -84,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { demo } => {
             telemetry::init(std::io::stdout);
             let settings = Settings::from_env(demo)?;
+            db::wait_for(&settings.database_url, &settings.db_timeouts).await?;
             let ran = db::run_migrations(&settings.database_url).await?;
             tracing::info!(applied = ran.len(), "migrations done");
             let pool = db::build_pool(
@@ -102,7 +104,7 @@ async fn main() -> anyhow::Result<()> {
                 print_demo_banner(address);
             }
             tracing::info!(%address, "listening");
-            startup::run(listener, AppState::new(settings, pool))?.await?;
+            startup::run(listener, settings)?.await?;
         }
     }
     Ok(())

@@ -11,6 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::config::Settings;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
@@ -154,15 +155,26 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
-pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
-    let workers = state.settings.workers;
-    let body_limit = state.settings.max_body_bytes;
-    let origins = state.settings.cors_origins.clone();
-    let state = web::Data::new(state);
+/// Serves the API on `listener` with `settings.workers` workers.
+///
+/// Each worker has its own state and its own pool (`db_pool_size` shared out among them): a
+/// connection's driver runs on the runtime of the worker that opened it, so with one shared
+/// pool a worker that finished its graceful shutdown took the connections of another worker's
+/// requests in flight with it.
+pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Server> {
+    let workers = settings.workers.max(1);
+    let body_limit = settings.max_body_bytes;
+    let origins = settings.cors_origins.clone();
+    let per_worker = settings.db_pool_size.div_ceil(workers).max(1);
+    // Fail at start, not in a worker, if the pool cannot be built at all.
+    crate::db::build_pool(&settings.database_url, per_worker, &settings.db_timeouts)?;
     let doc = openapi_document();
     let server = HttpServer::new(move || {
+        let pool = crate::db::build_pool(&settings.database_url, per_worker, &settings.db_timeouts)
+            .expect("a pool built once already");
+        let state = web::Data::new(AppState::new(settings.clone(), pool));
         App::new()
-            .app_data(state.clone())
+            .app_data(state)
             .app_data(request::BodyLimit(body_limit))
             .app_data(web::PathConfig::default().error_handler(request::path_error))
             .app_data(web::QueryConfig::default().error_handler(request::query_error))

@@ -53,6 +53,45 @@ pub fn build_pool(
         .context("building the database pool")
 }
 
+/// Where a database URL points, without its credentials: `host:port/database`.
+pub fn target_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    rest.split('?').next().unwrap_or(rest).to_owned()
+}
+
+/// Waits until the database accepts a connection, trying again with growing pauses (0.5 s
+/// doubling to 5 s) for at most `t.startup`: an orchestrator may start the service before its
+/// database. Each failed try is logged with where and why, never with the password.
+pub async fn wait_for(url: &str, t: &DbTimeouts) -> anyhow::Result<()> {
+    let target = target_of(url);
+    let deadline = std::time::Instant::now() + t.startup;
+    let mut pause = std::time::Duration::from_millis(500);
+    for attempt in 1.. {
+        let cause = match connect(url, t).await {
+            Ok(_) => return Ok(()),
+            Err(e) => e.to_string(),
+        };
+        if std::time::Instant::now() + pause > deadline {
+            bail!(
+                "the database at {target} did not accept a connection within {} s \
+                 ({attempt} tries): {cause}",
+                t.startup.as_secs()
+            );
+        }
+        tracing::warn!(
+            attempt,
+            database = %target,
+            cause = %cause,
+            retry_in_ms = pause.as_millis() as u64,
+            "waiting for the database"
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(5));
+    }
+    unreachable!("the loop above returns or bails")
+}
+
 /// One connection with the request limits set.
 pub async fn connect(url: &str, t: &DbTimeouts) -> ConnectionResult<AsyncPgConnection> {
     let mut conn = tokio::time::timeout(t.connect, AsyncPgConnection::establish(url))
@@ -270,5 +309,20 @@ where
             }
             Err(error)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn targets_are_named_without_credentials() {
+        assert_eq!(
+            super::target_of("postgres://liaison:s3cret@127.0.0.1:5433/liaison?sslmode=disable"),
+            "127.0.0.1:5433/liaison"
+        );
+        assert_eq!(
+            super::target_of("postgres://db.internal/app"),
+            "db.internal/app"
+        );
     }
 }

@@ -105,6 +105,7 @@ async fn connections_terminated_mid_request_answer_503_then_recover() {
 #[tokio::test]
 async fn readiness_answers_within_a_second_when_no_connection_is_free() {
     let app = spawn_app_with(|s| {
+        s.workers = 1;
         s.db_pool_size = 1;
         s.db_timeouts.lock = Duration::from_secs(10);
         s.db_timeouts.pool_wait = Duration::from_secs(5);

@@ -12,7 +12,6 @@ use uuid::Uuid;
 
 use liaison::config::{JwtKey, JwtSettings, LoginThrottleSettings, Settings};
 use liaison::startup;
-use liaison::state::AppState;
 
 pub const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 pub const TEST_ISSUER: &str = "liaison";
@@ -42,7 +41,7 @@ fn database_url(admin_url: &str, name: &str) -> String {
 }
 
 /// One Argon2 hash of `PASSWORD` per test process: hashing is the slow part of fixtures.
-fn password_hash() -> &'static str {
+pub fn password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| liaison::auth::passwords::hash_blocking(PASSWORD).unwrap())
 }
@@ -86,6 +85,32 @@ pub fn settings(database_url: &str) -> Settings {
     }
 }
 
+/// A new database cloned from the migrated template; its URL.
+pub async fn fresh_database() -> String {
+    let name = format!("test_{}", Uuid::new_v4().simple());
+    create_database(&name).await;
+    database_url(&admin_url(), &name)
+}
+
+/// The URL a database of this name has (or will have) on the test cluster.
+pub fn database_url_for(name: &str) -> String {
+    database_url(&admin_url(), name)
+}
+
+/// Clones the migrated template as `name`.
+pub async fn create_database(name: &str) {
+    let mut conn = AsyncPgConnection::establish(&admin_url())
+        .await
+        .expect("connecting to the test cluster");
+    diesel::sql_query(format!(
+        "CREATE DATABASE \"{name}\" TEMPLATE \"{}\"",
+        template()
+    ))
+    .execute(&mut conn)
+    .await
+    .expect("cloning the template database");
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -116,19 +141,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     } else {
         liaison::telemetry::init(|| CaptureWriter);
     }
-    let admin = admin_url();
-    let name = format!("test_{}", Uuid::new_v4().simple());
-    let mut conn = AsyncPgConnection::establish(&admin)
-        .await
-        .expect("connecting to the test cluster");
-    diesel::sql_query(format!(
-        "CREATE DATABASE \"{name}\" TEMPLATE \"{}\"",
-        template()
-    ))
-    .execute(&mut conn)
-    .await
-    .expect("cloning the template database");
-    let database_url = database_url(&admin, &name);
+    let database_url = fresh_database().await;
 
     let mut db = AsyncPgConnection::establish(&database_url).await.unwrap();
     liaison::users::model::upsert_admin(&mut db, "admin", password_hash())
@@ -137,11 +150,9 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
 
     let mut settings = settings(&database_url);
     customise(&mut settings);
-    let pool = liaison::db::build_pool(&database_url, settings.db_pool_size, &settings.db_timeouts)
-        .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let server = startup::run(listener, AppState::new(settings, pool)).unwrap();
+    let server = startup::run(listener, settings).unwrap();
     tokio::spawn(server);
     TestApp {
         address,

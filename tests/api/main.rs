@@ -23,6 +23,7 @@ mod opinion_due_dates;
 mod opinion_retries;
 mod opinions;
 mod people;
+mod process;
 mod query_plans;
 mod schedule;
 mod stored_enums;
