@@ -57,7 +57,13 @@ pub struct JwtSettings {
 
 #[derive(Debug, Clone)]
 pub struct LoginThrottleSettings {
+    /// Failures for one account from one client address (OWASP: throttle the pair, so a
+    /// stranger guessing from elsewhere does not lock the owner out).
     pub max_failures_per_account: i32,
+    /// Failures for one account from everywhere: a ceiling against distributed guessing, high
+    /// enough that one stranger cannot lock a known account out.
+    pub max_failures_per_account_total: i32,
+    /// Failures from one client address across accounts (credential stuffing).
     pub max_failures_per_address: i32,
     pub window: Duration,
 }
@@ -232,6 +238,10 @@ impl Settings {
             },
             login_throttle: LoginThrottleSettings {
                 max_failures_per_account: env_parse("LIAISON_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)?,
+                max_failures_per_account_total: env_parse(
+                    "LIAISON_LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL",
+                    100,
+                )?,
                 max_failures_per_address: env_parse("LIAISON_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)?,
                 window: Duration::from_secs(env_parse("LIAISON_LOGIN_WINDOW_SECS", 900)?),
             },

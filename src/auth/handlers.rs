@@ -11,6 +11,7 @@ use crate::db::schema::accounts;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::request::ValidJson;
 use crate::state::AppState;
+use crate::users::domain::Username;
 
 pub fn client_address(req: &HttpRequest, trust_proxy_headers: bool) -> String {
     let address = if trust_proxy_headers {
@@ -72,24 +73,27 @@ pub async fn login(
     body: ValidJson<LoginRequest>,
 ) -> ApiResult<web::Json<TokenResponse>> {
     let LoginRequest { username, password } = body.0;
-    let account_key = throttle::account_key(&username);
-    let address_key =
-        throttle::address_key(&client_address(&req, state.settings.trust_proxy_headers));
+    let name = Username::canonical(&username);
     let mut conn = state.db().await?;
-    throttle::admit(
-        &mut conn,
-        &state.settings.login_throttle,
-        &account_key,
-        &address_key,
-    )
-    .await?;
+    let account: Option<(Uuid, String, Option<chrono::DateTime<chrono::Utc>>)> = match &name {
+        Some(name) => accounts::table
+            .filter(lower(accounts::username).eq(name))
+            .select((accounts::id, accounts::password_hash, accounts::disabled_at))
+            .first(&mut conn)
+            .await
+            .optional()?,
+        None => None,
+    };
+    // Counted before the password is checked, so concurrent guesses cannot slip past.
+    let who = match (&account, &name) {
+        (Some((id, ..)), _) => id.to_string(),
+        (None, Some(name)) => format!("name:{name}"),
+        (None, None) => format!("name:{}", username.trim()),
+    };
+    let address = client_address(&req, state.settings.trust_proxy_headers);
+    let keys = throttle::LoginKeys::new(&who, &address);
+    throttle::admit(&mut conn, &state.settings.login_throttle, &keys).await?;
 
-    let account: Option<(Uuid, String, Option<chrono::DateTime<chrono::Utc>>)> = accounts::table
-        .filter(lower(accounts::username).eq(lower(&username)))
-        .select((accounts::id, accounts::password_hash, accounts::disabled_at))
-        .first(&mut conn)
-        .await
-        .optional()?;
     let (hash, usable) = match &account {
         Some((_, hash, disabled_at)) => (Some(hash.clone()), disabled_at.is_none()),
         None => (None, false),
@@ -99,7 +103,7 @@ pub async fn login(
         tracing::info!("log-in refused");
         return Err(invalid_credentials());
     };
-    throttle::forgive(&mut conn, &account_key, &address_key).await?;
+    throttle::forgive(&mut conn, &keys).await?;
     let issued = sessions::start(&mut conn, account_id, state.settings.jwt.refresh_ttl).await?;
     tracing::info!(%account_id, "logged in");
     Ok(web::Json(token_response(&state, issued)?))

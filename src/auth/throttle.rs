@@ -19,12 +19,23 @@ struct Counted {
     retry_after: f64,
 }
 
-pub fn account_key(username: &str) -> String {
-    format!("account:{}", username.to_lowercase())
+/// What a log-in attempt is counted against. `who` is the account id, or for a name no account
+/// has, that name in its one normalised form, so "not found" is throttled like "wrong password"
+/// and 429 does not tell who exists.
+pub struct LoginKeys {
+    pair: String,
+    account: String,
+    address: String,
 }
 
-pub fn address_key(address: &str) -> String {
-    format!("address:{address}")
+impl LoginKeys {
+    pub fn new(who: &str, address: &str) -> Self {
+        Self {
+            pair: format!("login:{who}@{address}"),
+            account: format!("account:{who}"),
+            address: format!("address:{address}"),
+        }
+    }
 }
 
 async fn count_attempt(
@@ -49,22 +60,24 @@ async fn count_attempt(
     .await?)
 }
 
-/// Counts this attempt against both keys; 429 when either is over its limit.
+/// Counts this attempt against the account from this address, the account from anywhere and
+/// the address; 429 when any is over its limit.
 pub async fn admit(
     conn: &mut AsyncPgConnection,
     settings: &LoginThrottleSettings,
-    account: &str,
-    address: &str,
+    keys: &LoginKeys,
 ) -> Result<(), ApiError> {
     let window = settings.window.as_secs_f64();
-    let by_account = count_attempt(conn, account, window).await?;
-    let by_address = count_attempt(conn, address, window).await?;
     let mut retry_after = 0.0f64;
-    if by_account.failures > settings.max_failures_per_account {
-        retry_after = retry_after.max(by_account.retry_after);
-    }
-    if by_address.failures > settings.max_failures_per_address {
-        retry_after = retry_after.max(by_address.retry_after);
+    for (key, limit) in [
+        (&keys.pair, settings.max_failures_per_account),
+        (&keys.account, settings.max_failures_per_account_total),
+        (&keys.address, settings.max_failures_per_address),
+    ] {
+        let counted = count_attempt(conn, key, window).await?;
+        if counted.failures > limit {
+            retry_after = retry_after.max(counted.retry_after);
+        }
     }
     if retry_after > 0.0 {
         return Err(ApiError::too_many_requests(retry_after.ceil() as u64));
@@ -73,17 +86,14 @@ pub async fn admit(
 }
 
 /// After a successful log-in the account starts afresh and the address gets its attempt back.
-pub async fn forgive(
-    conn: &mut AsyncPgConnection,
-    account: &str,
-    address: &str,
-) -> Result<(), ApiError> {
-    sql_query("DELETE FROM login_throttle WHERE key = $1")
-        .bind::<Text, _>(account)
+pub async fn forgive(conn: &mut AsyncPgConnection, keys: &LoginKeys) -> Result<(), ApiError> {
+    sql_query("DELETE FROM login_throttle WHERE key = $1 OR key = $2")
+        .bind::<Text, _>(&keys.pair)
+        .bind::<Text, _>(&keys.account)
         .execute(conn)
         .await?;
     sql_query("UPDATE login_throttle SET failures = greatest(failures - 1, 0) WHERE key = $1")
-        .bind::<Text, _>(address)
+        .bind::<Text, _>(&keys.address)
         .execute(conn)
         .await?;
     Ok(())

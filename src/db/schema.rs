@@ -56,6 +56,18 @@ diesel::table! {
         updated_at -> Timestamptz,
         representative_id -> Nullable<Uuid>,
         voter_id -> Nullable<Uuid>,
+        must_change_password -> Bool,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Uuid,
+        at -> Timestamptz,
+        actor_id -> Nullable<Uuid>,
+        action -> Text,
+        subject_id -> Nullable<Uuid>,
+        details -> Jsonb,
     }
 }
 
@@ -396,6 +408,7 @@ diesel::joinable!(activity_evaluations -> activities (activity_id));
 diesel::joinable!(reception_rules -> liaison_groups (liaison_group_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
     committees,
     liaison_groups,
     handling_bodies,

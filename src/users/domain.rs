@@ -20,7 +20,15 @@ impl Username {
         {
             return Err("may contain only letters, digits and . _ - @".into());
         }
-        Ok(Self(value.to_owned()))
+        Ok(Self(value.to_ascii_lowercase()))
+    }
+
+    /// The one form a name is stored and looked up in: trimmed, ASCII, lower case. A name
+    /// outside ASCII can belong to no account (`None`): folding it instead would let `vİctim`
+    /// reach `victim` past a throttle keyed on what was typed.
+    pub fn canonical(raw: &str) -> Option<String> {
+        let value = raw.trim();
+        value.is_ascii().then(|| value.to_ascii_lowercase())
     }
 
     pub fn as_str(&self) -> &str {

@@ -173,3 +173,67 @@ async fn a_nul_byte_is_a_field_error_not_a_500() {
         .await
         .expect(201);
 }
+
+#[tokio::test]
+async fn a_look_alike_name_does_not_get_around_the_lockout() {
+    let app = crate::helpers::spawn_app().await;
+    for _ in 0..5 {
+        app.login("admin", "wrong password").await.expect(401);
+    }
+    app.login("admin", "wrong password").await.expect(429);
+    // U+0130 folds to `i` in some lower-casings: it must never reach the account.
+    for name in ["admİn", "ADMİN", "ａｄｍｉｎ"] {
+        let reply = app.login(name, crate::helpers::PASSWORD).await;
+        assert_ne!(reply.status.as_u16(), 200, "{name} logged in as admin");
+    }
+    // Other spellings of the same name are the same account, locked the same way.
+    app.login(" ADMIN ", crate::helpers::PASSWORD)
+        .await
+        .expect(429);
+}
+
+async fn login_from(app: &crate::helpers::TestApp, address: &str, password: &str) -> u16 {
+    app.send(
+        reqwest::Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "admin", "password": password})),
+        &[("X-Forwarded-For", address)],
+    )
+    .await
+    .status
+    .as_u16()
+}
+
+#[tokio::test]
+async fn a_stranger_cannot_lock_a_known_admin_out() {
+    let app = crate::helpers::spawn_app_with(|s| s.trust_proxy_headers = true).await;
+    for _ in 0..5 {
+        assert_eq!(login_from(&app, "203.0.113.7", "wrong password").await, 401);
+    }
+    assert_eq!(login_from(&app, "203.0.113.7", "wrong password").await, 429);
+    assert_eq!(
+        login_from(&app, "203.0.113.7", crate::helpers::PASSWORD).await,
+        429,
+        "the guessing address waits"
+    );
+    // The admin, from their own address, is not locked out by the stranger.
+    assert_eq!(
+        login_from(&app, "198.51.100.20", crate::helpers::PASSWORD).await,
+        200
+    );
+}
+
+#[tokio::test]
+async fn guessing_from_many_addresses_meets_the_per_account_ceiling() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.trust_proxy_headers = true;
+        s.login_throttle.max_failures_per_account_total = 8;
+    })
+    .await;
+    for i in 0..8 {
+        let address = format!("192.0.2.{i}");
+        assert_eq!(login_from(&app, &address, "wrong password").await, 401);
+    }
+    assert_eq!(login_from(&app, "192.0.2.200", "wrong password").await, 429);
+}

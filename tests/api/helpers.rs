@@ -69,6 +69,7 @@ pub fn settings(database_url: &str) -> Settings {
         },
         login_throttle: LoginThrottleSettings {
             max_failures_per_account: 5,
+            max_failures_per_account_total: 100,
             max_failures_per_address: 50,
             window: Duration::from_secs(900),
         },
