@@ -43,6 +43,7 @@ text_enum!(
         NoLeadReferral => "no_lead_referral",
         NotAnEvaluableReport => "not_an_evaluable_report",
         NotFound => "not_found",
+        PasswordChangeRequired => "password_change_required",
         PayloadTooLarge => "payload_too_large",
         PreconditionFailed => "precondition_failed",
         RateLimited => "rate_limited",
@@ -124,6 +125,11 @@ impl ApiError {
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, detail)
+    }
+
+    /// A 403 with a code of its own, for refusals a client handles apart from "not allowed".
+    pub fn forbidden_with(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, detail)
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {

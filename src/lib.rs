@@ -8,6 +8,7 @@
 pub mod access;
 pub mod activities;
 pub mod appointments;
+pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod committees;

@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(auth::handlers::refresh)
             .service(auth::handlers::logout)
             .service(users::handlers::me)
+            .service(users::handlers::change_own_password)
             .service(users::handlers::create_user)
             .service(users::handlers::list_users)
             .service(users::handlers::get_user)

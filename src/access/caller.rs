@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::auth::tokens::TokenError;
 use crate::db::schema::{accounts, sessions};
 use crate::db::{DbConn, text_enum};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 text_enum!(
@@ -96,6 +96,9 @@ pub struct Caller {
     pub role: Role,
     pub binding: Binding,
     pub session_id: Uuid,
+    /// Someone else reset the password: until the owner chooses one, only `/me` and
+    /// `/me/password` answer.
+    pub must_change_password: bool,
 }
 
 /// What an account of a role must be bound to, if anything.
@@ -163,6 +166,7 @@ impl Caller {
             role,
             binding,
             session_id: Uuid::nil(),
+            must_change_password: false,
         }
     }
 }
@@ -175,6 +179,9 @@ pub struct Authed {
     pub caller: Caller,
     pub conn: DbConn,
 }
+
+/// What an account whose password was reset may still reach.
+const PASSWORD_CHANGE_PATHS: &[&str] = &["/api/v1/me", "/api/v1/me/password"];
 
 fn bearer_token(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -191,6 +198,7 @@ impl FromRequest for Authed {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let path = req.path().to_owned();
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("app state missing")))?;
@@ -204,12 +212,18 @@ impl FromRequest for Authed {
             })?;
             let mut conn = state.db().await?;
             let caller = load(&mut conn, claims.sub, claims.sid).await?;
+            if caller.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&path.as_str()) {
+                return Err(ApiError::forbidden_with(
+                    ErrorCode::PasswordChangeRequired,
+                    "your password was reset: choose a new one with PUT /api/v1/me/password",
+                ));
+            }
             Ok(Authed { caller, conn })
         })
     }
 }
 
-type AccountRow = (Uuid, String, Role, BindingIds);
+type AccountRow = (Uuid, String, Role, BindingIds, bool);
 
 /// The live account behind a session: 401 once the session is revoked or expired or the
 /// account disabled.
@@ -232,11 +246,12 @@ async fn load(conn: &mut AsyncPgConnection, account: Uuid, session: Uuid) -> Api
                 accounts::representative_id,
                 accounts::voter_id,
             ),
+            accounts::must_change_password,
         ))
         .first(conn)
         .await
         .optional()?;
-    let (account_id, username, role, binding) =
+    let (account_id, username, role, binding, must_change_password) =
         row.ok_or_else(|| ApiError::unauthorized("the session has ended; log in again"))?;
     Ok(Caller {
         account_id,
@@ -244,6 +259,7 @@ async fn load(conn: &mut AsyncPgConnection, account: Uuid, session: Uuid) -> Api
         role,
         binding: Binding::from_columns(binding),
         session_id: session,
+        must_change_password,
     })
 }
 

@@ -191,3 +191,25 @@ pub async fn revoke_all_for_account(
     .await?;
     Ok(())
 }
+
+/// Ends every session of the account but `keep`: the one that just proved the password.
+pub async fn revoke_others_for_account(
+    conn: &mut AsyncPgConnection,
+    account_id: Uuid,
+    keep: Uuid,
+    reason: &str,
+) -> Result<(), ApiError> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::account_id.eq(account_id))
+            .filter(sessions::id.ne(keep))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(diesel::dsl::now),
+        sessions::revoked_reason.eq(reason),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(())
+}

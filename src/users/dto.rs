@@ -34,7 +34,8 @@ pub struct CreateUser {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
-    /// Setting a password ends the account's sessions.
+    /// Resetting another account's password (a role you may grant) ends its sessions and makes
+    /// its owner choose a new one; your own is changed with `PUT /me/password`.
     #[schema(value_type = Option<String>, min_length = 10, max_length = 128, format = Password)]
     pub password: Option<NewPassword>,
     /// Disabling ends the account's sessions at once.
@@ -43,6 +44,18 @@ pub struct UpdateUser {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub scope_id: Option<Option<Uuid>>,
+}
+
+/// Choosing a new password for your own account: the current one proves it is you, so a stolen
+/// access token alone cannot take the account over.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    #[schema(format = Password)]
+    pub current_password: String,
+    #[schema(value_type = String, min_length = 10, max_length = 128, format = Password)]
+    pub new_password: NewPassword,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -112,6 +125,9 @@ pub struct MeView {
     pub username: String,
     pub role: Role,
     pub scope: Option<ScopeView>,
+    /// The password was reset by someone else: choose a new one (`PUT /me/password`) before
+    /// anything else answers.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

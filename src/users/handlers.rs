@@ -1,12 +1,15 @@
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, put, web};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::dto::{CreateUser, MeView, ScopeKind, ScopeView, UpdateUser, UserListQuery, UserView};
+use super::dto::{
+    ChangePassword, CreateUser, MeView, ScopeKind, ScopeView, UpdateUser, UserListQuery, UserView,
+};
 use super::model::{self, Account, BindingColumns};
 use crate::access::caller::BindingKind;
 use crate::access::{self, Action, Authed, Binding, Caller, Role};
+use crate::audit;
 use crate::auth::{passwords, sessions};
 use crate::db::schema::accounts;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
@@ -205,7 +208,17 @@ pub async fn update_user(
         None
     };
     let password_hash = match body.password {
-        Some(p) => Some(passwords::hash(p.expose()).await?),
+        Some(_) if current.id == caller.account_id => {
+            return Err(ApiError::invalid_field(
+                "password",
+                "change your own password with PUT /api/v1/me/password, which asks for the current one",
+            ));
+        }
+        Some(p) => {
+            // Only a role above the account resets it: one that may grant its role.
+            access::accounts::check_grant(&caller, current.role)?;
+            Some(passwords::hash(p.expose()).await?)
+        }
         None => None,
     };
     let disabled = body.disabled;
@@ -223,10 +236,21 @@ pub async fn update_user(
             }
             if let Some(hash) = &password_hash {
                 diesel::update(target)
-                    .set(accounts::password_hash.eq(hash))
+                    .set((
+                        accounts::password_hash.eq(hash),
+                        accounts::must_change_password.eq(true),
+                    ))
                     .execute(conn)
                     .await?;
-                sessions::revoke_all_for_account(conn, current.id, "password_changed").await?;
+                sessions::revoke_all_for_account(conn, current.id, "password_reset").await?;
+                audit::record(
+                    conn,
+                    Some(caller.account_id),
+                    "password_reset",
+                    Some(current.id),
+                    serde_json::json!({"role": current.role}),
+                )
+                .await?;
             }
             match disabled {
                 Some(true) => {
@@ -275,5 +299,70 @@ pub async fn me(authed: Authed) -> ApiResult<web::Json<MeView>> {
         username: caller.username,
         role: caller.role,
         scope,
+        must_change_password: caller.must_change_password,
     }))
+}
+
+/// Change your own password: the current one is required. Your other sessions end; this one
+/// goes on.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "change_own_password",
+    request_body = ChangePassword,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 422, description = "The current password does not match, or the new one is refused", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[put("/me/password")]
+#[tracing::instrument(skip_all)]
+pub async fn change_own_password(
+    authed: Authed,
+    body: ValidJson<ChangePassword>,
+) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
+    let ChangePassword {
+        current_password,
+        new_password,
+    } = body.0;
+    let stored: String = accounts::table
+        .find(caller.account_id)
+        .select(accounts::password_hash)
+        .first(&mut conn)
+        .await?;
+    if !passwords::verify(current_password, Some(stored)).await? {
+        return Err(ApiError::invalid_field(
+            "current_password",
+            "does not match your password",
+        ));
+    }
+    let hash = passwords::hash(new_password.expose()).await?;
+    conn.transaction(async |conn| {
+        diesel::update(accounts::table.find(caller.account_id))
+            .set((
+                accounts::password_hash.eq(&hash),
+                accounts::must_change_password.eq(false),
+                accounts::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        sessions::revoke_others_for_account(
+            conn,
+            caller.account_id,
+            caller.session_id,
+            "password_changed",
+        )
+        .await?;
+        audit::record(
+            conn,
+            Some(caller.account_id),
+            "password_changed",
+            Some(caller.account_id),
+            serde_json::json!({}),
+        )
+        .await?;
+        Ok::<_, ApiError>(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

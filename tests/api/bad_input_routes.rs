@@ -80,6 +80,22 @@ pub fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<Write
             ],
         },
         WriteRoute {
+            method: Method::PUT,
+            path: "/api/v1/me/password".into(),
+            valid: json!({"current_password": PASSWORD, "new_password": PASSWORD}),
+            invalid: vec![
+                (json!({"current_password": PASSWORD}), "new_password"),
+                (
+                    json!({"current_password": PASSWORD, "new_password": "short"}),
+                    "new_password",
+                ),
+                (
+                    json!({"current_password": "not my password", "new_password": PASSWORD}),
+                    "current_password",
+                ),
+            ],
+        },
+        WriteRoute {
             method: Method::PATCH,
             path: format!("/api/v1/users/{}", w.group_staff_a_id),
             valid: json!({"disabled": false}),

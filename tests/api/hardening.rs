@@ -237,3 +237,96 @@ async fn guessing_from_many_addresses_meets_the_per_account_ceiling() {
     }
     assert_eq!(login_from(&app, "192.0.2.200", "wrong password").await, 429);
 }
+
+#[tokio::test]
+async fn a_stolen_token_cannot_change_the_password_without_the_current_one() {
+    let w = World::new().await;
+    let app = &w.app;
+    // Through the account-management route, one's own password is not changed at all.
+    let own = format!("/api/v1/users/{}", w.committee_staff_a_id);
+    app.patch(
+        &own,
+        &w.committee_staff_a,
+        json!({"password": "taken over at last"}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    let change = |current: &str| json!({"current_password": current, "new_password": "a much better passphrase"});
+    let refused = app
+        .request(
+            reqwest::Method::PUT,
+            "/api/v1/me/password",
+            Some(&w.committee_staff_a),
+            Some(change("a guess")),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert!(refused.body["errors"]["current_password"].is_array());
+    app.login("staff.a", crate::helpers::PASSWORD)
+        .await
+        .expect(200);
+    app.request(
+        reqwest::Method::PUT,
+        "/api/v1/me/password",
+        Some(&w.committee_staff_a),
+        Some(change(crate::helpers::PASSWORD)),
+    )
+    .await
+    .expect(204);
+    // This session goes on; the old password is gone.
+    app.get("/api/v1/me", &w.committee_staff_a)
+        .await
+        .expect(200);
+    app.login("staff.a", crate::helpers::PASSWORD)
+        .await
+        .expect(401);
+    app.login("staff.a", "a much better passphrase")
+        .await
+        .expect(200);
+}
+
+#[tokio::test]
+async fn a_reset_password_must_be_changed_and_the_reset_is_recorded() {
+    let w = World::new().await;
+    let app = &w.app;
+    let path = format!("/api/v1/users/{}", w.group_staff_a_id);
+    // Committee staff may not reset an account above them.
+    app.patch(
+        &format!("/api/v1/users/{}", w.committee_staff_a_id),
+        &w.group_staff_a,
+        json!({"password": "someone else's now"}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    app.patch(&path, &w.admin, json!({"password": "temporary password 1"}))
+        .await
+        .expect(200);
+    app.get("/api/v1/me", &w.group_staff_a).await.expect(401);
+    let token = app
+        .login("group.a", "temporary password 1")
+        .await
+        .expect(200)
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = app.get("/api/v1/me", &token).await.expect(200);
+    assert_eq!(me.body["must_change_password"], true);
+    app.get("/api/v1/opinions", &token)
+        .await
+        .expect_problem(403, "password_change_required");
+    app.request(
+        reqwest::Method::PUT,
+        "/api/v1/me/password",
+        Some(&token),
+        Some(json!({"current_password": "temporary password 1", "new_password": "my own choice at last"})),
+    )
+    .await
+    .expect(204);
+    app.get("/api/v1/opinions", &token).await.expect(200);
+    assert_eq!(
+        app.count("audit_events").await,
+        2,
+        "the reset and the change"
+    );
+}

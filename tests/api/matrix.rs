@@ -54,6 +54,7 @@ const RULES: &[Rule] = &[
     Rule { method: "POST", path: "/api/v1/auth/logout", expect: [204; 8] },
     Rule { method: "POST", path: "/api/v1/auth/register", expect: [202; 8] },
     Rule { method: "GET", path: "/api/v1/me", expect: [401, 200, 200, 200, 200, 200, 200, 200] },
+    Rule { method: "PUT", path: "/api/v1/me/password", expect: [401, 204, 204, 204, 204, 204, 204, 204] },
     Rule { method: "POST", path: "/api/v1/users", expect: MANAGERS_CREATE },
     Rule { method: "GET", path: "/api/v1/users", expect: ACCOUNT_MANAGERS },
     Rule { method: "GET", path: "/api/v1/users/{id}", expect: ACCOUNT_MANAGERS },

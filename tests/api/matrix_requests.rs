@@ -98,6 +98,11 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
             ),
         ),
         ("GET", "/api/v1/users/{id}") => (format!("/api/v1/users/{}", w.group_staff_a_id), None),
+        // The same password again: the change is real, the fixtures' log-ins stay valid.
+        ("PUT", "/api/v1/me/password") => (
+            rule.path.into(),
+            Some(json!({"current_password": PASSWORD, "new_password": PASSWORD})),
+        ),
         ("PATCH", "/api/v1/users/{id}") => (
             format!("/api/v1/users/{}", w.group_staff_a_id),
             Some(json!({"disabled": false})),

@@ -21,6 +21,7 @@ fn caller(role: Role, binding: Binding) -> Caller {
         role,
         binding,
         session_id: Uuid::nil(),
+        must_change_password: false,
     }
 }
 
