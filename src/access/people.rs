@@ -13,6 +13,15 @@ pub fn check_move_voter(caller: &Caller) -> ApiResult<()> {
         .ok_or_else(|| ApiError::forbidden("ask staff to move you to another constituency"))
 }
 
+/// An ID number is set by staff, who verify it against the card: a voter who could set their
+/// own could also test anyone's against the register.
+pub fn check_set_id_number(caller: &Caller) -> ApiResult<()> {
+    caller
+        .is_staff()
+        .then_some(())
+        .ok_or_else(|| ApiError::forbidden("ask staff to record or correct your ID number"))
+}
+
 /// Searching voters by exact phone or ID number is for those who see the field in full: to a
 /// caller who sees it masked, a yes/no per query would spell the number out digit by digit.
 pub fn check_search_voters_by(caller: &Caller, field: &str) -> ApiResult<()> {

@@ -99,6 +99,22 @@ pub async fn forgive(conn: &mut AsyncPgConnection, keys: &LoginKeys) -> Result<(
     Ok(())
 }
 
+/// Counts one event under `key`; 429 once more than `limit` fall in the window.
+pub async fn admit_counted(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    limit: i32,
+    window_secs: f64,
+) -> Result<(), ApiError> {
+    let counted = count_attempt(conn, key, window_secs).await?;
+    if counted.failures > limit {
+        return Err(ApiError::too_many_requests(
+            counted.retry_after.ceil() as u64
+        ));
+    }
+    Ok(())
+}
+
 /// Self-registrations per client address per window; every attempt counts.
 pub async fn admit_registration(
     conn: &mut AsyncPgConnection,

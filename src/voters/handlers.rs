@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::dto::{CreateVoter, UpdateVoter, VoterListQuery, VoterView};
 use super::model::{self, NewVoter, StoredIdNumber, VoterChanges, VoterFilter};
 use crate::access::{self, Action, Authed, Caller};
+use crate::db::is_constraint;
 use crate::db::schema::voters;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::pagination::{Page, PageRequest};
@@ -54,17 +55,22 @@ pub async fn create_voter(
         phone: b.phone.as_str().to_owned(),
         address: b.address.map(|a| a.trim().to_owned()),
     };
-    let created = model::insert(
-        &mut conn,
-        &new,
-        StoredIdNumber::seal(&state.pii, b.id_number.as_ref()),
-    )
-    .await
-    .map_err(model::conflict)?;
+    let sealed = StoredIdNumber::seal(&state.pii, b.id_number.as_ref());
+    let hmac = sealed.id_number_hmac.clone();
+    let created = match model::insert(&mut conn, &new, sealed).await {
+        Ok(created) => created,
+        Err(e) if is_constraint(&e, ID_NUMBER_KEY) => {
+            let hmac = hmac.unwrap_or_default();
+            return Err(model::id_number_collision(&mut conn, &caller, &hmac).await?);
+        }
+        Err(e) => return Err(model::conflict(e)),
+    };
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/voters/{id}")))
         .json(VoterView::for_caller(created, None, &caller)))
 }
+
+const ID_NUMBER_KEY: &str = "voters_id_number_hmac_key";
 
 /// List voters you may see: staff by constituency, a deputy their linked voters (phones masked),
 /// a voter themself.
@@ -175,10 +181,17 @@ pub async fn update_voter(
         phone: b.phone.map(|p| p.as_str().to_owned()),
         address: b.address.map(|a| a.map(|s| s.trim().to_owned())),
     };
+    if b.id_number.is_some() {
+        access::people::check_set_id_number(&caller)?;
+    }
     let sealed = b
         .id_number
         .as_ref()
         .map(|id| StoredIdNumber::seal(&state.pii, id.as_ref()));
+    let hmac = sealed
+        .as_ref()
+        .and_then(|s| s.id_number_hmac.clone())
+        .unwrap_or_default();
     let updated = conn
         .transaction(async |conn| {
             let target = voters::table.find(current.id);
@@ -191,8 +204,14 @@ pub async fn update_voter(
                 .get_result(conn)
                 .await
         })
-        .await
-        .map_err(model::conflict)?;
+        .await;
+    let updated = match updated {
+        Ok(updated) => updated,
+        Err(e) if is_constraint(&e, ID_NUMBER_KEY) => {
+            return Err(model::id_number_collision(&mut conn, &caller, &hmac).await?);
+        }
+        Err(e) => return Err(model::conflict(e)),
+    };
     let account = account_bound_to(&mut conn, BoundRecord::Voter, updated.id).await?;
     Ok(web::Json(VoterView::for_caller(updated, account, &caller)))
 }

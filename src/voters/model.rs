@@ -136,14 +136,64 @@ pub async fn insert(
         .await
 }
 
-/// Maps the unique indexes of `voters` to what the client did wrong.
-pub fn conflict(err: diesel::result::Error) -> ApiError {
-    if crate::db::is_constraint(&err, "voters_id_number_hmac_key") {
-        ApiError::conflict(
+/// Collisions on ID numbers held outside the caller's scope allowed per account and hour; each
+/// one tells that a number is on the register somewhere, so they are few and audited.
+const HIDDEN_COLLISIONS_PER_HOUR: i32 = 10;
+
+/// The answer to an ID number that another voter already holds. Inside the caller's scope it
+/// names that voter; outside it names nothing (the number, the voter, the committee), is
+/// written to the audit trail and is rate limited, so the register cannot be probed.
+pub async fn id_number_collision(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    hmac: &[u8],
+) -> ApiResult<ApiError> {
+    let holder: Option<Uuid> = voters::table
+        .filter(voters::id_number_hmac.eq(hmac))
+        .select(voters::id)
+        .first(conn)
+        .await
+        .optional()?;
+    let Some(holder) = holder else {
+        // Gone since: a race with a delete; the client may simply retry.
+        return Ok(ApiError::conflict(
+            ErrorCode::AlreadyExists,
+            "the record changed meanwhile; try again",
+        ));
+    };
+    let visible = find_visible(conn, caller, holder).await.is_ok();
+    if visible {
+        return Ok(ApiError::conflict(
             ErrorCode::AlreadyExists,
             "a voter with this ID number already exists",
         )
-    } else if crate::db::is_constraint(&err, "voters_natural_key") {
+        .with_extension("voter_id", serde_json::json!(holder)));
+    }
+    crate::audit::record(
+        conn,
+        Some(caller.account_id),
+        "id_number_collision",
+        Some(holder),
+        serde_json::json!({}),
+    )
+    .await?;
+    crate::auth::throttle::admit_counted(
+        conn,
+        &format!("id-collision:{}", caller.account_id),
+        HIDDEN_COLLISIONS_PER_HOUR,
+        3600.0,
+    )
+    .await?;
+    Ok(ApiError::conflict(
+        ErrorCode::AlreadyExists,
+        "this record conflicts with one kept elsewhere; ask the committee office",
+    ))
+}
+
+/// Maps the unique indexes of `voters` to what the client did wrong (ID numbers go through
+/// `id_number_collision` first).
+pub fn conflict(err: diesel::result::Error) -> ApiError {
+    if crate::db::is_constraint(&err, "voters_natural_key") {
         ApiError::conflict(
             ErrorCode::AlreadyExists,
             "this constituency already has a voter with this name and phone",

@@ -330,3 +330,56 @@ async fn a_reset_password_must_be_changed_and_the_reset_is_recorded() {
         "the reset and the change"
     );
 }
+
+#[tokio::test]
+async fn the_register_cannot_be_probed_through_id_number_collisions() {
+    use crate::helpers::VOTER_ID_NUMBER;
+    let w = World::new().await;
+    let app = &w.app;
+    // A voter may not set their own ID number: staff record it from the card.
+    app.patch(
+        &format!("/api/v1/voters/{}", w.voter_a),
+        &w.voter,
+        json!({"id_number": VOTER_ID_NUMBER}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    let new_voter = |n: u32| {
+        json!({
+            "name": format!("测试{n}"),
+            "constituency_id": w.constituency_b,
+            "phone": format!("1350000{n:04}"),
+            "id_number": VOTER_ID_NUMBER,
+        })
+    };
+    let audited = app.count("audit_events").await;
+    // Out of scope: a conflict that names nothing, and is written down.
+    let hidden = app
+        .post("/api/v1/voters", &w.committee_staff_b, new_voter(1))
+        .await
+        .expect_problem(409, "already_exists");
+    let text = hidden.body.to_string();
+    assert!(
+        !text.contains("ID number") && !text.contains(&w.voter_a.to_string()),
+        "{text}"
+    );
+    assert_eq!(app.count("audit_events").await, audited + 1);
+    // In scope, staff are told which voter holds it.
+    let mut own = new_voter(2);
+    own["constituency_id"] = json!(w.constituency_a);
+    let named = app
+        .post("/api/v1/voters", &w.committee_staff_a, own)
+        .await
+        .expect_problem(409, "already_exists");
+    assert_eq!(named.body["voter_id"], json!(w.voter_a));
+    // Probing further is rate limited.
+    let mut last = 0;
+    for n in 3..15 {
+        last = app
+            .post("/api/v1/voters", &w.committee_staff_b, new_voter(n))
+            .await
+            .status
+            .as_u16();
+    }
+    assert_eq!(last, 429);
+}
