@@ -242,6 +242,20 @@ impl ApiError {
         &self.0.detail
     }
 
+    /// The detail with each field's messages, for a command line that has no JSON to show.
+    pub fn detail_with_fields(&self) -> String {
+        let fields = self
+            .0
+            .errors
+            .iter()
+            .flatten()
+            .map(|(field, messages)| format!("{field}: {}", messages.join("; ")));
+        std::iter::once(self.0.detail.clone())
+            .chain(fields)
+            .collect::<Vec<_>>()
+            .join(" — ")
+    }
+
     fn problem(&self) -> Problem {
         Problem {
             type_: format!("urn:problem-type:liaison:{}", self.0.code),

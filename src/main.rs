@@ -77,7 +77,10 @@ async fn main() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("password {e}"))?;
             let url = database_url()?;
             db::run_migrations(&url).await?;
-            let hash = liaison::auth::passwords::hash_blocking(&password.expose())?;
+            let password = password.expose();
+            liaison::auth::passwords::check_strength(&password, &[username.as_str()], "password")
+                .map_err(|e| anyhow::anyhow!("password {}", e.detail_with_fields()))?;
+            let hash = liaison::auth::passwords::hash_blocking(&password)?;
             let mut conn = AsyncPgConnection::establish(&url).await?;
             let id = users::model::upsert_admin(&mut conn, username.as_str(), &hash).await?;
             println!("admin account {} ready (id {id})", username.as_str());

@@ -101,7 +101,9 @@ pub async fn create_user(authed: Authed, body: ValidJson<CreateUser>) -> ApiResu
     let body = body.0;
     access::accounts::check_grant(&caller, body.role)?;
     let binding = resolve_binding(&mut conn, &caller, body.role, body.scope_id).await?;
-    let password_hash = passwords::hash(body.password.expose()).await?;
+    let password = body.password.expose();
+    passwords::check_strength(&password, &[body.username.as_str()], "password")?;
+    let password_hash = passwords::hash(password).await?;
     let id = Uuid::now_v7();
     let created: Account = diesel::insert_into(accounts::table)
         .values((
@@ -217,7 +219,9 @@ pub async fn update_user(
         Some(p) => {
             // Only a role above the account resets it: one that may grant its role.
             access::accounts::check_grant(&caller, current.role)?;
-            Some(passwords::hash(p.expose()).await?)
+            let p = p.expose();
+            passwords::check_strength(&p, &[current.username.as_str()], "password")?;
+            Some(passwords::hash(p).await?)
         }
         None => None,
     };
@@ -336,7 +340,9 @@ pub async fn change_own_password(
             "does not match your password",
         ));
     }
-    let hash = passwords::hash(new_password.expose()).await?;
+    let new_password = new_password.expose();
+    passwords::check_strength(&new_password, &[caller.username.as_str()], "new_password")?;
+    let hash = passwords::hash(new_password).await?;
     conn.transaction(async |conn| {
         diesel::update(accounts::table.find(caller.account_id))
             .set((

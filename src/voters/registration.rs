@@ -86,7 +86,13 @@ pub async fn register(
             "no such constituency",
         ));
     }
-    let password_hash = passwords::hash(b.password.expose()).await?;
+    let password = b.password.expose();
+    passwords::check_strength(
+        &password,
+        &[b.username.as_str(), b.name.as_str(), b.phone.as_str()],
+        "password",
+    )?;
+    let password_hash = passwords::hash(password).await?;
     let voter = NewVoter {
         id: Uuid::now_v7(),
         name: b.name.trim().to_owned(),

@@ -383,3 +383,34 @@ async fn the_register_cannot_be_probed_through_id_number_collisions() {
     }
     assert_eq!(last, 429);
 }
+
+#[tokio::test]
+async fn guessable_passwords_are_refused_with_the_reason() {
+    let w = World::new().await;
+    let app = &w.app;
+    let before = app.count("accounts").await;
+    for weak in ["aaaaaaaaaa", "1234567890", "password12", "zhang.san.1990"] {
+        let refused = app
+            .post(
+                "/api/v1/users",
+                &w.admin,
+                json!({"username": "zhang.san.1990", "password": weak, "role": "group_staff", "scope_id": w.group_a}),
+            )
+            .await
+            .expect_problem(422, "validation_failed");
+        let reason = refused.body["errors"]["password"][0].as_str().unwrap();
+        assert!(
+            reason.starts_with("is too easy to guess"),
+            "{weak}: {reason}"
+        );
+    }
+    assert_eq!(app.count("accounts").await, before);
+    app.request(
+        reqwest::Method::PUT,
+        "/api/v1/me/password",
+        Some(&w.group_staff_a),
+        Some(json!({"current_password": crate::helpers::PASSWORD, "new_password": "qwertyuiop"})),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+}
