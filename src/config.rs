@@ -120,10 +120,23 @@ pub struct Settings {
     pub demo: bool,
 }
 
+/// How one-time codes reach a self-registering voter's phone (`LIAISON_SMS_SENDER`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsSender {
+    /// No sender: self-registered voters are verified by staff only.
+    None,
+    /// Appends `phone code` lines to a file (`LIAISON_SMS_DEV_FILE`), for tests and `make run`;
+    /// never a log line.
+    Dev(std::path::PathBuf),
+    /// POSTs `{"phone", "text"}` as JSON to an SMS gateway (`LIAISON_SMS_HTTP_URL`).
+    Http(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct RegistrationSettings {
     pub max_per_address: i32,
     pub window: Duration,
+    pub sms: SmsSender,
 }
 
 /// Used only by `--demo`, so demo data stays readable across restarts. Never in production.
@@ -253,6 +266,19 @@ impl Settings {
             registration: RegistrationSettings {
                 max_per_address: env_parse("LIAISON_REGISTER_MAX_PER_ADDRESS", 10)?,
                 window: Duration::from_secs(env_parse("LIAISON_REGISTER_WINDOW_SECS", 3600)?),
+                sms: match env_opt("LIAISON_SMS_SENDER").as_deref() {
+                    None | Some("none") => SmsSender::None,
+                    Some("dev") => SmsSender::Dev(
+                        env_opt("LIAISON_SMS_DEV_FILE")
+                            .unwrap_or_else(|| "sms-codes.txt".into())
+                            .into(),
+                    ),
+                    Some("http") => SmsSender::Http(
+                        env_opt("LIAISON_SMS_HTTP_URL")
+                            .context("LIAISON_SMS_SENDER=http needs LIAISON_SMS_HTTP_URL")?,
+                    ),
+                    Some(other) => bail!("LIAISON_SMS_SENDER={other:?}: use none, dev or http"),
+                },
             },
             demo,
         })

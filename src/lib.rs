@@ -35,6 +35,7 @@ pub mod request;
 pub mod responses;
 pub mod schedule;
 
+pub mod sms;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -31,6 +31,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(auth::handlers::logout)
             .service(users::handlers::me)
             .service(users::handlers::change_own_password)
+            .service(voters::phone::verify_phone)
+            .service(voters::phone::send_phone_code)
             .service(users::handlers::create_user)
             .service(users::handlers::list_users)
             .service(users::handlers::get_user)

@@ -525,6 +525,7 @@ pub async fn evaluate(
             "only a report to voters that has been held can be evaluated",
         ));
     }
+    crate::voters::phone::check_may_submit(conn, caller).await?;
     let voter = access::people::own_voter(caller);
     diesel::insert_into(activity_evaluations::table)
         .values((

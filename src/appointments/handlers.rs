@@ -74,6 +74,7 @@ pub async fn create_appointment(
             ));
         }
     }
+    crate::voters::phone::check_may_submit(&mut conn, &caller).await?;
     let voter = match (access::people::own_voter(&caller), b.voter_id) {
         (Some(own), Some(named)) if own != named => {
             return Err(ApiError::invalid_field(

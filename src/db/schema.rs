@@ -61,6 +61,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    phone_codes (voter_id) {
+        voter_id -> Uuid,
+        code_hash -> Bytea,
+        expires_at -> Timestamptz,
+        attempts -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Uuid,
         at -> Timestamptz,
@@ -145,6 +155,7 @@ diesel::table! {
         verified_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        self_registered -> Bool,
     }
 }
 
@@ -409,6 +420,7 @@ diesel::joinable!(reception_rules -> liaison_groups (liaison_group_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
+    phone_codes,
     committees,
     liaison_groups,
     handling_bodies,

@@ -45,6 +45,7 @@ pub async fn receive(
     let mut group = None;
     match recorder {
         Recorder::Voter(own) => {
+            crate::voters::phone::check_may_submit(conn, caller).await?;
             if voter.is_some_and(|v| v != own) {
                 return Err(ApiError::invalid_field(
                     "voter_id",

@@ -4,4 +4,5 @@
 pub mod dto;
 pub mod handlers;
 pub mod model;
+pub mod phone;
 pub mod registration;

@@ -12,7 +12,7 @@ use validator::Validate;
 use super::model::{self, NewVoter, StoredIdNumber};
 use crate::auth::handlers::client_address;
 use crate::auth::{passwords, throttle};
-use crate::db::schema::{accounts, constituencies};
+use crate::db::schema::{accounts, constituencies, voters};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pii::PhoneNumber;
 use crate::request::{ValidJson, not_blank};
@@ -48,8 +48,13 @@ pub struct RegistrationReceived {
 
 const RECEIVED: RegistrationReceived = RegistrationReceived {
     status: "received",
-    detail: "If the username was free, the account now exists and can log in; it stays unverified until staff in the constituency verify it.",
+    detail: "If the username was free, the account now exists and can log in. A code is on its way to the phone: until it is entered (POST /api/v1/me/phone/verify) or staff verify the voter, the account can read but not submit.",
 };
+
+fn is_unique_violation(err: &ApiError) -> bool {
+    err.status() == actix_web::http::StatusCode::CONFLICT
+        && err.code() == crate::error::ErrorCode::AlreadyExists
+}
 
 /// Register as a voter: creates a voter record and its account, unverified until staff in
 /// scope verify it. Rate limited per client address. Always answers 202 with the same body.
@@ -113,18 +118,22 @@ pub async fn register(
                 ))
                 .execute(conn)
                 .await?;
-            Ok::<_, diesel::result::Error>(())
+            diesel::update(voters::table.find(voter.id))
+                .set(voters::self_registered.eq(true))
+                .execute(conn)
+                .await?;
+            super::phone::issue_code(conn, voter.id, &voter.phone).await
         })
         .await;
     match outcome {
-        Ok(()) => tracing::info!(voter_id = %voter.id, "voter registered"),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => {
+        Ok(code) => {
+            tracing::info!(voter_id = %voter.id, "voter registered");
+            crate::sms::send_code(&state.settings.registration.sms, &voter.phone, &code).await?;
+        }
+        Err(e) if is_unique_violation(&e) => {
             tracing::info!("registration not created: duplicate");
         }
-        Err(other) => return Err(other.into()),
+        Err(other) => return Err(other),
     }
     Ok(HttpResponse::Accepted().json(RECEIVED))
 }

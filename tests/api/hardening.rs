@@ -414,3 +414,108 @@ async fn guessable_passwords_are_refused_with_the_reason() {
     .await
     .expect_problem(422, "validation_failed");
 }
+
+#[tokio::test]
+async fn a_self_registered_voter_proves_the_phone_before_submitting() {
+    let w = World::new().await;
+    let app = &w.app;
+    let phone = "13522223333";
+    app.request(
+        reqwest::Method::POST,
+        "/api/v1/auth/register",
+        None,
+        Some(json!({"username": "sun.self", "password": crate::helpers::PASSWORD, "name": "孙自主", "phone": phone, "constituency": w.constituency_a})),
+    )
+    .await
+    .expect(202);
+    let token = app.token("sun.self").await;
+    app.get("/api/v1/me", &token).await.expect(200);
+    let mut opinion = crate::opinions::opinion_body(&w);
+    opinion.as_object_mut().unwrap().remove("voter_id");
+    app.post("/api/v1/opinions", &token, opinion.clone())
+        .await
+        .expect_problem(403, "phone_not_verified");
+    let code = crate::helpers::last_code_sent(app, phone).expect("a code was sent");
+    assert_eq!(code.len(), 6);
+    assert!(
+        !crate::helpers::captured_logs().contains(&code),
+        "the code reached a log line"
+    );
+    let verify = |code: String| {
+        app.request(
+            reqwest::Method::POST,
+            "/api/v1/me/phone/verify",
+            Some(&token),
+            Some(json!({ "code": code })),
+        )
+    };
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    verify(wrong.into())
+        .await
+        .expect_problem(422, "validation_failed");
+    verify(code).await.expect(204);
+    app.post("/api/v1/opinions", &token, opinion)
+        .await
+        .expect(201);
+}
+
+#[tokio::test]
+async fn five_wrong_codes_end_the_code() {
+    let w = World::new().await;
+    let app = &w.app;
+    let phone = "13533334444";
+    app.request(
+        reqwest::Method::POST,
+        "/api/v1/auth/register",
+        None,
+        Some(json!({"username": "zhou.self", "password": crate::helpers::PASSWORD, "name": "周自主", "phone": phone, "constituency": w.constituency_a})),
+    )
+    .await
+    .expect(202);
+    let token = app.token("zhou.self").await;
+    let code = crate::helpers::last_code_sent(app, phone).unwrap();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        app.request(
+            reqwest::Method::POST,
+            "/api/v1/me/phone/verify",
+            Some(&token),
+            Some(json!({ "code": wrong })),
+        )
+        .await
+        .expect(422);
+    }
+    let spent = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/me/phone/verify",
+            Some(&token),
+            Some(json!({ "code": code })),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert!(
+        spent.body["errors"]["code"][0]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+    // A new code works.
+    app.request(
+        reqwest::Method::POST,
+        "/api/v1/me/phone/code",
+        Some(&token),
+        Some(json!({})),
+    )
+    .await
+    .expect(202);
+    let fresh = crate::helpers::last_code_sent(app, phone).unwrap();
+    app.request(
+        reqwest::Method::POST,
+        "/api/v1/me/phone/verify",
+        Some(&token),
+        Some(json!({ "code": fresh })),
+    )
+    .await
+    .expect(204);
+}

@@ -81,6 +81,7 @@ pub fn settings(database_url: &str) -> Settings {
         registration: liaison::config::RegistrationSettings {
             max_per_address: 10,
             window: Duration::from_secs(3600),
+            sms: liaison::config::SmsSender::Dev(sms_file(database_url)),
         },
         demo: false,
     }
@@ -110,6 +111,22 @@ pub async fn create_database(name: &str) {
     .execute(&mut conn)
     .await
     .expect("cloning the template database");
+}
+
+/// Where the dev SMS sender of the app on `database_url` writes its codes.
+pub fn sms_file(database_url: &str) -> std::path::PathBuf {
+    let name = database_url.rsplit('/').next().unwrap_or("app");
+    std::env::temp_dir().join(format!("liaison-sms-{name}.txt"))
+}
+
+/// The last code sent to `phone` by the app's dev SMS sender.
+pub fn last_code_sent(app: &TestApp, phone: &str) -> Option<String> {
+    let sent = std::fs::read_to_string(sms_file(&app.database_url)).ok()?;
+    sent.lines()
+        .rev()
+        .filter_map(|line| line.split_once(' '))
+        .find(|(to, _)| *to == phone)
+        .map(|(_, code)| code.to_owned())
 }
 
 pub async fn spawn_app() -> TestApp {

@@ -98,6 +98,8 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
             ),
         ),
         ("GET", "/api/v1/users/{id}") => (format!("/api/v1/users/{}", w.group_staff_a_id), None),
+        ("POST", "/api/v1/me/phone/verify") => (rule.path.into(), Some(json!({"code": "123456"}))),
+        ("POST", "/api/v1/me/phone/code") => (rule.path.into(), Some(json!({}))),
         // The same password again: the change is real, the fixtures' log-ins stay valid.
         ("PUT", "/api/v1/me/password") => (
             rule.path.into(),

@@ -1,0 +1,2 @@
+DROP TABLE phone_codes;
+ALTER TABLE voters DROP COLUMN self_registered;
