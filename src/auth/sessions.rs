@@ -173,25 +173,14 @@ pub async fn revoke_by_refresh_token(
     Ok(())
 }
 
+/// Ends every live session of the account.
 pub async fn revoke_all_for_account(
     conn: &mut AsyncPgConnection,
     account_id: Uuid,
     reason: &str,
 ) -> Result<(), ApiError> {
-    diesel::update(
-        sessions::table
-            .filter(sessions::account_id.eq(account_id))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set((
-        sessions::revoked_at.eq(diesel::dsl::now),
-        sessions::revoked_reason.eq(reason),
-    ))
-    .execute(conn)
-    .await?;
-    Ok(())
+    revoke_for_account(conn, account_id, None, reason).await
 }
-
 /// Ends every session of the account but `keep`: the one that just proved the password.
 pub async fn revoke_others_for_account(
     conn: &mut AsyncPgConnection,
@@ -199,17 +188,28 @@ pub async fn revoke_others_for_account(
     keep: Uuid,
     reason: &str,
 ) -> Result<(), ApiError> {
-    diesel::update(
-        sessions::table
-            .filter(sessions::account_id.eq(account_id))
-            .filter(sessions::id.ne(keep))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set((
-        sessions::revoked_at.eq(diesel::dsl::now),
-        sessions::revoked_reason.eq(reason),
-    ))
-    .execute(conn)
-    .await?;
+    revoke_for_account(conn, account_id, Some(keep), reason).await
+}
+
+async fn revoke_for_account(
+    conn: &mut AsyncPgConnection,
+    account_id: Uuid,
+    keep: Option<Uuid>,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let mut live = sessions::table
+        .filter(sessions::account_id.eq(account_id))
+        .filter(sessions::revoked_at.is_null())
+        .into_boxed();
+    if let Some(keep) = keep {
+        live = live.filter(sessions::id.ne(keep));
+    }
+    diesel::update(sessions::table.filter(sessions::id.eq_any(live.select(sessions::id))))
+        .set((
+            sessions::revoked_at.eq(diesel::dsl::now),
+            sessions::revoked_reason.eq(reason),
+        ))
+        .execute(conn)
+        .await?;
     Ok(())
 }

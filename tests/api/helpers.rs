@@ -292,6 +292,18 @@ impl TestApp {
             .await
     }
 
+    /// A POST carrying an `Idempotency-Key`, as a client retrying a write sends it.
+    pub async fn post_with_key(&self, path: &str, token: &str, body: Value, key: &str) -> Reply {
+        self.send(
+            Method::POST,
+            path,
+            Some(token),
+            Some(body),
+            &[("Idempotency-Key", key)],
+        )
+        .await
+    }
+
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
         self.request(Method::PATCH, path, Some(token), Some(body))
             .await

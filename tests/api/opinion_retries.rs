@@ -73,18 +73,7 @@ async fn stale_if_match_is_412_and_changes_nothing() {
 async fn idempotency_keys_replay_the_first_answer() {
     let w = World::new().await;
     let post = |body: Value, key: &'static str| {
-        let app = &w.app;
-        let token = w.voter.clone();
-        async move {
-            app.send(
-                Method::POST,
-                "/api/v1/opinions",
-                Some(&token),
-                Some(body),
-                &[("Idempotency-Key", key)],
-            )
-            .await
-        }
+        w.app.post_with_key("/api/v1/opinions", &w.voter, body, key)
     };
     let too_long: &'static str = Box::leak("k".repeat(201).into_boxed_str());
     post(opinion_body(&w), too_long)
@@ -146,18 +135,8 @@ async fn a_retried_work_plan_is_planned_once() {
     let w = World::new().await;
     let body = crate::activities::plan_body(&w, crate::activities::local_day(10), false);
     let post = |body: Value, key: &'static str| {
-        let app = &w.app;
-        let token = w.group_staff_a.clone();
-        async move {
-            app.send(
-                Method::POST,
-                "/api/v1/activities",
-                Some(&token),
-                Some(body),
-                &[("Idempotency-Key", key)],
-            )
-            .await
-        }
+        w.app
+            .post_with_key("/api/v1/activities", &w.group_staff_a, body, key)
     };
     let before = w.app.count("activities").await;
     let announced = w.app.count("outbox").await;
