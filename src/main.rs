@@ -91,13 +91,10 @@ async fn main() -> anyhow::Result<()> {
             db::wait_for(&settings.database_url, &settings.db_timeouts).await?;
             let ran = db::run_migrations(&settings.database_url).await?;
             tracing::info!(applied = ran.len(), "migrations done");
-            let pool = db::build_pool(
-                &settings.database_url,
-                settings.db_pool_size,
-                &settings.db_timeouts,
-            )?;
             if demo {
-                let mut conn = pool.get().await.context("connecting to load demo data")?;
+                let mut conn = db::connect(&settings.database_url, &settings.db_timeouts)
+                    .await
+                    .context("connecting to load demo data")?;
                 demo::load(&mut conn).await?;
             }
             let listener = TcpListener::bind(settings.bind)
@@ -107,7 +104,12 @@ async fn main() -> anyhow::Result<()> {
                 print_demo_banner(address);
             }
             tracing::info!(%address, "listening");
-            startup::run(listener, settings)?.await?;
+            let server = startup::run(listener, settings)?;
+            actix_web::rt::spawn(startup::stop_on_signal(
+                server.handle.clone(),
+                server.drain.clone(),
+            ));
+            server.server.await?;
         }
     }
     Ok(())

@@ -3,7 +3,11 @@
 use std::net::TcpListener;
 
 use actix_cors::Cors;
-use actix_web::dev::Server;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, http, web};
 use utoipa::OpenApi;
@@ -164,7 +168,72 @@ fn cors(origins: &[String]) -> Cors {
 /// connection's driver runs on the runtime of the worker that opened it, so with one shared
 /// pool a worker that finished its graceful shutdown took the connections of another worker's
 /// requests in flight with it.
-pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Server> {
+/// A running server, what stops it, and the count of requests it is answering.
+pub struct Running {
+    pub server: Server,
+    pub handle: ServerHandle,
+    pub drain: InFlight,
+}
+
+/// Requests being answered right now, across all workers of one server.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    pub fn now(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Counts a request while it is being answered.
+async fn count_in_flight(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let counter = req.app_data::<web::Data<InFlight>>().cloned();
+    if let Some(c) = &counter {
+        c.0.fetch_add(1, Ordering::SeqCst);
+    }
+    let response = next.call(req).await;
+    if let Some(c) = &counter {
+        c.0.fetch_sub(1, Ordering::SeqCst);
+    }
+    response
+}
+
+/// How long requests in flight may take to finish once SIGTERM arrives.
+const DRAIN_FOR: Duration = Duration::from_secs(30);
+
+/// On SIGTERM or Ctrl-C: stop accepting, let every request in flight finish (up to 30 s),
+/// then stop the workers. actix's own graceful stop let one worker of several drop its
+/// requests in flight; draining first leaves it nothing to drop.
+pub async fn stop_on_signal(handle: ServerHandle, in_flight: InFlight) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for SIGTERM; stop will not wait for requests in flight");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!(
+        in_flight = in_flight.now(),
+        "stopping: finishing requests in flight"
+    );
+    handle.pause().await;
+    let deadline = tokio::time::Instant::now() + DRAIN_FOR;
+    while in_flight.now() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tracing::info!(left = in_flight.now(), "stopped");
+    handle.stop(true).await;
+}
+
+pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running> {
     let workers = settings.workers.max(1);
     let body_limit = settings.max_body_bytes;
     let origins = settings.cors_origins.clone();
@@ -172,12 +241,15 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Server> 
     // Fail at start, not in a worker, if the pool cannot be built at all.
     crate::db::build_pool(&settings.database_url, per_worker, &settings.db_timeouts)?;
     let doc = openapi_document();
+    let in_flight = InFlight::default();
+    let drain = in_flight.clone();
     let server = HttpServer::new(move || {
         let pool = crate::db::build_pool(&settings.database_url, per_worker, &settings.db_timeouts)
             .expect("a pool built once already");
         let state = web::Data::new(AppState::new(settings.clone(), pool));
         App::new()
             .app_data(state)
+            .app_data(web::Data::new(in_flight.clone()))
             .app_data(request::BodyLimit(body_limit))
             .app_data(web::PathConfig::default().error_handler(request::path_error))
             .app_data(web::QueryConfig::default().error_handler(request::query_error))
@@ -192,10 +264,17 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Server> 
             .wrap(from_fn(request::refuse_control_characters_in_query))
             .wrap(from_fn(responses::harden))
             .wrap(from_fn(telemetry::trace_requests))
+            .wrap(from_fn(count_in_flight))
     })
     .workers(workers)
-    .shutdown_timeout(30)
+    .shutdown_timeout(DRAIN_FOR.as_secs())
+    // Signals are handled by `stop_on_signal`, which drains before it stops.
+    .disable_signals()
     .listen(listener)?
     .run();
-    Ok(server)
+    Ok(Running {
+        handle: server.handle(),
+        server,
+        drain,
+    })
 }

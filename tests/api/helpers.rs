@@ -170,7 +170,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     customise(&mut settings);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let server = startup::run(listener, settings).unwrap();
+    let server = startup::run(listener, settings).unwrap().server;
     tokio::spawn(server);
     TestApp {
         address,

@@ -116,11 +116,7 @@ async fn a_server_that_never_sees_its_database_exits_non_zero_saying_why() {
     );
 }
 
-// Fails about one run in five: with two workers, one worker finishes its requests in flight
-// and the other drops its connections without a log line. Kept to reproduce it (`make test --
-// --ignored sigterm`); issue 13 item 15 stays open until it passes every time.
 #[tokio::test]
-#[ignore = "issue 13 item 15: one worker of two still drops requests in flight on SIGTERM"]
 async fn sigterm_lets_requests_in_flight_finish_with_two_workers() {
     let name = format!("test_{}", Uuid::new_v4().simple());
     create_database(&name).await;
