@@ -265,7 +265,8 @@ async fn load(conn: &mut AsyncPgConnection, account: Uuid, session: Uuid) -> Api
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::access::caller::{Binding, Role};
+    use uuid::Uuid;
 
     #[test]
     fn role_names_round_trip() {

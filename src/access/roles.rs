@@ -153,8 +153,8 @@ impl Caller {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::access::caller::Binding;
+    use crate::access::roles::{Action, Caller, Role};
 
     fn caller(role: Role) -> Caller {
         Caller::for_test(role, Binding::Unbound)

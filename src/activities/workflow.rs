@@ -194,7 +194,7 @@ async fn committee_policy(
         .select(committees::ancestors)
         .first(conn)
         .await?;
-    policy::effective(conn, &path).await
+    crate::committees::model::effective_policy(conn, &path).await
 }
 
 async fn announce(conn: &mut AsyncPgConnection, a: &Activity, action: &str) -> ApiResult<()> {

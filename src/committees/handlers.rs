@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::domain::CommitteeKind;
 use super::dto::{CommitteeListQuery, CommitteeView, CreateCommittee, PolicyView, UpdateCommittee};
 use super::model::{self, CommitteeChanges, NewCommittee};
-use super::policy::{self, OwnPolicy};
+use super::policy::OwnPolicy;
 use crate::access::{self, Action, Authed};
 use crate::db::schema::committee_policies;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
@@ -214,7 +214,7 @@ async fn view(conn: &mut AsyncPgConnection, committee: &model::Committee) -> Api
     Ok(PolicyView {
         committee_id: committee.id,
         own: own.unwrap_or_default(),
-        effective: policy::effective(conn, &committee.ancestors).await?,
+        effective: crate::committees::model::effective_policy(conn, &committee.ancestors).await?,
     })
 }
 

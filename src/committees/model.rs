@@ -5,9 +5,11 @@ use uuid::Uuid;
 
 use super::domain::CommitteeKind;
 use super::dto::CommitteeListQuery;
+use super::policy::{self, EffectivePolicy, OwnPolicy};
 use crate::access::Caller;
 use crate::access::filters::committee_filter;
 use crate::db::contains_pattern;
+use crate::db::schema::committee_policies;
 use crate::db::schema::committees;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
@@ -135,4 +137,42 @@ pub async fn attachable(
         .map_err(|e| e.on_field(field, "no such committee"))?;
     crate::access::tree::check_attach_to_committee(caller, &committee.ancestors)?;
     Ok(committee)
+}
+
+/// The policy in force for a committee whose path (root first) is `ancestors`.
+pub async fn effective_policy(
+    conn: &mut AsyncPgConnection,
+    ancestors: &[Uuid],
+) -> ApiResult<EffectivePolicy> {
+    let rows: Vec<(Uuid, OwnPolicy)> = committee_policies::table
+        .filter(committee_policies::committee_id.eq_any(ancestors))
+        .select((committee_policies::committee_id, OwnPolicy::as_select()))
+        .load(conn)
+        .await?;
+    Ok(policy::inherit(ancestors, &rows))
+}
+
+/// The policies of several committees in two queries (for list views).
+pub async fn effective_policies(
+    conn: &mut AsyncPgConnection,
+    committees: &[Uuid],
+) -> ApiResult<std::collections::HashMap<Uuid, EffectivePolicy>> {
+    use crate::db::schema::committees as c;
+    let paths: Vec<(Uuid, Vec<Uuid>)> = c::table
+        .filter(c::id.eq_any(committees))
+        .select((c::id, c::ancestors))
+        .load(conn)
+        .await?;
+    let mut all: Vec<Uuid> = paths.iter().flat_map(|(_, p)| p.iter().copied()).collect();
+    all.sort_unstable();
+    all.dedup();
+    let rows: Vec<(Uuid, OwnPolicy)> = committee_policies::table
+        .filter(committee_policies::committee_id.eq_any(&all))
+        .select((committee_policies::committee_id, OwnPolicy::as_select()))
+        .load(conn)
+        .await?;
+    Ok(paths
+        .into_iter()
+        .map(|(id, path)| (id, policy::inherit(&path, &rows)))
+        .collect())
 }

@@ -1,8 +1,8 @@
 //! Per-committee rules that differ between districts. A committee without its own value
-//! inherits the nearest ancestor's, then the defaults from the seed texts.
+//! inherits the nearest ancestor's, then the defaults from the seed texts. Pure: the rows are
+//! loaded by `committees::model::effective_policy`.
 
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -10,7 +10,6 @@ use validator::Validate;
 
 use crate::calendar::Period;
 use crate::db::schema::committee_policies;
-use crate::error::ApiResult;
 
 pub const DEFAULT_MAX_FIXED_HOUSEHOLDS: i32 = 3;
 pub const DEFAULT_MAX_VOTER_LIAISONS: i32 = 5;
@@ -198,51 +197,13 @@ pub struct OwnPolicy {
     pub pre_session_by_month: Option<i32>,
 }
 
-/// The policy in force for a committee whose path (root first) is `ancestors`.
-pub async fn effective(
-    conn: &mut AsyncPgConnection,
-    ancestors: &[Uuid],
-) -> ApiResult<EffectivePolicy> {
-    let rows: Vec<(Uuid, OwnPolicy)> = committee_policies::table
-        .filter(committee_policies::committee_id.eq_any(ancestors))
-        .select((committee_policies::committee_id, OwnPolicy::as_select()))
-        .load(conn)
-        .await?;
-    Ok(inherit(ancestors, &rows))
-}
-
-/// The policies of several committees in two queries (for list views).
-pub async fn effective_many(
-    conn: &mut AsyncPgConnection,
-    committees: &[Uuid],
-) -> ApiResult<std::collections::HashMap<Uuid, EffectivePolicy>> {
-    use crate::db::schema::committees as c;
-    let paths: Vec<(Uuid, Vec<Uuid>)> = c::table
-        .filter(c::id.eq_any(committees))
-        .select((c::id, c::ancestors))
-        .load(conn)
-        .await?;
-    let mut all: Vec<Uuid> = paths.iter().flat_map(|(_, p)| p.iter().copied()).collect();
-    all.sort_unstable();
-    all.dedup();
-    let rows: Vec<(Uuid, OwnPolicy)> = committee_policies::table
-        .filter(committee_policies::committee_id.eq_any(&all))
-        .select((committee_policies::committee_id, OwnPolicy::as_select()))
-        .load(conn)
-        .await?;
-    Ok(paths
-        .into_iter()
-        .map(|(id, path)| (id, inherit(&path, &rows)))
-        .collect())
-}
-
 /// The seed texts' defaults, for a committee with no rules of its own on its whole path.
 pub fn defaults() -> EffectivePolicy {
     inherit(&[], &[])
 }
 
 /// Each rule from the nearest committee on the path that sets it, else its default.
-fn inherit(ancestors: &[Uuid], rows: &[(Uuid, OwnPolicy)]) -> EffectivePolicy {
+pub fn inherit(ancestors: &[Uuid], rows: &[(Uuid, OwnPolicy)]) -> EffectivePolicy {
     fn nearest<T: Clone>(
         ancestors: &[Uuid],
         rows: &[(Uuid, OwnPolicy)],

@@ -107,7 +107,7 @@ pub async fn years_of(
     let mut committees: Vec<Uuid> = committee_of.values().copied().collect();
     committees.sort_unstable();
     committees.dedup();
-    let policies = policy::effective_many(conn, &committees).await?;
+    let policies = crate::committees::model::effective_policies(conn, &committees).await?;
 
     let attended: Vec<(Uuid, Uuid, ActivityKind, DateTime<Utc>)> = activity_participants::table
         .inner_join(activities::table)

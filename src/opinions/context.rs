@@ -16,7 +16,7 @@ use crate::access::opinions::{OpinionTies, check_step, permitted_steps};
 use crate::calendar::WorkCalendar;
 use crate::calendar::model::load_from as load_calendar;
 use crate::calendar::working_days::local_date;
-use crate::committees::policy::{self, EffectivePolicy};
+use crate::committees::policy::EffectivePolicy;
 use crate::conditional::IfMatch;
 use crate::db::schema::handling_bodies;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -50,7 +50,7 @@ impl<'a> Step<'a> {
         let opinion = model::lock_visible(conn, caller, id).await?;
         if_match.check(opinion.version)?;
         let path = model::committee_path(conn, opinion.committee_id).await?;
-        let policy = policy::effective(conn, &path).await?;
+        let policy = crate::committees::model::effective_policy(conn, &path).await?;
         let live = model::live_referrals(conn, &[&opinion])
             .await?
             .remove(&opinion.id)

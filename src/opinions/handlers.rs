@@ -11,7 +11,6 @@ use super::dto::{
 use super::model::{self, Opinion};
 use super::workflow::{self, Written};
 use crate::access::{self, Action, Authed, Caller};
-use crate::committees::policy;
 use crate::conditional::IfMatch;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::idempotency::{self, IdempotencyKey, StoredResponse};
@@ -28,7 +27,7 @@ async fn views(
     let mut committees: Vec<Uuid> = rows.iter().map(|o| o.committee_id).collect();
     committees.sort_unstable();
     committees.dedup();
-    let policies = policy::effective_many(conn, &committees).await?;
+    let policies = crate::committees::model::effective_policies(conn, &committees).await?;
     let refs: Vec<&Opinion> = rows.iter().collect();
     let live = model::live_referrals(conn, &refs).await?;
     let now = Utc::now();
@@ -408,7 +407,9 @@ pub async fn list_opinion_categories(
     let constituency =
         crate::constituencies::model::find_visible(&mut conn, &caller, query.constituency_id)
             .await?;
-    let policies = policy::effective_many(&mut conn, &[constituency.committee_id]).await?;
+    let policies =
+        crate::committees::model::effective_policies(&mut conn, &[constituency.committee_id])
+            .await?;
     let items = policies
         .into_values()
         .next()

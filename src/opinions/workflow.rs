@@ -23,7 +23,7 @@ use crate::access::Caller;
 use crate::access::opinions::{Recorder, opinion_recorder, permitted_steps};
 use crate::calendar::model::load_from as load_calendar;
 use crate::calendar::working_days::local_date;
-use crate::committees::policy::{self, EffectivePolicy};
+use crate::committees::policy::EffectivePolicy;
 use crate::conditional::IfMatch;
 use crate::db::schema::{opinions, representatives};
 use crate::error::{ApiError, ApiResult};
@@ -111,7 +111,7 @@ pub async fn receive(
             .map_err(|e| e.on_field("activity_id", "no such activity"))?;
     }
     let path = model::committee_path(conn, constituency.committee_id).await?;
-    let policy = policy::effective(conn, &path).await?;
+    let policy = crate::committees::model::effective_policy(conn, &path).await?;
     check_category(&policy, &b.category)?;
     let now = Utc::now();
     let calendar = load_calendar(conn, local_date(now)).await?;

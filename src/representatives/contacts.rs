@@ -107,7 +107,7 @@ async fn limit_for(
         .select(committees::ancestors)
         .first(conn)
         .await?;
-    let policy = crate::committees::policy::effective(conn, &ancestors).await?;
+    let policy = crate::committees::model::effective_policy(conn, &ancestors).await?;
     Ok(match kind {
         ContactKind::FixedHousehold => policy.max_fixed_households,
         ContactKind::VoterLiaison => policy.max_voter_liaisons,

@@ -28,3 +28,4 @@ mod query_plans;
 mod schedule;
 mod stored_enums;
 mod users;
+mod world;
