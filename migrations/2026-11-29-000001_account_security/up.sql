@@ -2,6 +2,10 @@
 -- look-up uses; the unique index on lower(username) keeps guaranteeing there is no clash.
 UPDATE accounts SET username = lower(username) WHERE username <> lower(username);
 
+-- When a throttled key last tried: after too many failures each next try must wait twice as
+-- long as the one before (growing delays, OWASP), measured from here.
+ALTER TABLE login_throttle ADD COLUMN last_attempt_at timestamptz;
+
 -- An account whose password was reset by someone else must choose a new one before anything
 -- else.
 ALTER TABLE accounts ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;

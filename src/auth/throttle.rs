@@ -15,8 +15,21 @@ use crate::error::ApiError;
 struct Counted {
     #[diesel(sql_type = Integer)]
     failures: i32,
+    /// Seconds until the window ends.
     #[diesel(sql_type = Double)]
     retry_after: f64,
+    /// Seconds since the key's previous attempt (a large number for the first).
+    #[diesel(sql_type = Double)]
+    since_previous: f64,
+}
+
+/// The gap growing delays ask for after `failures` against a `limit`: 1 s at the limit, then
+/// twice as long each time, never more than `cap` seconds.
+fn growing_delay(failures: i32, limit: i32, cap: f64) -> f64 {
+    if failures < limit {
+        return 0.0;
+    }
+    2f64.powi((failures - limit).min(30)).min(cap)
 }
 
 /// What a log-in attempt is counted against. `who` is the account id, or for a name no account
@@ -44,15 +57,20 @@ async fn count_attempt(
     window_secs: f64,
 ) -> Result<Counted, ApiError> {
     Ok(sql_query(
-        "INSERT INTO login_throttle (key, failures, window_started_at) VALUES ($1, 1, now())
+        "WITH previous AS (SELECT last_attempt_at FROM login_throttle WHERE key = $1)
+         INSERT INTO login_throttle (key, failures, window_started_at, last_attempt_at)
+         VALUES ($1, 1, now(), now())
          ON CONFLICT (key) DO UPDATE SET
+           last_attempt_at = now(),
            failures = CASE WHEN login_throttle.window_started_at <= now() - make_interval(secs => $2)
                            THEN 1 ELSE login_throttle.failures + 1 END,
            window_started_at = CASE WHEN login_throttle.window_started_at <= now() - make_interval(secs => $2)
                            THEN now() ELSE login_throttle.window_started_at END
          RETURNING failures,
            greatest(0, extract(epoch FROM window_started_at + make_interval(secs => $2) - now()))::float8
-             AS retry_after",
+             AS retry_after,
+           coalesce(extract(epoch FROM now() - (SELECT last_attempt_at FROM previous)), 1e9)::float8
+             AS since_previous",
     )
     .bind::<Text, _>(key)
     .bind::<Double, _>(window_secs)
@@ -61,16 +79,23 @@ async fn count_attempt(
 }
 
 /// Counts this attempt against the account from this address, the account from anywhere and
-/// the address; 429 when any is over its limit.
+/// the address. Past its limit the pair is slowed, not locked: each next try must come twice
+/// as long after the last one (1 s, 2 s, 4 s, … up to the window), and a try that comes sooner
+/// is refused and counted. The account and address ceilings refuse until their window ends.
 pub async fn admit(
     conn: &mut AsyncPgConnection,
     settings: &LoginThrottleSettings,
     keys: &LoginKeys,
 ) -> Result<(), ApiError> {
     let window = settings.window.as_secs_f64();
+    let limit = settings.max_failures_per_account;
+    let pair = count_attempt(conn, &keys.pair, window).await?;
+    let asked = growing_delay(pair.failures - 1, limit, window);
     let mut retry_after = 0.0f64;
+    if pair.since_previous < asked {
+        retry_after = growing_delay(pair.failures, limit, window);
+    }
     for (key, limit) in [
-        (&keys.pair, settings.max_failures_per_account),
         (&keys.account, settings.max_failures_per_account_total),
         (&keys.address, settings.max_failures_per_address),
     ] {
@@ -133,4 +158,18 @@ pub async fn admit_registration(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::growing_delay;
+
+    #[test]
+    fn delays_double_from_the_limit_up_to_the_window() {
+        assert_eq!(growing_delay(4, 5, 900.0), 0.0);
+        assert_eq!(growing_delay(5, 5, 900.0), 1.0);
+        assert_eq!(growing_delay(6, 5, 900.0), 2.0);
+        assert_eq!(growing_delay(9, 5, 900.0), 16.0);
+        assert_eq!(growing_delay(40, 5, 900.0), 900.0);
+    }
 }

@@ -519,3 +519,25 @@ async fn five_wrong_codes_end_the_code() {
     .await
     .expect(204);
 }
+
+#[tokio::test]
+async fn past_the_limit_log_ins_are_slowed_with_growing_delays_not_locked() {
+    let app = crate::helpers::spawn_app().await;
+    for _ in 0..5 {
+        app.login("admin", "wrong password").await.expect(401);
+    }
+    let slowed = app
+        .login("admin", "wrong password")
+        .await
+        .expect_problem(429, "rate_limited");
+    let wait: u64 = slowed.header("retry-after").unwrap().parse().unwrap();
+    assert_eq!(wait, 2, "1 s at the limit, doubled by the refused try");
+    // Trying again too soon is refused and makes the next wait longer.
+    let sooner = app.login("admin", "wrong password").await.expect(429);
+    assert_eq!(sooner.header("retry-after"), Some("4"));
+    // Waiting as asked lets the owner in.
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
+    app.login("admin", crate::helpers::PASSWORD)
+        .await
+        .expect(200);
+}
