@@ -189,3 +189,189 @@ async fn sigterm_lets_requests_in_flight_finish_with_two_workers() {
     let _ = std::fs::remove_file(&log);
     assert!(status.success(), "exit status {status}");
 }
+
+/// Runs a function of `scripts/pg.sh` against the test's own cluster; its last output line.
+fn pg(function: &str, args: &[&str]) -> String {
+    let script =
+        format!("set -e; source scripts/pg.sh; pg_ensure_binaries >/dev/null; {function} \"$@\"");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .arg("pg")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("running scripts/pg.sh");
+    assert!(
+        out.status.success(),
+        "{function}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_database_restart_under_writers_loses_and_duplicates_nothing() {
+    // A cluster of this test's own: restarting the shared one would disturb the other tests.
+    let top = std::env::temp_dir().join(format!("liaison-restart-{}", Uuid::new_v4().simple()));
+    let data = top.join("data");
+    let data = data.to_str().unwrap();
+    let pg_port = free_port().to_string();
+    pg("pg_start", &[data, &pg_port]);
+    pg("pg_createdb", &[data, &pg_port, "app"]);
+    let url = pg("pg_url", &[data, &pg_port, "app"]);
+    let status = Command::new(env!("CARGO_BIN_EXE_liaison"))
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut db = AsyncPgConnection::establish(&url).await.unwrap();
+    liaison::users::model::upsert_admin(&mut db, "admin", password_hash())
+        .await
+        .unwrap();
+    drop(db);
+    let port = free_port();
+    let log = log_path("restart");
+    let mut server = serve(&url, port, &log, &[("LIAISON_WORKERS", "2")]);
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(wait_ready(&client, &base, Duration::from_secs(20)).await);
+    let token = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let post = |path: &str, body: serde_json::Value| {
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let mut ids = Vec::new();
+    for (path, body) in [
+        (
+            "/api/v1/committees",
+            json!({"name": "区人大常委会", "kind": "standing_committee"}),
+        ),
+        (
+            "/api/v1/committees",
+            json!({"name": "八宝山街道人大工委", "kind": "working_committee"}),
+        ),
+        (
+            "/api/v1/constituencies",
+            json!({"name": "第一选区", "code": "R-01"}),
+        ),
+    ] {
+        let mut body = body;
+        match ids.len() {
+            1 => body["parent_id"] = json!(ids[0]),
+            2 => body["committee_id"] = json!(ids[1]),
+            _ => {}
+        }
+        let reply: serde_json::Value = post(path, body).await.unwrap().json().await.unwrap();
+        assert!(reply["id"].is_string(), "{path} not created: {reply}");
+        ids.push(reply["id"].as_str().unwrap().to_owned());
+    }
+    let constituency = ids[2].clone();
+
+    // Writers send write after write, each retried with its own key until acknowledged,
+    // while the database restarts under them.
+    const WRITERS: usize = 20;
+    const EACH: usize = 10;
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let client = client.clone();
+            let base = base.clone();
+            let token = token.clone();
+            let constituency = constituency.clone();
+            tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for n in 0..EACH {
+                    let request = client
+                        .post(format!("{base}/api/v1/opinions"))
+                        .bearer_auth(&token)
+                        .header("Idempotency-Key", format!("restart-{w}-{n}"))
+                        .json(&json!({
+                            "constituency_id": constituency, "title": format!("第{w}-{n}条"),
+                            "content": "路灯不亮", "category": "urban_management", "source": "letter",
+                        }));
+                    for _ in 0..200 {
+                        let status = match request.try_clone().unwrap().send().await {
+                            Ok(r) => r.status().as_u16(),
+                            Err(_) => 0,
+                        };
+                        statuses.push(status);
+                        if status == 201 {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+                statuses
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let restart = Command::new("bash")
+        .arg("-c")
+        .arg("source scripts/pg.sh; pg_ensure_binaries >/dev/null; _pg_as \"$PG_BIN/pg_ctl\" -D \"$1\" -m fast -w restart >/dev/null")
+        .arg("pg")
+        .arg(data)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(restart.success());
+    let mut seen = Vec::new();
+    for writer in writers {
+        seen.push(writer.await.unwrap());
+    }
+    assert!(wait_ready(&client, &base, Duration::from_secs(10)).await);
+    let mut db = AsyncPgConnection::establish(&url).await.unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let stored: N = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query("SELECT count(*) AS n FROM opinions"),
+        &mut db,
+    )
+    .await
+    .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    pg("pg_stop", &[data]);
+    let _ = std::fs::remove_dir_all(&top);
+    let _ = std::fs::remove_file(&log);
+    let all: Vec<u16> = seen.iter().flatten().copied().collect();
+    let acknowledged = all.iter().filter(|s| **s == 201).count();
+    assert_eq!(
+        acknowledged,
+        WRITERS * EACH,
+        "every write acknowledged once"
+    );
+    assert!(!all.contains(&500), "a 500 during the restart: {all:?}");
+    assert!(
+        all.iter().any(|s| *s != 201),
+        "the restart did not meet a write; nothing was tested"
+    );
+    assert_eq!(
+        stored.n as usize,
+        WRITERS * EACH,
+        "every acknowledged write stored once"
+    );
+}
