@@ -78,6 +78,8 @@ struct Details {
     errors: Option<FieldErrors>,
     extensions: serde_json::Map<String, serde_json::Value>,
     retry_after_secs: Option<u64>,
+    /// A deadlock or serialization failure: the transaction may simply be run again.
+    transient: bool,
     source: Option<anyhow::Error>,
 }
 
@@ -117,6 +119,7 @@ impl ApiError {
             errors: None,
             extensions: serde_json::Map::new(),
             retry_after_secs: None,
+            transient: false,
             source: None,
         }))
     }
@@ -377,7 +380,11 @@ impl From<diesel::result::Error> for ApiError {
             // statement timeout, deadlock): nothing was written, and a retry may succeed.
             Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _)
             | Error::BrokenTransactionManager => Self::service_unavailable(err),
-            Error::DatabaseError(Kind::SerializationFailure, _) => Self::service_unavailable(err),
+            ref e if crate::db::Transient::is_transient(e) => {
+                let mut e = Self::service_unavailable(err);
+                e.0.transient = true;
+                e
+            }
             Error::DatabaseError(_, ref info) if database_away(info.message()) => {
                 Self::service_unavailable(err)
             }
@@ -403,6 +410,12 @@ fn database_away(message: &str) -> bool {
         "connection to server",
     ];
     AWAY.iter().any(|m| message.contains(m))
+}
+
+impl crate::db::Transient for ApiError {
+    fn is_transient(&self) -> bool {
+        self.0.transient
+    }
 }
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {

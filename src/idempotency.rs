@@ -180,7 +180,7 @@ pub async fn run(
     conn: &mut AsyncPgConnection,
     account: Uuid,
     key: Option<(String, [u8; 32])>,
-    write: impl AsyncFnOnce(&mut AsyncPgConnection) -> ApiResult<StoredResponse>,
+    mut write: impl AsyncFnMut(&mut AsyncPgConnection) -> ApiResult<StoredResponse>,
 ) -> ApiResult<HttpResponse> {
     let (response, replayed) = crate::db::in_transaction(conn, async |conn| {
         if let Some((k, fingerprint)) = &key

@@ -14,7 +14,7 @@ use crate::request::not_blank;
 /// A work plan entry. Person (`representative_ids`), time (`starts_at`, `ends_at`) and place
 /// (`liaison_group_id` or `address`) must all be set: a plan without them is 422
 /// `work_plan_incomplete`.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"kind": "station_reception", "form": "reception", "organiser_group_id": "0190f5a0-0000-7000-8000-000000000021", "liaison_group_id": "0190f5a0-0000-7000-8000-000000000021", "starts_at": "2025-03-15T09:00", "ends_at": "2025-03-15T11:00", "representative_ids": ["0190f5a0-0000-7000-8000-000000000041"], "topic": "进站接待选民", "published": true}))]
 pub struct CreateActivity {
@@ -47,7 +47,7 @@ pub struct CreateActivity {
 }
 
 /// A registration's issue: becomes an opinion linked to the activity.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueInput {
     #[validate(
@@ -71,7 +71,7 @@ pub struct IssueInput {
 }
 
 /// One entry of the reception form (接访登记表): who came and what they raised.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationInput {
     #[validate(
@@ -90,7 +90,7 @@ pub struct RegistrationInput {
 }
 
 /// The record of a held activity.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldActivity {
     /// The deputies present (at least one).

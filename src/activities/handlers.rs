@@ -1,5 +1,5 @@
 use actix_web::{HttpResponse, get, post, web};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::dto::{
@@ -79,7 +79,7 @@ pub async fn create_activity(
         caller.account_id,
         key.with(fingerprint),
         async |conn| {
-            let created = workflow::plan(conn, &caller, value).await?;
+            let created = workflow::plan(conn, &caller, value.clone()).await?;
             respond(conn, created, true).await
         },
     )
@@ -163,9 +163,10 @@ pub async fn hold_activity(
     caller.require(Action::ManageActivities)?;
     let body = body.0;
     body.check_sizes()?;
-    let held = conn
-        .transaction(async |conn| workflow::hold(conn, &caller, *id, &if_match, body).await)
-        .await?;
+    let held = crate::db::in_transaction(&mut conn, async |conn| {
+        workflow::hold(conn, &caller, *id, &if_match, body.clone()).await
+    })
+    .await?;
     Ok(respond(&mut conn, held, false).await?.into_response(false))
 }
 
@@ -195,9 +196,10 @@ pub async fn cancel_activity(
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageActivities)?;
     let reason = body.0.reason;
-    let cancelled = conn
-        .transaction(async |conn| workflow::cancel(conn, &caller, *id, &if_match, &reason).await)
-        .await?;
+    let cancelled = crate::db::in_transaction(&mut conn, async |conn| {
+        workflow::cancel(conn, &caller, *id, &if_match, &reason).await
+    })
+    .await?;
     Ok(respond(&mut conn, cancelled, false)
         .await?
         .into_response(false))
@@ -251,9 +253,10 @@ pub async fn evaluate_activity(
     let Authed { caller, mut conn } = authed;
     caller.require(Action::EvaluateReports)?;
     let rating = body.0.rating;
-    let a = conn
-        .transaction(async |conn| workflow::evaluate(conn, &caller, *id, rating).await)
-        .await?;
+    let a = crate::db::in_transaction(&mut conn, async |conn| {
+        workflow::evaluate(conn, &caller, *id, rating).await
+    })
+    .await?;
     // An evaluation is created, the answer is the report it belongs to (no Location of its own).
     let mut response = respond(&mut conn, a, false).await?;
     response.status = 201;

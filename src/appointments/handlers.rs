@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, get, post, web};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -119,26 +119,25 @@ pub async fn create_appointment(
             )
         })?;
     let times = serde_json::to_value(&b.preferred_times).map_err(ApiError::internal)?;
-    let created = conn
-        .transaction(async |conn| {
-            let a: Appointment = diesel::insert_into(appointments::table)
-                .values(&NewAppointment {
-                    id: Uuid::now_v7(),
-                    voter_id: voter,
-                    representative_id: b.representative_id,
-                    committee_id: committee,
-                    liaison_group_id: group,
-                    topic: b.topic.trim().to_owned(),
-                    preferred_times: times,
-                    created_by: Some(caller.account_id),
-                })
-                .returning(Appointment::as_returning())
-                .get_result(conn)
-                .await?;
-            model::announce(conn, &a).await?;
-            Ok::<_, ApiError>(a)
-        })
-        .await?;
+    let created = crate::db::in_transaction(&mut conn, async |conn| {
+        let a: Appointment = diesel::insert_into(appointments::table)
+            .values(&NewAppointment {
+                id: Uuid::now_v7(),
+                voter_id: voter,
+                representative_id: b.representative_id,
+                committee_id: committee,
+                liaison_group_id: group,
+                topic: b.topic.trim().to_owned(),
+                preferred_times: times.clone(),
+                created_by: Some(caller.account_id),
+            })
+            .returning(Appointment::as_returning())
+            .get_result(conn)
+            .await?;
+        model::announce(conn, &a).await?;
+        Ok::<_, ApiError>(a)
+    })
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/appointments/{}", created.id)))
         .json(AppointmentView::from(created)))
@@ -229,48 +228,47 @@ pub async fn accept_appointment(
         ));
     }
     let address = address.map(str::to_owned);
-    let accepted = conn
-        .transaction(async |conn| {
-            let (a, to) = lock_for(conn, &caller, *id, Step::Accept, "accepted").await?;
-            if let Some(g) = b.liaison_group_id {
-                liaison_groups::table
-                    .find(g)
-                    .select(liaison_groups::id)
-                    .first::<Uuid>(conn)
-                    .await
-                    .optional()?
-                    .ok_or_else(|| {
-                        ApiError::invalid_field("liaison_group_id", "no such liaison group")
-                    })?;
-            }
-            let activity = insert_plan(
-                conn,
-                caller.account_id,
-                Plan {
-                    kind: ActivityKind::VoterRequested,
-                    form: b.form.unwrap_or(ActivityForm::IndividualTalk),
-                    placement: Placement {
-                        committee_id: a.committee_id,
-                        organiser_committee_id: None,
-                        organiser_group_id: Some(a.liaison_group_id),
-                        liaison_group_id: b.liaison_group_id,
-                        address,
-                    },
-                    starts_at: b.starts_at.0,
-                    ends_at: b.ends_at.0,
-                    deputies: vec![a.representative_id],
-                    topic: a.topic.clone(),
-                    published: false,
+    let accepted = crate::db::in_transaction(&mut conn, async |conn| {
+        let (a, to) = lock_for(conn, &caller, *id, Step::Accept, "accepted").await?;
+        if let Some(g) = b.liaison_group_id {
+            liaison_groups::table
+                .find(g)
+                .select(liaison_groups::id)
+                .first::<Uuid>(conn)
+                .await
+                .optional()?
+                .ok_or_else(|| {
+                    ApiError::invalid_field("liaison_group_id", "no such liaison group")
+                })?;
+        }
+        let activity = insert_plan(
+            conn,
+            caller.account_id,
+            Plan {
+                kind: ActivityKind::VoterRequested,
+                form: b.form.unwrap_or(ActivityForm::IndividualTalk),
+                placement: Placement {
+                    committee_id: a.committee_id,
+                    organiser_committee_id: None,
+                    organiser_group_id: Some(a.liaison_group_id),
+                    liaison_group_id: b.liaison_group_id,
+                    address: address.clone(),
                 },
-            )
-            .await?;
-            let details = StepDetails {
-                activity_id: Some(activity.id),
-                ..StepDetails::default()
-            };
-            model::advance(conn, &a, to, details).await
-        })
+                starts_at: b.starts_at.0,
+                ends_at: b.ends_at.0,
+                deputies: vec![a.representative_id],
+                topic: a.topic.clone(),
+                published: false,
+            },
+        )
         .await?;
+        let details = StepDetails {
+            activity_id: Some(activity.id),
+            ..StepDetails::default()
+        };
+        model::advance(conn, &a, to, details).await
+    })
+    .await?;
     Ok(reply(accepted, actix_web::http::StatusCode::OK))
 }
 
@@ -295,16 +293,15 @@ pub async fn decline_appointment(
     let Authed { caller, mut conn } = authed;
     caller.require(Action::AnswerAppointments)?;
     let reason = body.0.reason.trim().to_owned();
-    let declined = conn
-        .transaction(async |conn| {
-            let (a, to) = lock_for(conn, &caller, *id, Step::Decline, "declined").await?;
-            let details = StepDetails {
-                decline_reason: Some(&reason),
-                ..StepDetails::default()
-            };
-            model::advance(conn, &a, to, details).await
-        })
-        .await?;
+    let declined = crate::db::in_transaction(&mut conn, async |conn| {
+        let (a, to) = lock_for(conn, &caller, *id, Step::Decline, "declined").await?;
+        let details = StepDetails {
+            decline_reason: Some(&reason),
+            ..StepDetails::default()
+        };
+        model::advance(conn, &a, to, details).await
+    })
+    .await?;
     Ok(reply(declined, actix_web::http::StatusCode::OK))
 }
 
@@ -330,24 +327,23 @@ pub async fn cancel_appointment(
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadAppointments)?;
     let reason = body.0.reason.trim().to_owned();
-    let cancelled = conn
-        .transaction(async |conn| {
-            let (a, to) = lock_for(conn, &caller, *id, Step::Cancel, "cancelled").await?;
-            // An accepted request is cancelled through its activity, which takes the request
-            // with it; the caller's scope was decided through the request.
-            if let Some(activity) = a.activity_id {
-                let activity = crate::activities::model::lock(conn, activity).await?;
-                if activity.status == ActivityStatus::Planned {
-                    mark_cancelled(conn, &activity, &reason).await?;
-                    return model::find_visible(conn, &caller, a.id).await;
-                }
+    let cancelled = crate::db::in_transaction(&mut conn, async |conn| {
+        let (a, to) = lock_for(conn, &caller, *id, Step::Cancel, "cancelled").await?;
+        // An accepted request is cancelled through its activity, which takes the request
+        // with it; the caller's scope was decided through the request.
+        if let Some(activity) = a.activity_id {
+            let activity = crate::activities::model::lock(conn, activity).await?;
+            if activity.status == ActivityStatus::Planned {
+                mark_cancelled(conn, &activity, &reason).await?;
+                return model::find_visible(conn, &caller, a.id).await;
             }
-            let details = StepDetails {
-                cancel_reason: Some(&reason),
-                ..StepDetails::default()
-            };
-            model::advance(conn, &a, to, details).await
-        })
-        .await?;
+        }
+        let details = StepDetails {
+            cancel_reason: Some(&reason),
+            ..StepDetails::default()
+        };
+        model::advance(conn, &a, to, details).await
+    })
+    .await?;
     Ok(reply(cancelled, actix_web::http::StatusCode::OK))
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::auth::tokens::{hash_refresh_token, random_token};
@@ -40,7 +40,7 @@ pub async fn start(
 ) -> Result<Issued, ApiError> {
     let session_id = Uuid::now_v7();
     let expires_at = Utc::now() + Duration::seconds(ttl.as_secs() as i64);
-    conn.transaction(async |conn| {
+    crate::db::in_transaction(conn, async |conn| {
         diesel::insert_into(sessions::table)
             .values((
                 sessions::id.eq(session_id),
@@ -71,7 +71,7 @@ pub enum Rotation {
 /// concurrent uses of one token resolve as one rotation and one reuse.
 pub async fn rotate(conn: &mut AsyncPgConnection, presented: &str) -> Result<Rotation, ApiError> {
     let hash = hash_refresh_token(presented);
-    conn.transaction(async |conn| {
+    crate::db::in_transaction(conn, async |conn| {
         type Row = (
             Option<DateTime<Utc>>,
             DateTime<Utc>,

@@ -282,33 +282,65 @@ impl<Q> diesel::query_builder::Query for Explain<Q> {
     type SqlType = diesel::sql_types::Text;
 }
 
-/// Runs `work` in one transaction: committed if it answers `Ok`, rolled back otherwise.
+/// An error that a second try of the same transaction may not meet: a deadlock or a
+/// serialization failure, where PostgreSQL chose this transaction to give way.
+pub trait Transient {
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for diesel::result::Error {
+    fn is_transient(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+            Error::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+            _ => false,
+        }
+    }
+}
+
+/// Tries of one transaction when PostgreSQL asks it to give way (deadlock, serialization).
+const TRANSACTION_TRIES: u32 = 3;
+
+/// Runs `work` in one transaction: committed if it answers `Ok`, rolled back otherwise. A
+/// deadlock or serialization failure rolls back and runs `work` again, up to three tries in
+/// all; after that the error goes to the caller (a 503 with Retry-After).
 ///
 /// diesel-async's own `transaction` needs a closure whose future is provably `Send`, which a
 /// generic caller (`idempotency::run`) cannot promise; actix handlers never move between
 /// threads, so this one asks nothing of the future.
 pub async fn in_transaction<T, E>(
     conn: &mut AsyncPgConnection,
-    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
+    mut work: impl AsyncFnMut(&mut AsyncPgConnection) -> Result<T, E>,
 ) -> Result<T, E>
 where
-    E: From<diesel::result::Error>,
+    E: From<diesel::result::Error> + Transient,
 {
     use diesel_async::{AnsiTransactionManager, TransactionManager};
-    AnsiTransactionManager::begin_transaction(conn).await?;
-    match work(conn).await {
-        Ok(value) => {
-            AnsiTransactionManager::commit_transaction(conn).await?;
-            Ok(value)
-        }
-        Err(error) => {
-            // A failed rollback leaves the connection marked broken; the pool then drops it
-            // instead of handing out a connection stuck in a transaction.
-            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(conn).await {
-                tracing::warn!(error = %rollback, "rollback failed");
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        AnsiTransactionManager::begin_transaction(conn).await?;
+        let error = match work(conn).await {
+            Ok(value) => match AnsiTransactionManager::commit_transaction(conn).await {
+                Ok(()) => return Ok(value),
+                // A serialization failure can surface at commit.
+                Err(e) => E::from(e),
+            },
+            Err(error) => {
+                // A failed rollback leaves the connection marked broken; the pool then drops
+                // it instead of handing out a connection stuck in a transaction.
+                if let Err(rollback) = AnsiTransactionManager::rollback_transaction(conn).await {
+                    tracing::warn!(error = %rollback, "rollback failed");
+                }
+                error
             }
-            Err(error)
+        };
+        if !error.is_transient() || tries >= TRANSACTION_TRIES {
+            return Err(error);
         }
+        tracing::info!(tries, "transaction gave way; trying again");
+        tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(tries))).await;
     }
 }
 

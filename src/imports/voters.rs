@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::table::Table;
@@ -211,7 +211,7 @@ pub async fn import(
             (voter, StoredIdNumber::seal(pii, row.id_number.as_ref()))
         })
         .collect();
-    conn.transaction(async |conn| {
+    crate::db::in_transaction(conn, async |conn| {
         // Multi-row inserts, in chunks that stay under PostgreSQL's 65 535 bind parameters.
         for chunk in records.chunks(INSERT_CHUNK) {
             diesel::insert_into(voters::table)

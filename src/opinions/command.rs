@@ -10,7 +10,7 @@ use super::lifecycle::{Action, Rating};
 use crate::error::ApiError;
 
 /// A validated step, built from a request by `Command::try_from(TransitionRequest)`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Command {
     Refer {
         lead: Uuid,

@@ -35,7 +35,7 @@ impl From<TransitionAction> for Action {
     }
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOpinion {
     #[validate(
@@ -73,7 +73,7 @@ pub struct CreateOpinion {
 }
 
 /// Corrections while the opinion is still received. Absent fields are left alone.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOpinion {
     #[validate(

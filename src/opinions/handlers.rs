@@ -84,7 +84,8 @@ async fn take_step(
     internal: bool,
 ) -> ApiResult<HttpResponse> {
     idempotency::run(conn, caller.account_id, key, async |conn| {
-        let written = workflow::step(conn, caller, id, &if_match, command, internal).await?;
+        let written =
+            workflow::step(conn, caller, id, &if_match, command.clone(), internal).await?;
         stored(200, &view_written(conn, caller, written).await?, None)
     })
     .await
@@ -121,7 +122,7 @@ pub async fn create_opinion(
         caller.account_id,
         key.with(fingerprint),
         async |conn| {
-            let written = workflow::receive(conn, &caller, value).await?;
+            let written = workflow::receive(conn, &caller, value.clone()).await?;
             let location = format!("/api/v1/opinions/{}", written.opinion.id);
             stored(
                 201,

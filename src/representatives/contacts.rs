@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -174,7 +174,7 @@ pub async fn create_contact(
     let link_id = Uuid::now_v7();
     let kind = body.kind;
     let voter_id = body.voter_id;
-    conn.transaction(async |conn| {
+    crate::db::in_transaction(&mut conn, async |conn| {
         // The row lock on the deputy serialises concurrent additions: count-then-insert is safe.
         representatives::table
             .filter(representatives::id.eq(rep.id))

@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, get, patch, post, put, web};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::dto::{
@@ -226,60 +226,59 @@ pub async fn update_user(
         None => None,
     };
     let disabled = body.disabled;
-    let updated = conn
-        .transaction(async |conn| {
-            let target = accounts::table.find(current.id);
-            if let Some((role, binding)) = binding {
+    let updated = crate::db::in_transaction(&mut conn, async |conn| {
+        let target = accounts::table.find(current.id);
+        if let Some((role, binding)) = binding {
+            diesel::update(target)
+                .set((
+                    accounts::role.eq(role.as_str()),
+                    BindingColumns::from(binding),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        if let Some(hash) = &password_hash {
+            diesel::update(target)
+                .set((
+                    accounts::password_hash.eq(hash),
+                    accounts::must_change_password.eq(true),
+                ))
+                .execute(conn)
+                .await?;
+            sessions::revoke_all_for_account(conn, current.id, "password_reset").await?;
+            audit::record(
+                conn,
+                Some(caller.account_id),
+                "password_reset",
+                Some(current.id),
+                serde_json::json!({"role": current.role}),
+            )
+            .await?;
+        }
+        match disabled {
+            Some(true) => {
+                diesel::update(target.filter(accounts::disabled_at.is_null()))
+                    .set(accounts::disabled_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+                sessions::revoke_all_for_account(conn, current.id, "account_disabled").await?;
+            }
+            Some(false) => {
                 diesel::update(target)
-                    .set((
-                        accounts::role.eq(role.as_str()),
-                        BindingColumns::from(binding),
-                    ))
+                    .set(accounts::disabled_at.eq(None::<chrono::DateTime<chrono::Utc>>))
                     .execute(conn)
                     .await?;
             }
-            if let Some(hash) = &password_hash {
-                diesel::update(target)
-                    .set((
-                        accounts::password_hash.eq(hash),
-                        accounts::must_change_password.eq(true),
-                    ))
-                    .execute(conn)
-                    .await?;
-                sessions::revoke_all_for_account(conn, current.id, "password_reset").await?;
-                audit::record(
-                    conn,
-                    Some(caller.account_id),
-                    "password_reset",
-                    Some(current.id),
-                    serde_json::json!({"role": current.role}),
-                )
-                .await?;
-            }
-            match disabled {
-                Some(true) => {
-                    diesel::update(target.filter(accounts::disabled_at.is_null()))
-                        .set(accounts::disabled_at.eq(diesel::dsl::now))
-                        .execute(conn)
-                        .await?;
-                    sessions::revoke_all_for_account(conn, current.id, "account_disabled").await?;
-                }
-                Some(false) => {
-                    diesel::update(target)
-                        .set(accounts::disabled_at.eq(None::<chrono::DateTime<chrono::Utc>>))
-                        .execute(conn)
-                        .await?;
-                }
-                None => {}
-            }
-            let account: Account = diesel::update(target)
-                .set(accounts::updated_at.eq(diesel::dsl::now))
-                .returning(Account::as_returning())
-                .get_result(conn)
-                .await?;
-            Ok::<_, ApiError>(account)
-        })
-        .await?;
+            None => {}
+        }
+        let account: Account = diesel::update(target)
+            .set(accounts::updated_at.eq(diesel::dsl::now))
+            .returning(Account::as_returning())
+            .get_result(conn)
+            .await?;
+        Ok::<_, ApiError>(account)
+    })
+    .await?;
     Ok(web::Json(updated.into()))
 }
 
@@ -343,7 +342,7 @@ pub async fn change_own_password(
     let new_password = new_password.expose();
     passwords::check_strength(&new_password, &[caller.username.as_str()], "new_password")?;
     let hash = passwords::hash(new_password).await?;
-    conn.transaction(async |conn| {
+    crate::db::in_transaction(&mut conn, async |conn| {
         diesel::update(accounts::table.find(caller.account_id))
             .set((
                 accounts::password_hash.eq(&hash),

@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::dto::{CreateVoter, UpdateVoter, VoterListQuery, VoterView};
@@ -192,19 +192,18 @@ pub async fn update_voter(
         .as_ref()
         .and_then(|s| s.id_number_hmac.clone())
         .unwrap_or_default();
-    let updated = conn
-        .transaction(async |conn| {
-            let target = voters::table.find(current.id);
-            if let Some(sealed) = &sealed {
-                diesel::update(target).set(sealed).execute(conn).await?;
-            }
-            diesel::update(target)
-                .set((&changes, voters::updated_at.eq(diesel::dsl::now)))
-                .returning(model::Voter::as_returning())
-                .get_result(conn)
-                .await
-        })
-        .await;
+    let updated = crate::db::in_transaction(&mut conn, async |conn| {
+        let target = voters::table.find(current.id);
+        if let Some(sealed) = &sealed {
+            diesel::update(target).set(sealed).execute(conn).await?;
+        }
+        diesel::update(target)
+            .set((&changes, voters::updated_at.eq(diesel::dsl::now)))
+            .returning(model::Voter::as_returning())
+            .get_result(conn)
+            .await
+    })
+    .await;
     let updated = match updated {
         Ok(updated) => updated,
         Err(e) if is_constraint(&e, ID_NUMBER_KEY) => {

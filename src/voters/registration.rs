@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -105,26 +105,25 @@ pub async fn register(
         phone: b.phone.as_str().to_owned(),
         address: None,
     };
-    let outcome = conn
-        .transaction(async |conn| {
-            model::insert(conn, &voter, StoredIdNumber::default()).await?;
-            diesel::insert_into(accounts::table)
-                .values((
-                    accounts::id.eq(Uuid::now_v7()),
-                    accounts::username.eq(b.username.as_str()),
-                    accounts::password_hash.eq(&password_hash),
-                    accounts::role.eq("voter"),
-                    accounts::voter_id.eq(voter.id),
-                ))
-                .execute(conn)
-                .await?;
-            diesel::update(voters::table.find(voter.id))
-                .set(voters::self_registered.eq(true))
-                .execute(conn)
-                .await?;
-            super::phone::issue_code(conn, voter.id, &voter.phone).await
-        })
-        .await;
+    let outcome = crate::db::in_transaction(&mut conn, async |conn| {
+        model::insert(conn, &voter, StoredIdNumber::default()).await?;
+        diesel::insert_into(accounts::table)
+            .values((
+                accounts::id.eq(Uuid::now_v7()),
+                accounts::username.eq(b.username.as_str()),
+                accounts::password_hash.eq(&password_hash),
+                accounts::role.eq("voter"),
+                accounts::voter_id.eq(voter.id),
+            ))
+            .execute(conn)
+            .await?;
+        diesel::update(voters::table.find(voter.id))
+            .set(voters::self_registered.eq(true))
+            .execute(conn)
+            .await?;
+        super::phone::issue_code(conn, voter.id, &voter.phone).await
+    })
+    .await;
     match outcome {
         Ok(code) => {
             tracing::info!(voter_id = %voter.id, "voter registered");

@@ -135,3 +135,36 @@ async fn readiness_answers_within_a_second_when_no_connection_is_free() {
     drop(lock);
     assert_eq!(blocked.await.unwrap().unwrap().status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn a_transaction_chosen_to_give_way_in_a_deadlock_is_tried_again() {
+    let app = crate::helpers::spawn_app().await;
+    // Two transactions take two locks in opposite order: PostgreSQL aborts one of them.
+    let run = |first: i64, second: i64| {
+        let url = app.database_url.clone();
+        async move {
+            use diesel_async::AsyncConnection;
+            let mut conn = diesel_async::AsyncPgConnection::establish(&url)
+                .await
+                .unwrap();
+            let mut tries = 0;
+            let done: Result<(), liaison::error::ApiError> =
+                liaison::db::in_transaction(&mut conn, async |conn| {
+                    tries += 1;
+                    for sql in [
+                        format!("SELECT pg_advisory_xact_lock({first})"),
+                        "SELECT pg_sleep(0.3)".to_owned(),
+                        format!("SELECT pg_advisory_xact_lock({second})"),
+                    ] {
+                        diesel::sql_query(sql).execute(conn).await?;
+                    }
+                    Ok(())
+                })
+                .await;
+            (done.is_ok(), tries)
+        }
+    };
+    let (one, two) = tokio::join!(run(1, 2), run(2, 1));
+    assert!(one.0 && two.0, "both finish: {one:?} {two:?}");
+    assert_eq!(one.1 + two.1, 3, "exactly one gave way and ran again");
+}
