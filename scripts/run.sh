@@ -37,6 +37,9 @@ trap cleanup INT TERM EXIT
 pg_createdb "$DATA" "$PORT" liaison
 export DATABASE_URL="${DATABASE_URL:-$(pg_url "$DATA" "$PORT" liaison)}"
 export LIAISON_BIND="${LIAISON_BIND:-127.0.0.1:8080}"
+# One-time codes for self-registered voters land in .pg/sms-codes.txt, never in the log.
+export LIAISON_SMS_SENDER="${LIAISON_SMS_SENDER:-dev}"
+export LIAISON_SMS_DEV_FILE="${LIAISON_SMS_DEV_FILE:-$PWD/.pg/sms-codes.txt}"
 ./target/debug/liaison serve --demo &
 api_pid=$!
 wait "$api_pid" || true
