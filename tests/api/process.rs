@@ -55,6 +55,21 @@ async fn wait_ready(client: &reqwest::Client, base: &str, within: Duration) -> b
     false
 }
 
+/// Waits for the server at `base` to be ready and logs the fixtures' admin in.
+async fn ready_admin(client: &reqwest::Client, base: &str) -> String {
+    assert!(wait_ready(client, base, Duration::from_secs(20)).await);
+    let reply: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reply["access_token"].as_str().expect("a token").to_owned()
+}
+
 fn log_path(tag: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("liaison-{tag}-{}.log", Uuid::new_v4().simple()))
 }
@@ -138,19 +153,7 @@ async fn sigterm_lets_requests_in_flight_finish_with_two_workers() {
     );
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    assert!(wait_ready(&client, &base, Duration::from_secs(20)).await);
-    let token = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = ready_admin(&client, &base).await;
     let mut lock = AsyncPgConnection::establish(&url).await.unwrap();
     lock.batch_execute("BEGIN; LOCK TABLE committees IN ACCESS EXCLUSIVE MODE;")
         .await
@@ -241,19 +244,7 @@ async fn a_database_restart_under_writers_loses_and_duplicates_nothing() {
     let mut server = serve(&url, port, &log, &[("LIAISON_WORKERS", "2")]);
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    assert!(wait_ready(&client, &base, Duration::from_secs(20)).await);
-    let token = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = ready_admin(&client, &base).await;
     let post = |path: &str, body: serde_json::Value| {
         client
             .post(format!("{base}{path}"))
