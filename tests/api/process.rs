@@ -317,15 +317,17 @@ async fn a_database_restart_under_writers_loses_and_duplicates_nothing() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let restart = Command::new("bash")
-        .arg("-c")
-        .arg("source scripts/pg.sh; pg_ensure_binaries >/dev/null; _pg_as \"$PG_BIN/pg_ctl\" -D \"$1\" -m fast -w restart >/dev/null")
-        .arg("pg")
-        .arg(data)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(restart.success());
+    // Down (fast shutdown, as an operator restarting it would), then up again.
+    pg("pg_stop", &[data]);
+    let started = std::time::Instant::now();
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(
+        ready.status().as_u16(),
+        503,
+        "not ready while the database is down"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    pg("pg_start", &[data, &pg_port]);
     let mut seen = Vec::new();
     for writer in writers {
         seen.push(writer.await.unwrap());
