@@ -40,7 +40,8 @@ pub struct ObligationList {
     pub next_cursor: Option<String>,
 }
 
-/// For each deputy in your scope, each obligation's status for the year (met, due or overdue)
+/// For each deputy in your scope, each obligation's status for the year (met, due, overdue, or late:
+/// done only after its deadline)
 /// with the activities that count. Rules and thresholds follow the deputy's committee.
 #[utoipa::path(
     tag = "activities",

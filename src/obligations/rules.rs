@@ -36,6 +36,9 @@ text_enum!(
         Met => "met",
         Due => "due",
         Overdue => "overdue",
+        /// Done, but only after its deadline: never `met` (a November "mid-year" contact
+        /// does not make up for the August one).
+        Late => "late",
     }
 );
 
@@ -122,6 +125,22 @@ fn by_deadline(done: bool, closed: bool) -> Status {
         (true, _) => Status::Met,
         (false, true) => Status::Overdue,
         (false, false) => Status::Due,
+    }
+}
+
+/// A one-off duty due by the end of `by_month`: met when done by then, late when done only
+/// after, otherwise overdue once the deadline has passed, else due.
+fn by_dated_deadline(d: &DeputyYear, done: &[&Attended], by_month: u32) -> Status {
+    let deadline = d.last_day_of_month(by_month.clamp(1, 12));
+    match (
+        done.iter().any(|a| a.day <= deadline),
+        done.is_empty(),
+        d.closed_after(by_month),
+    ) {
+        (true, ..) => Status::Met,
+        (false, false, _) => Status::Late,
+        (false, true, true) => Status::Overdue,
+        (false, true, false) => Status::Due,
     }
 }
 
@@ -234,18 +253,12 @@ pub fn evaluate(d: &DeputyYear, t: &Thresholds) -> Vec<RuleResult> {
         },
         RuleResult {
             rule: Rule::CentralisedContact,
-            status: by_deadline(
-                !centralised.is_empty(),
-                d.closed_after(t.centralised_contact_by_month),
-            ),
+            status: by_dated_deadline(d, &centralised, t.centralised_contact_by_month),
             evidence: ids(&centralised),
         },
         RuleResult {
             rule: Rule::PreSessionConsultation,
-            status: by_deadline(
-                !pre_session.is_empty(),
-                d.closed_after(t.pre_session_by_month),
-            ),
+            status: by_dated_deadline(d, &pre_session, t.pre_session_by_month),
             evidence: ids(&pre_session),
         },
         opinions,
@@ -294,6 +307,33 @@ mod tests {
             .find(|r| r.rule == rule)
             .unwrap()
             .status
+    }
+
+    #[test]
+    fn a_contact_held_after_its_deadline_is_late_never_met() {
+        let mut d = year("2025-12-01");
+        d.attended
+            .push(act(ActivityKind::CentralisedContact, "2025-11-12", &[]));
+        assert_eq!(status(&d, Rule::CentralisedContact), Status::Late);
+        d.attended
+            .push(act(ActivityKind::CentralisedContact, "2025-08-31", &[]));
+        assert_eq!(status(&d, Rule::CentralisedContact), Status::Met);
+        let mut pre = year("2025-12-01");
+        pre.attended
+            .push(act(ActivityKind::PreSessionConsultation, "2025-11-20", &[]));
+        assert_eq!(status(&pre, Rule::PreSessionConsultation), Status::Met);
+        let mut strict = pre.clone();
+        strict.attended[0].day = day("2025-12-20");
+        let thresholds = Thresholds {
+            pre_session_by_month: 11,
+            ..T
+        };
+        let late = evaluate(&strict, &thresholds)
+            .into_iter()
+            .find(|r| r.rule == Rule::PreSessionConsultation)
+            .unwrap();
+        assert_eq!(late.status, Status::Late);
+        assert_eq!(late.evidence.len(), 1, "the late contact is still shown");
     }
 
     #[test]
