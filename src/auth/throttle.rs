@@ -146,18 +146,13 @@ pub async fn admit_registration(
     settings: &crate::config::RegistrationSettings,
     address: &str,
 ) -> Result<(), ApiError> {
-    let counted = count_attempt(
+    admit_counted(
         conn,
         &format!("register:{address}"),
+        settings.max_per_address,
         settings.window.as_secs_f64(),
     )
-    .await?;
-    if counted.failures > settings.max_per_address {
-        return Err(ApiError::too_many_requests(
-            counted.retry_after.ceil() as u64
-        ));
-    }
-    Ok(())
+    .await
 }
 
 #[cfg(test)]

@@ -161,7 +161,11 @@ pub async fn id_number_collision(
             "the record changed meanwhile; try again",
         ));
     };
-    let visible = find_visible(conn, caller, holder).await.is_ok();
+    let visible = match find_visible(conn, caller, holder).await {
+        Ok(_) => true,
+        Err(e) if e.status() == actix_web::http::StatusCode::NOT_FOUND => false,
+        Err(e) => return Err(e),
+    };
     if visible {
         return Ok(ApiError::conflict(
             ErrorCode::AlreadyExists,
