@@ -27,6 +27,19 @@ pub fn check_grant(caller: &Caller, role: Role) -> ApiResult<()> {
     })
 }
 
+/// Resetting another account's password is for a role above it (one that may grant its
+/// role). One's own password is changed with the current one (`PUT /me/password`), never
+/// reset: a stolen access token must not be able to make itself permanent.
+pub fn check_reset_password(caller: &Caller, account: Uuid, role: Role) -> ApiResult<()> {
+    if caller.account_id == account {
+        return Err(ApiError::invalid_field(
+            "password",
+            "change your own password with PUT /api/v1/me/password, which asks for the current one",
+        ));
+    }
+    check_grant(caller, role)
+}
+
 /// Nobody changes their own role or binding: it would let an account widen its own scope.
 pub fn check_change_role_of(caller: &Caller, account: Uuid) -> ApiResult<()> {
     (caller.account_id != account)
@@ -62,6 +75,17 @@ mod tests {
         assert!(check_grant(&c, Role::GroupStaff).is_ok());
         let group = Caller::for_test(Role::GroupStaff, Binding::LiaisonGroup(Uuid::now_v7()));
         assert!(check_grant(&group, Role::Voter).is_err());
+    }
+
+    #[test]
+    fn passwords_are_reset_from_above_and_never_ones_own() {
+        let staff = Caller::for_test(Role::CommitteeStaff, Binding::Committee(Uuid::now_v7()));
+        let own = check_reset_password(&staff, staff.account_id, Role::CommitteeStaff)
+            .expect_err("one's own is changed, not reset");
+        assert_eq!(own.status().as_u16(), 422);
+        assert!(check_reset_password(&staff, Uuid::now_v7(), Role::GroupStaff).is_ok());
+        let above = check_reset_password(&staff, Uuid::now_v7(), Role::Admin).unwrap_err();
+        assert_eq!(above.status().as_u16(), 403);
     }
 
     #[test]

@@ -210,15 +210,8 @@ pub async fn update_user(
         None
     };
     let password_hash = match body.password {
-        Some(_) if current.id == caller.account_id => {
-            return Err(ApiError::invalid_field(
-                "password",
-                "change your own password with PUT /api/v1/me/password, which asks for the current one",
-            ));
-        }
         Some(p) => {
-            // Only a role above the account resets it: one that may grant its role.
-            access::accounts::check_grant(&caller, current.role)?;
+            access::accounts::check_reset_password(&caller, current.id, current.role)?;
             let p = p.expose();
             passwords::check_strength(&p, &[current.username.as_str()], "password")?;
             Some(passwords::hash(p).await?)
