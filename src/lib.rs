@@ -14,6 +14,7 @@ pub mod calendar;
 pub mod committees;
 pub mod conditional;
 pub mod config;
+pub mod congress_sessions;
 pub mod constituencies;
 pub mod db;
 pub mod demo;

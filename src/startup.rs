@@ -20,9 +20,9 @@ use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
-    activities, appointments, auth, calendar, committees, constituencies, duty_records,
-    handling_bodies, health, imports, liaison_groups, obligations, opinions, representatives,
-    request, responses, schedule, telemetry, users, voters,
+    activities, appointments, auth, calendar, committees, congress_sessions, constituencies,
+    duty_records, handling_bodies, health, imports, liaison_groups, obligations, opinions,
+    representatives, request, responses, schedule, telemetry, users, voters,
 };
 
 /// Every route, registered with its OpenAPI entry. The server and `liaison openapi` both use
@@ -48,6 +48,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(committees::handlers::delete_committee)
             .service(committees::handlers::get_policy)
             .service(committees::handlers::put_policy)
+            .service(congress_sessions::handlers::create_congress_session)
+            .service(congress_sessions::handlers::list_congress_sessions)
+            .service(congress_sessions::handlers::get_congress_session)
+            .service(congress_sessions::handlers::update_congress_session)
+            .service(congress_sessions::handlers::delete_congress_session)
             .service(liaison_groups::handlers::create_liaison_group)
             .service(liaison_groups::handlers::list_liaison_groups)
             .service(liaison_groups::handlers::get_liaison_group)

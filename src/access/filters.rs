@@ -147,6 +147,7 @@ pub fn voter_filter(caller: &Caller) -> Filter<voters::table> {
             voters::id.eq_any(
                 contact_links::table
                     .filter(contact_links::representative_id.eq(id))
+                    .filter(contact_links::valid_until.is_null())
                     .select(contact_links::voter_id),
             ),
         ),

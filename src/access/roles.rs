@@ -44,6 +44,10 @@ pub enum Action {
     AnswerAppointments,
     /// Deputies' duty records, report drafts and obligation checks.
     ReadDutyRecords,
+    ReadCongressSessions,
+    /// Record the dates of congress sessions (admins and district staff, see
+    /// `tree::check_manage_congress_sessions`).
+    ManageCongressSessions,
 }
 
 impl Action {
@@ -73,6 +77,8 @@ impl Action {
         Action::RequestAppointments,
         Action::AnswerAppointments,
         Action::ReadDutyRecords,
+        Action::ReadCongressSessions,
+        Action::ManageCongressSessions,
     ];
 }
 
@@ -93,6 +99,7 @@ impl Caller {
                     | ReadHandlingBodies
                     | ManageHandlingBodies
                     | ManageCalendar
+                    | ManageCongressSessions
             ),
             Representative => matches!(
                 action,
@@ -105,6 +112,7 @@ impl Caller {
                     | ReadAppointments
                     | AnswerAppointments
                     | ReadDutyRecords
+                    | ReadCongressSessions
             ),
             HandlingBody => matches!(action, ReadHandlingBodies | ReadOpinions),
             Voter => matches!(

@@ -49,6 +49,19 @@ pub fn check_move_liaison_group(caller: &Caller) -> ApiResult<()> {
         .ok_or_else(|| ApiError::forbidden("you may not move a liaison group to another committee"))
 }
 
+/// Congress sessions are the district's own calendar: admins, and staff of a Standing
+/// Committee (a committee at the root of its tree), may record them.
+pub fn check_manage_congress_sessions(caller: &Caller, bound_to_root: bool) -> ApiResult<()> {
+    let allowed = match caller.role {
+        Role::Admin => true,
+        Role::CommitteeStaff => bound_to_root,
+        _ => false,
+    };
+    allowed.then_some(()).ok_or_else(|| {
+        ApiError::forbidden("only admins and district Standing Committee staff record sessions")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +95,16 @@ mod tests {
         );
         assert!(check_move_liaison_group(&staff).is_ok());
         assert!(check_move_liaison_group(&group).is_err());
+    }
+
+    #[test]
+    fn only_admins_and_district_staff_record_sessions() {
+        let district = Caller::for_test(Role::CommitteeStaff, Binding::Committee(Uuid::now_v7()));
+        assert!(check_manage_congress_sessions(&district, true).is_ok());
+        assert!(check_manage_congress_sessions(&district, false).is_err());
+        let admin = Caller::for_test(Role::Admin, Binding::Unbound);
+        assert!(check_manage_congress_sessions(&admin, false).is_ok());
+        let group = Caller::for_test(Role::GroupStaff, Binding::LiaisonGroup(Uuid::now_v7()));
+        assert!(check_manage_congress_sessions(&group, true).is_err());
     }
 }

@@ -14,3 +14,15 @@ text_enum!(
         Township => "township",
     }
 );
+
+text_enum!(
+    /// Where a committee's staff and deputies may refer opinions.
+    ReferralRoute {
+        /// To any body the referral rules allow, a district department included (Measures
+        /// Art. 6(4)).
+        Direct => "direct",
+        /// Only to the committee's own bodies; district matters are escalated to the parent
+        /// committee (township station rules §6).
+        ViaParent => "via_parent",
+    }
+);

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use super::domain::ReferralRoute;
 use crate::calendar::Period;
 use crate::db::schema::committee_policies;
 
@@ -35,6 +36,12 @@ pub const DEFAULT_ROTA_RECEPTIONS_PER_MONTH: i32 = 1;
 /// "代表联系月"; the pre-session consultation by the end of the year.
 pub const DEFAULT_CENTRALISED_CONTACT_BY_MONTH: i32 = 8;
 pub const DEFAULT_PRE_SESSION_BY_MONTH: i32 = 12;
+/// "每名代表确定2至3户定点联系户" (county rules §3①): at least two households. Voter liaisons
+/// (township rules §3: 5 per deputy) are not required unless a district sets a minimum.
+pub const DEFAULT_MIN_FIXED_HOUSEHOLDS: i32 = 2;
+pub const DEFAULT_MIN_VOTER_LIAISONS: i32 = 0;
+/// A pre-session consultation counts when held in this many days before a session opens.
+pub const DEFAULT_PRE_SESSION_WINDOW_DAYS: i32 = 60;
 pub const DEFAULT_CATEGORIES: &[&str] = &[
     "urban_management",
     "transport",
@@ -79,8 +86,18 @@ pub struct EffectivePolicy {
     pub rota_receptions_per_month: i32,
     /// Month (1–12) by whose end a deputy has taken part in the centralised contact.
     pub centralised_contact_by_month: i32,
-    /// Month (1–12) by whose end a deputy has taken part in the pre-session consultation.
+    /// Month (1–12) by whose end a deputy has taken part in the pre-session consultation, in a
+    /// year with no congress session recorded for the deputy's level.
     pub pre_session_by_month: i32,
+    /// Fixed-contact households each deputy names at least; fewer is `overdue` with a shortfall.
+    pub min_fixed_households: i32,
+    /// Voter liaisons each deputy names at least.
+    pub min_voter_liaisons: i32,
+    /// Days before a congress session opens in which the pre-session consultation counts.
+    pub pre_session_window_days: i32,
+    /// `direct`: referrals go straight to any body the rules allow (Measures Art. 6(4));
+    /// `via_parent`: only to the committee's own bodies, the rest is escalated (station rules §6).
+    pub referral_route: ReferralRoute,
 }
 
 impl EffectivePolicy {
@@ -159,6 +176,7 @@ fn category_codes(categories: &[String]) -> Result<(), validator::ValidationErro
     treat_none_as_null = true
 )]
 #[serde(deny_unknown_fields)]
+#[validate(schema(function = "minimums_within_caps"))]
 pub struct OwnPolicy {
     #[validate(range(min = 0, max = 1000, message = "must be between 0 and 1000"))]
     pub max_fixed_households: Option<i32>,
@@ -195,6 +213,30 @@ pub struct OwnPolicy {
     pub centralised_contact_by_month: Option<i32>,
     #[validate(range(min = 1, max = 12, message = "must be between 1 and 12"))]
     pub pre_session_by_month: Option<i32>,
+    #[validate(range(min = 0, max = 1000, message = "must be between 0 and 1000"))]
+    pub min_fixed_households: Option<i32>,
+    #[validate(range(min = 0, max = 1000, message = "must be between 0 and 1000"))]
+    pub min_voter_liaisons: Option<i32>,
+    #[validate(range(min = 1, max = 366, message = "must be between 1 and 366"))]
+    pub pre_session_window_days: Option<i32>,
+    pub referral_route: Option<ReferralRoute>,
+}
+
+/// A committee that sets both a minimum and a cap of one kind of contact link sets them in order.
+fn minimums_within_caps(p: &OwnPolicy) -> Result<(), validator::ValidationError> {
+    let pairs = [
+        (p.min_fixed_households, p.max_fixed_households),
+        (p.min_voter_liaisons, p.max_voter_liaisons),
+    ];
+    if pairs
+        .iter()
+        .any(|(min, max)| matches!((min, max), (Some(min), Some(max)) if min > max))
+    {
+        let mut e = validator::ValidationError::new("min_above_max");
+        e.message = Some("a minimum of contact links is above its maximum".into());
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// The seed texts' defaults, for a committee with no rules of its own on its whole path.
@@ -260,5 +302,13 @@ pub fn inherit(ancestors: &[Uuid], rows: &[(Uuid, OwnPolicy)]) -> EffectivePolic
             DEFAULT_CENTRALISED_CONTACT_BY_MONTH,
         ),
         pre_session_by_month: int(|p| &p.pre_session_by_month, DEFAULT_PRE_SESSION_BY_MONTH),
+        min_fixed_households: int(|p| &p.min_fixed_households, DEFAULT_MIN_FIXED_HOUSEHOLDS),
+        min_voter_liaisons: int(|p| &p.min_voter_liaisons, DEFAULT_MIN_VOTER_LIAISONS),
+        pre_session_window_days: int(
+            |p| &p.pre_session_window_days,
+            DEFAULT_PRE_SESSION_WINDOW_DAYS,
+        ),
+        referral_route: nearest(ancestors, rows, |p| &p.referral_route)
+            .unwrap_or(ReferralRoute::Direct),
     }
 }

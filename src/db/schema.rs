@@ -166,6 +166,8 @@ diesel::table! {
         voter_id -> Uuid,
         kind -> Text,
         created_at -> Timestamptz,
+        valid_from -> Date,
+        valid_until -> Nullable<Date>,
     }
 }
 
@@ -189,6 +191,23 @@ diesel::table! {
         rota_receptions_per_month -> Nullable<Int4>,
         centralised_contact_by_month -> Nullable<Int4>,
         pre_session_by_month -> Nullable<Int4>,
+        min_fixed_households -> Nullable<Int4>,
+        min_voter_liaisons -> Nullable<Int4>,
+        pre_session_window_days -> Nullable<Int4>,
+        referral_route -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    congress_sessions (id) {
+        id -> Uuid,
+        level -> Text,
+        term -> Int4,
+        number -> Int4,
+        opens_on -> Date,
+        closes_on -> Date,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -368,11 +387,21 @@ diesel::table! {
         dtstart -> Date,
         start_time -> Time,
         end_time -> Time,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        ends_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    reception_rule_versions (rule_id, effective_from) {
+        rule_id -> Uuid,
+        effective_from -> Date,
         representative_ids -> Array<Uuid>,
         exdates -> Array<Date>,
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
-        updated_at -> Timestamptz,
     }
 }
 
@@ -417,6 +446,7 @@ diesel::joinable!(activity_contacts -> activities (activity_id));
 diesel::joinable!(reception_registrations -> activities (activity_id));
 diesel::joinable!(activity_evaluations -> activities (activity_id));
 diesel::joinable!(reception_rules -> liaison_groups (liaison_group_id));
+diesel::joinable!(reception_rule_versions -> reception_rules (rule_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
@@ -433,6 +463,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     voters,
     contact_links,
     committee_policies,
+    congress_sessions,
     calendar_days,
     opinions,
     referrals,
@@ -445,5 +476,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     reception_registrations,
     activity_evaluations,
     reception_rules,
+    reception_rule_versions,
     appointments,
 );

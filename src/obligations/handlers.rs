@@ -69,7 +69,7 @@ pub async fn list_obligations(
     let mut years = model::years_of(&mut conn, &rows, year, Utc::now()).await?;
     let items = rows
         .into_iter()
-        .filter_map(|(id, name, _)| {
+        .filter_map(|(id, name, ..)| {
             years.remove(&id).map(|(d, t)| DeputyObligations {
                 representative_id: id,
                 name,

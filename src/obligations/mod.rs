@@ -3,5 +3,7 @@
 //! the deputy did, with the activities that count as evidence. Thresholds are per committee.
 
 pub mod handlers;
+pub mod links;
 pub mod model;
 pub mod rules;
+pub mod sessions;

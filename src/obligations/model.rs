@@ -1,29 +1,34 @@
-//! Loads what the obligation rules judge, for a page of deputies at once: eight queries
+//! Loads what the obligation rules judge, for a page of deputies at once: ten queries
 //! whatever the page size.
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::links::Link;
 use super::rules::{Attended, DeputyYear, OpenOpinion, Thresholds};
+use super::sessions::Session;
 use crate::access::Caller;
 use crate::access::filters::representative_filter;
 use crate::activities::domain::ActivityKind;
 use crate::calendar::working_days::{local_date, start_of_local_day};
 use crate::committees::policy::{self, EffectivePolicy};
 use crate::db::schema::{
-    activities, activity_contacts, activity_participants, contact_links, liaison_groups, opinions,
-    reception_rules, representatives,
+    activities, activity_contacts, activity_participants, congress_sessions, contact_links,
+    liaison_groups, opinions, representatives,
 };
 use crate::db::tree::subtree_of;
 use crate::error::ApiResult;
 use crate::opinions::lifecycle::State;
 use crate::pagination::PageRequest;
-use crate::schedule::model::ReceptionRule;
-use crate::schedule::recurrence::Recurrence;
+use crate::representatives::contacts::ContactKind;
+use crate::representatives::domain::Level;
+
+/// The widest pre-session window a policy may set.
+const MAX_WINDOW_DAYS: u64 = 366;
 
 pub struct DeputyFilter {
     pub committee: Option<Uuid>,
@@ -31,13 +36,16 @@ pub struct DeputyFilter {
     pub representative: Option<Uuid>,
 }
 
-/// (id, name, liaison group) of a page of deputies in scope, by id.
+/// A deputy judged: (id, name, liaison group, level).
+pub type Deputy = (Uuid, String, Uuid, Level);
+
+/// A page of deputies in scope, by id.
 pub async fn deputies(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     f: &DeputyFilter,
     page: PageRequest,
-) -> ApiResult<Vec<(Uuid, String, Uuid)>> {
+) -> ApiResult<Vec<Deputy>> {
     let mut query = representatives::table
         .filter(representative_filter(caller))
         .into_boxed();
@@ -64,6 +72,7 @@ pub async fn deputies(
             representatives::id,
             representatives::name,
             representatives::liaison_group_id,
+            representatives::level,
         ))
         .order(representatives::id)
         .limit(page.fetch_limit())
@@ -79,13 +88,16 @@ fn thresholds(p: &EffectivePolicy) -> Thresholds {
         rota_receptions_per_month: n(p.rota_receptions_per_month),
         centralised_contact_by_month: n(p.centralised_contact_by_month),
         pre_session_by_month: n(p.pre_session_by_month),
+        pre_session_window_days: n(p.pre_session_window_days),
+        min_fixed_households: n(p.min_fixed_households),
+        min_voter_liaisons: n(p.min_voter_liaisons),
     }
 }
 
 /// Everything the rules need for `deputies` in `year`, with each deputy's thresholds.
 pub async fn years_of(
     conn: &mut AsyncPgConnection,
-    deputies: &[(Uuid, String, Uuid)],
+    deputies: &[Deputy],
     year: i32,
     now: DateTime<Utc>,
 ) -> ApiResult<HashMap<Uuid, (DeputyYear, Thresholds)>> {
@@ -109,12 +121,18 @@ pub async fn years_of(
     committees.dedup();
     let policies = crate::committees::model::effective_policies(conn, &committees).await?;
 
+    // A session's window may begin in the year before: consultations from then count too.
+    let consultations_from = start_of_local_day(first - Days::new(MAX_WINDOW_DAYS));
     let attended: Vec<(Uuid, Uuid, ActivityKind, DateTime<Utc>)> = activity_participants::table
         .inner_join(activities::table)
         .filter(activity_participants::representative_id.eq_any(&ids))
         .filter(activity_participants::attended.eq(true))
         .filter(activities::status.eq("held"))
-        .filter(activities::starts_at.ge(from))
+        .filter(
+            activities::starts_at.ge(from).or(activities::kind
+                .eq(ActivityKind::PreSessionConsultation)
+                .and(activities::starts_at.ge(consultations_from))),
+        )
         .filter(activities::starts_at.lt(to))
         .select((
             activity_participants::representative_id,
@@ -131,17 +149,49 @@ pub async fn years_of(
         .select((activity_contacts::activity_id, activity_contacts::voter_id))
         .load(conn)
         .await?;
-    let households: Vec<(Uuid, Uuid)> = contact_links::table
+    // Links in force at some time in the year.
+    let links: Vec<(Uuid, ContactKind, Uuid, NaiveDate, Option<NaiveDate>)> = contact_links::table
         .filter(contact_links::representative_id.eq_any(&ids))
-        .filter(contact_links::kind.eq("fixed_household"))
-        .select((contact_links::representative_id, contact_links::voter_id))
+        .filter(contact_links::valid_from.lt(next))
+        .filter(
+            contact_links::valid_until
+                .is_null()
+                .or(contact_links::valid_until.gt(first)),
+        )
+        .select((
+            contact_links::representative_id,
+            contact_links::kind,
+            contact_links::voter_id,
+            contact_links::valid_from,
+            contact_links::valid_until,
+        ))
         .load(conn)
         .await?;
-    let rules: Vec<ReceptionRule> = reception_rules::table
-        .filter(reception_rules::representative_ids.overlaps_with(&ids))
-        .select(ReceptionRule::as_select())
-        .load(conn)
-        .await?;
+    let rules = crate::schedule::model::rules_of_deputies(conn, &ids).await?;
+    let sessions: Vec<(Level, Session)> = congress_sessions::table
+        .filter(congress_sessions::opens_on.ge(first))
+        .filter(congress_sessions::opens_on.lt(next))
+        .select((
+            congress_sessions::level,
+            congress_sessions::id,
+            congress_sessions::opens_on,
+            congress_sessions::closes_on,
+        ))
+        .order(congress_sessions::opens_on)
+        .load::<(Level, Uuid, NaiveDate, NaiveDate)>(conn)
+        .await?
+        .into_iter()
+        .map(|(level, id, opens_on, closes_on)| {
+            (
+                level,
+                Session {
+                    id,
+                    opens_on,
+                    closes_on,
+                },
+            )
+        })
+        .collect();
     let open_states: Vec<&str> = State::ALL
         .iter()
         .filter(|s| crate::opinions::lifecycle::is_open(**s))
@@ -159,32 +209,33 @@ pub async fn years_of(
         .load(conn)
         .await?;
 
-    // Months each deputy is on some station's rota: the months a rule has a reception in.
+    // Months each deputy is on some station's rota: the months a reception has them on duty,
+    // by the rota version in force that day.
     let mut rota: HashMap<Uuid, BTreeSet<u32>> = HashMap::new();
-    for rule in rules {
-        let Ok(r) = Recurrence::parse(
-            &rule.rrule,
-            rule.dtstart,
-            rule.start_time,
-            rule.end_time,
-            rule.exdates,
-        ) else {
-            continue;
-        };
-        let months: BTreeSet<u32> = r
-            .between(first, next.pred_opt().unwrap_or(next))
-            .into_iter()
-            .map(|(s, _)| local_date(s).month())
-            .collect();
-        for d in rule.representative_ids.iter().filter(|d| ids.contains(d)) {
-            rota.entry(*d).or_default().extend(months.iter().copied());
+    for rule in &rules {
+        for o in rule.occurrences(first, next.pred_opt().unwrap_or(next)) {
+            let month = local_date(o.starts_at).month();
+            for d in o.representative_ids.iter().filter(|d| ids.contains(d)) {
+                rota.entry(*d).or_default().insert(month);
+            }
         }
     }
+    let links_of = |deputy: Uuid, kind: ContactKind| -> Vec<Link> {
+        links
+            .iter()
+            .filter(|l| l.0 == deputy && l.1 == kind)
+            .map(|(_, _, voter, from, until)| Link {
+                voter: *voter,
+                from: *from,
+                until: *until,
+            })
+            .collect()
+    };
 
     let today = local_date(now);
     Ok(deputies
         .iter()
-        .map(|(id, _, group)| {
+        .map(|(id, _, group, level)| {
             let year = DeputyYear {
                 year,
                 today,
@@ -202,12 +253,14 @@ pub async fn years_of(
                             .collect(),
                     })
                     .collect(),
-                fixed_households: households
-                    .iter()
-                    .filter(|h| h.0 == *id)
-                    .map(|h| h.1)
-                    .collect(),
+                fixed_households: links_of(*id, ContactKind::FixedHousehold),
+                voter_liaisons: links_of(*id, ContactKind::VoterLiaison),
                 rota_months: rota.remove(id).unwrap_or_default(),
+                sessions: sessions
+                    .iter()
+                    .filter(|(l, _)| l == level)
+                    .map(|(_, s)| *s)
+                    .collect(),
                 open_opinions: open
                     .iter()
                     .filter(|o| o.0 == Some(*id))

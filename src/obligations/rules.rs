@@ -2,7 +2,8 @@
 //! the activities, households, rota months and opinions; nothing here reads the clock.
 //!
 //! A rule is `met` when what it asks for is done, `due` when it is not done yet but its period
-//! is still open, and `overdue` when a period closed without it.
+//! is still open, `overdue` when a period closed without it (or fewer contact links are named
+//! than the minimum), and `late` when a dated duty was done only after its deadline.
 
 use std::collections::BTreeSet;
 
@@ -11,6 +12,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::links::{self, Link};
+use super::sessions::{self, Consultation, Session};
 use crate::activities::domain::ActivityKind;
 use crate::db::text_enum;
 
@@ -18,8 +21,11 @@ text_enum!(
     Rule {
         /// A report to the voters of the constituency at least once a year (述职).
         AnnualReport => "annual_report",
-        /// Contact with each fixed-contact household at least monthly.
+        /// At least the minimum of fixed-contact households named, and contact with each at
+        /// least monthly in every month it is in force.
         FixedHouseholdContact => "fixed_household_contact",
+        /// At least the minimum of voter liaisons named (a district sets 5; default none).
+        VoterLiaisons => "voter_liaisons",
         /// A station reception every month the deputy is on a station's rota.
         StationRota => "station_rota",
         /// The mid-year centralised contact (年中集中联系).
@@ -50,7 +56,12 @@ pub struct Thresholds {
     pub rota_receptions_per_month: u32,
     /// Month (1–12) by whose end the centralised contact is done.
     pub centralised_contact_by_month: u32,
+    /// In a year with no congress session recorded: the month by whose end the pre-session
+    /// consultation is done.
     pub pre_session_by_month: u32,
+    pub pre_session_window_days: u32,
+    pub min_fixed_households: u32,
+    pub min_voter_liaisons: u32,
 }
 
 /// A held activity the deputy was present at, in the year.
@@ -76,10 +87,15 @@ pub struct DeputyYear {
     pub year: i32,
     /// Today, local: periods that end before it are closed.
     pub today: NaiveDate,
+    /// Activities of the year; pre-session consultations also from the year before (a window
+    /// before a January session begins in the autumn).
     pub attended: Vec<Attended>,
-    pub fixed_households: Vec<Uuid>,
+    pub fixed_households: Vec<Link>,
+    pub voter_liaisons: Vec<Link>,
     /// Months (1–12) the deputy is on some station's rota.
     pub rota_months: BTreeSet<u32>,
+    /// Congress sessions of the deputy's level that open in the year.
+    pub sessions: Vec<Session>,
     pub open_opinions: Vec<OpenOpinion>,
 }
 
@@ -89,6 +105,20 @@ pub struct RuleResult {
     pub status: Status,
     /// Ids of the activities that count (of the opinions, for `no_overdue_opinions`).
     pub evidence: Vec<Uuid>,
+    /// For a rule that asks for a number of contact links: how many are missing today (at the
+    /// end of a past year); 0 when none. Null for the other rules.
+    pub shortfall: Option<u32>,
+}
+
+impl RuleResult {
+    fn new(rule: Rule, status: Status, evidence: Vec<Uuid>) -> Self {
+        Self {
+            rule,
+            status,
+            evidence,
+            shortfall: None,
+        }
+    }
 }
 
 impl DeputyYear {
@@ -114,8 +144,21 @@ impl DeputyYear {
         })
     }
 
+    /// Activities of a kind held in the year.
     fn of_kind(&self, kind: ActivityKind) -> Vec<&Attended> {
-        self.attended.iter().filter(|a| a.kind == kind).collect()
+        self.attended
+            .iter()
+            .filter(|a| a.kind == kind && a.day.year() == self.year)
+            .collect()
+    }
+
+    /// The day links are counted on: today, or the last day of a past year.
+    fn links_as_of(&self) -> NaiveDate {
+        self.today.min(self.last_day_of_month(12))
+    }
+
+    fn first_of_month(&self, month: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, month, 1).expect("month is 1 to 12")
     }
 }
 
@@ -167,36 +210,99 @@ fn monthly(
     status
 }
 
-pub fn evaluate(d: &DeputyYear, t: &Thresholds) -> Vec<RuleResult> {
-    let reports = d.of_kind(ActivityKind::AnnualReport);
-    let annual_report = RuleResult {
-        rule: Rule::AnnualReport,
-        status: by_deadline(
-            reports.len() as u32 >= t.annual_reports_per_year,
-            d.closed_after(12),
-        ),
-        evidence: ids(&reports),
-    };
+/// How many links are missing below the minimum, as of the day links are counted on.
+fn shortfall(d: &DeputyYear, links: &[Link], minimum: u32) -> u32 {
+    minimum.saturating_sub(links::in_force_on(links, d.links_as_of()).len() as u32)
+}
 
-    let month_of = |a: &Attended| a.day.month();
+fn fixed_households(d: &DeputyYear, t: &Thresholds) -> RuleResult {
+    let missing = shortfall(d, &d.fixed_households, t.min_fixed_households);
+    let in_year = |a: &&Attended| a.day.year() == d.year;
     let contacts_in = |m: u32, household: Uuid| {
         d.attended
             .iter()
-            .filter(|a| month_of(a) == m && a.contacted.contains(&household))
+            .filter(in_year)
+            .filter(|a| a.day.month() == m && a.contacted.contains(&household))
             .count() as u32
     };
-    let household_status = monthly(d, d.begun_months(), |m| {
-        d.fixed_households
-            .iter()
-            .any(|h| contacts_in(m, *h) < t.household_contacts_per_month)
-    });
-    let household_evidence: Vec<Uuid> = d
+    let status = if missing > 0 {
+        Status::Overdue
+    } else {
+        monthly(d, d.begun_months(), |m| {
+            let owed = links::in_force_throughout(
+                &d.fixed_households,
+                d.first_of_month(m),
+                d.last_day_of_month(m),
+            );
+            owed.iter()
+                .any(|h| contacts_in(m, *h) < t.household_contacts_per_month)
+        })
+    };
+    let evidence = d
         .attended
         .iter()
-        .filter(|a| a.contacted.iter().any(|v| d.fixed_households.contains(v)))
+        .filter(in_year)
+        .filter(|a| {
+            let linked = links::in_force_on(&d.fixed_households, a.day);
+            a.contacted.iter().any(|v| linked.contains(v))
+        })
         .map(|a| a.id)
         .collect();
+    RuleResult {
+        shortfall: Some(missing),
+        ..RuleResult::new(Rule::FixedHouseholdContact, status, evidence)
+    }
+}
 
+fn voter_liaisons(d: &DeputyYear, t: &Thresholds) -> RuleResult {
+    let missing = shortfall(d, &d.voter_liaisons, t.min_voter_liaisons);
+    let status = if missing > 0 {
+        Status::Overdue
+    } else {
+        Status::Met
+    };
+    RuleResult {
+        shortfall: Some(missing),
+        ..RuleResult::new(Rule::VoterLiaisons, status, vec![])
+    }
+}
+
+fn pre_session(d: &DeputyYear, t: &Thresholds) -> RuleResult {
+    if d.sessions.is_empty() {
+        let held = d.of_kind(ActivityKind::PreSessionConsultation);
+        return RuleResult::new(
+            Rule::PreSessionConsultation,
+            by_dated_deadline(d, &held, t.pre_session_by_month),
+            ids(&held),
+        );
+    }
+    let consultations: Vec<Consultation> = d
+        .attended
+        .iter()
+        .filter(|a| a.kind == ActivityKind::PreSessionConsultation)
+        .map(|a| (a.id, a.day))
+        .collect();
+    let (status, evidence) = sessions::judge_all(
+        &d.sessions,
+        &consultations,
+        t.pre_session_window_days,
+        d.today,
+    );
+    RuleResult::new(Rule::PreSessionConsultation, status, evidence)
+}
+
+pub fn evaluate(d: &DeputyYear, t: &Thresholds) -> Vec<RuleResult> {
+    let reports = d.of_kind(ActivityKind::AnnualReport);
+    let annual_report = RuleResult::new(
+        Rule::AnnualReport,
+        by_deadline(
+            reports.len() as u32 >= t.annual_reports_per_year,
+            d.closed_after(12),
+        ),
+        ids(&reports),
+    );
+
+    let month_of = |a: &Attended| a.day.month();
     let receptions = d.of_kind(ActivityKind::StationReception);
     let rota_status = monthly(
         d,
@@ -213,7 +319,6 @@ pub fn evaluate(d: &DeputyYear, t: &Thresholds) -> Vec<RuleResult> {
         .collect();
 
     let centralised = d.of_kind(ActivityKind::CentralisedContact);
-    let pre_session = d.of_kind(ActivityKind::PreSessionConsultation);
 
     let overdue: Vec<Uuid> = d
         .open_opinions
@@ -222,45 +327,30 @@ pub fn evaluate(d: &DeputyYear, t: &Thresholds) -> Vec<RuleResult> {
         .map(|o| o.id)
         .collect();
     let opinions = if !overdue.is_empty() {
-        RuleResult {
-            rule: Rule::NoOverdueOpinions,
-            status: Status::Overdue,
-            evidence: overdue,
-        }
+        RuleResult::new(Rule::NoOverdueOpinions, Status::Overdue, overdue)
     } else {
-        RuleResult {
-            rule: Rule::NoOverdueOpinions,
-            status: if d.open_opinions.is_empty() {
+        RuleResult::new(
+            Rule::NoOverdueOpinions,
+            if d.open_opinions.is_empty() {
                 Status::Met
             } else {
                 Status::Due
             },
-            evidence: d.open_opinions.iter().map(|o| o.id).collect(),
-        }
+            d.open_opinions.iter().map(|o| o.id).collect(),
+        )
     };
 
     vec![
         annual_report,
-        RuleResult {
-            rule: Rule::FixedHouseholdContact,
-            status: household_status,
-            evidence: household_evidence,
-        },
-        RuleResult {
-            rule: Rule::StationRota,
-            status: rota_status,
-            evidence: rota_evidence,
-        },
-        RuleResult {
-            rule: Rule::CentralisedContact,
-            status: by_dated_deadline(d, &centralised, t.centralised_contact_by_month),
-            evidence: ids(&centralised),
-        },
-        RuleResult {
-            rule: Rule::PreSessionConsultation,
-            status: by_dated_deadline(d, &pre_session, t.pre_session_by_month),
-            evidence: ids(&pre_session),
-        },
+        fixed_households(d, t),
+        voter_liaisons(d, t),
+        RuleResult::new(Rule::StationRota, rota_status, rota_evidence),
+        RuleResult::new(
+            Rule::CentralisedContact,
+            by_dated_deadline(d, &centralised, t.centralised_contact_by_month),
+            ids(&centralised),
+        ),
+        pre_session(d, t),
         opinions,
     ]
 }
@@ -275,6 +365,9 @@ mod tests {
         rota_receptions_per_month: 1,
         centralised_contact_by_month: 8,
         pre_session_by_month: 12,
+        pre_session_window_days: 60,
+        min_fixed_households: 2,
+        min_voter_liaisons: 0,
     };
 
     fn day(s: &str) -> NaiveDate {
@@ -287,9 +380,23 @@ mod tests {
             today: day(today),
             attended: vec![],
             fixed_households: vec![],
+            voter_liaisons: vec![],
             rota_months: BTreeSet::new(),
+            sessions: vec![],
             open_opinions: vec![],
         }
+    }
+
+    fn linked(voter: Uuid, from: &str) -> Link {
+        Link {
+            voter,
+            from: day(from),
+            until: None,
+        }
+    }
+
+    fn result(d: &DeputyYear, t: &Thresholds, rule: Rule) -> RuleResult {
+        evaluate(d, t).into_iter().find(|r| r.rule == rule).unwrap()
     }
 
     fn act(kind: ActivityKind, on: &str, contacted: &[Uuid]) -> Attended {
@@ -302,11 +409,7 @@ mod tests {
     }
 
     fn status(d: &DeputyYear, rule: Rule) -> Status {
-        evaluate(d, &T)
-            .into_iter()
-            .find(|r| r.rule == rule)
-            .unwrap()
-            .status
+        result(d, &T, rule).status
     }
 
     #[test]
@@ -328,10 +431,7 @@ mod tests {
             pre_session_by_month: 11,
             ..T
         };
-        let late = evaluate(&strict, &thresholds)
-            .into_iter()
-            .find(|r| r.rule == Rule::PreSessionConsultation)
-            .unwrap();
+        let late = result(&strict, &thresholds, Rule::PreSessionConsultation);
         assert_eq!(late.status, Status::Late);
         assert_eq!(late.evidence.len(), 1, "the late contact is still shown");
     }
@@ -350,8 +450,13 @@ mod tests {
             status(&after, Rule::PreSessionConsultation),
             Status::Overdue
         );
-        // Nothing to do: no households, no rota, no opinions.
-        assert_eq!(status(&after, Rule::FixedHouseholdContact), Status::Met);
+        // No rota and no opinions: nothing to do. No households named is not "nothing to do":
+        // each deputy names at least two (county rules §3①).
+        let households = result(&after, &T, Rule::FixedHouseholdContact);
+        assert_eq!(
+            (households.status, households.shortfall),
+            (Status::Overdue, Some(2))
+        );
         assert_eq!(status(&after, Rule::StationRota), Status::Met);
         assert_eq!(status(&after, Rule::NoOverdueOpinions), Status::Met);
     }
@@ -360,21 +465,117 @@ mod tests {
     fn households_are_counted_month_by_month() {
         let h = Uuid::now_v7();
         let mut d = year("2025-03-10");
-        d.fixed_households = vec![h];
+        d.fixed_households = vec![linked(h, "2024-12-01")];
+        let t = Thresholds {
+            min_fixed_households: 1,
+            ..T
+        };
+        let status = |d: &DeputyYear| result(d, &t, Rule::FixedHouseholdContact).status;
         d.attended = vec![
             act(ActivityKind::Inspection, "2025-01-05", &[h]),
             act(ActivityKind::Inspection, "2025-02-05", &[h]),
         ];
         // March has begun but is not over: due, not overdue.
-        assert_eq!(status(&d, Rule::FixedHouseholdContact), Status::Due);
+        assert_eq!(status(&d), Status::Due);
         d.attended
             .push(act(ActivityKind::Inspection, "2025-03-09", &[h]));
-        assert_eq!(status(&d, Rule::FixedHouseholdContact), Status::Met);
+        assert_eq!(status(&d), Status::Met);
         d.today = day("2025-05-01");
         // April passed without contact.
-        assert_eq!(status(&d, Rule::FixedHouseholdContact), Status::Overdue);
-        let evidence = &evaluate(&d, &T)[1].evidence;
+        assert_eq!(status(&d), Status::Overdue);
+        let evidence = result(&d, &t, Rule::FixedHouseholdContact).evidence;
         assert_eq!(evidence.len(), 3);
+    }
+
+    #[test]
+    fn fewer_households_than_the_minimum_is_overdue_with_the_shortfall() {
+        let mut d = year("2025-03-10");
+        d.fixed_households = vec![linked(Uuid::now_v7(), "2025-01-01")];
+        let r = result(&d, &T, Rule::FixedHouseholdContact);
+        assert_eq!((r.status, r.shortfall), (Status::Overdue, Some(1)));
+        d.fixed_households
+            .push(linked(Uuid::now_v7(), "2025-03-10"));
+        let r = result(&d, &T, Rule::FixedHouseholdContact);
+        assert_eq!(r.shortfall, Some(0));
+        // Enough now; January and February are judged on the one household then in force,
+        // never contacted: overdue for the months, not for the count.
+        assert_eq!(r.status, Status::Overdue);
+        let liaisons = Thresholds {
+            min_voter_liaisons: 5,
+            ..T
+        };
+        let r = result(&d, &liaisons, Rule::VoterLiaisons);
+        assert_eq!((r.status, r.shortfall), (Status::Overdue, Some(5)));
+        assert_eq!(status(&d, Rule::VoterLiaisons), Status::Met);
+    }
+
+    #[test]
+    fn each_month_is_judged_on_the_households_in_force_in_it() {
+        let (old, new) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut d = year("2025-08-31");
+        let t = Thresholds {
+            min_fixed_households: 1,
+            ..T
+        };
+        // `old` was a household January to May; `new` from 10 June.
+        d.fixed_households = vec![
+            Link {
+                voter: old,
+                from: day("2025-01-01"),
+                until: Some(day("2025-06-01")),
+            },
+            linked(new, "2025-06-10"),
+        ];
+        for m in 1..=5 {
+            d.attended.push(act(
+                ActivityKind::Inspection,
+                &format!("2025-{m:02}-05"),
+                &[old],
+            ));
+        }
+        for m in 7..=8 {
+            d.attended.push(act(
+                ActivityKind::Inspection,
+                &format!("2025-{m:02}-05"),
+                &[new],
+            ));
+        }
+        let r = result(&d, &t, Rule::FixedHouseholdContact);
+        // June owes nothing (neither link covers the whole month); the rest were contacted.
+        assert_eq!(r.status, Status::Met);
+        assert_eq!(r.evidence.len(), 7);
+        // A contact with `old` after its removal is not evidence.
+        d.attended
+            .push(act(ActivityKind::Inspection, "2025-08-20", &[old]));
+        assert_eq!(
+            result(&d, &t, Rule::FixedHouseholdContact).evidence.len(),
+            7
+        );
+    }
+
+    #[test]
+    fn the_consultation_is_judged_per_session() {
+        let mut d = year("2025-12-31");
+        d.sessions = vec![Session {
+            id: Uuid::now_v7(),
+            opens_on: day("2025-02-20"),
+            closes_on: day("2025-02-23"),
+        }];
+        // Held in December: the old year-end rule would call it met; the session was in
+        // February, so December is neither in its window nor during it.
+        d.attended
+            .push(act(ActivityKind::PreSessionConsultation, "2025-12-10", &[]));
+        assert_eq!(status(&d, Rule::PreSessionConsultation), Status::Overdue);
+        // One from the year before, in the 60 days before the session, counts.
+        d.attended
+            .push(act(ActivityKind::PreSessionConsultation, "2025-01-05", &[]));
+        assert_eq!(status(&d, Rule::PreSessionConsultation), Status::Met);
+        let mut early = year("2025-12-31");
+        early.sessions = d.sessions.clone();
+        early
+            .attended
+            .push(act(ActivityKind::PreSessionConsultation, "2024-12-30", &[]));
+        assert_eq!(status(&early, Rule::PreSessionConsultation), Status::Met);
     }
 
     #[test]
@@ -389,7 +590,7 @@ mod tests {
         // A reception in a month off the rota is not evidence.
         d.attended
             .push(act(ActivityKind::StationReception, "2025-04-15", &[]));
-        assert_eq!(evaluate(&d, &T)[2].evidence.len(), 2);
+        assert_eq!(result(&d, &T, Rule::StationRota).evidence.len(), 2);
     }
 
     #[test]

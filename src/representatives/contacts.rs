@@ -1,17 +1,20 @@
 //! Contact links: a deputy's fixed-contact households (定点联系户) and voter liaisons
-//! (选民联络员), capped per committee (defaults 3 and 5).
+//! (选民联络员), capped per committee (defaults 3 and 5). A link is dated: removing it ends it
+//! (`until`) and keeps it, so the obligations of past months are judged on the links then in
+//! force.
 
 use actix_web::{HttpResponse, delete, get, post, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
 use super::model;
 use crate::access::{Action, Authed, Caller};
+use crate::calendar::working_days::local_date;
 use crate::db::schema::{committees, contact_links, liaison_groups, representatives, voters};
 use crate::db::text_enum;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
@@ -42,6 +45,18 @@ pub struct ContactView {
     pub kind: ContactKind,
     pub voter: ContactVoter,
     pub created_at: DateTime<Utc>,
+    /// The local date the link took effect.
+    pub from: NaiveDate,
+    /// The local date it was removed, from which it is no longer in force; null while it is.
+    pub until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContactQuery {
+    /// Also list links that were removed (default: only those in force).
+    #[serde(default)]
+    pub include_ended: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -49,10 +64,20 @@ pub struct ContactList {
     pub items: Vec<ContactView>,
 }
 
-type ContactRow = (Uuid, Uuid, ContactKind, DateTime<Utc>, Uuid, String, String);
+type ContactRow = (
+    Uuid,
+    Uuid,
+    ContactKind,
+    DateTime<Utc>,
+    NaiveDate,
+    Option<NaiveDate>,
+    Uuid,
+    String,
+    String,
+);
 
 fn view(row: ContactRow, caller: &Caller) -> ContactView {
-    let (id, representative_id, kind, created_at, voter_id, name, phone) = row;
+    let (id, representative_id, kind, created_at, from, until, voter_id, name, phone) = row;
     ContactView {
         id,
         representative_id,
@@ -67,6 +92,8 @@ fn view(row: ContactRow, caller: &Caller) -> ContactView {
             },
         },
         created_at,
+        from,
+        until,
     }
 }
 
@@ -76,6 +103,8 @@ fn contact_query() -> _ContactQuery {
         contact_links::representative_id,
         contact_links::kind,
         contact_links::created_at,
+        contact_links::valid_from,
+        contact_links::valid_until,
         voters::id,
         voters::name,
         voters::phone,
@@ -89,6 +118,8 @@ type _ContactQuery = diesel::dsl::Select<
         contact_links::representative_id,
         contact_links::kind,
         contact_links::created_at,
+        contact_links::valid_from,
+        contact_links::valid_until,
         voters::id,
         voters::name,
         voters::phone,
@@ -114,11 +145,11 @@ async fn limit_for(
     })
 }
 
-/// A deputy's contact links.
+/// A deputy's contact links in force, or with `include_ended` their whole history.
 #[utoipa::path(
     tag = "representatives",
     operation_id = "list_contacts",
-    params(("id" = Uuid, Path, description = "Representative id")),
+    params(("id" = Uuid, Path, description = "Representative id"), ContactQuery),
     responses((status = 200, description = "The deputy's contact links", body = ContactList)),
 )]
 #[get("/representatives/{id}/contacts")]
@@ -126,15 +157,19 @@ async fn limit_for(
 pub async fn list_contacts(
     authed: Authed,
     id: web::Path<Uuid>,
+    query: web::Query<ContactQuery>,
 ) -> ApiResult<web::Json<ContactList>> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadRepresentatives)?;
     let rep = model::find_visible(&mut conn, &caller, *id).await?;
-    let rows: Vec<ContactRow> = contact_query()
+    let mut rows = contact_query()
         .filter(contact_links::representative_id.eq(rep.id))
         .order(contact_links::id.asc())
-        .load(&mut conn)
-        .await?;
+        .into_boxed();
+    if !query.include_ended {
+        rows = rows.filter(contact_links::valid_until.is_null());
+    }
+    let rows: Vec<ContactRow> = rows.load(&mut conn).await?;
     Ok(web::Json(ContactList {
         items: rows.into_iter().map(|r| view(r, &caller)).collect(),
     }))
@@ -172,6 +207,7 @@ pub async fn create_contact(
         .map_err(|e| e.on_field("voter_id", "no such voter"))?;
     let limit = limit_for(&mut conn, rep.id, body.kind).await?;
     let link_id = Uuid::now_v7();
+    let today = local_date(Utc::now());
     let kind = body.kind;
     let voter_id = body.voter_id;
     crate::db::in_transaction(&mut conn, async |conn| {
@@ -185,6 +221,7 @@ pub async fn create_contact(
         let existing: i64 = contact_links::table
             .filter(contact_links::representative_id.eq(rep.id))
             .filter(contact_links::kind.eq(kind.as_str()))
+            .filter(contact_links::valid_until.is_null())
             .count()
             .get_result(conn)
             .await?;
@@ -206,6 +243,7 @@ pub async fn create_contact(
                 contact_links::representative_id.eq(rep.id),
                 contact_links::voter_id.eq(voter_id),
                 contact_links::kind.eq(kind.as_str()),
+                contact_links::valid_from.eq(today),
             ))
             .execute(conn)
             .await
@@ -232,7 +270,8 @@ pub async fn create_contact(
         .json(view(row, &caller)))
 }
 
-/// Remove a contact link.
+/// Remove a contact link: it ends today and stays in the history (`include_ended`), so the
+/// months it was in force are still judged on it.
 #[utoipa::path(
     tag = "representatives",
     operation_id = "delete_contact",
@@ -240,7 +279,10 @@ pub async fn create_contact(
         ("id" = Uuid, Path, description = "Representative id"),
         ("link_id" = Uuid, Path, description = "Contact link id"),
     ),
-    responses((status = 204, description = "Removed")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 404, description = "No such link in force", body = Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[delete("/representatives/{id}/contacts/{link_id}")]
 #[tracing::instrument(skip_all)]
@@ -252,14 +294,16 @@ pub async fn delete_contact(
     caller.require(Action::ManageRepresentatives)?;
     let (id, link_id) = path.into_inner();
     let rep = model::find_visible(&mut conn, &caller, id).await?;
-    let deleted = diesel::delete(
+    let ended = diesel::update(
         contact_links::table
             .filter(contact_links::id.eq(link_id))
-            .filter(contact_links::representative_id.eq(rep.id)),
+            .filter(contact_links::representative_id.eq(rep.id))
+            .filter(contact_links::valid_until.is_null()),
     )
+    .set(contact_links::valid_until.eq(local_date(Utc::now())))
     .execute(&mut conn)
     .await?;
-    if deleted == 0 {
+    if ended == 0 {
         return Err(ApiError::not_found("contact link"));
     }
     Ok(HttpResponse::NoContent().finish())

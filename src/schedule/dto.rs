@@ -4,7 +4,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::model::ReceptionRule;
+use super::model::Rota;
+use super::rota::version_on;
 use crate::activities::domain::ActivityKind;
 use crate::calendar::to_local;
 
@@ -53,10 +54,14 @@ pub struct CreateReceptionRule {
     pub exdates: Vec<NaiveDate>,
 }
 
-/// Change the deputies on duty or the dates called off. Absent fields are left alone.
+/// Change the deputies on duty or the dates called off from `effective_from` on. Absent fields
+/// keep the value in force on that day; receptions before it keep the rota they had.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateReceptionRule {
+    /// The first local date the change applies to: default today, never before the first day
+    /// of the current month. Later changes already scheduled are replaced by this one.
+    pub effective_from: Option<NaiveDate>,
     #[validate(length(min = 1, max = 50, message = "must name 1 to 50 deputies"))]
     pub representative_ids: Option<Vec<Uuid>>,
     #[validate(length(max = 366, message = "at most 366 dates"))]
@@ -73,14 +78,39 @@ pub struct ReceptionRuleView {
     pub start_time: ClockTime,
     #[schema(value_type = String, example = "11:00")]
     pub end_time: ClockTime,
+    /// The deputies on duty today (before the rule starts: on its first day).
     pub representative_ids: Vec<Uuid>,
+    /// The dates called off, as of today.
     pub exdates: Vec<NaiveDate>,
+    /// No receptions from this local date on; null while the rule runs.
+    pub ends_on: Option<NaiveDate>,
+    /// Every version of the rota, oldest first: each applies from its `effective_from` until
+    /// the next.
+    pub versions: Vec<RotaVersionView>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
 }
 
-impl From<ReceptionRule> for ReceptionRuleView {
-    fn from(r: ReceptionRule) -> Self {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotaVersionView {
+    pub effective_from: NaiveDate,
+    pub representative_ids: Vec<Uuid>,
+    pub exdates: Vec<NaiveDate>,
+}
+
+/// When a rule stops.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EndReceptionRule {
+    /// The first local date with no receptions: default today, never before the first day of
+    /// the current month.
+    pub effective_from: Option<NaiveDate>,
+}
+
+impl ReceptionRuleView {
+    pub fn of(rota: Rota, today: NaiveDate) -> Self {
+        let r = rota.rule;
+        let now = version_on(&rota.versions, today).cloned();
         Self {
             id: r.id,
             liaison_group_id: r.liaison_group_id,
@@ -88,8 +118,21 @@ impl From<ReceptionRule> for ReceptionRuleView {
             dtstart: r.dtstart,
             start_time: ClockTime(r.start_time),
             end_time: ClockTime(r.end_time),
-            representative_ids: r.representative_ids,
-            exdates: r.exdates,
+            representative_ids: now
+                .as_ref()
+                .map(|v| v.representative_ids.clone())
+                .unwrap_or_default(),
+            exdates: now.map(|v| v.exdates).unwrap_or_default(),
+            ends_on: r.ends_on,
+            versions: rota
+                .versions
+                .into_iter()
+                .map(|v| RotaVersionView {
+                    effective_from: v.effective_from,
+                    representative_ids: v.representative_ids,
+                    exdates: v.exdates,
+                })
+                .collect(),
             created_at: to_local(r.created_at),
             updated_at: to_local(r.updated_at),
         }

@@ -1,16 +1,17 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::{Days, Utc};
+use chrono::{Days, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::dto::{
-    CreateReceptionRule, ReceptionRuleList, ReceptionRuleView, Schedule, ScheduleQuery,
-    UpdateReceptionRule,
+    CreateReceptionRule, EndReceptionRule, ReceptionRuleList, ReceptionRuleView, Schedule,
+    ScheduleQuery, UpdateReceptionRule,
 };
-use super::model::{self, NewReceptionRule, ReceptionRule, ReceptionRuleChanges};
+use super::model::{self, NewReceptionRule};
 use super::public::{self, Window};
 use super::recurrence::Recurrence;
+use super::rota::{RotaVersion, earliest_change, version_on};
 use crate::access::{Action, Authed};
 use crate::calendar::working_days::local_date;
 use crate::db::schema::reception_rules;
@@ -62,22 +63,30 @@ pub async fn create_reception_rule(
     let deputies = deduped_in_order(&b.representative_ids);
     serving_in_scope(&mut conn, &caller, &deputies, "representative_ids").await?;
     let rule_id = Uuid::now_v7();
-    let created: ReceptionRule = diesel::insert_into(reception_rules::table)
-        .values(&NewReceptionRule {
-            id: rule_id,
-            liaison_group_id: group.id,
-            rrule: recurrence.rule().to_owned(),
-            dtstart: b.dtstart,
-            start_time: b.start_time.0,
-            end_time: b.end_time.0,
-            // The client's order is the rota's order.
-            representative_ids: deputies,
-            exdates: sorted_dates(b.exdates),
-            created_by: Some(caller.account_id),
-        })
-        .returning(ReceptionRule::as_returning())
-        .get_result(&mut conn)
-        .await?;
+    let rule = NewReceptionRule {
+        id: rule_id,
+        liaison_group_id: group.id,
+        rrule: recurrence.rule().to_owned(),
+        dtstart: b.dtstart,
+        start_time: b.start_time.0,
+        end_time: b.end_time.0,
+        created_by: Some(caller.account_id),
+    };
+    let first = RotaVersion {
+        effective_from: b.dtstart,
+        // The client's order is the rota's order.
+        representative_ids: deputies,
+        exdates: sorted_dates(b.exdates),
+    };
+    crate::db::in_transaction(&mut conn, async |conn| {
+        diesel::insert_into(reception_rules::table)
+            .values(&rule)
+            .execute(conn)
+            .await?;
+        model::insert_version(conn, rule_id, &first, caller.account_id).await
+    })
+    .await?;
+    let created = model::find_in_group(&mut conn, group.id, rule_id).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             "Location",
@@ -86,7 +95,7 @@ pub async fn create_reception_rule(
                 group.id
             ),
         ))
-        .json(ReceptionRuleView::from(created)))
+        .json(ReceptionRuleView::of(created, local_date(Utc::now()))))
 }
 
 /// The reception rules of a home or station in your scope.
@@ -105,15 +114,18 @@ pub async fn list_reception_rules(
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadActivities)?;
     let group = liaison_groups::model::find_visible(&mut conn, &caller, *id).await?;
+    let today = local_date(Utc::now());
     let items = model::rules_of_group(&mut conn, group.id)
         .await?
         .into_iter()
-        .map(ReceptionRuleView::from)
+        .map(|r| ReceptionRuleView::of(r, today))
         .collect();
     Ok(web::Json(ReceptionRuleList { items }))
 }
 
-/// Change the deputies on duty (the month's rota) or call off dates.
+/// Change the deputies on duty (the month's rota) or call off dates, from `effective_from` on
+/// (default today, never before the first day of the current month). Receptions before that
+/// day keep the rota they had, on the public schedule and in the obligations report.
 #[utoipa::path(
     tag = "activities",
     operation_id = "update_reception_rule",
@@ -122,7 +134,10 @@ pub async fn list_reception_rules(
         ("rule_id" = Uuid, Path, description = "Reception rule id"),
     ),
     request_body = UpdateReceptionRule,
-    responses((status = 200, description = "The rule now", body = ReceptionRuleView)),
+    responses(
+        (status = 200, description = "The rule now, with every version", body = ReceptionRuleView),
+        (status = 422, description = "effective_from before this month or after the rule ends", body = Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[patch("/liaison-groups/{id}/reception-rules/{rule_id}")]
 #[tracing::instrument(skip_all)]
@@ -135,22 +150,51 @@ pub async fn update_reception_rule(
     caller.require(Action::ManageActivities)?;
     let (group, rule) = path.into_inner();
     let b = body.0;
+    let today = local_date(Utc::now());
+    let from = change_date(b.effective_from, today)?;
     let group = liaison_groups::model::find_visible(&mut conn, &caller, group).await?;
     let current = model::find_in_group(&mut conn, group.id, rule).await?;
+    if let Some(end) = current.rule.ends_on.filter(|end| from >= *end) {
+        return Err(ApiError::invalid_field(
+            "effective_from",
+            format!("the rule ends on {end}: no change after that"),
+        ));
+    }
     let deputies = b.representative_ids.as_deref().map(deduped_in_order);
     if let Some(ids) = &deputies {
         serving_in_scope(&mut conn, &caller, ids, "representative_ids").await?;
     }
-    let updated: ReceptionRule = diesel::update(reception_rules::table.find(current.id))
-        .set(&ReceptionRuleChanges {
-            representative_ids: deputies,
-            exdates: b.exdates.map(sorted_dates),
-            updated_at: Some(Utc::now()),
-        })
-        .returning(ReceptionRule::as_returning())
-        .get_result(&mut conn)
-        .await?;
-    Ok(web::Json(updated.into()))
+    let base = version_on(&current.versions, from).cloned();
+    let version = RotaVersion {
+        effective_from: from,
+        representative_ids: deputies
+            .or_else(|| base.as_ref().map(|v| v.representative_ids.clone()))
+            .unwrap_or_default(),
+        exdates: b
+            .exdates
+            .map(sorted_dates)
+            .or_else(|| base.map(|v| v.exdates))
+            .unwrap_or_default(),
+    };
+    crate::db::in_transaction(&mut conn, async |conn| {
+        model::replace_versions_from(conn, current.rule.id, &version, caller.account_id).await
+    })
+    .await?;
+    let updated = model::find_in_group(&mut conn, group.id, current.rule.id).await?;
+    Ok(web::Json(ReceptionRuleView::of(updated, today)))
+}
+
+/// The day a change applies from: today by default, never in a month already past.
+fn change_date(asked: Option<NaiveDate>, today: NaiveDate) -> ApiResult<NaiveDate> {
+    let from = asked.unwrap_or(today);
+    let earliest = earliest_change(today);
+    if from < earliest {
+        return Err(ApiError::invalid_field(
+            "effective_from",
+            format!("must be on or after {earliest}: months already past keep their rota"),
+        ));
+    }
+    Ok(from)
 }
 
 /// Duplicates dropped, the client's order (the rota's order) kept.
@@ -164,28 +208,42 @@ fn deduped_in_order(ids: &[Uuid]) -> Vec<Uuid> {
     out
 }
 
-/// Stop publishing a reception rule.
+/// End a reception rule from `effective_from` (default today, never before the first day of
+/// the current month). It stays listed with `ends_on`; receptions before that day stay on the
+/// schedule and in the obligations report.
 #[utoipa::path(
     tag = "activities",
     operation_id = "delete_reception_rule",
     params(
         ("id" = Uuid, Path, description = "Liaison group id"),
         ("rule_id" = Uuid, Path, description = "Reception rule id"),
+        EndReceptionRule,
     ),
-    responses((status = 204, description = "Deleted")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 422, description = "effective_from before this month", body = Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[delete("/liaison-groups/{id}/reception-rules/{rule_id}")]
 #[tracing::instrument(skip_all)]
 pub async fn delete_reception_rule(
     authed: Authed,
     path: web::Path<(Uuid, Uuid)>,
+    query: web::Query<EndReceptionRule>,
 ) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ManageActivities)?;
     let (group, rule) = path.into_inner();
+    let from = change_date(query.effective_from, local_date(Utc::now()))?;
     let group = liaison_groups::model::find_visible(&mut conn, &caller, group).await?;
     let current = model::find_in_group(&mut conn, group.id, rule).await?;
-    diesel::delete(reception_rules::table.find(current.id))
+    // Ending again can only bring the end forward.
+    let ends_on = current.rule.ends_on.map_or(from, |end| end.min(from));
+    diesel::update(reception_rules::table.find(current.rule.id))
+        .set((
+            reception_rules::ends_on.eq(ends_on),
+            reception_rules::updated_at.eq(Utc::now()),
+        ))
         .execute(&mut conn)
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -8,3 +8,4 @@ pub mod ics;
 pub mod model;
 pub mod public;
 pub mod recurrence;
+pub mod rota;

@@ -6,8 +6,12 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::recurrence::Recurrence;
+use super::rota::{self, Occurrence, RotaVersion};
 use crate::activities::domain::ActivityKind;
-use crate::db::schema::{activities, liaison_groups, reception_rules, representatives};
+use crate::db::schema::{
+    activities, liaison_groups, reception_rule_versions, reception_rules, representatives,
+};
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -19,11 +23,11 @@ pub struct ReceptionRule {
     pub dtstart: NaiveDate,
     pub start_time: NaiveTime,
     pub end_time: NaiveTime,
-    pub representative_ids: Vec<Uuid>,
-    pub exdates: Vec<NaiveDate>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// No receptions from this local date on.
+    pub ends_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Insertable)]
@@ -35,56 +39,171 @@ pub struct NewReceptionRule {
     pub dtstart: NaiveDate,
     pub start_time: NaiveTime,
     pub end_time: NaiveTime,
-    pub representative_ids: Vec<Uuid>,
-    pub exdates: Vec<NaiveDate>,
     pub created_by: Option<Uuid>,
 }
 
-#[derive(Debug, Default, AsChangeset)]
-#[diesel(table_name = reception_rules)]
-pub struct ReceptionRuleChanges {
-    pub representative_ids: Option<Vec<Uuid>>,
-    pub exdates: Option<Vec<NaiveDate>>,
-    pub updated_at: Option<DateTime<Utc>>,
+/// A rule with its rota versions, oldest first.
+#[derive(Debug, Clone)]
+pub struct Rota {
+    pub rule: ReceptionRule,
+    pub versions: Vec<RotaVersion>,
 }
 
-pub async fn rules_of_group(
+impl Rota {
+    /// The recurrence without called-off dates: those belong to each version.
+    pub fn recurrence(&self) -> Option<Recurrence> {
+        let r = &self.rule;
+        // Rules are validated when saved; one that no longer parses (a newer rrule crate being
+        // stricter) is left out rather than failing the whole schedule.
+        Recurrence::parse(&r.rrule, r.dtstart, r.start_time, r.end_time, vec![])
+            .map_err(|(_, e)| tracing::warn!(rule = %r.id, error = %e, "reception rule no longer parses"))
+            .ok()
+    }
+
+    pub fn occurrences(&self, from: NaiveDate, to: NaiveDate) -> Vec<Occurrence<'_>> {
+        self.recurrence()
+            .map(|r| rota::occurrences(&r, self.rule.ends_on, &self.versions, from, to))
+            .unwrap_or_default()
+    }
+}
+
+/// Attach each rule's versions: one query for all of them.
+async fn with_versions(
     conn: &mut AsyncPgConnection,
-    group: Uuid,
-) -> ApiResult<Vec<ReceptionRule>> {
-    Ok(reception_rules::table
+    rules: Vec<ReceptionRule>,
+) -> ApiResult<Vec<Rota>> {
+    let ids: Vec<Uuid> = rules.iter().map(|r| r.id).collect();
+    let rows: Vec<(Uuid, NaiveDate, Vec<Uuid>, Vec<NaiveDate>)> = reception_rule_versions::table
+        .filter(reception_rule_versions::rule_id.eq_any(&ids))
+        .select((
+            reception_rule_versions::rule_id,
+            reception_rule_versions::effective_from,
+            reception_rule_versions::representative_ids,
+            reception_rule_versions::exdates,
+        ))
+        .order((
+            reception_rule_versions::rule_id,
+            reception_rule_versions::effective_from,
+        ))
+        .load(conn)
+        .await?;
+    let mut by_rule: HashMap<Uuid, Vec<RotaVersion>> = HashMap::new();
+    for (rule, effective_from, representative_ids, exdates) in rows {
+        by_rule.entry(rule).or_default().push(RotaVersion {
+            effective_from,
+            representative_ids,
+            exdates,
+        });
+    }
+    Ok(rules
+        .into_iter()
+        .map(|rule| Rota {
+            versions: by_rule.remove(&rule.id).unwrap_or_default(),
+            rule,
+        })
+        .collect())
+}
+
+pub async fn rules_of_group(conn: &mut AsyncPgConnection, group: Uuid) -> ApiResult<Vec<Rota>> {
+    let rules = reception_rules::table
         .filter(reception_rules::liaison_group_id.eq(group))
         .select(ReceptionRule::as_select())
         .order(reception_rules::id)
         .load(conn)
-        .await?)
+        .await?;
+    with_versions(conn, rules).await
 }
 
-pub async fn find_in_group(
-    conn: &mut AsyncPgConnection,
-    group: Uuid,
-    id: Uuid,
-) -> ApiResult<ReceptionRule> {
-    reception_rules::table
+pub async fn find_in_group(conn: &mut AsyncPgConnection, group: Uuid, id: Uuid) -> ApiResult<Rota> {
+    let rule = reception_rules::table
         .filter(reception_rules::id.eq(id))
         .filter(reception_rules::liaison_group_id.eq(group))
         .select(ReceptionRule::as_select())
         .first(conn)
         .await
         .optional()?
-        .ok_or_else(|| ApiError::not_found("reception rule"))
+        .ok_or_else(|| ApiError::not_found("reception rule"))?;
+    Ok(with_versions(conn, vec![rule]).await?.remove(0))
 }
 
-/// Every rule, or one station's, for the public schedule.
+pub async fn insert_version(
+    conn: &mut AsyncPgConnection,
+    rule: Uuid,
+    v: &RotaVersion,
+    by: Uuid,
+) -> ApiResult<()> {
+    diesel::insert_into(reception_rule_versions::table)
+        .values((
+            reception_rule_versions::rule_id.eq(rule),
+            reception_rule_versions::effective_from.eq(v.effective_from),
+            reception_rule_versions::representative_ids.eq(&v.representative_ids),
+            reception_rule_versions::exdates.eq(&v.exdates),
+            reception_rule_versions::created_by.eq(by),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// From `v.effective_from` on, `v` is the rota: changes scheduled for later are replaced. The
+/// rule's row is locked first so two changes at once apply one after the other.
+pub async fn replace_versions_from(
+    conn: &mut AsyncPgConnection,
+    rule: Uuid,
+    v: &RotaVersion,
+    by: Uuid,
+) -> ApiResult<()> {
+    diesel::update(reception_rules::table.find(rule))
+        .set(reception_rules::updated_at.eq(Utc::now()))
+        .execute(conn)
+        .await?;
+    diesel::delete(
+        reception_rule_versions::table
+            .filter(reception_rule_versions::rule_id.eq(rule))
+            .filter(reception_rule_versions::effective_from.ge(v.effective_from)),
+    )
+    .execute(conn)
+    .await?;
+    insert_version(conn, rule, v, by).await
+}
+
+/// Every rule not ended by `from`, or one station's, for the public schedule.
 pub async fn public_rules(
     conn: &mut AsyncPgConnection,
     station: Option<Uuid>,
-) -> ApiResult<Vec<ReceptionRule>> {
-    let mut query = reception_rules::table.into_boxed();
+    from: NaiveDate,
+) -> ApiResult<Vec<Rota>> {
+    let mut query = reception_rules::table
+        .filter(
+            reception_rules::ends_on
+                .is_null()
+                .or(reception_rules::ends_on.gt(from)),
+        )
+        .into_boxed();
     if let Some(s) = station {
         query = query.filter(reception_rules::liaison_group_id.eq(s));
     }
-    Ok(query.select(ReceptionRule::as_select()).load(conn).await?)
+    let rules = query.select(ReceptionRule::as_select()).load(conn).await?;
+    with_versions(conn, rules).await
+}
+
+/// Rules any of whose versions puts one of `deputies` on duty.
+pub async fn rules_of_deputies(
+    conn: &mut AsyncPgConnection,
+    deputies: &[Uuid],
+) -> ApiResult<Vec<Rota>> {
+    let rules = reception_rules::table
+        .filter(
+            reception_rules::id.eq_any(
+                reception_rule_versions::table
+                    .filter(reception_rule_versions::representative_ids.overlaps_with(deputies))
+                    .select(reception_rule_versions::rule_id),
+            ),
+        )
+        .select(ReceptionRule::as_select())
+        .load(conn)
+        .await?;
+    with_versions(conn, rules).await
 }
 
 /// The public columns of a published activity.

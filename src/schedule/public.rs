@@ -1,13 +1,12 @@
 //! The public schedule: published activities and every reception rule expanded over a window,
-//! with place, time and the deputies' names. Six queries whatever the window.
+//! with place, time and the deputies' names. Seven queries whatever the window.
 
 use chrono::NaiveDate;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::dto::{DutyDeputy, ScheduleItem};
-use super::model::{self, ReceptionRule};
-use super::recurrence::Recurrence;
+use super::model;
 use crate::activities::domain::ActivityKind;
 use crate::calendar::to_local;
 use crate::calendar::working_days::{end_of_local_day, start_of_local_day};
@@ -20,22 +19,6 @@ pub struct Window {
     pub constituency: Option<Uuid>,
 }
 
-fn recurrence(rule: &ReceptionRule) -> Option<Recurrence> {
-    // Rules are validated when saved; one that no longer parses (a newer rrule crate being
-    // stricter) is left out rather than failing the whole schedule.
-    Recurrence::parse(
-        &rule.rrule,
-        rule.dtstart,
-        rule.start_time,
-        rule.end_time,
-        rule.exdates.clone(),
-    )
-    .map_err(
-        |(_, e)| tracing::warn!(rule = %rule.id, error = %e, "reception rule no longer parses"),
-    )
-    .ok()
-}
-
 pub async fn items(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<ScheduleItem>> {
     let activities = model::public_activities(
         conn,
@@ -44,14 +27,15 @@ pub async fn items(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<Sc
         w.station,
     )
     .await?;
-    let rules = model::public_rules(conn, w.station).await?;
+    let rules = model::public_rules(conn, w.station, w.from).await?;
     let activity_ids: Vec<Uuid> = activities.iter().map(|a| a.id).collect();
     let links = crate::activities::model::participants_of(conn, &activity_ids).await?;
     let mut deputy_ids: Vec<Uuid> = links.iter().map(|p| p.representative_id).collect();
     deputy_ids.extend(
         rules
             .iter()
-            .flat_map(|r| r.representative_ids.iter().copied()),
+            .flat_map(|r| r.versions.iter())
+            .flat_map(|v| v.representative_ids.iter().copied()),
     );
     deputy_ids.sort_unstable();
     deputy_ids.dedup();
@@ -60,7 +44,7 @@ pub async fn items(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<Sc
         .iter()
         .filter_map(|a| a.liaison_group_id)
         .collect();
-    group_ids.extend(rules.iter().map(|r| r.liaison_group_id));
+    group_ids.extend(rules.iter().map(|r| r.rule.liaison_group_id));
     group_ids.sort_unstable();
     group_ids.dedup();
     let places = model::places(conn, &group_ids).await?;
@@ -106,24 +90,22 @@ pub async fn items(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<Sc
             uid: format!("activity-{}@liaison", a.id),
         });
     }
-    for rule in &rules {
-        let Some(representatives) = on_duty(&mut rule.representative_ids.iter().copied()) else {
-            continue;
-        };
-        let Some(recurrence) = recurrence(rule) else {
-            continue;
-        };
+    for rota in &rules {
+        let rule = &rota.rule;
         let place = places
             .get(&rule.liaison_group_id)
             .cloned()
             .unwrap_or_default();
-        for (starts_at, ends_at) in recurrence.between(w.from, w.to) {
+        for o in rota.occurrences(w.from, w.to) {
+            let Some(representatives) = on_duty(&mut o.representative_ids.iter().copied()) else {
+                continue;
+            };
             items.push(ScheduleItem {
-                starts_at: to_local(starts_at),
-                ends_at: to_local(ends_at),
+                starts_at: to_local(o.starts_at),
+                ends_at: to_local(o.ends_at),
                 liaison_group_id: Some(rule.liaison_group_id),
                 place: place.clone(),
-                representatives: representatives.clone(),
+                representatives,
                 kind: ActivityKind::StationReception,
                 title: "人大代表进站接待选民".to_owned(),
                 activity_id: None,
@@ -131,7 +113,7 @@ pub async fn items(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<Sc
                 uid: format!(
                     "reception-{}-{}@liaison",
                     rule.id,
-                    starts_at.format("%Y%m%dT%H%M%SZ")
+                    o.starts_at.format("%Y%m%dT%H%M%SZ")
                 ),
             });
         }

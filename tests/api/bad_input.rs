@@ -36,6 +36,8 @@ pub async fn snapshot(w: &World) -> Vec<i64> {
         "activity_evaluations",
         "reception_registrations",
         "reception_rules",
+        "reception_rule_versions",
+        "congress_sessions",
         "appointments",
     ];
     let counts: Vec<String> = tables

@@ -34,6 +34,8 @@ pub fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<Write
                       "start_time": "09:00", "end_time": "11:00",
                       "representative_ids": [w.representative_a]});
     let new_opinion = crate::opinions::opinion_body(w);
+    let session = json!({"level": "district", "term": 17, "number": 1,
+                         "opens_on": "2026-01-08", "closes_on": "2026-01-11"});
     let long = "长".repeat(201);
     let user = json!({"username": "new.user", "password": PASSWORD, "role": "group_staff", "scope_id": w.group_a});
     let committee = json!({"name": "新工委", "kind": "working_committee", "parent_id": w.standing});
@@ -457,6 +459,21 @@ pub fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<Write
                     "representative_ids",
                 ),
                 (with(&rule, "exdates", json!(["someday"])), "exdates[0]"),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
+            path: "/api/v1/congress-sessions".into(),
+            valid: session.clone(),
+            invalid: vec![
+                (with(&session, "level", json!("province")), "level"),
+                (with(&session, "term", json!(0)), "term"),
+                (with(&session, "number", json!(101)), "number"),
+                (with(&session, "opens_on", json!("2026-02-30")), "opens_on"),
+                (
+                    with(&session, "closes_on", json!("2026-01-01")),
+                    "closes_on",
+                ),
             ],
         },
         WriteRoute {

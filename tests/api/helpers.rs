@@ -309,8 +309,23 @@ impl TestApp {
             .await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::PUT, path, Some(token), Some(body))
+            .await
+    }
+
     pub async fn delete(&self, path: &str, token: &str) -> Reply {
         self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Runs a statement directly: for setting up a past the API cannot write (backdating).
+    pub async fn sql(&self, statement: &str) {
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.db().await;
+        diesel::sql_query(statement)
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
     }
 
     pub async fn raw(

@@ -26,6 +26,7 @@ mod people;
 mod process;
 mod query_plans;
 mod schedule;
+mod seed_rules;
 mod stored_enums;
 mod users;
 mod world;

@@ -98,6 +98,12 @@ const RULES: &[Rule] = &[
     Rule { method: "POST", path: "/api/v1/voters/{id}/verify", expect: STAFF_READ },
     Rule { method: "POST", path: "/api/v1/imports/voters", expect: STAFF_READ },
     Rule { method: "POST", path: "/api/v1/imports/representatives", expect: STAFF_READ },
+    // The fixtures' committee staff work for committee A, not the Standing Committee.
+    Rule { method: "POST", path: "/api/v1/congress-sessions", expect: [401, 201, 403, 403, 403, 403, 403, 403] },
+    Rule { method: "GET", path: "/api/v1/congress-sessions", expect: REPRESENTATIVE_READ },
+    Rule { method: "GET", path: "/api/v1/congress-sessions/{id}", expect: REPRESENTATIVE_READ },
+    Rule { method: "PATCH", path: "/api/v1/congress-sessions/{id}", expect: ADMIN_ONLY },
+    Rule { method: "DELETE", path: "/api/v1/congress-sessions/{id}", expect: [401, 204, 403, 403, 403, 403, 403, 403] },
     Rule { method: "GET", path: "/api/v1/calendar", expect: SIGNED_IN },
     Rule { method: "PUT", path: "/api/v1/calendar/{day}", expect: ADMIN_ONLY },
     Rule { method: "DELETE", path: "/api/v1/calendar/{day}", expect: [401, 204, 403, 403, 403, 403, 403, 403] },

@@ -10,6 +10,15 @@ use crate::helpers::{PASSWORD, World};
 use crate::matrix::Rule;
 use crate::opinions::{answer, feed_back, opinion_body, refer_to, step, submit};
 
+/// A session with a term and number no other call in this process has used.
+fn congress_session() -> Value {
+    use std::sync::atomic::{AtomicI32, Ordering};
+    static NEXT: AtomicI32 = AtomicI32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    json!({"level": "district", "term": 1 + n / 100, "number": 1 + n % 100,
+           "opens_on": "2031-01-08", "closes_on": "2031-01-11"})
+}
+
 /// An opinion raised by voter A through deputy A, taken to `state` by the admin and body A.
 async fn fresh_opinion(w: &World, state: &str) -> uuid::Uuid {
     let id = submit(w).await;
@@ -256,6 +265,19 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
                 "name,gender,level,term,constituency_code,liaison_group\n{unique},女,区,16,A-01,八宝山联络站\n"
             ))),
         ),
+        ("POST", "/api/v1/congress-sessions") => (rule.path.into(), Some(congress_session())),
+        ("GET", "/api/v1/congress-sessions") => (rule.path.into(), None),
+        ("GET" | "PATCH" | "DELETE", "/api/v1/congress-sessions/{id}") => {
+            let id = app
+                .post("/api/v1/congress-sessions", &w.admin, congress_session())
+                .await
+                .expect(201)
+                .id();
+            (
+                format!("/api/v1/congress-sessions/{id}"),
+                (rule.method == "PATCH").then(|| json!({"closes_on": "2031-01-12"})),
+            )
+        }
         ("GET", "/api/v1/calendar") => (rule.path.into(), None),
         ("PUT", "/api/v1/calendar/{day}") => (
             "/api/v1/calendar/2030-10-01".into(),

@@ -9,7 +9,7 @@ use crate::activities::local_day;
 use crate::helpers::World;
 
 /// Plans and holds an activity at station A on `day` (09:00–11:00 Beijing time).
-async fn held(
+pub async fn held(
     w: &World,
     kind: &str,
     form: &str,
@@ -82,6 +82,20 @@ async fn obligations_of_a_seeded_year() {
     let a = w.representative_a;
     let (b, _, _) = w.fresh_contact().await;
     let (c, _, _) = w.fresh_contact().await;
+    // This committee asks for one household per deputy; A's was named before 2025.
+    w.app
+        .put(
+            &format!("/api/v1/committees/{}/policy", w.committee_a),
+            &w.admin,
+            json!({"min_fixed_households": 1}),
+        )
+        .await
+        .expect(200);
+    w.app
+        .sql(&format!(
+            "UPDATE contact_links SET valid_from = '2024-12-01' WHERE representative_id = '{a}'"
+        ))
+        .await;
     // Deputy A is on station A's rota on the 15th of every odd month.
     w.app
         .post(
@@ -181,6 +195,7 @@ async fn obligations_of_a_seeded_year() {
         expect(&[
             ("annual_report", "met", vec![report_a]),
             ("fixed_household_contact", "met", household_contacts.clone()),
+            ("voter_liaisons", "met", vec![]),
             ("station_rota", "met", receptions.clone()),
             ("centralised_contact", "met", vec![centralised]),
             ("pre_session_consultation", "met", vec![pre_session]),
@@ -191,7 +206,8 @@ async fn obligations_of_a_seeded_year() {
         rules_of(&list.body, b),
         expect(&[
             ("annual_report", "overdue", vec![]),
-            ("fixed_household_contact", "met", vec![]),
+            ("fixed_household_contact", "overdue", vec![]),
+            ("voter_liaisons", "met", vec![]),
             ("station_rota", "met", vec![]),
             ("centralised_contact", "met", vec![centralised]),
             ("pre_session_consultation", "met", vec![pre_session]),
@@ -202,7 +218,8 @@ async fn obligations_of_a_seeded_year() {
         rules_of(&list.body, c),
         expect(&[
             ("annual_report", "met", vec![report_c]),
-            ("fixed_household_contact", "met", vec![]),
+            ("fixed_household_contact", "overdue", vec![]),
+            ("voter_liaisons", "met", vec![]),
             ("station_rota", "met", vec![]),
             ("centralised_contact", "met", vec![centralised]),
             ("pre_session_consultation", "met", vec![pre_session]),
@@ -250,7 +267,7 @@ async fn obligations_of_a_seeded_year() {
     } else {
         "due"
     };
-    assert_eq!(rules[3].1, centralised_now);
+    assert_eq!(rules[4].1, centralised_now);
 
     // Scope: another district sees none of these deputies; a deputy sees only themself.
     let other = w

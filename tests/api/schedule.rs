@@ -139,7 +139,25 @@ async fn recurring_receptions_expand_over_odd_months_month_ends_and_cancelled_da
             .all(|i| i["representatives"] == json!([{"name": "刘代表"}]))
     );
 
-    // Calling off one more date later takes it out.
+    // Calling off a coming date takes it out; the past stays as it was (a change applies
+    // from today on).
+    let ahead = format!(
+        "/public/v1/schedule?from={}&to={}&station={}",
+        local_day(0),
+        local_day(300),
+        w.group_a
+    );
+    let public = |path: String| {
+        let app = &w.app;
+        async move {
+            app.request(reqwest::Method::GET, &path, None, None)
+                .await
+                .expect(200)
+                .body
+        }
+    };
+    let coming = starts(&public(ahead.clone()).await);
+    let next_day = &coming[0][..10];
     let rule_id = rule["id"].as_str().unwrap();
     w.app
         .patch(
@@ -148,24 +166,16 @@ async fn recurring_receptions_expand_over_odd_months_month_ends_and_cancelled_da
                 w.group_a
             ),
             &w.group_staff_a,
-            json!({"exdates": ["2025-07-15", "2025-09-15"]}),
+            json!({"exdates": ["2025-07-15", "2025-09-15", next_day]}),
         )
         .await
         .expect(200);
-    let year = w
-        .app
-        .request(
-            reqwest::Method::GET,
-            &format!(
-                "/public/v1/schedule?from=2025-01-01&to=2025-12-31&station={}",
-                w.group_a
-            ),
-            None,
-            None,
-        )
-        .await
-        .expect(200);
-    assert_eq!(starts(&year.body).len(), 4);
+    assert_eq!(starts(&public(ahead).await).len(), coming.len() - 1);
+    let past = format!(
+        "/public/v1/schedule?from=2025-01-01&to=2025-12-31&station={}",
+        w.group_a
+    );
+    assert_eq!(starts(&public(past).await).len(), 5, "September 2025 stays");
 }
 
 #[tokio::test]

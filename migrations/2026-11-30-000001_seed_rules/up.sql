@@ -1,0 +1,62 @@
+-- Issue 14: the seeds' rules judged right.
+
+-- Congress sessions (人民代表大会会议) per level: the pre-session consultation is judged against
+-- each session's opening, not a fixed month (township rules §2).
+CREATE TABLE congress_sessions (
+    id          uuid PRIMARY KEY,
+    level       text NOT NULL CHECK (level IN ('district', 'city')),
+    term        integer NOT NULL CHECK (term BETWEEN 1 AND 100),
+    number      integer NOT NULL CHECK (number BETWEEN 1 AND 100),
+    opens_on    date NOT NULL,
+    closes_on   date NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    CHECK (closes_on >= opens_on),
+    CONSTRAINT congress_sessions_key UNIQUE (level, term, number)
+);
+CREATE INDEX congress_sessions_opens_idx ON congress_sessions (level, opens_on);
+
+-- Minimum contact links beside the caps (county rules §3①, township rules §3), the window
+-- before a session in which the consultation counts, and how referrals are routed.
+ALTER TABLE committee_policies
+    ADD COLUMN min_fixed_households integer CHECK (min_fixed_households BETWEEN 0 AND 1000),
+    ADD COLUMN min_voter_liaisons integer CHECK (min_voter_liaisons BETWEEN 0 AND 1000),
+    ADD COLUMN pre_session_window_days integer CHECK (pre_session_window_days BETWEEN 1 AND 366),
+    ADD COLUMN referral_route text CHECK (referral_route IN ('direct', 'via_parent'));
+
+-- Contact links are dated: a removal ends the link, it is never deleted, so each month is
+-- judged on the links in force in it. A link is in force from `valid_from` and no longer on
+-- `valid_until`.
+ALTER TABLE contact_links
+    ADD COLUMN valid_from date,
+    ADD COLUMN valid_until date;
+UPDATE contact_links SET valid_from = (created_at AT TIME ZONE 'Asia/Shanghai')::date;
+ALTER TABLE contact_links
+    ALTER COLUMN valid_from SET NOT NULL,
+    ALTER COLUMN valid_from SET DEFAULT ((now() AT TIME ZONE 'Asia/Shanghai')::date),
+    ADD CHECK (valid_until IS NULL OR valid_until >= valid_from);
+DROP INDEX contact_links_key;
+CREATE UNIQUE INDEX contact_links_key ON contact_links (representative_id, voter_id, kind)
+    WHERE valid_until IS NULL;
+CREATE INDEX contact_links_representative_idx ON contact_links (representative_id, valid_from);
+
+-- A reception rule's rota and called-off dates are versioned: a change applies from its
+-- `effective_from` on, so months already judged keep the deputies they had. A rule ends on
+-- `ends_on` (no receptions from that day) instead of being deleted.
+CREATE TABLE reception_rule_versions (
+    rule_id             uuid NOT NULL REFERENCES reception_rules (id) ON DELETE CASCADE,
+    effective_from      date NOT NULL,
+    representative_ids  uuid[] NOT NULL CHECK (cardinality(representative_ids) BETWEEN 1 AND 50),
+    exdates             date[] NOT NULL DEFAULT '{}' CHECK (cardinality(exdates) <= 366),
+    created_by          uuid REFERENCES accounts (id) ON DELETE SET NULL,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (rule_id, effective_from)
+);
+CREATE INDEX reception_rule_versions_representatives_idx
+    ON reception_rule_versions USING gin (representative_ids);
+INSERT INTO reception_rule_versions (rule_id, effective_from, representative_ids, exdates, created_by, created_at)
+    SELECT id, dtstart, representative_ids, exdates, created_by, created_at FROM reception_rules;
+ALTER TABLE reception_rules
+    DROP COLUMN representative_ids,
+    DROP COLUMN exdates,
+    ADD COLUMN ends_on date;
