@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::domain::{Channel, FeedBackMethod, Outcome};
 use super::dto::{TransitionAction, TransitionRequest, UpdateOpinion};
-use super::lifecycle::{Action, Rating};
+use super::lifecycle::{self, Action, Rating, State};
 use crate::error::ApiError;
 
 /// A validated step, built from a request by `Command::try_from(TransitionRequest)`.
@@ -27,6 +27,8 @@ pub enum Command {
     Answer {
         outcome: Outcome,
         text: String,
+        /// None: the default for the state (in person when on the spot).
+        in_person: Option<bool>,
     },
     FeedBack {
         method: FeedBackMethod,
@@ -53,6 +55,17 @@ pub enum Command {
 }
 
 impl Command {
+    /// The state this command lands on from `from`, given that the state machine allows its
+    /// action: only an answer in person differs from `lifecycle::next`.
+    pub fn lands_on(&self, from: State, allowed: State) -> State {
+        match self {
+            Command::Answer { in_person, .. } => {
+                lifecycle::answer_lands_on(from, in_person.unwrap_or(true))
+            }
+            _ => allowed,
+        }
+    }
+
     pub fn action(&self) -> Action {
         match self {
             Command::Refer { .. } => Action::Refer,
@@ -97,6 +110,7 @@ impl TryFrom<TransitionRequest> for Command {
             TransitionAction::Answer => Command::Answer {
                 outcome: required(r.outcome, "outcome", a)?,
                 text: required(r.text, "text", a)?.trim().to_owned(),
+                in_person: r.in_person,
             },
             TransitionAction::FeedBack => Command::FeedBack {
                 method: required(r.method, "method", a)?,

@@ -99,7 +99,9 @@ pub struct UpdateOpinion {
 /// - `refer`: handling_body_id, channel; assisting_body_ids, due_at optional;
 /// - `transfer`: handling_body_id (the new lead), reason (why the lead returned it); channel
 ///   and due_at optional;
-/// - `answer`: outcome, text;
+/// - `answer`: outcome, text; in_person optional (an answer on the spot to a received opinion
+///   is given to the voter in person unless `in_person: false`, and is then fed back in the
+///   same step);
 /// - `feed_back`: method, text;
 /// - `decline`: reason, guidance (where the voter was pointed: petition office, court…);
 /// - `reopen`: reason optional; handling_body_id, channel, due_at optional (default: the last
@@ -131,6 +133,10 @@ pub struct TransitionRequest {
     )]
     pub guidance: Option<String>,
     pub method: Option<FeedBackMethod>,
+    /// `answer` on the spot only: the voter heard the answer in person (default true), so the
+    /// opinion is `fed_back` at once with no feedback due. `false`: recorded after the voter
+    /// left; feedback follows as usual.
+    pub in_person: Option<bool>,
     /// The note is for staff only; the voter does not see this timeline entry.
     #[serde(default)]
     pub internal: bool,

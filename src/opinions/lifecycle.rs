@@ -5,10 +5,13 @@
 //! ```text
 //!             refer / transfer
 //! received ─────────────► referred ──answer──► answered ──feed_back──► fed_back
-//!    │  └──answer (on the spot)──────────────────▲                         │
+//!    │  ├──answer (on the spot, voter gone)──────▲                       ▲   │
+//!    │  └──answer (on the spot, in person)───────────────────────────────┘   │
 //!    └──decline──► declined                                 reopen (voter unsatisfied)
 //!                                                           └──────────► referred
 //! ```
+//! An answer given on the spot to the voter in person (station rules §6: 能够即时答复的,当场予以
+//! 答复) is fed back by being given: it lands on `fed_back` in the same step.
 //! Two steps keep the state and are recorded all the same: a body `accept`s a referral, and the
 //! voter `rate`s the feedback (once per round; an unsatisfied rating is what allows `reopen`).
 
@@ -112,6 +115,15 @@ pub fn next(facts: &Facts, action: Action) -> Result<State, Refusal> {
         }
     };
     Ok(to)
+}
+
+/// Where an answer lands, once `next` has allowed it: on the spot to a voter who is there, the
+/// voter has heard it, so it is fed back; otherwise it waits for the feedback step.
+pub fn answer_lands_on(from: State, in_person: bool) -> State {
+    match (from, in_person) {
+        (State::Received, true) => State::FedBack,
+        _ => State::Answered,
+    }
 }
 
 /// Every action `next` would accept now, in declaration order.
@@ -287,6 +299,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_answer_in_person_on_the_spot_is_fed_back_in_one_step() {
+        for &from in State::ALL {
+            for in_person in [true, false] {
+                let expected = if from == State::Received && in_person {
+                    State::FedBack
+                } else {
+                    State::Answered
+                };
+                assert_eq!(answer_lands_on(from, in_person), expected, "{from:?}");
+            }
+        }
+        // And the voter may then rate it like any feedback.
+        assert_eq!(
+            next(&facts(State::FedBack), Action::Rate),
+            Ok(State::FedBack)
+        );
     }
 
     #[test]

@@ -43,7 +43,11 @@ pub async fn dispatch(
             channel,
             due_at,
         } => transfer(conn, s, to, reason, channel, due_at).await,
-        Command::Answer { outcome, text } => answer(conn, s, outcome, text).await,
+        Command::Answer {
+            outcome,
+            text,
+            in_person,
+        } => answer(conn, s, outcome, text, in_person).await,
         Command::FeedBack { method, text } => Ok(feed_back(method, text)),
         Command::Decline { reason, guidance } => Ok(decline(reason, guidance)),
         Command::Reopen {
@@ -140,14 +144,23 @@ async fn transfer(
     })
 }
 
-/// The lead body's answer to a referral, or the deputy's on the spot to a received opinion.
+/// The lead body's answer to a referral, or the deputy's on the spot to a received opinion. On
+/// the spot and in person, the voter heard it: no feedback clock runs.
 async fn answer(
     conn: &mut AsyncPgConnection,
     s: &Step<'_>,
     outcome: Outcome,
     text: String,
+    in_person: Option<bool>,
 ) -> ApiResult<Effect> {
     let on_the_spot = s.facts.state == State::Received;
+    if !on_the_spot && in_person.is_some() {
+        return Err(ApiError::invalid_field(
+            "in_person",
+            "applies only to an answer on the spot to a received opinion",
+        ));
+    }
+    let in_person = on_the_spot && in_person.unwrap_or(true);
     if !on_the_spot {
         let answered = s.lead.as_ref().ok_or_else(no_lead)?;
         model::answer_referral(
@@ -160,16 +173,17 @@ async fn answer(
         )
         .await?;
     }
-    let due = s
-        .calendar
-        .due_at(s.now, s.policy.feed_back_period(s.opinion.urgent));
+    let due = (!in_person).then(|| {
+        s.calendar
+            .due_at(s.now, s.policy.feed_back_period(s.opinion.urgent))
+    });
     Ok(Effect {
         changes: OpinionChanges {
             outcome: Some(Some(outcome)),
-            current_due_at: Some(Some(due)),
+            current_due_at: Some(due),
             ..Default::default()
         },
-        payload: json!({"outcome": outcome, "text": text, "on_the_spot": on_the_spot, "feed_back_due_at": due}),
+        payload: json!({"outcome": outcome, "text": text, "on_the_spot": on_the_spot, "in_person": in_person, "feed_back_due_at": due}),
     })
 }
 

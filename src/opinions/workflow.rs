@@ -180,7 +180,7 @@ pub async fn step(
 ) -> ApiResult<Written> {
     let s = Step::load(conn, caller, id, if_match).await?;
     let action = command.action();
-    let to = s.check(action)?;
+    let to = command.lands_on(s.facts.state, s.check(action)?);
     let mut effect = steps::dispatch(conn, &s, command).await?;
     effect.changes.state = Some(to);
     let updated = model::apply(conn, s.opinion.id, &effect.changes, s.now).await?;

@@ -92,7 +92,8 @@ impl Model {
         let lead_body = who == Who::Body && self.lead_is_a == Some(true);
         match (self.state, step) {
             ("received", Step::Refer) if staff_or_deputy => Some("referred"),
-            ("received", Step::Answer) if who == Who::Deputy => Some("answered"),
+            // On the spot, in person by default: fed back in the same step.
+            ("received", Step::Answer) if who == Who::Deputy => Some("fed_back"),
             ("received", Step::Decline) if staff_or_deputy => Some("declined"),
             ("referred", Step::Transfer) if staff_or_deputy || lead_body => Some("referred"),
             ("referred", Step::Answer) if staff || lead_body => Some("answered"),
@@ -101,7 +102,13 @@ impl Model {
             ("fed_back", Step::Rate { .. }) if who == Who::Voter && self.rating.is_none() => {
                 Some("fed_back")
             }
-            ("fed_back", Step::Reopen) if staff && self.rating == Some(true) && self.round <= 2 => {
+            // A reopen goes back to the last lead body: one answered on the spot never had one.
+            ("fed_back", Step::Reopen)
+                if staff
+                    && self.rating == Some(true)
+                    && self.round <= 2
+                    && self.lead_is_a.is_some() =>
+            {
                 Some("referred")
             }
             _ => None,

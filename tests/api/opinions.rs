@@ -292,10 +292,52 @@ async fn on_the_spot_answers_and_declines() {
     step(&w, &w.committee_staff_a, id, answer())
         .await
         .expect_problem(403, "forbidden");
+    // In person (the default on the spot): the voter heard it, so it is fed back at once,
+    // with no feedback due, and the voter may rate it.
     let answered = step(&w, &w.representative, id, answer()).await.expect(200);
+    assert_eq!(answered.body["state"], "fed_back");
+    assert_eq!(answered.body["current_due_at"], Value::Null);
+    let timeline = events(&w, &w.admin, id).await;
+    assert_eq!(timeline.len(), 2, "one step: {timeline:?}");
+    assert_eq!(timeline[1]["action"], "answer");
+    assert_eq!(timeline[1]["to"], "fed_back");
+    assert_eq!(timeline[1]["payload"]["on_the_spot"], true);
+    assert_eq!(timeline[1]["payload"]["in_person"], true);
+    w.app
+        .post(
+            &format!("/api/v1/opinions/{id}/rating"),
+            &w.voter,
+            json!({"rating": "satisfied"}),
+        )
+        .await
+        .expect(200);
+    // Recorded after the voter left: today's path, with a feedback clock.
+    let later = w
+        .app
+        .post("/api/v1/opinions", &w.representative, body.clone())
+        .await
+        .expect(201)
+        .id();
+    let mut gone = answer();
+    gone["in_person"] = json!(false);
+    let answered = step(&w, &w.representative, later, gone).await.expect(200);
     assert_eq!(answered.body["state"], "answered");
-    let events = events(&w, &w.admin, id).await;
-    assert_eq!(events[1]["payload"]["on_the_spot"], true);
+    assert_ne!(answered.body["current_due_at"], Value::Null);
+    // A body's answer to a referral is never "in person".
+    let referred = w
+        .app
+        .post("/api/v1/opinions", &w.representative, body.clone())
+        .await
+        .expect(201)
+        .id();
+    step(&w, &w.admin, referred, refer_to(w.body_a))
+        .await
+        .expect(200);
+    let mut in_person = answer();
+    in_person["in_person"] = json!(true);
+    step(&w, &w.handling_body, referred, in_person)
+        .await
+        .expect_problem(422, "validation_failed");
 
     let id = w
         .app
