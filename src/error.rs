@@ -42,6 +42,7 @@ text_enum!(
         MalformedJson => "malformed_json",
         MethodNotAllowed => "method_not_allowed",
         NoLeadReferral => "no_lead_referral",
+        NoParentCommittee => "no_parent_committee",
         NotAnEvaluableReport => "not_an_evaluable_report",
         NotFound => "not_found",
         PasswordChangeRequired => "password_change_required",

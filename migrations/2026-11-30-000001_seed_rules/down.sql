@@ -1,3 +1,8 @@
+ALTER TABLE opinion_events DROP CONSTRAINT opinion_events_action_check;
+ALTER TABLE opinion_events ADD CONSTRAINT opinion_events_action_check
+    CHECK (action IN ('receive', 'refer', 'transfer', 'answer', 'feed_back', 'decline', 'reopen',
+                      'rate', 'accept', 'edit')) NOT VALID;
+
 ALTER TABLE reception_rules
     ADD COLUMN representative_ids uuid[],
     ADD COLUMN exdates date[] NOT NULL DEFAULT '{}';

@@ -60,3 +60,9 @@ ALTER TABLE reception_rules
     DROP COLUMN representative_ids,
     DROP COLUMN exdates,
     ADD COLUMN ends_on date;
+
+-- A received opinion may be handed up to the parent committee (township station rules §6).
+ALTER TABLE opinion_events DROP CONSTRAINT opinion_events_action_check;
+ALTER TABLE opinion_events ADD CONSTRAINT opinion_events_action_check
+    CHECK (action IN ('receive', 'refer', 'transfer', 'answer', 'feed_back', 'decline', 'reopen',
+                      'rate', 'accept', 'edit', 'escalate'));

@@ -9,6 +9,7 @@ use diesel::sql_types::{Bool, Nullable};
 use uuid::Uuid;
 
 use super::caller::{Binding, Caller, Role};
+use crate::committees::domain::ReferralRoute;
 use crate::db::schema::{
     accounts, activities, activity_participants, appointments, committees, constituencies,
     contact_links, handling_bodies, liaison_groups, opinions, referrals, representatives, voters,
@@ -250,18 +251,25 @@ pub fn appointment_filter(caller: &Caller) -> Filter<appointments::table> {
     }
 }
 
-/// Bodies an opinion may be referred to: those of its committee, the committees above it (a
-/// township passes larger matters up to the district) and below it. Independent of the caller,
-/// so a deputy or a handling body passing it on is held to the same line of the tree.
+/// Bodies an opinion may be referred to: those of its committee and below it, and, when the
+/// committee's `referral_route` is `direct` (Measures Art. 6(4)), those of the committees above
+/// it too. Under `via_parent` (township station rules §6) matters for the bodies above are
+/// `escalate`d instead. Independent of the caller, so a deputy or a handling body passing it on
+/// is held to the same line of the tree.
 pub fn referable_body_filter(
     committee_path: &[Uuid],
     committee: Uuid,
+    route: ReferralRoute,
 ) -> Filter<handling_bodies::table> {
-    Box::new(
-        handling_bodies::committee_id
-            .eq_any(committee_path.to_vec())
-            .or(handling_bodies::committee_id.eq_any(subtree_of(committee))),
-    )
+    let within = handling_bodies::committee_id.eq_any(subtree_of(committee));
+    match route {
+        ReferralRoute::Direct => Box::new(
+            handling_bodies::committee_id
+                .eq_any(committee_path.to_vec())
+                .or(within),
+        ),
+        ReferralRoute::ViaParent => Box::new(within),
+    }
 }
 
 /// Accounts the caller may read and manage: those bound to something inside their subtree.

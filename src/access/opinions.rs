@@ -87,7 +87,7 @@ fn may_step(caller: &Caller, ties: OpinionTies, state: State, action: OpinionAct
     let body = caller.role == Role::HandlingBody;
     match action {
         Receive => false,
-        Refer | Decline | FeedBack | Edit => staff || deputy,
+        Refer | Decline | FeedBack | Edit | Escalate => staff || deputy,
         Transfer => staff || deputy || (body && ties.lead_body),
         Answer if state == State::Received => deputy,
         Answer => staff || (body && ties.lead_body),
@@ -155,6 +155,10 @@ mod tests {
         // (caller, ties, state, action, allowed)
         let cases = [
             (&staff, none, State::Received, Refer, true),
+            (&staff, none, State::Received, Escalate, true),
+            (&deputy, deputy_own, State::Received, Escalate, true),
+            (&deputy, none, State::Received, Escalate, false),
+            (&body, lead, State::Received, Escalate, false),
             (&staff, none, State::Received, Answer, false),
             (&staff, none, State::Referred, Answer, true),
             (&staff, none, State::FedBack, Reopen, true),
@@ -239,11 +243,11 @@ mod tests {
         // Only the deputy who took it answers on the spot.
         assert_eq!(
             permitted_steps(&staff, OpinionTies::default(), &facts),
-            vec![Refer, Decline, Edit]
+            vec![Refer, Decline, Edit, Escalate]
         );
         assert_eq!(
             permitted_steps(&deputy, own, &facts),
-            vec![Refer, Answer, Decline, Edit]
+            vec![Refer, Answer, Decline, Edit, Escalate]
         );
         for &state in State::ALL {
             for &action in OpinionAction::ALL {

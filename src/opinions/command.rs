@@ -52,6 +52,9 @@ pub enum Command {
         referral: Uuid,
     },
     Edit(UpdateOpinion),
+    Escalate {
+        reason: String,
+    },
 }
 
 impl Command {
@@ -77,6 +80,7 @@ impl Command {
             Command::Rate { .. } => Action::Rate,
             Command::Accept { .. } => Action::Accept,
             Command::Edit(_) => Action::Edit,
+            Command::Escalate { .. } => Action::Escalate,
         }
     }
 }
@@ -119,6 +123,9 @@ impl TryFrom<TransitionRequest> for Command {
             TransitionAction::Decline => Command::Decline {
                 reason: required(r.reason, "reason", a)?.trim().to_owned(),
                 guidance: required(r.guidance, "guidance", a)?.trim().to_owned(),
+            },
+            TransitionAction::Escalate => Command::Escalate {
+                reason: required(r.reason, "reason", a)?.trim().to_owned(),
             },
             TransitionAction::Reopen => Command::Reopen {
                 reason: r.reason.map(|r| r.trim().to_owned()),

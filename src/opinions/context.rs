@@ -141,7 +141,11 @@ impl<'a> Step<'a> {
     ) -> ApiResult<()> {
         let found: Vec<Uuid> = handling_bodies::table
             .filter(handling_bodies::id.eq_any(bodies))
-            .filter(referable_body_filter(&self.path, self.opinion.committee_id))
+            .filter(referable_body_filter(
+                &self.path,
+                self.opinion.committee_id,
+                self.policy.referral_route,
+            ))
             .select(handling_bodies::id)
             .load(conn)
             .await?;

@@ -19,6 +19,7 @@ text_enum!(
         FeedBack => "feed_back",
         Decline => "decline",
         Reopen => "reopen",
+        Escalate => "escalate",
     }
 );
 
@@ -31,6 +32,7 @@ impl From<TransitionAction> for Action {
             TransitionAction::FeedBack => Action::FeedBack,
             TransitionAction::Decline => Action::Decline,
             TransitionAction::Reopen => Action::Reopen,
+            TransitionAction::Escalate => Action::Escalate,
         }
     }
 }
@@ -105,7 +107,8 @@ pub struct UpdateOpinion {
 /// - `feed_back`: method, text;
 /// - `decline`: reason, guidance (where the voter was pointed: petition office, court…);
 /// - `reopen`: reason optional; handling_body_id, channel, due_at optional (default: the last
-///   lead body and channel).
+///   lead body and channel);
+/// - `escalate`: reason (why it goes to the parent committee).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionRequest {

@@ -12,6 +12,7 @@
 //! ```
 //! An answer given on the spot to the voter in person (station rules §6: 能够即时答复的,当场予以
 //! 答复) is fed back by being given: it lands on `fed_back` in the same step.
+//! A received opinion may also be `escalate`d to the parent committee (it stays received).
 //! Two steps keep the state and are recorded all the same: a body `accept`s a referral, and the
 //! voter `rate`s the feedback (once per round; an unsatisfied rating is what allows `reopen`).
 
@@ -41,6 +42,9 @@ text_enum!(
         Accept => "accept",
         /// Staff correct the record (title, category, …) while it is still received.
         Edit => "edit",
+        /// Hand a received opinion up to the parent committee (township station rules §6:
+        /// district matters go through the township congress to the district).
+        Escalate => "escalate",
     }
 );
 
@@ -86,6 +90,7 @@ pub fn next(facts: &Facts, action: Action) -> Result<State, Refusal> {
         (Received, Answer) => Answered,
         (Received, Decline) => Declined,
         (Received, Edit) => Received,
+        (Received, Escalate) => Received,
         (Referred, Transfer) => Referred,
         (Referred, Answer) => Answered,
         (Referred, Accept) => Referred,
@@ -143,7 +148,7 @@ fn matches_state(state: State, action: Action) -> bool {
     use State::*;
     matches!(
         (state, action),
-        (Received, Refer | Answer | Decline | Edit)
+        (Received, Refer | Answer | Decline | Edit | Escalate)
             | (Referred, Transfer | Answer | Accept)
             | (Answered, FeedBack)
             | (FedBack, Rate | Reopen)
@@ -182,6 +187,7 @@ mod tests {
             (Received, Answer) => Some(Answered),
             (Received, Decline) => Some(Declined),
             (Received, Edit) => Some(Received),
+            (Received, Escalate) => Some(Received),
             (Referred, Transfer) => Some(Referred),
             (Referred, Answer) => Some(Answered),
             (Referred, Accept) => Some(Referred),
@@ -211,7 +217,13 @@ mod tests {
             err,
             Refusal::NotFromState {
                 state: State::Received,
-                allowed: vec![Action::Refer, Action::Answer, Action::Decline, Action::Edit],
+                allowed: vec![
+                    Action::Refer,
+                    Action::Answer,
+                    Action::Decline,
+                    Action::Edit,
+                    Action::Escalate
+                ],
             }
         );
         let err = next(&facts(State::Declined), Action::Reopen).unwrap_err();

@@ -77,6 +77,7 @@ pub struct NewOpinion {
 #[diesel(table_name = opinions)]
 pub struct OpinionChanges {
     pub state: Option<State>,
+    pub committee_id: Option<Uuid>,
     pub round: Option<i32>,
     pub current_due_at: Option<Option<DateTime<Utc>>>,
     pub outcome: Option<Option<Outcome>>,

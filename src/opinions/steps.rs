@@ -59,7 +59,32 @@ pub async fn dispatch(
         Command::Rate { rating, comment } => Ok(rate(s, rating, comment)),
         Command::Accept { referral } => accept(conn, s, referral).await,
         Command::Edit(changes) => edit(s, changes),
+        Command::Escalate { reason } => escalate(s, reason),
     }
+}
+
+/// The opinion's owner becomes the parent committee; it stays received, for the parent's staff
+/// to refer (the refer deadline runs on). The committee path is root first, itself last.
+fn escalate(s: &Step<'_>, reason: String) -> ApiResult<Effect> {
+    let parent = s
+        .path
+        .len()
+        .checked_sub(2)
+        .and_then(|i| s.path.get(i))
+        .copied()
+        .ok_or_else(|| {
+            ApiError::conflict(
+                ErrorCode::NoParentCommittee,
+                "this opinion's committee is at the top of the tree: refer it instead",
+            )
+        })?;
+    Ok(Effect {
+        changes: OpinionChanges {
+            committee_id: Some(parent),
+            ..Default::default()
+        },
+        payload: json!({"from_committee_id": s.opinion.committee_id, "to_committee_id": parent, "reason": reason}),
+    })
 }
 
 fn no_lead() -> ApiError {

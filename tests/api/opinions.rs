@@ -120,7 +120,7 @@ async fn the_full_story_each_role_seeing_only_what_it_may() {
     // on the spot is the deputy's, so staff are not offered it).
     assert_eq!(
         refused.body["allowed_actions"],
-        json!(["refer", "decline", "edit"])
+        json!(["refer", "decline", "edit", "escalate"])
     );
 
     // Staff refer it to another body, which returns it: transferred to body A, with an

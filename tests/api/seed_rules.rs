@@ -344,3 +344,82 @@ async fn a_rota_changed_now_leaves_the_past_on_the_old_list() {
     let days = on_duty(&w, &local_day(0).to_string(), &local_day(5).to_string()).await;
     assert_eq!(days.len(), 2, "today and tomorrow only: {days:?}");
 }
+
+#[tokio::test]
+async fn via_parent_refuses_a_district_body_and_escalate_hands_the_opinion_up() {
+    use crate::opinions::{events, refer_to, step, submit};
+    let w = World::new().await;
+    let district_body = w
+        .app
+        .post(
+            "/api/v1/handling-bodies",
+            &w.admin,
+            json!({"name": "区城管委", "kind": "government_department", "committee_id": w.standing}),
+        )
+        .await
+        .expect(201)
+        .id();
+    // Direct (the default): committee A's staff refer straight to the district body.
+    let direct = submit(&w).await;
+    step(&w, &w.committee_staff_a, direct, refer_to(district_body))
+        .await
+        .expect(200);
+    w.app
+        .put(
+            &format!("/api/v1/committees/{}/policy", w.committee_a),
+            &w.admin,
+            json!({"referral_route": "via_parent"}),
+        )
+        .await
+        .expect(200);
+    let id = submit(&w).await;
+    let refused = step(&w, &w.committee_staff_a, id, refer_to(district_body))
+        .await
+        .expect_problem(422, "validation_failed");
+    assert!(
+        refused.body["errors"]["handling_body_id"].is_array(),
+        "{}",
+        refused.body
+    );
+    step(&w, &w.committee_staff_a, id, json!({"action": "escalate"}))
+        .await
+        .expect_problem(422, "validation_failed");
+    let escalated = step(
+        &w,
+        &w.representative,
+        id,
+        json!({"action": "escalate", "reason": "涉及全区道路规划"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(escalated.body["state"], "received");
+    assert_eq!(escalated.body["committee_id"], json!(w.standing));
+    let timeline = events(&w, &w.admin, id).await;
+    let last = timeline.last().unwrap();
+    assert_eq!(last["action"], "escalate");
+    assert_eq!(last["payload"]["from_committee_id"], json!(w.committee_a));
+    assert_eq!(last["payload"]["to_committee_id"], json!(w.standing));
+    assert_eq!(last["payload"]["reason"], "涉及全区道路规划");
+    // The district's staff own it now and refer it to their body; at the top there is no
+    // parent to hand it to.
+    let (_, district_staff) = w
+        .app
+        .account(
+            &w.admin,
+            "district.staff",
+            "committee_staff",
+            Some(w.standing),
+        )
+        .await;
+    step(
+        &w,
+        &district_staff,
+        id,
+        json!({"action": "escalate", "reason": "再上报"}),
+    )
+    .await
+    .expect_problem(409, "no_parent_committee");
+    step(&w, &district_staff, id, refer_to(district_body))
+        .await
+        .expect(200);
+}
