@@ -118,6 +118,8 @@ pub struct Settings {
     pub pii_key: Vec<u8>,
     pub registration: RegistrationSettings,
     pub demo: bool,
+    /// How often each replica sweeps for overdue referrals to notify; None switches it off.
+    pub notification_sweep: Option<Duration>,
 }
 
 /// How one-time codes reach a self-registering voter's phone (`LIAISON_SMS_SENDER`).
@@ -260,6 +262,10 @@ impl Settings {
             },
             cors_origins,
             max_body_bytes: env_parse("LIAISON_MAX_BODY_BYTES", 1024 * 1024)?,
+            notification_sweep: match env_parse("LIAISON_NOTIFICATION_SWEEP_SECS", 60u64)? {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
             trust_proxy_headers: env_parse("LIAISON_TRUST_PROXY_HEADERS", false)?,
             hsts: env_parse("LIAISON_HSTS", false)?,
             pii_key,

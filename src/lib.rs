@@ -25,6 +25,7 @@ pub mod health;
 pub mod idempotency;
 pub mod imports;
 pub mod liaison_groups;
+pub mod notifications;
 pub mod obligations;
 pub mod openapi;
 pub mod opinions;

@@ -21,8 +21,8 @@ use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
     activities, appointments, auth, calendar, committees, congress_sessions, constituencies,
-    duty_records, handling_bodies, health, imports, liaison_groups, obligations, opinions,
-    representatives, request, responses, schedule, telemetry, users, voters,
+    duty_records, handling_bodies, health, imports, liaison_groups, notifications, obligations,
+    opinions, representatives, request, responses, schedule, telemetry, users, voters,
 };
 
 /// Every route, registered with its OpenAPI entry. The server and `liaison openapi` both use
@@ -48,6 +48,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(committees::handlers::delete_committee)
             .service(committees::handlers::get_policy)
             .service(committees::handlers::put_policy)
+            .service(notifications::handlers::list_notifications)
+            .service(notifications::handlers::read_notification)
             .service(congress_sessions::handlers::create_congress_session)
             .service(congress_sessions::handlers::list_congress_sessions)
             .service(congress_sessions::handlers::get_congress_session)
@@ -178,6 +180,8 @@ pub struct Running {
     pub server: Server,
     pub handle: ServerHandle,
     pub drain: InFlight,
+    /// The overdue-referral sweep, if switched on; it stops with the runtime.
+    pub sweep: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Requests being answered right now, across all workers of one server.
@@ -245,6 +249,13 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
     let per_worker = settings.db_pool_size.div_ceil(workers).max(1);
     // Fail at start, not in a worker, if the pool cannot be built at all.
     crate::db::build_pool(&settings.database_url, per_worker, &settings.db_timeouts)?;
+    let sweep = match settings.notification_sweep {
+        Some(every) => {
+            let pool = crate::db::build_pool(&settings.database_url, 1, &settings.db_timeouts)?;
+            Some(tokio::spawn(crate::notifications::sweep::run(pool, every)))
+        }
+        None => None,
+    };
     let doc = openapi_document();
     let in_flight = InFlight::default();
     let drain = in_flight.clone();
@@ -281,5 +292,6 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
         handle: server.handle(),
         server,
         drain,
+        sweep,
     })
 }

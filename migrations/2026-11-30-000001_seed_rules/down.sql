@@ -1,3 +1,8 @@
+DROP INDEX referrals_overdue_sweep_idx;
+ALTER TABLE referrals DROP COLUMN overdue_notified_at;
+DROP TABLE notifications;
+DROP FUNCTION uuid_generate_v7();
+
 ALTER TABLE opinion_events DROP CONSTRAINT opinion_events_action_check;
 ALTER TABLE opinion_events ADD CONSTRAINT opinion_events_action_check
     CHECK (action IN ('receive', 'refer', 'transfer', 'answer', 'feed_back', 'decline', 'reopen',

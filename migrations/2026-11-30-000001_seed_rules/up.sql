@@ -66,3 +66,42 @@ ALTER TABLE opinion_events DROP CONSTRAINT opinion_events_action_check;
 ALTER TABLE opinion_events ADD CONSTRAINT opinion_events_action_check
     CHECK (action IN ('receive', 'refer', 'transfer', 'answer', 'feed_back', 'decline', 'reopen',
                       'rate', 'accept', 'edit', 'escalate'));
+
+-- UUIDv7 made by the database, for rows written by set-based statements (notifications), so
+-- their ids sort by creation like every other id.
+CREATE FUNCTION uuid_generate_v7() RETURNS uuid LANGUAGE sql VOLATILE AS $$
+    SELECT encode(
+        set_bit(
+            set_bit(
+                overlay(uuid_send(gen_random_uuid())
+                        PLACING substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+                        FROM 1 FOR 6),
+                52, 1),
+            53, 1),
+        'hex')::uuid;
+$$;
+
+-- Staff notifications (station rules §6: 情况紧急的,应及时报告区、镇人大办公室): an urgent
+-- opinion, a lead referral past its due date. At most one per account, kind, opinion and
+-- referral, so two replicas writing the same notification write it once.
+CREATE TABLE notifications (
+    id           uuid PRIMARY KEY,
+    account_id   uuid NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    kind         text NOT NULL CHECK (kind IN ('urgent_opinion', 'referral_overdue')),
+    opinion_id   uuid NOT NULL REFERENCES opinions (id) ON DELETE CASCADE,
+    referral_id  uuid REFERENCES referrals (id) ON DELETE CASCADE,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    read_at      timestamptz
+);
+CREATE UNIQUE INDEX notifications_once ON notifications
+    (account_id, kind, opinion_id, (coalesce(referral_id, '00000000-0000-0000-0000-000000000000'::uuid)));
+CREATE INDEX notifications_account_idx ON notifications (account_id, id DESC);
+CREATE INDEX notifications_unread_idx ON notifications (account_id, id DESC) WHERE read_at IS NULL;
+
+-- The overdue sweep claims each lead referral once. Referrals already overdue when this
+-- migration runs are not announced after the fact.
+ALTER TABLE referrals ADD COLUMN overdue_notified_at timestamptz;
+UPDATE referrals SET overdue_notified_at = now()
+    WHERE due_at < now() AND answered_at IS NULL AND returned_at IS NULL;
+CREATE INDEX referrals_overdue_sweep_idx ON referrals (due_at)
+    WHERE role = 'lead' AND answered_at IS NULL AND returned_at IS NULL AND overdue_notified_at IS NULL;

@@ -199,6 +199,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        account_id -> Uuid,
+        kind -> Text,
+        opinion_id -> Uuid,
+        referral_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     congress_sessions (id) {
         id -> Uuid,
         level -> Text,
@@ -270,6 +282,7 @@ diesel::table! {
         outcome -> Nullable<Text>,
         answer_text -> Nullable<Text>,
         answered_by -> Nullable<Uuid>,
+        overdue_notified_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -447,6 +460,7 @@ diesel::joinable!(reception_registrations -> activities (activity_id));
 diesel::joinable!(activity_evaluations -> activities (activity_id));
 diesel::joinable!(reception_rules -> liaison_groups (liaison_group_id));
 diesel::joinable!(reception_rule_versions -> reception_rules (rule_id));
+diesel::joinable!(notifications -> opinions (opinion_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
@@ -464,6 +478,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     contact_links,
     committee_policies,
     congress_sessions,
+    notifications,
     calendar_days,
     opinions,
     referrals,

@@ -235,6 +235,7 @@ async fn record(
     model::announce(conn, after, &format!("opinion.{}", action.as_str()), action).await?;
     if after.urgent && !before.is_some_and(|o| o.urgent) {
         model::announce(conn, after, "opinion.urgent", action).await?;
+        crate::notifications::model::notify_urgent(conn, after.id).await?;
     }
     Ok(())
 }

@@ -128,6 +128,8 @@ pub struct MeView {
     /// The password was reset by someone else: choose a new one (`PUT /me/password`) before
     /// anything else answers.
     pub must_change_password: bool,
+    /// Your unread notifications (`GET /api/v1/notifications`).
+    pub unread_notifications: i64,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

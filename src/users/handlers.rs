@@ -296,6 +296,11 @@ pub async fn me(authed: Authed) -> ApiResult<web::Json<MeView>> {
         role: caller.role,
         scope,
         must_change_password: caller.must_change_password,
+        unread_notifications: crate::notifications::model::unread_count(
+            &mut conn,
+            caller.account_id,
+        )
+        .await?,
     }))
 }
 

@@ -84,6 +84,8 @@ pub fn settings(database_url: &str) -> Settings {
             sms: liaison::config::SmsSender::Dev(sms_file(database_url)),
         },
         demo: false,
+        // Switched on by the tests of notifications, with a short period.
+        notification_sweep: None,
     }
 }
 
@@ -316,6 +318,20 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str, token: &str) -> Reply {
         self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Another server on this app's database, as a second replica would run.
+    pub fn replica(&self, customise: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = settings(&self.database_url);
+        customise(&mut settings);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        tokio::spawn(startup::run(listener, settings).unwrap().server);
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            database_url: self.database_url.clone(),
+        }
     }
 
     /// Runs a statement directly: for setting up a past the API cannot write (backdating).

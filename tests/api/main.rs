@@ -16,6 +16,7 @@ mod liaison_groups;
 mod lifecycle_properties;
 mod matrix;
 mod matrix_requests;
+mod notifications;
 mod obligations;
 mod openapi;
 mod operations;

@@ -278,6 +278,20 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
                 (rule.method == "PATCH").then(|| json!({"closes_on": "2031-01-12"})),
             )
         }
+        ("GET", "/api/v1/notifications") => (rule.path.into(), None),
+        ("POST", "/api/v1/notifications/{id}/read") => {
+            let mut body = opinion_body(w);
+            body["urgent"] = json!(true);
+            app.post("/api/v1/opinions", &w.voter, body)
+                .await
+                .expect(201);
+            let list = app
+                .get("/api/v1/notifications?state=unread", &w.committee_staff_a)
+                .await
+                .expect(200);
+            let id = list.body["items"][0]["id"].as_str().unwrap().to_owned();
+            (format!("/api/v1/notifications/{id}/read"), Some(json!({})))
+        }
         ("GET", "/api/v1/calendar") => (rule.path.into(), None),
         ("PUT", "/api/v1/calendar/{day}") => (
             "/api/v1/calendar/2030-10-01".into(),
