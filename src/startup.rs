@@ -101,6 +101,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(activities::handlers::create_activity)
             .service(activities::handlers::list_activities)
             .service(activities::handlers::get_activity)
+            .service(activities::handlers::update_activity)
+            .service(activities::handlers::list_activity_events)
             .service(activities::handlers::hold_activity)
             .service(activities::handlers::cancel_activity)
             .service(activities::handlers::list_registrations)

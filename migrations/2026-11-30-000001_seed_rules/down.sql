@@ -1,3 +1,5 @@
+DROP TABLE activity_events;
+DROP FUNCTION append_only();
 DROP INDEX referrals_overdue_sweep_idx;
 ALTER TABLE referrals DROP COLUMN overdue_notified_at;
 DROP TABLE notifications;

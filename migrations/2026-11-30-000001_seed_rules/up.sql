@@ -105,3 +105,29 @@ UPDATE referrals SET overdue_notified_at = now()
     WHERE due_at < now() AND answered_at IS NULL AND returned_at IS NULL;
 CREATE INDEX referrals_overdue_sweep_idx ON referrals (due_at)
     WHERE role = 'lead' AND answered_at IS NULL AND returned_at IS NULL AND overdue_notified_at IS NULL;
+
+-- Each activity's timeline (Measures Art. 8(2)–(3): plans change and are published later).
+-- Append-only, as the opinions' timeline.
+CREATE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+CREATE TABLE activity_events (
+    seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id           uuid NOT NULL UNIQUE,
+    activity_id  uuid NOT NULL REFERENCES activities (id) ON DELETE RESTRICT,
+    action       text NOT NULL CHECK (action IN ('planned', 'changed', 'held', 'cancelled',
+                                                  'declared', 'confirmed', 'rejected')),
+    at           timestamptz NOT NULL DEFAULT now(),
+    actor_id     uuid REFERENCES accounts (id) ON DELETE RESTRICT,
+    payload      jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE INDEX activity_events_activity_idx ON activity_events (activity_id, seq);
+CREATE TRIGGER activity_events_no_update_or_delete
+    BEFORE UPDATE OR DELETE ON activity_events
+    FOR EACH ROW EXECUTE FUNCTION append_only();
+CREATE TRIGGER activity_events_no_truncate
+    BEFORE TRUNCATE ON activity_events
+    FOR EACH STATEMENT EXECUTE FUNCTION append_only();

@@ -56,3 +56,17 @@ impl ActivityForm {
         }
     }
 }
+
+text_enum!(
+    /// The steps on an activity's timeline.
+    ActivityEventKind {
+        Planned => "planned",
+        /// Time, place, deputies, topic or publication changed while planned.
+        Changed => "changed",
+        Held => "held",
+        Cancelled => "cancelled",
+        Declared => "declared",
+        Confirmed => "confirmed",
+        Rejected => "rejected",
+    }
+);

@@ -4,12 +4,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::domain::{ActivityForm, ActivityKind, ActivityStatus};
+use super::domain::{ActivityEventKind, ActivityForm, ActivityKind, ActivityStatus};
 use super::model::{Activity, Participant};
 use crate::calendar::{LocalDateTime, to_local};
 use crate::opinions::lifecycle::Rating;
 use crate::pii::{PhoneNumber, mask_phone};
-use crate::request::not_blank;
+use crate::request::{double_option, not_blank};
 
 /// A work plan entry. Person (`representative_ids`), time (`starts_at`, `ends_at`) and place
 /// (`liaison_group_id` or `address`) must all be set: a plan without them is 422
@@ -44,6 +44,51 @@ pub struct CreateActivity {
     /// `publish_days_ahead` days (default 3) before it starts.
     #[serde(default)]
     pub published: bool,
+}
+
+/// Changes to a planned activity (Measures Art. 8(2)–(3)). Absent fields are left alone; the
+/// plan that results must still be complete (三落实), and publishing follows the same rule as
+/// at creation.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateActivity {
+    pub starts_at: Option<LocalDateTime>,
+    pub ends_at: Option<LocalDateTime>,
+    /// A home or station; `null` to meet at `address` instead.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub liaison_group_id: Option<Option<Uuid>>,
+    /// An address; `null` to meet at `liaison_group_id` instead.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    pub address: Option<Option<String>>,
+    /// The deputies taking part (replaces the list).
+    #[validate(length(max = 200, message = "at most 200 deputies"))]
+    pub representative_ids: Option<Vec<Uuid>>,
+    #[validate(
+        length(min = 1, max = 500, message = "must be 1 to 500 characters"),
+        custom(function = "not_blank")
+    )]
+    pub topic: Option<String>,
+    pub published: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityEventView {
+    pub id: Uuid,
+    pub action: ActivityEventKind,
+    pub at: DateTime<FixedOffset>,
+    pub actor_id: Option<Uuid>,
+    /// What changed: for `changed`, each field with `from` and `to`.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityEventList {
+    /// Oldest first.
+    pub items: Vec<ActivityEventView>,
 }
 
 /// A registration's issue: becomes an opinion linked to the activity.

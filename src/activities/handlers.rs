@@ -1,10 +1,11 @@
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    ActivityListQuery, ActivityView, CancelActivity, CreateActivity, EvaluationRequest,
-    HoldActivity, RegistrationList, RegistrationView,
+    ActivityEventList, ActivityEventView, ActivityListQuery, ActivityView, CancelActivity,
+    CreateActivity, EvaluationRequest, HoldActivity, RegistrationList, RegistrationView,
+    UpdateActivity,
 };
 use super::model::{self, Activity};
 use super::workflow;
@@ -132,6 +133,76 @@ pub async fn get_activity(authed: Authed, id: web::Path<Uuid>) -> ApiResult<Http
     caller.require(Action::ReadActivities)?;
     let a = model::find_visible(&mut conn, &caller, *id).await?;
     Ok(respond(&mut conn, a, false).await?.into_response(false))
+}
+
+/// Change a planned activity: time, place, deputies, topic, publication. The result must still
+/// be a complete plan (三落实); publishing it, or moving it while published, needs the
+/// committee's `publish_days_ahead`. Each change goes on the activity's timeline; a published
+/// activity's new time shows on the public schedule and in the iCalendar feed (same UID,
+/// higher SEQUENCE).
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "update_activity",
+    params(
+        ("id" = Uuid, Path, description = "Activity id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if it changed since"),
+    ),
+    request_body = UpdateActivity,
+    responses(
+        (status = 200, description = "The activity now; the ETag header carries the version", body = ActivityView),
+        (status = 409, description = "Not planned (held or cancelled already)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Incomplete plan (`work_plan_incomplete`) or invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/activities/{id}")]
+#[tracing::instrument(skip_all)]
+pub async fn update_activity(
+    authed: Authed,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidJson<UpdateActivity>,
+) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
+    caller.require(Action::ManageActivities)?;
+    let body = body.0;
+    let updated = crate::db::in_transaction(&mut conn, async |conn| {
+        super::changes::update(conn, &caller, *id, &if_match, body.clone()).await
+    })
+    .await?;
+    Ok(respond(&mut conn, updated, false)
+        .await?
+        .into_response(false))
+}
+
+/// The activity's timeline: planned, each change (with what it was and is), held or cancelled.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "list_activity_events",
+    params(("id" = Uuid, Path, description = "Activity id")),
+    responses((status = 200, description = "The timeline, oldest first", body = ActivityEventList)),
+)]
+#[get("/activities/{id}/events")]
+#[tracing::instrument(skip_all)]
+pub async fn list_activity_events(
+    authed: Authed,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<ActivityEventList>> {
+    let Authed { caller, mut conn } = authed;
+    caller.require(Action::ReadActivities)?;
+    let a = model::find_visible(&mut conn, &caller, *id).await?;
+    let items = model::events_of(&mut conn, a.id)
+        .await?
+        .into_iter()
+        .map(|(id, action, at, actor_id, payload)| ActivityEventView {
+            id,
+            action,
+            at: crate::calendar::to_local(at),
+            actor_id,
+            payload,
+        })
+        .collect();
+    Ok(web::Json(ActivityEventList { items }))
 }
 
 /// Record a planned activity as held: the deputies present, voters met, a summary and the

@@ -3,6 +3,7 @@
 //! each issue an opinion) or its cancellation. Reports to voters (述职) are activities too, and
 //! keep voters' evaluations.
 
+pub mod changes;
 pub mod domain;
 pub mod dto;
 pub mod handlers;

@@ -6,13 +6,14 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::domain::{ActivityForm, ActivityKind, ActivityStatus};
+use super::domain::{ActivityEventKind, ActivityForm, ActivityKind, ActivityStatus};
 use super::dto::{ActivityListQuery, EvaluationCounts};
 use crate::access::Caller;
 use crate::access::filters::activity_filter;
 use crate::calendar::working_days::{end_of_local_day, start_of_local_day};
 use crate::db::schema::{
-    activities, activity_evaluations, activity_participants, opinions, reception_registrations,
+    activities, activity_evaluations, activity_events, activity_participants, opinions,
+    reception_registrations,
 };
 use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
@@ -256,4 +257,49 @@ pub async fn registrations_of(
             (r, mine)
         })
         .collect())
+}
+
+/// One step on an activity's timeline, as stored.
+pub type EventRow = (
+    Uuid,
+    ActivityEventKind,
+    DateTime<Utc>,
+    Option<Uuid>,
+    serde_json::Value,
+);
+
+/// Appends a step to the activity's timeline, in the caller's transaction.
+pub async fn record_event(
+    conn: &mut AsyncPgConnection,
+    activity: Uuid,
+    action: ActivityEventKind,
+    actor: Option<Uuid>,
+    payload: serde_json::Value,
+) -> ApiResult<()> {
+    diesel::insert_into(activity_events::table)
+        .values((
+            activity_events::id.eq(Uuid::now_v7()),
+            activity_events::activity_id.eq(activity),
+            activity_events::action.eq(action),
+            activity_events::actor_id.eq(actor),
+            activity_events::payload.eq(payload),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn events_of(conn: &mut AsyncPgConnection, activity: Uuid) -> ApiResult<Vec<EventRow>> {
+    Ok(activity_events::table
+        .filter(activity_events::activity_id.eq(activity))
+        .order(activity_events::seq)
+        .select((
+            activity_events::id,
+            activity_events::action,
+            activity_events::at,
+            activity_events::actor_id,
+            activity_events::payload,
+        ))
+        .load(conn)
+        .await?)
 }

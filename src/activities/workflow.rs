@@ -11,7 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::domain::{ActivityForm, ActivityKind, ActivityStatus};
+use super::domain::{ActivityEventKind, ActivityForm, ActivityKind, ActivityStatus};
 use super::dto::{CreateActivity, HoldActivity, IssueInput};
 use super::model::{self, Activity, NewActivity, Participant, Registration};
 use crate::access::{self, Caller};
@@ -38,7 +38,7 @@ pub struct Placement {
 }
 
 /// 三落实: person, time and place all set, reported together so a client fixes them at once.
-fn check_work_plan(b: &CreateActivity) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+pub(super) fn check_work_plan(b: &CreateActivity) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
     let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut miss = |field: &str, what: &str| {
         missing
@@ -145,7 +145,7 @@ async fn place(
     })
 }
 
-fn deduped(ids: &[Uuid]) -> Vec<Uuid> {
+pub(super) fn deduped(ids: &[Uuid]) -> Vec<Uuid> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -185,7 +185,7 @@ async fn check_voters(
     }
 }
 
-async fn committee_policy(
+pub(super) async fn committee_policy(
     conn: &mut AsyncPgConnection,
     committee: Uuid,
 ) -> ApiResult<policy::EffectivePolicy> {
@@ -197,7 +197,11 @@ async fn committee_policy(
     crate::committees::model::effective_policy(conn, &path).await
 }
 
-async fn announce(conn: &mut AsyncPgConnection, a: &Activity, action: &str) -> ApiResult<()> {
+pub(super) async fn announce(
+    conn: &mut AsyncPgConnection,
+    a: &Activity,
+    action: &str,
+) -> ApiResult<()> {
     let payload = json!({
         "activity_id": a.id,
         "action": action,
@@ -308,6 +312,14 @@ pub async fn insert_plan(
         .execute(conn)
         .await?;
     announce(conn, &created, "planned").await?;
+    model::record_event(
+        conn,
+        id,
+        ActivityEventKind::Planned,
+        Some(account),
+        json!({"starts_at": created.starts_at, "ends_at": created.ends_at, "published": created.published}),
+    )
+    .await?;
     Ok(created)
 }
 
@@ -320,7 +332,7 @@ fn not_planned(a: &Activity, step: &str) -> ApiError {
 }
 
 /// Locks a planned activity in the caller's scope at the version they saw.
-async fn lock_planned(
+pub(super) async fn lock_planned(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     id: Uuid,
@@ -462,6 +474,14 @@ pub async fn hold(
     }
     follow_activity(conn, a.id, Step::Hold, None).await?;
     announce(conn, &held, "held").await?;
+    model::record_event(
+        conn,
+        a.id,
+        ActivityEventKind::Held,
+        Some(caller.account_id),
+        json!({"attended": attendees, "voters_met": held.voters_met}),
+    )
+    .await?;
     Ok(held)
 }
 
@@ -475,7 +495,7 @@ pub async fn cancel(
     reason: &str,
 ) -> ApiResult<Activity> {
     let a = lock_planned(conn, caller, id, if_match, "cancelled").await?;
-    mark_cancelled(conn, &a, reason).await
+    mark_cancelled(conn, &a, reason, caller.account_id).await
 }
 
 /// Cancels a planned activity already locked and checked, and the meeting request it answered.
@@ -483,6 +503,7 @@ pub async fn mark_cancelled(
     conn: &mut AsyncPgConnection,
     a: &Activity,
     reason: &str,
+    actor: Uuid,
 ) -> ApiResult<Activity> {
     let now = Utc::now();
     let reason = reason.trim();
@@ -499,6 +520,14 @@ pub async fn mark_cancelled(
         .await?;
     follow_activity(conn, a.id, Step::Cancel, Some(reason)).await?;
     announce(conn, &cancelled, "cancelled").await?;
+    model::record_event(
+        conn,
+        a.id,
+        ActivityEventKind::Cancelled,
+        Some(actor),
+        json!({"reason": reason}),
+    )
+    .await?;
     Ok(cancelled)
 }
 

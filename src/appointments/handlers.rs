@@ -334,7 +334,7 @@ pub async fn cancel_appointment(
         if let Some(activity) = a.activity_id {
             let activity = crate::activities::model::lock(conn, activity).await?;
             if activity.status == ActivityStatus::Planned {
-                mark_cancelled(conn, &activity, &reason).await?;
+                mark_cancelled(conn, &activity, &reason, caller.account_id).await?;
                 return model::find_visible(conn, &caller, a.id).await;
             }
         }

@@ -356,6 +356,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    activity_events (seq) {
+        seq -> Int8,
+        id -> Uuid,
+        activity_id -> Uuid,
+        action -> Text,
+        at -> Timestamptz,
+        actor_id -> Nullable<Uuid>,
+        payload -> Jsonb,
+    }
+}
+
+diesel::table! {
     activity_participants (activity_id, representative_id) {
         activity_id -> Uuid,
         representative_id -> Uuid,
@@ -454,6 +466,7 @@ diesel::joinable!(referrals -> opinions (opinion_id));
 diesel::joinable!(referrals -> handling_bodies (handling_body_id));
 diesel::joinable!(opinion_events -> opinions (opinion_id));
 diesel::joinable!(activity_participants -> activities (activity_id));
+diesel::joinable!(activity_events -> activities (activity_id));
 diesel::joinable!(activity_participants -> representatives (representative_id));
 diesel::joinable!(activity_contacts -> activities (activity_id));
 diesel::joinable!(reception_registrations -> activities (activity_id));
@@ -486,6 +499,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     idempotency_keys,
     activities,
+    activity_events,
     activity_participants,
     activity_contacts,
     reception_registrations,

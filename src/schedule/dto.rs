@@ -179,6 +179,12 @@ pub struct ScheduleItem {
     pub activity_id: Option<Uuid>,
     /// Set for an occurrence of a recurring reception rule.
     pub reception_rule_id: Option<Uuid>,
+    /// A published activity called off: it stays listed so those who planned to come learn
+    /// of it.
+    pub cancelled: bool,
+    /// The iCalendar SEQUENCE: higher after each change to the activity.
+    #[serde(skip)]
+    pub sequence: i32,
     /// Stable across fetches: the iCalendar UID.
     #[serde(skip)]
     pub uid: String,

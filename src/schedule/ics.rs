@@ -58,6 +58,7 @@ pub fn render(calendar_name: &str, items: &[ScheduleItem], now: DateTime<Utc>) -
             .collect();
         line("BEGIN:VEVENT".into());
         line(format!("UID:{}", item.uid));
+        line(format!("SEQUENCE:{}", item.sequence.max(0)));
         line(format!("DTSTAMP:{}", stamp(now)));
         line(format!(
             "DTSTART:{}",
@@ -66,6 +67,14 @@ pub fn render(calendar_name: &str, items: &[ScheduleItem], now: DateTime<Utc>) -
         line(format!("DTEND:{}", stamp(item.ends_at.with_timezone(&Utc))));
         line(format!("SUMMARY:{}", escape(&item.title)));
         line(format!("LOCATION:{}", escape(&item.place)));
+        line(
+            if item.cancelled {
+                "STATUS:CANCELLED"
+            } else {
+                "STATUS:CONFIRMED"
+            }
+            .into(),
+        );
         line(format!(
             "DESCRIPTION:{}",
             escape(&format!("接待代表：{}", names.join("、")))

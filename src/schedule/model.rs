@@ -216,9 +216,13 @@ pub struct PublicActivity {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub topic: String,
+    pub cancelled: bool,
+    /// Grows with every change: the iCalendar SEQUENCE.
+    pub version: i32,
 }
 
-/// Published activities, not cancelled, starting in [from, to).
+/// Published activities starting in [from, to), cancelled ones too: a subscriber's calendar
+/// learns of the cancellation.
 pub async fn public_activities(
     conn: &mut AsyncPgConnection,
     from: DateTime<Utc>,
@@ -227,7 +231,6 @@ pub async fn public_activities(
 ) -> ApiResult<Vec<PublicActivity>> {
     let mut query = activities::table
         .filter(activities::published.eq(true))
-        .filter(activities::status.ne("cancelled"))
         .filter(activities::starts_at.ge(from))
         .filter(activities::starts_at.lt(to))
         .into_boxed();
@@ -243,6 +246,8 @@ pub async fn public_activities(
             activities::starts_at,
             activities::ends_at,
             activities::topic,
+            activities::status.eq("cancelled"),
+            activities::version,
         ))
         .order(activities::starts_at)
         .limit(5000)

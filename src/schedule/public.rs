@@ -87,6 +87,8 @@ pub async fn items(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<Sc
             title: a.topic,
             activity_id: Some(a.id),
             reception_rule_id: None,
+            cancelled: a.cancelled,
+            sequence: a.version - 1,
             uid: format!("activity-{}@liaison", a.id),
         });
     }
@@ -110,6 +112,8 @@ pub async fn items(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<Sc
                 title: "人大代表进站接待选民".to_owned(),
                 activity_id: None,
                 reception_rule_id: Some(rule.id),
+                cancelled: false,
+                sequence: 0,
                 uid: format!(
                     "reception-{}-{}@liaison",
                     rule.id,

@@ -38,6 +38,8 @@ pub async fn snapshot(w: &World) -> Vec<i64> {
         "reception_rules",
         "reception_rule_versions",
         "congress_sessions",
+        "activity_events",
+        "notifications",
         "appointments",
     ];
     let counts: Vec<String> = tables

@@ -462,6 +462,16 @@ pub fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<Write
             ],
         },
         WriteRoute {
+            method: Method::PATCH,
+            path: format!("/api/v1/activities/{activity}"),
+            valid: json!({"topic": "改期"}),
+            invalid: vec![
+                (json!({"starts_at": "2026-13-01T09:00"}), "starts_at"),
+                (json!({"topic": ""}), "topic"),
+                (json!({"address": "长".repeat(501)}), "address"),
+            ],
+        },
+        WriteRoute {
             method: Method::POST,
             path: "/api/v1/congress-sessions".into(),
             valid: session.clone(),

@@ -1,6 +1,7 @@
 //! Black-box tests over HTTP against real PostgreSQL. Run with `make test`.
 
 mod activities;
+mod activity_changes;
 mod appointments;
 mod auth;
 mod bad_input;

@@ -123,6 +123,8 @@ const RULES: &[Rule] = &[
     Rule { method: "POST", path: "/api/v1/activities", expect: STAFF_CREATE },
     Rule { method: "GET", path: "/api/v1/activities", expect: REPRESENTATIVE_READ },
     Rule { method: "GET", path: "/api/v1/activities/{id}", expect: REPRESENTATIVE_READ },
+    Rule { method: "PATCH", path: "/api/v1/activities/{id}", expect: ACTIVITY_WRITE },
+    Rule { method: "GET", path: "/api/v1/activities/{id}/events", expect: REPRESENTATIVE_READ },
     Rule { method: "POST", path: "/api/v1/activities/{id}/hold", expect: ACTIVITY_WRITE },
     Rule { method: "POST", path: "/api/v1/activities/{id}/cancel", expect: ACTIVITY_WRITE },
     Rule { method: "GET", path: "/api/v1/activities/{id}/registrations", expect: REPRESENTATIVE_READ },

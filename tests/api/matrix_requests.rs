@@ -378,6 +378,20 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
             ),
             None,
         ),
+        ("PATCH", "/api/v1/activities/{id}") => (
+            format!(
+                "/api/v1/activities/{}",
+                fresh_activity(w, "station_reception", false).await
+            ),
+            Some(json!({"topic": "改在下午"})),
+        ),
+        ("GET", "/api/v1/activities/{id}/events") => (
+            format!(
+                "/api/v1/activities/{}/events",
+                fresh_activity(w, "station_reception", true).await
+            ),
+            None,
+        ),
         ("POST", "/api/v1/activities/{id}/hold") => (
             format!(
                 "/api/v1/activities/{}/hold",

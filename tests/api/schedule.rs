@@ -244,14 +244,22 @@ async fn the_public_schedule_shows_published_activities_and_no_personal_data() {
         .request(reqwest::Method::GET, &path, None, None)
         .await
         .expect(200);
-    let activity_ids: Vec<&Value> = reply.body["items"]
+    let activities: Vec<(&Value, &Value)> = reply.body["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| &i["activity_id"])
-        .filter(|id| !id.is_null())
+        .filter(|i| !i["activity_id"].is_null())
+        .map(|i| (&i["activity_id"], &i["cancelled"]))
         .collect();
-    assert_eq!(activity_ids, [&json!(published)]);
+    // The unpublished one is not there; the cancelled one stays, marked, for those who
+    // planned to come.
+    assert_eq!(
+        activities,
+        [
+            (&json!(published), &json!(false)),
+            (&json!(cancelled), &json!(true))
+        ]
+    );
     assert_ne!(published, unpublished);
     let text = reply.body.to_string();
     for secret in [

@@ -1,0 +1,204 @@
+//! A planned activity changed (issue 14, point 9): the changed plan is checked as a new one,
+//! every change is on the activity's timeline, and a published activity that moves or is
+//! called off shows it on the public schedule and in the iCalendar feed (same UID, higher
+//! SEQUENCE).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::activities::{local_day, plan, plan_body};
+use crate::helpers::World;
+
+/// (SEQUENCE, DTSTART, STATUS) of the activity's event in the station's feed.
+async fn in_feed(w: &World, activity: uuid::Uuid) -> (String, String, String) {
+    let reply = w
+        .app
+        .request(
+            Method::GET,
+            &format!("/public/v1/stations/{}/calendar.ics", w.group_a),
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    let text = reply.body.as_str().unwrap().to_owned();
+    let unfolded = icalendar::parser::unfold(&text);
+    let calendar = icalendar::parser::read_calendar(&unfolded).expect("valid iCalendar");
+    let uid = format!("activity-{activity}@liaison");
+    let event = calendar
+        .components
+        .iter()
+        .find(|c| {
+            c.name == "VEVENT"
+                && c.properties
+                    .iter()
+                    .any(|p| p.name == "UID" && p.val.as_str() == uid)
+        })
+        .unwrap_or_else(|| panic!("{uid} not in the feed"));
+    let property = |name: &str| {
+        event
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.val.as_str().to_owned())
+            .unwrap_or_default()
+    };
+    (
+        property("SEQUENCE"),
+        property("DTSTART"),
+        property("STATUS"),
+    )
+}
+
+async fn on_schedule(w: &World, activity: uuid::Uuid) -> Value {
+    let reply = w
+        .app
+        .request(
+            Method::GET,
+            &format!(
+                "/public/v1/schedule?from={}&to={}&station={}",
+                local_day(0),
+                local_day(30),
+                w.group_a
+            ),
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    reply.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["activity_id"] == json!(activity))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn a_published_activity_moved_shows_its_new_time_everywhere() {
+    let w = World::new().await;
+    let id = plan(&w, &w.group_staff_a, plan_body(&w, local_day(10), true)).await;
+    let path = format!("/api/v1/activities/{id}");
+    let (sequence, first_start, status) = in_feed(&w, id).await;
+    assert_eq!((sequence.as_str(), status.as_str()), ("0", "CONFIRMED"));
+
+    let patch = |body: Value, etag: &'static str| {
+        let app = &w.app;
+        let token = w.group_staff_a.clone();
+        let path = path.clone();
+        async move {
+            app.send(
+                Method::PATCH,
+                &path,
+                Some(&token),
+                Some(body),
+                &[("If-Match", etag)],
+            )
+            .await
+        }
+    };
+    let day = local_day(12);
+    let moved = json!({"starts_at": format!("{day}T14:00"), "ends_at": format!("{day}T16:00")});
+    patch(moved.clone(), "\"v7\"")
+        .await
+        .expect_problem(412, "precondition_failed");
+    let reply = patch(moved, "\"v1\"").await.expect(200);
+    assert_eq!(reply.header("etag"), Some("\"v2\""));
+    assert_eq!(reply.body["starts_at"], format!("{day}T14:00:00+08:00"));
+
+    // Published and moved to within the notice period: refused. A plan without deputies: refused.
+    let soon = local_day(1);
+    patch(
+        json!({"starts_at": format!("{soon}T09:00"), "ends_at": format!("{soon}T11:00")}),
+        "\"v2\"",
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    patch(json!({"representative_ids": []}), "\"v2\"")
+        .await
+        .expect_problem(422, "work_plan_incomplete");
+
+    let item = on_schedule(&w, id).await;
+    assert_eq!(item["starts_at"], format!("{day}T14:00:00+08:00"));
+    let (sequence, start, _) = in_feed(&w, id).await;
+    assert_eq!(sequence, "1");
+    assert_ne!(start, first_start);
+    assert_eq!(start, format!("{}T060000Z", day.format("%Y%m%d")));
+
+    // The timeline keeps what it was.
+    let events = w
+        .app
+        .get(&format!("{path}/events"), &w.group_staff_a)
+        .await
+        .expect(200);
+    let items = events.body["items"].as_array().unwrap();
+    let actions: Vec<&str> = items
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["planned", "changed"]);
+    let change = &items[1]["payload"];
+    assert_eq!(
+        change["starts_at"]["to"],
+        json!(format!("{}T06:00:00Z", day))
+    );
+    assert!(change.get("topic").is_none(), "only what changed: {change}");
+
+    // Called off: still in the feed, cancelled, with a higher SEQUENCE; no more changes.
+    w.app
+        .send(
+            Method::POST,
+            &format!("{path}/cancel"),
+            Some(&w.group_staff_a),
+            Some(json!({"reason": "场地维修"})),
+            &[],
+        )
+        .await
+        .expect(200);
+    let (sequence, _, status) = in_feed(&w, id).await;
+    assert_eq!((sequence.as_str(), status.as_str()), ("2", "CANCELLED"));
+    assert_eq!(on_schedule(&w, id).await["cancelled"], true);
+    patch(json!({"topic": "改期"}), "\"v3\"")
+        .await
+        .expect_problem(409, "invalid_transition");
+    let events = w
+        .app
+        .get(&format!("{path}/events"), &w.group_staff_a)
+        .await
+        .expect(200);
+    assert_eq!(events.body["items"][2]["action"], "cancelled");
+}
+
+#[tokio::test]
+async fn an_unpublished_plan_is_published_later_and_its_venue_changed() {
+    let w = World::new().await;
+    let id = plan(&w, &w.group_staff_a, plan_body(&w, local_day(10), false)).await;
+    assert_eq!(on_schedule(&w, id).await, Value::Null);
+    let path = format!("/api/v1/activities/{id}");
+    // Both a station and an address: refused; the address instead of the station: fine.
+    w.app
+        .patch(&path, &w.group_staff_a, json!({"address": "社区活动中心"}))
+        .await
+        .expect_problem(422, "validation_failed");
+    let reply = w
+        .app
+        .patch(
+            &path,
+            &w.group_staff_a,
+            json!({"address": "社区活动中心", "liaison_group_id": null, "published": true}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(reply.body["published"], true);
+    assert_eq!(reply.body["address"], "社区活动中心");
+    // Published now, at the new place; another committee's staff cannot touch it.
+    w.app
+        .patch(&path, &w.committee_staff_b, json!({"topic": "x"}))
+        .await
+        .expect_problem(404, "not_found");
+    w.app
+        .patch(&path, &w.representative, json!({"topic": "x"}))
+        .await
+        .expect_problem(403, "forbidden");
+}
