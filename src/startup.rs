@@ -103,6 +103,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(activities::handlers::get_activity)
             .service(activities::handlers::update_activity)
             .service(activities::handlers::list_activity_events)
+            .service(activities::handlers::confirm_activity)
+            .service(activities::handlers::reject_activity)
             .service(activities::handlers::hold_activity)
             .service(activities::handlers::cancel_activity)
             .service(activities::handlers::list_registrations)

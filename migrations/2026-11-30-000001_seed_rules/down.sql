@@ -1,5 +1,12 @@
 DROP TABLE activity_events;
 DROP FUNCTION append_only();
+DELETE FROM activity_participants WHERE activity_id IN
+    (SELECT id FROM activities WHERE status IN ('declared', 'rejected'));
+DELETE FROM activities WHERE status IN ('declared', 'rejected');
+ALTER TABLE activities DROP CONSTRAINT activities_rejected_check,
+    DROP COLUMN reject_reason, DROP COLUMN rejected_at, DROP CONSTRAINT activities_status_check;
+ALTER TABLE activities ADD CONSTRAINT activities_status_check
+    CHECK (status IN ('planned', 'held', 'cancelled'));
 DROP INDEX referrals_overdue_sweep_idx;
 ALTER TABLE referrals DROP COLUMN overdue_notified_at;
 DROP TABLE notifications;

@@ -131,3 +131,15 @@ CREATE TRIGGER activity_events_no_update_or_delete
 CREATE TRIGGER activity_events_no_truncate
     BEFORE TRUNCATE ON activity_events
     FOR EACH STATEMENT EXECUTE FUNCTION append_only();
+
+-- Deputies declare their own activities (township rules §5: 代表自行申报); staff confirm them
+-- (they become planned) or reject them with a reason. Only confirmed ones can be held and so
+-- count in duty records and obligations.
+ALTER TABLE activities DROP CONSTRAINT activities_status_check;
+ALTER TABLE activities
+    ADD CONSTRAINT activities_status_check
+        CHECK (status IN ('declared', 'planned', 'held', 'cancelled', 'rejected')),
+    ADD COLUMN reject_reason text CHECK (char_length(reject_reason) BETWEEN 1 AND 2000),
+    ADD COLUMN rejected_at timestamptz,
+    ADD CONSTRAINT activities_rejected_check
+        CHECK ((status = 'rejected') = (reject_reason IS NOT NULL AND rejected_at IS NOT NULL));

@@ -1,6 +1,8 @@
 //! Rules of activities and meeting requests beyond their row filters.
 
-use super::caller::{Caller, Role};
+use uuid::Uuid;
+
+use super::caller::{Binding, Caller, Role};
 use super::roles::Action;
 use crate::error::{ApiError, ApiResult};
 
@@ -18,11 +20,31 @@ pub fn check_answer_appointment(caller: &Caller) -> ApiResult<()> {
         .ok_or_else(|| ApiError::forbidden("the deputy or staff in scope answer meeting requests"))
 }
 
+/// A deputy declares only their own activities: the plan names them and nobody else. Returns
+/// the deputy.
+pub fn check_declare(caller: &Caller, representative_ids: &[Uuid]) -> ApiResult<Uuid> {
+    let Binding::Representative(me) = caller.binding else {
+        return Err(ApiError::forbidden(
+            "only a deputy declares their own activities",
+        ));
+    };
+    if caller.role != Role::Representative {
+        return Err(ApiError::forbidden(
+            "only a deputy declares their own activities",
+        ));
+    }
+    if representative_ids.is_empty() || representative_ids.iter().any(|r| *r != me) {
+        return Err(ApiError::invalid_field(
+            "representative_ids",
+            "a deputy declares their own activities: name yourself only",
+        ));
+    }
+    Ok(me)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::caller::Binding;
-    use uuid::Uuid;
 
     #[test]
     fn voters_ask_but_do_not_answer() {
@@ -38,5 +60,24 @@ mod tests {
         assert!(!sees_visitor_phones(&deputy));
         let body = Caller::for_test(Role::HandlingBody, Binding::HandlingBody(Uuid::now_v7()));
         assert!(check_answer_appointment(&body).is_err());
+    }
+
+    #[test]
+    fn a_deputy_declares_only_for_themself() {
+        let me = Uuid::now_v7();
+        let deputy = Caller::for_test(Role::Representative, Binding::Representative(me));
+        assert_eq!(check_declare(&deputy, &[me]).unwrap(), me);
+        assert_eq!(check_declare(&deputy, &[me, me]).unwrap(), me);
+        let other = check_declare(&deputy, &[me, Uuid::now_v7()]).unwrap_err();
+        assert_eq!(other.status().as_u16(), 422);
+        assert_eq!(
+            check_declare(&deputy, &[]).unwrap_err().status().as_u16(),
+            422
+        );
+        let staff = Caller::for_test(Role::GroupStaff, Binding::LiaisonGroup(Uuid::now_v7()));
+        assert_eq!(
+            check_declare(&staff, &[me]).unwrap_err().status().as_u16(),
+            403
+        );
     }
 }

@@ -38,10 +38,14 @@ text_enum!(
 
 text_enum!(
     ActivityStatus {
+        /// Declared by a deputy (代表自行申报), waiting for staff to confirm it.
+        Declared => "declared",
         /// A work plan entry with person, time and place set (三落实).
         Planned => "planned",
         Held => "held",
         Cancelled => "cancelled",
+        /// A declaration staff did not confirm, with the reason.
+        Rejected => "rejected",
     }
 );
 

@@ -244,6 +244,9 @@ pub struct ActivityView {
     pub held_at: Option<DateTime<FixedOffset>>,
     pub cancel_reason: Option<String>,
     pub cancelled_at: Option<DateTime<FixedOffset>>,
+    /// Why staff did not confirm a deputy's declaration.
+    pub reject_reason: Option<String>,
+    pub rejected_at: Option<DateTime<FixedOffset>>,
     /// Evaluations by voters, for an annual report.
     pub evaluations: Option<EvaluationCounts>,
     /// Bumped by every write; also the ETag.
@@ -284,6 +287,8 @@ impl ActivityView {
             held_at: a.held_at.map(to_local),
             cancel_reason: a.cancel_reason,
             cancelled_at: a.cancelled_at.map(to_local),
+            reject_reason: a.reject_reason,
+            rejected_at: a.rejected_at.map(to_local),
             evaluations: (kind == ActivityKind::AnnualReport).then_some(evaluations),
             version: a.version,
             created_at: to_local(a.created_at),

@@ -9,7 +9,7 @@ use super::dto::{
 };
 use super::model::{self, Activity};
 use super::workflow;
-use crate::access::{self, Action, Authed};
+use crate::access::{self, Action, Authed, Role};
 use crate::conditional::IfMatch;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::idempotency::{self, IdempotencyKey, StoredResponse};
@@ -52,7 +52,9 @@ async fn respond(
 }
 
 /// Plan an activity (a work plan entry): person, time and place must all be set (三落实),
-/// else 422 `work_plan_incomplete`. Publishing it puts it on the public schedule.
+/// else 422 `work_plan_incomplete`. Publishing it puts it on the public schedule. A deputy
+/// declares their own (naming only themself, at their own home or station or an address,
+/// unpublished): it starts `declared` and counts once staff confirm it.
 #[utoipa::path(
     tag = "activities",
     operation_id = "create_activity",
@@ -73,14 +75,21 @@ pub async fn create_activity(
     body: FingerprintedJson<CreateActivity>,
 ) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
-    caller.require(Action::ManageActivities)?;
+    let declaring = caller.role == Role::Representative;
+    if !declaring {
+        caller.require(Action::ManageActivities)?;
+    }
     let FingerprintedJson { value, fingerprint } = body;
     idempotency::run(
         &mut conn,
         caller.account_id,
         key.with(fingerprint),
         async |conn| {
-            let created = workflow::plan(conn, &caller, value.clone()).await?;
+            let created = if declaring {
+                super::declarations::declare(conn, &caller, value.clone()).await?
+            } else {
+                workflow::plan(conn, &caller, value.clone()).await?
+            };
             respond(conn, created, true).await
         },
     )
@@ -203,6 +212,71 @@ pub async fn list_activity_events(
         })
         .collect();
     Ok(web::Json(ActivityEventList { items }))
+}
+
+/// Confirm a deputy's declared activity: it becomes planned, to be held like any plan.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "confirm_activity",
+    params(
+        ("id" = Uuid, Path, description = "Activity id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if it changed since"),
+    ),
+    responses(
+        (status = 200, description = "The activity, planned", body = ActivityView),
+        (status = 409, description = "Not a declaration waiting for confirmation", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/activities/{id}/confirm")]
+#[tracing::instrument(skip_all)]
+pub async fn confirm_activity(
+    authed: Authed,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
+    caller.require(Action::ManageActivities)?;
+    let confirmed = crate::db::in_transaction(&mut conn, async |conn| {
+        super::declarations::confirm(conn, &caller, *id, &if_match).await
+    })
+    .await?;
+    Ok(respond(&mut conn, confirmed, false)
+        .await?
+        .into_response(false))
+}
+
+/// Reject a deputy's declared activity, saying why; it never counts.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "reject_activity",
+    params(
+        ("id" = Uuid, Path, description = "Activity id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if it changed since"),
+    ),
+    request_body = CancelActivity,
+    responses(
+        (status = 200, description = "The activity, rejected", body = ActivityView),
+        (status = 409, description = "Not a declaration waiting for confirmation", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/activities/{id}/reject")]
+#[tracing::instrument(skip_all)]
+pub async fn reject_activity(
+    authed: Authed,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidJson<CancelActivity>,
+) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
+    caller.require(Action::ManageActivities)?;
+    let reason = body.0.reason;
+    let rejected = crate::db::in_transaction(&mut conn, async |conn| {
+        super::declarations::reject(conn, &caller, *id, &if_match, &reason).await
+    })
+    .await?;
+    Ok(respond(&mut conn, rejected, false)
+        .await?
+        .into_response(false))
 }
 
 /// Record a planned activity as held: the deputies present, voters met, a summary and the

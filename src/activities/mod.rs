@@ -4,6 +4,7 @@
 //! keep voters' evaluations.
 
 pub mod changes;
+pub mod declarations;
 pub mod domain;
 pub mod dto;
 pub mod handlers;

@@ -46,6 +46,8 @@ pub struct Activity {
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub reject_reason: Option<String>,
+    pub rejected_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -65,6 +67,7 @@ pub struct NewActivity {
     pub published: bool,
     pub published_at: Option<DateTime<Utc>>,
     pub created_by: Option<Uuid>,
+    pub status: ActivityStatus,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -253,6 +253,7 @@ pub async fn plan(
         deputies,
         topic: b.topic.trim().to_owned(),
         published: b.published,
+        status: ActivityStatus::Planned,
     };
     insert_plan(conn, caller.account_id, plan).await
 }
@@ -267,6 +268,8 @@ pub struct Plan {
     pub deputies: Vec<Uuid>,
     pub topic: String,
     pub published: bool,
+    /// Planned, or declared by the deputy for staff to confirm.
+    pub status: ActivityStatus,
 }
 
 /// Writes a checked plan: the activity, its deputies and the outbox row.
@@ -293,6 +296,7 @@ pub async fn insert_plan(
             published: plan.published,
             published_at: plan.published.then_some(now),
             created_by: Some(account),
+            status: plan.status,
         })
         .returning(Activity::as_returning())
         .get_result(conn)
@@ -311,11 +315,15 @@ pub async fn insert_plan(
         .values(&participants)
         .execute(conn)
         .await?;
-    announce(conn, &created, "planned").await?;
+    let (topic, event) = match plan.status {
+        ActivityStatus::Declared => ("declared", ActivityEventKind::Declared),
+        _ => ("planned", ActivityEventKind::Planned),
+    };
+    announce(conn, &created, topic).await?;
     model::record_event(
         conn,
         id,
-        ActivityEventKind::Planned,
+        event,
         Some(account),
         json!({"starts_at": created.starts_at, "ends_at": created.ends_at, "published": created.published}),
     )
@@ -339,9 +347,21 @@ pub(super) async fn lock_planned(
     if_match: &IfMatch,
     step: &str,
 ) -> ApiResult<Activity> {
+    lock_in(conn, caller, id, if_match, ActivityStatus::Planned, step).await
+}
+
+/// Locks an activity in the caller's scope at the version they saw, if it is in `status`.
+pub(super) async fn lock_in(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    if_match: &IfMatch,
+    status: ActivityStatus,
+    step: &str,
+) -> ApiResult<Activity> {
     let a = model::lock_visible(conn, caller, id).await?;
     if_match.check(a.version)?;
-    if a.status != ActivityStatus::Planned {
+    if a.status != status {
         return Err(not_planned(&a, step));
     }
     Ok(a)

@@ -259,6 +259,7 @@ pub async fn accept_appointment(
                 deputies: vec![a.representative_id],
                 topic: a.topic.clone(),
                 published: false,
+                status: ActivityStatus::Planned,
             },
         )
         .await?;

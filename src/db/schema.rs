@@ -352,6 +352,8 @@ diesel::table! {
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        reject_reason -> Nullable<Text>,
+        rejected_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -202,3 +202,110 @@ async fn an_unpublished_plan_is_published_later_and_its_venue_changed() {
         .await
         .expect_problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn a_declared_activity_counts_only_once_confirmed() {
+    use chrono::Datelike;
+    let w = World::new().await;
+    let day = local_day(1);
+    let mut body = plan_body(&w, day, false);
+    body["kind"] = json!("annual_report");
+    // Naming another deputy, or publishing, is not a declaration.
+    let mut other = body.clone();
+    other["representative_ids"] = json!([w.representative_a, w.fresh_contact().await.0]);
+    w.app
+        .post("/api/v1/activities", &w.representative, other)
+        .await
+        .expect_problem(422, "validation_failed");
+    let mut published = body.clone();
+    published["published"] = json!(true);
+    w.app
+        .post("/api/v1/activities", &w.representative, published)
+        .await
+        .expect_problem(422, "validation_failed");
+    let declared = w
+        .app
+        .post("/api/v1/activities", &w.representative, body.clone())
+        .await
+        .expect(201);
+    assert_eq!(declared.body["status"], "declared");
+    let id = declared.id();
+    let path = format!("/api/v1/activities/{id}");
+    // Not a plan yet: it cannot be held, and the report does not count.
+    w.app
+        .post(
+            &format!("{path}/hold"),
+            &w.group_staff_a,
+            crate::activities::hold_body(&w, json!([])),
+        )
+        .await
+        .expect_problem(409, "invalid_transition");
+    let obligations = format!(
+        "/api/v1/obligations?year={}&representative={}",
+        day.year(),
+        w.representative_a
+    );
+    let evidence = |list: &Value| list["items"][0]["rules"][0]["evidence"].clone();
+    let before = w.app.get(&obligations, &w.admin).await.expect(200);
+    assert_eq!(evidence(&before.body), json!([]));
+    // The deputy cannot confirm their own; staff do, then it is held like any plan.
+    w.app
+        .post(&format!("{path}/confirm"), &w.representative, json!({}))
+        .await
+        .expect_problem(403, "forbidden");
+    let confirmed = w
+        .app
+        .post(&format!("{path}/confirm"), &w.group_staff_a, json!({}))
+        .await
+        .expect(200);
+    assert_eq!(confirmed.body["status"], "planned");
+    w.app
+        .post(
+            &format!("{path}/hold"),
+            &w.group_staff_a,
+            crate::activities::hold_body(&w, json!([])),
+        )
+        .await
+        .expect(200);
+    let after = w.app.get(&obligations, &w.admin).await.expect(200);
+    assert_eq!(evidence(&after.body), json!([id]));
+    let events = w
+        .app
+        .get(&format!("{path}/events"), &w.admin)
+        .await
+        .expect(200);
+    let actions: Vec<&str> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["declared", "confirmed", "held"]);
+
+    // A second declaration rejected: it says why and can no longer be confirmed.
+    let second = w
+        .app
+        .post("/api/v1/activities", &w.representative, body)
+        .await
+        .expect(201)
+        .id();
+    let rejected = w
+        .app
+        .post(
+            &format!("/api/v1/activities/{second}/reject"),
+            &w.committee_staff_a,
+            json!({"reason": "与已登记的述职重复"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(rejected.body["status"], "rejected");
+    assert_eq!(rejected.body["reject_reason"], "与已登记的述职重复");
+    w.app
+        .post(
+            &format!("/api/v1/activities/{second}/confirm"),
+            &w.group_staff_a,
+            json!({}),
+        )
+        .await
+        .expect_problem(409, "invalid_transition");
+}

@@ -120,7 +120,10 @@ const RULES: &[Rule] = &[
     Rule { method: "GET", path: "/api/v1/opinions/{id}/referrals", expect: OPINION_READ },
     Rule { method: "POST", path: "/api/v1/opinions/{id}/referrals/{referral_id}/accept", expect: [401, 403, 403, 403, 403, 200, 403, 403] },
     Rule { method: "GET", path: "/api/v1/opinion-categories", expect: [401, 200, 200, 200, 200, 403, 200, 403] },
-    Rule { method: "POST", path: "/api/v1/activities", expect: STAFF_CREATE },
+    // A deputy naming only themself declares the activity.
+    Rule { method: "POST", path: "/api/v1/activities", expect: [401, 201, 201, 201, 201, 403, 403, 403] },
+    Rule { method: "POST", path: "/api/v1/activities/{id}/confirm", expect: ACTIVITY_WRITE },
+    Rule { method: "POST", path: "/api/v1/activities/{id}/reject", expect: ACTIVITY_WRITE },
     Rule { method: "GET", path: "/api/v1/activities", expect: REPRESENTATIVE_READ },
     Rule { method: "GET", path: "/api/v1/activities/{id}", expect: REPRESENTATIVE_READ },
     Rule { method: "PATCH", path: "/api/v1/activities/{id}", expect: ACTIVITY_WRITE },

@@ -369,7 +369,23 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
             None,
         ),
         ("POST", "/api/v1/activities") => {
-            (rule.path.into(), Some(plan_body(w, local_day(10), true)))
+            (rule.path.into(), Some(plan_body(w, local_day(10), false)))
+        }
+        ("POST", "/api/v1/activities/{id}/confirm" | "/api/v1/activities/{id}/reject") => {
+            let id = app
+                .post(
+                    "/api/v1/activities",
+                    &w.representative,
+                    plan_body(w, local_day(10), false),
+                )
+                .await
+                .expect(201)
+                .id();
+            let action = rule.path.rsplit('/').next().unwrap();
+            (
+                format!("/api/v1/activities/{id}/{action}"),
+                Some(json!({"reason": "重复申报"})).filter(|_| action == "reject"),
+            )
         }
         ("GET", "/api/v1/activities/{id}") => (
             format!(
