@@ -111,6 +111,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(activities::handlers::evaluate_activity)
             .service(obligations::handlers::list_obligations)
             .service(duty_records::handlers::get_duty_record)
+            .service(duty_records::annual_reports::list_annual_reports)
             .service(duty_records::handlers::get_annual_report_draft)
             .service(appointments::handlers::create_appointment)
             .service(appointments::handlers::list_appointments)

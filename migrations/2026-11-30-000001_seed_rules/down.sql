@@ -1,3 +1,4 @@
+ALTER TABLE activities DROP CONSTRAINT activities_report_text_kind_check, DROP COLUMN report_text;
 DROP TABLE activity_events;
 DROP FUNCTION append_only();
 DELETE FROM activity_participants WHERE activity_id IN

@@ -143,3 +143,10 @@ ALTER TABLE activities
     ADD COLUMN rejected_at timestamptz,
     ADD CONSTRAINT activities_rejected_check
         CHECK ((status = 'rejected') = (reject_reason IS NOT NULL AND rejected_at IS NOT NULL));
+
+-- The text of a report to voters (Measures Art. 7: in writing or orally), kept for the
+-- constituency's voters to read.
+ALTER TABLE activities
+    ADD COLUMN report_text text CHECK (char_length(report_text) BETWEEN 1 AND 50000),
+    ADD CONSTRAINT activities_report_text_kind_check
+        CHECK (report_text IS NULL OR kind = 'annual_report');

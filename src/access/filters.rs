@@ -125,6 +125,21 @@ pub fn representative_filter(caller: &Caller) -> Filter<representatives::table> 
     }
 }
 
+/// Deputies whose reports to voters the caller may read (Measures Art. 7): the voters of the
+/// deputy's constituency, and whoever may read the deputy.
+pub fn report_author_filter(caller: &Caller) -> Filter<representatives::table> {
+    match (caller.role, caller.binding) {
+        (Role::Voter, Binding::Voter(id)) => Box::new(
+            representatives::constituency_id.assume_not_null().eq_any(
+                voters::table
+                    .filter(voters::id.eq(id))
+                    .select(voters::constituency_id),
+            ),
+        ),
+        _ => representative_filter(caller),
+    }
+}
+
 /// Voters the caller may read: staff by constituency, a deputy the voters linked to them,
 /// a voter themself.
 pub fn voter_filter(caller: &Caller) -> Filter<voters::table> {

@@ -45,6 +45,8 @@ pub enum Action {
     /// Deputies' duty records, report drafts and obligation checks.
     ReadDutyRecords,
     ReadCongressSessions,
+    /// Read deputies' reports to voters: staff, the deputy, the constituency's voters.
+    ReadAnnualReports,
     /// Record the dates of congress sessions (admins and district staff, see
     /// `tree::check_manage_congress_sessions`).
     ManageCongressSessions,
@@ -79,6 +81,7 @@ impl Action {
         Action::ReadDutyRecords,
         Action::ReadCongressSessions,
         Action::ManageCongressSessions,
+        Action::ReadAnnualReports,
     ];
 }
 
@@ -113,6 +116,7 @@ impl Caller {
                     | AnswerAppointments
                     | ReadDutyRecords
                     | ReadCongressSessions
+                    | ReadAnnualReports
             ),
             HandlingBody => matches!(action, ReadHandlingBodies | ReadOpinions),
             Voter => matches!(
@@ -125,6 +129,7 @@ impl Caller {
                     | EvaluateReports
                     | ReadAppointments
                     | RequestAppointments
+                    | ReadAnnualReports
             ),
             Service => false,
         }

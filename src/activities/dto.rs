@@ -157,6 +157,14 @@ pub struct HoldActivity {
     #[serde(default)]
     #[validate(length(max = 500, message = "at most 500 voters"))]
     pub contacted_voter_ids: Vec<Uuid>,
+    /// A report to voters given in writing: its text (Markdown, from the draft the deputy
+    /// edited), which the constituency's voters then read. Absent for one given orally; only
+    /// for an `annual_report`.
+    #[validate(
+        length(min = 1, max = 50000, message = "must be 1 to 50000 characters"),
+        custom(function = "not_blank")
+    )]
+    pub report_text: Option<String>,
 }
 
 impl HoldActivity {
@@ -244,6 +252,8 @@ pub struct ActivityView {
     pub held_at: Option<DateTime<FixedOffset>>,
     pub cancel_reason: Option<String>,
     pub cancelled_at: Option<DateTime<FixedOffset>>,
+    /// The written report to voters, for a held annual report given in writing.
+    pub report_text: Option<String>,
     /// Why staff did not confirm a deputy's declaration.
     pub reject_reason: Option<String>,
     pub rejected_at: Option<DateTime<FixedOffset>>,
@@ -287,6 +297,7 @@ impl ActivityView {
             held_at: a.held_at.map(to_local),
             cancel_reason: a.cancel_reason,
             cancelled_at: a.cancelled_at.map(to_local),
+            report_text: a.report_text,
             reject_reason: a.reject_reason,
             rejected_at: a.rejected_at.map(to_local),
             evaluations: (kind == ActivityKind::AnnualReport).then_some(evaluations),

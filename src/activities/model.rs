@@ -48,6 +48,8 @@ pub struct Activity {
     pub updated_at: DateTime<Utc>,
     pub reject_reason: Option<String>,
     pub rejected_at: Option<DateTime<Utc>>,
+    /// The written report to voters, for an annual report.
+    pub report_text: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

@@ -412,6 +412,12 @@ pub async fn hold(
     b: HoldActivity,
 ) -> ApiResult<Activity> {
     let a = lock_planned(conn, caller, id, if_match, "held").await?;
+    if b.report_text.is_some() && a.kind != ActivityKind::AnnualReport {
+        return Err(ApiError::invalid_field(
+            "report_text",
+            "only a report to voters has a text",
+        ));
+    }
     let attendees = deduped(&b.attendee_representative_ids);
     let mut deputies =
         serving_in_scope(conn, caller, &attendees, "attendee_representative_ids").await?;
@@ -425,6 +431,7 @@ pub async fn hold(
             activities::status.eq(ActivityStatus::Held.as_str()),
             activities::voters_met.eq(b.voters_met),
             activities::summary.eq(b.summary.trim()),
+            activities::report_text.eq(b.report_text.as_deref().map(str::trim)),
             activities::held_at.eq(now),
             activities::version.eq(activities::version + 1),
             activities::updated_at.eq(now),

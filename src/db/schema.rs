@@ -354,6 +354,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         reject_reason -> Nullable<Text>,
         rejected_at -> Nullable<Timestamptz>,
+        report_text -> Nullable<Text>,
     }
 }
 

@@ -2,6 +2,7 @@
 //! taken and where each stands, reports to voters with their evaluations; as JSON or CSV, and
 //! the draft of the year's report to voters made from it (JSON and Markdown).
 
+pub mod annual_reports;
 pub mod draft;
 pub mod handlers;
 pub mod model;

@@ -309,3 +309,73 @@ async fn a_declared_activity_counts_only_once_confirmed() {
         .await
         .expect_problem(409, "invalid_transition");
 }
+
+#[tokio::test]
+async fn voters_of_the_constituency_read_the_report_and_others_do_not() {
+    let w = World::new().await;
+    let mut body = plan_body(&w, local_day(3), false);
+    body["kind"] = json!("annual_report");
+    let report = plan(&w, &w.group_staff_a, body.clone()).await;
+    let text = "## 2026 年履职报告\n\n一、参加视察 4 次……";
+    let mut hold = crate::activities::hold_body(&w, json!([]));
+    hold["report_text"] = json!(text);
+    w.app
+        .post(
+            &format!("/api/v1/activities/{report}/hold"),
+            &w.group_staff_a,
+            hold.clone(),
+        )
+        .await
+        .expect(200);
+    // Only a report to voters has a text.
+    let other = plan(&w, &w.group_staff_a, plan_body(&w, local_day(4), false)).await;
+    w.app
+        .post(
+            &format!("/api/v1/activities/{other}/hold"),
+            &w.group_staff_a,
+            hold,
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+
+    let path = format!(
+        "/api/v1/representatives/{}/annual-reports",
+        w.representative_a
+    );
+    let read = w.app.get(&path, &w.voter).await.expect(200);
+    assert_eq!(read.body["items"][0]["activity_id"], json!(report));
+    assert_eq!(read.body["items"][0]["report_text"], text);
+    assert!(!read.body.to_string().contains("phone"), "{}", read.body);
+    // The voter still evaluates it.
+    w.app
+        .post(
+            &format!("/api/v1/activities/{report}/evaluations"),
+            &w.voter,
+            json!({"rating": "satisfied"}),
+        )
+        .await
+        .expect(201);
+    // A voter of another constituency does not see this deputy's reports.
+    let elsewhere = w
+        .app
+        .post(
+            "/api/v1/voters",
+            &w.admin,
+            json!({"name": "外区选民", "constituency_id": w.constituency_b, "phone": "13600000009"}),
+        )
+        .await
+        .expect(201)
+        .id();
+    let (_, stranger) = w
+        .app
+        .account(&w.admin, "voter.elsewhere", "voter", Some(elsewhere))
+        .await;
+    w.app
+        .get(&path, &stranger)
+        .await
+        .expect_problem(404, "not_found");
+    w.app
+        .get(&path, &w.handling_body)
+        .await
+        .expect_problem(403, "forbidden");
+}

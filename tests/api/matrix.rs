@@ -90,6 +90,8 @@ const RULES: &[Rule] = &[
     Rule { method: "PATCH", path: "/api/v1/representatives/{id}", expect: STAFF_READ },
     Rule { method: "GET", path: "/api/v1/representatives/{id}/contacts", expect: REPRESENTATIVE_READ },
     Rule { method: "POST", path: "/api/v1/representatives/{id}/contacts", expect: STAFF_CREATE },
+    // Deputy A was elected in voter A's constituency.
+    Rule { method: "GET", path: "/api/v1/representatives/{id}/annual-reports", expect: [401, 200, 200, 200, 200, 403, 200, 403] },
     Rule { method: "DELETE", path: "/api/v1/representatives/{id}/contacts/{link_id}", expect: STAFF_DELETE },
     Rule { method: "POST", path: "/api/v1/voters", expect: STAFF_CREATE },
     Rule { method: "GET", path: "/api/v1/voters", expect: CONSTITUENCY_READ },

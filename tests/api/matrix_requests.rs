@@ -292,6 +292,13 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
             let id = list.body["items"][0]["id"].as_str().unwrap().to_owned();
             (format!("/api/v1/notifications/{id}/read"), Some(json!({})))
         }
+        ("GET", "/api/v1/representatives/{id}/annual-reports") => (
+            format!(
+                "/api/v1/representatives/{}/annual-reports",
+                w.representative_a
+            ),
+            None,
+        ),
         ("GET", "/api/v1/calendar") => (rule.path.into(), None),
         ("PUT", "/api/v1/calendar/{day}") => (
             "/api/v1/calendar/2030-10-01".into(),
