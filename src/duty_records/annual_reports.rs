@@ -17,6 +17,15 @@ use crate::calendar::to_local;
 use crate::db::schema::{activities, activity_participants, representatives};
 use crate::error::{ApiError, ApiResult};
 
+/// (activity, starts, held, topic, text) of a held report.
+type ReportRow = (
+    Uuid,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    String,
+    Option<String>,
+);
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AnnualReportView {
     /// The activity: evaluate it with `POST /api/v1/activities/{id}/evaluations`.
@@ -60,13 +69,7 @@ pub async fn list_annual_reports(
         .await
         .optional()?
         .ok_or_else(|| ApiError::not_found("representative"))?;
-    let rows: Vec<(
-        Uuid,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        String,
-        Option<String>,
-    )> = activities::table
+    let rows: Vec<ReportRow> = activities::table
         .inner_join(activity_participants::table)
         .filter(activity_participants::representative_id.eq(representative_id))
         .filter(activity_participants::attended.eq(true))
