@@ -1,3 +1,5 @@
+ALTER TABLE activities DROP COLUMN attendee_officer_ids;
+ALTER TABLE liaison_groups DROP COLUMN head_representative_id, DROP COLUMN officer_account_ids;
 ALTER TABLE activities DROP CONSTRAINT activities_report_text_kind_check, DROP COLUMN report_text;
 DROP TABLE activity_events;
 DROP FUNCTION append_only();

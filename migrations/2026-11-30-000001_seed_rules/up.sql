@@ -150,3 +150,16 @@ ALTER TABLE activities
     ADD COLUMN report_text text CHECK (char_length(report_text) BETWEEN 1 AND 50000),
     ADD CONSTRAINT activities_report_text_kind_check
         CHECK (report_text IS NULL OR kind = 'annual_report');
+
+-- A station's people are people (station rules §2): its head is a deputy of the group (the
+-- deputy-group leader), its liaison officers are group-staff accounts of the group. Officers
+-- attend activities and pass answers back to voters (station rules §6: 通过代表联络员向群众反馈).
+-- Accounts are never deleted (only disabled), so the account ids kept in arrays stay valid;
+-- the service checks each is a group-staff account of the group when it is written.
+ALTER TABLE liaison_groups
+    ADD COLUMN head_representative_id uuid REFERENCES representatives (id) ON DELETE SET NULL,
+    ADD COLUMN officer_account_ids uuid[] NOT NULL DEFAULT '{}'
+        CHECK (cardinality(officer_account_ids) <= 50);
+ALTER TABLE activities
+    ADD COLUMN attendee_officer_ids uuid[] NOT NULL DEFAULT '{}'
+        CHECK (cardinality(attendee_officer_ids) <= 50);

@@ -165,6 +165,11 @@ pub struct HoldActivity {
         custom(function = "not_blank")
     )]
     pub report_text: Option<String>,
+    /// Liaison officers present: officer accounts of the activity's home or station (or of the
+    /// organising group).
+    #[serde(default)]
+    #[validate(length(max = 50, message = "at most 50 officers"))]
+    pub attendee_officer_ids: Vec<Uuid>,
 }
 
 impl HoldActivity {
@@ -254,6 +259,8 @@ pub struct ActivityView {
     pub cancelled_at: Option<DateTime<FixedOffset>>,
     /// The written report to voters, for a held annual report given in writing.
     pub report_text: Option<String>,
+    /// Liaison officers present, once held.
+    pub attendee_officer_ids: Vec<Uuid>,
     /// Why staff did not confirm a deputy's declaration.
     pub reject_reason: Option<String>,
     pub rejected_at: Option<DateTime<FixedOffset>>,
@@ -298,6 +305,7 @@ impl ActivityView {
             cancel_reason: a.cancel_reason,
             cancelled_at: a.cancelled_at.map(to_local),
             report_text: a.report_text,
+            attendee_officer_ids: a.attendee_officer_ids,
             reject_reason: a.reject_reason,
             rejected_at: a.rejected_at.map(to_local),
             evaluations: (kind == ActivityKind::AnnualReport).then_some(evaluations),

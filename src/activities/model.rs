@@ -50,6 +50,8 @@ pub struct Activity {
     pub rejected_at: Option<DateTime<Utc>>,
     /// The written report to voters, for an annual report.
     pub report_text: Option<String>,
+    /// Liaison officers present (station rules §2).
+    pub attendee_officer_ids: Vec<Uuid>,
 }
 
 #[derive(Debug, Insertable)]

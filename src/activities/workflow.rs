@@ -418,6 +418,22 @@ pub async fn hold(
             "only a report to voters has a text",
         ));
     }
+    let officers = deduped(&b.attendee_officer_ids);
+    if !officers.is_empty() {
+        let group = a.liaison_group_id.or(a.organiser_group_id).ok_or_else(|| {
+            ApiError::invalid_field(
+                "attendee_officer_ids",
+                "only an activity of a home or station has liaison officers",
+            )
+        })?;
+        crate::liaison_groups::model::check_designated_officers(
+            conn,
+            group,
+            &officers,
+            "attendee_officer_ids",
+        )
+        .await?;
+    }
     let attendees = deduped(&b.attendee_representative_ids);
     let mut deputies =
         serving_in_scope(conn, caller, &attendees, "attendee_representative_ids").await?;
@@ -432,6 +448,7 @@ pub async fn hold(
             activities::voters_met.eq(b.voters_met),
             activities::summary.eq(b.summary.trim()),
             activities::report_text.eq(b.report_text.as_deref().map(str::trim)),
+            activities::attendee_officer_ids.eq(&officers),
             activities::held_at.eq(now),
             activities::version.eq(activities::version + 1),
             activities::updated_at.eq(now),

@@ -26,6 +26,8 @@ diesel::table! {
         liaison_officers -> Array<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        head_representative_id -> Nullable<Uuid>,
+        officer_account_ids -> Array<Uuid>,
     }
 }
 
@@ -355,6 +357,7 @@ diesel::table! {
         reject_reason -> Nullable<Text>,
         rejected_at -> Nullable<Timestamptz>,
         report_text -> Nullable<Text>,
+        attendee_officer_ids -> Array<Uuid>,
     }
 }
 
@@ -460,6 +463,7 @@ diesel::joinable!(voters -> constituencies (constituency_id));
 diesel::joinable!(contact_links -> representatives (representative_id));
 diesel::joinable!(contact_links -> voters (voter_id));
 diesel::joinable!(liaison_groups -> committees (committee_id));
+
 diesel::joinable!(handling_bodies -> committees (committee_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));

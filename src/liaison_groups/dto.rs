@@ -86,6 +86,14 @@ pub struct UpdateLiaisonGroup {
     pub head_name: Option<Option<String>>,
     #[validate(custom(function = "officer_names"))]
     pub liaison_officers: Option<Vec<String>>,
+    /// The head (station rules §2: the deputy-group leader): a deputy of this group; `null`
+    /// for none.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub head_representative_id: Option<Option<Uuid>>,
+    /// The liaison officers: group-staff accounts of this group (replaces the list).
+    #[validate(length(max = 50, message = "at most 50 officers"))]
+    pub officer_account_ids: Option<Vec<Uuid>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -96,8 +104,14 @@ pub struct LiaisonGroupView {
     pub committee_id: Uuid,
     pub address: String,
     pub opening_hours: Option<String>,
+    /// Free text, kept for groups recorded before heads were deputies.
     pub head_name: Option<String>,
+    /// Free text, kept for groups recorded before officers were accounts.
     pub liaison_officers: Vec<String>,
+    /// The head: a deputy of this group.
+    pub head_representative_id: Option<Uuid>,
+    /// The liaison officers: group-staff accounts of this group.
+    pub officer_account_ids: Vec<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -113,6 +127,8 @@ impl From<LiaisonGroup> for LiaisonGroupView {
             opening_hours: g.opening_hours,
             head_name: g.head_name,
             liaison_officers: g.liaison_officers,
+            head_representative_id: g.head_representative_id,
+            officer_account_ids: g.officer_account_ids,
             created_at: g.created_at,
             updated_at: g.updated_at,
         }

@@ -145,6 +145,18 @@ pub async fn update_liaison_group(
         access::tree::check_move_liaison_group(&caller)?;
         committees::model::attachable(&mut conn, &caller, committee_id, "committee_id").await?;
     }
+    if let Some(head) = body.head_representative_id.flatten() {
+        model::check_head(&mut conn, current.id, head).await?;
+    }
+    let officer_accounts: Option<Vec<Uuid>> = body.officer_account_ids.as_ref().map(|ids| {
+        let mut ids = ids.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    });
+    if let Some(ids) = &officer_accounts {
+        model::check_officers(&mut conn, current.id, ids, "officer_account_ids").await?;
+    }
     let officers: Option<Vec<String>> = body
         .liaison_officers
         .as_ref()
@@ -163,6 +175,8 @@ pub async fn update_liaison_group(
                 .map(|o| o.as_deref().map(str::trim)),
             head_name: body.head_name.as_ref().map(|o| o.as_deref().map(str::trim)),
             liaison_officers: officers.as_deref(),
+            head_representative_id: body.head_representative_id,
+            officer_account_ids: officer_accounts.as_deref(),
         },
     )
     .await

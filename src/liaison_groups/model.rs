@@ -8,7 +8,7 @@ use super::domain::LiaisonGroupKind;
 use crate::access::Caller;
 use crate::access::filters::liaison_group_filter;
 use crate::db::contains_pattern;
-use crate::db::schema::liaison_groups;
+use crate::db::schema::{accounts, liaison_groups, representatives};
 use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
@@ -26,6 +26,8 @@ pub struct LiaisonGroup {
     pub liaison_officers: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub head_representative_id: Option<Uuid>,
+    pub officer_account_ids: Vec<Uuid>,
 }
 
 #[derive(Debug, Insertable)]
@@ -51,6 +53,8 @@ pub struct LiaisonGroupChanges<'a> {
     pub opening_hours: Option<Option<&'a str>>,
     pub head_name: Option<Option<&'a str>>,
     pub liaison_officers: Option<&'a [String]>,
+    pub head_representative_id: Option<Option<Uuid>>,
+    pub officer_account_ids: Option<&'a [Uuid]>,
 }
 
 pub async fn find_visible(
@@ -158,4 +162,67 @@ pub async fn delete(
     diesel::delete(liaison_groups::table.find(id))
         .execute(conn)
         .await
+}
+
+/// The head must be a deputy of the group.
+pub async fn check_head(conn: &mut AsyncPgConnection, group: Uuid, head: Uuid) -> ApiResult<()> {
+    let found: i64 = representatives::table
+        .filter(representatives::id.eq(head))
+        .filter(representatives::liaison_group_id.eq(group))
+        .count()
+        .get_result(conn)
+        .await?;
+    if found == 0 {
+        return Err(ApiError::invalid_field(
+            "head_representative_id",
+            "must be a deputy of this group",
+        ));
+    }
+    Ok(())
+}
+
+/// Each officer must be an active group-staff account of the group (`field` names the list).
+pub async fn check_officers(
+    conn: &mut AsyncPgConnection,
+    group: Uuid,
+    officers: &[Uuid],
+    field: &str,
+) -> ApiResult<()> {
+    let found: i64 = accounts::table
+        .filter(accounts::id.eq_any(officers))
+        .filter(accounts::role.eq("group_staff"))
+        .filter(accounts::liaison_group_id.eq(group))
+        .filter(accounts::disabled_at.is_null())
+        .count()
+        .get_result(conn)
+        .await?;
+    if found != officers.len() as i64 {
+        return Err(ApiError::invalid_field(
+            field,
+            "each must be an active group-staff account of this group",
+        ));
+    }
+    Ok(())
+}
+
+/// Each account must be one of the group's designated liaison officers.
+pub async fn check_designated_officers(
+    conn: &mut AsyncPgConnection,
+    group: Uuid,
+    officers: &[Uuid],
+    field: &str,
+) -> ApiResult<()> {
+    let designated: Vec<Uuid> = liaison_groups::table
+        .find(group)
+        .select(liaison_groups::officer_account_ids)
+        .first(conn)
+        .await?;
+    if officers.iter().all(|o| designated.contains(o)) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_field(
+            field,
+            "each must be a liaison officer of the home or station",
+        ))
+    }
 }

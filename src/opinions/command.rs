@@ -33,6 +33,7 @@ pub enum Command {
     FeedBack {
         method: FeedBackMethod,
         text: String,
+        officer: Option<Uuid>,
     },
     Decline {
         reason: String,
@@ -119,6 +120,7 @@ impl TryFrom<TransitionRequest> for Command {
             TransitionAction::FeedBack => Command::FeedBack {
                 method: required(r.method, "method", a)?,
                 text: required(r.text, "text", a)?.trim().to_owned(),
+                officer: r.officer_id,
             },
             TransitionAction::Decline => Command::Decline {
                 reason: required(r.reason, "reason", a)?.trim().to_owned(),

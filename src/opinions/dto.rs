@@ -104,7 +104,8 @@ pub struct UpdateOpinion {
 /// - `answer`: outcome, text; in_person optional (an answer on the spot to a received opinion
 ///   is given to the voter in person unless `in_person: false`, and is then fed back in the
 ///   same step);
-/// - `feed_back`: method, text;
+/// - `feed_back`: method, text; officer_id optional (the station's liaison officer who passed
+///   the answer back, station rules §6);
 /// - `decline`: reason, guidance (where the voter was pointed: petition office, court…);
 /// - `reopen`: reason optional; handling_body_id, channel, due_at optional (default: the last
 ///   lead body and channel);
@@ -140,6 +141,9 @@ pub struct TransitionRequest {
     /// opinion is `fed_back` at once with no feedback due. `false`: recorded after the voter
     /// left; feedback follows as usual.
     pub in_person: Option<bool>,
+    /// `feed_back` only: the liaison officer (an officer account of the opinion's home or
+    /// station) who passed the answer back to the voter.
+    pub officer_id: Option<Uuid>,
     /// The note is for staff only; the voter does not see this timeline entry.
     #[serde(default)]
     pub internal: bool,

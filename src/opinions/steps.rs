@@ -48,7 +48,11 @@ pub async fn dispatch(
             text,
             in_person,
         } => answer(conn, s, outcome, text, in_person).await,
-        Command::FeedBack { method, text } => Ok(feed_back(method, text)),
+        Command::FeedBack {
+            method,
+            text,
+            officer,
+        } => feed_back(conn, s, method, text, officer).await,
         Command::Decline { reason, guidance } => Ok(decline(reason, guidance)),
         Command::Reopen {
             reason,
@@ -212,14 +216,34 @@ async fn answer(
     })
 }
 
-fn feed_back(method: FeedBackMethod, text: String) -> Effect {
-    Effect {
+/// The answer passed back to the voter, by staff, the deputy, or (station rules §6) one of the
+/// station's liaison officers, named as `officer_id`.
+async fn feed_back(
+    conn: &mut AsyncPgConnection,
+    s: &Step<'_>,
+    method: FeedBackMethod,
+    text: String,
+    officer: Option<Uuid>,
+) -> ApiResult<Effect> {
+    if let Some(officer) = officer {
+        let group = s.opinion.liaison_group_id.ok_or_else(|| {
+            ApiError::invalid_field("officer_id", "this opinion came through no home or station")
+        })?;
+        crate::liaison_groups::model::check_designated_officers(
+            conn,
+            group,
+            &[officer],
+            "officer_id",
+        )
+        .await?;
+    }
+    Ok(Effect {
         changes: OpinionChanges {
             current_due_at: Some(None),
             ..Default::default()
         },
-        payload: json!({"method": method, "text": text}),
-    }
+        payload: json!({"method": method, "text": text, "officer_id": officer}),
+    })
 }
 
 fn decline(reason: String, guidance: String) -> Effect {

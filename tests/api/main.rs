@@ -29,6 +29,7 @@ mod process;
 mod query_plans;
 mod schedule;
 mod seed_rules;
+mod station_people;
 mod stored_enums;
 mod users;
 mod world;
