@@ -399,7 +399,7 @@ pub async fn evaluate_activity(
     caller.require(Action::EvaluateReports)?;
     let rating = body.0.rating;
     let a = crate::db::in_transaction(&mut conn, async |conn| {
-        workflow::evaluate(conn, &caller, *id, rating).await
+        super::evaluations::evaluate(conn, &caller, *id, rating).await
     })
     .await?;
     // An evaluation is created, the answer is the report it belongs to (no Location of its own).

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod declarations;
 pub mod domain;
 pub mod dto;
+pub mod evaluations;
 pub mod handlers;
 pub mod model;
 pub mod workflow;
