@@ -16,6 +16,7 @@ pub mod conditional;
 pub mod config;
 pub mod congress_sessions;
 pub mod constituencies;
+pub mod contract;
 pub mod db;
 pub mod demo;
 pub mod duty_records;

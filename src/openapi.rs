@@ -2,7 +2,9 @@
 //! routes are registered (see `startup::routes`); this module adds what every operation shares:
 //! the bearer scheme and the problem+json error responses.
 
+use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -14,8 +16,10 @@ use utoipa::{Modify, OpenApi};
         description = "REST/JSON API for a district People's Congress: deputies' contact with voters \
 (人大代表联系选民). Errors are RFC 9457 `application/problem+json` documents with a stable `code`. \
 Lists use keyset pagination: pass `next_cursor` back as `cursor`.",
-        license(name = "MIT"),
+        license(name = "MIT", url = "https://opensource.org/licenses/MIT"),
+        contact(name = "liaison maintainers", email = "liaison@example.org"),
     ),
+    servers((url = "/", description = "This server")),
     components(schemas(crate::error::Problem)),
     tags(
         (name = "auth", description = "Log-in, token refresh, log-out and the signed-in account"),
@@ -89,13 +93,15 @@ fn complete_operation(path: &str, op: &mut Operation) {
             ("422", "Invalid values; `errors` names each failing field"),
         ]);
     }
-    let has_query = op.parameters.as_ref().is_some_and(|ps| {
-        ps.iter()
-            .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
-    });
-    if has_query {
-        errors.push(("400", "Invalid query parameters or cursor"));
-    }
+    // Every operation refuses a query parameter it does not declare (`contract.rs`).
+    errors.push((
+        "400",
+        "Invalid query parameters or cursor, or a query parameter this operation does not take",
+    ));
+    errors.push((
+        "503",
+        "The database is unreachable for now; try again after `Retry-After` seconds",
+    ));
     if !public {
         errors.extend([
             ("401", "Missing, invalid or expired access token"),
@@ -110,6 +116,105 @@ fn complete_operation(path: &str, op: &mut Operation) {
             .responses
             .entry(status.to_owned())
             .or_insert_with(|| problem_response(description));
+    }
+    if public {
+        // No security requirement at all: generated clients send no token.
+        op.security = Some(vec![]);
+    }
+    declare_headers(op);
+}
+
+fn header(schema: Object, description: &str) -> Header {
+    HeaderBuilder::new()
+        .schema(schema)
+        .description(Some(description))
+        .build()
+}
+
+fn string_schema() -> Object {
+    ObjectBuilder::new().schema_type(Type::String).build()
+}
+
+/// The headers every answer and some answers carry, and the format of the request headers.
+fn declare_headers(op: &mut Operation) {
+    let keyed = op
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| p.name == "Idempotency-Key");
+    for p in op.parameters.iter_mut().flatten() {
+        let (schema, description) = match p.name.as_str() {
+            "If-Match" => (
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r#"^(\*|"v[0-9]+")$"#))
+                    .examples([serde_json::json!("\"v3\"")])
+                    .build(),
+                "The `ETag` you read (`\"v3\"`); 412 `precondition_failed` if it changed since",
+            ),
+            "Idempotency-Key" => (
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(200))
+                    .pattern(Some("^[!-~]+$"))
+                    .build(),
+                "1 to 200 visible ASCII characters, new for each write: a repeat with the same key and body answers the first answer again and writes nothing; with another body, 422 `idempotency_key_reused`",
+            ),
+            _ => continue,
+        };
+        p.schema = Some(schema.into());
+        p.description = Some(description.to_owned());
+    }
+    for (status, response) in op.responses.responses.iter_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        response.headers.insert(
+            "X-Request-Id".into(),
+            header(
+                string_schema(),
+                "This request's id, also in the log line and in a problem's `request_id`",
+            ),
+        );
+        let success = status.starts_with('2');
+        if status == "201" {
+            response.headers.insert(
+                "Location".into(),
+                header(string_schema(), "The path of what was created"),
+            );
+        }
+        if status == "429" || status == "503" {
+            response.headers.insert(
+                "Retry-After".into(),
+                header(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0))
+                        .build(),
+                    "Seconds to wait before trying again",
+                ),
+            );
+        }
+        let versioned = response.content.values().any(|c| {
+            matches!(&c.schema, Some(RefOr::Ref(r))
+                if r.ref_location.ends_with("/OpinionView") || r.ref_location.ends_with("/ActivityView"))
+        });
+        if success && versioned {
+            response.headers.insert(
+                "ETag".into(),
+                header(
+                    string_schema(),
+                    "The version (`\"v3\"`): send it back as `If-Match`",
+                ),
+            );
+        }
+        if success && keyed {
+            response.headers.insert(
+                "Idempotent-Replayed".into(),
+                header(string_schema(), "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`"),
+            );
+        }
     }
 }
 

@@ -34,6 +34,7 @@ pub async fn harden(
     // here as `Err`, which actix renders through the error's own `ResponseError`.
     let response = next.call(req).await?.map_into_boxed_body();
     let mut response = as_problem(response);
+    let status = response.status();
     let headers = response.headers_mut();
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::REFERRER_POLICY, "no-referrer");
@@ -48,6 +49,10 @@ pub async fn harden(
     }
     if hsts {
         set(headers, header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    // RFC 6750 §3: a protected resource refused for want of a token says how to present one.
+    if status == StatusCode::UNAUTHORIZED && !headers.contains_key(header::WWW_AUTHENTICATE) {
+        set(headers, header::WWW_AUTHENTICATE, "Bearer");
     }
     Ok(response)
 }

@@ -262,6 +262,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
         None => None,
     };
     let doc = openapi_document();
+    let contract = web::Data::new(crate::contract::Contract::from_document(&doc));
     let in_flight = InFlight::default();
     let drain = in_flight.clone();
     let server = HttpServer::new(move || {
@@ -271,6 +272,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
         App::new()
             .app_data(state)
             .app_data(web::Data::new(in_flight.clone()))
+            .app_data(contract.clone())
             .app_data(request::BodyLimit(body_limit))
             .app_data(web::PathConfig::default().error_handler(request::path_error))
             .app_data(web::QueryConfig::default().error_handler(request::query_error))
@@ -278,9 +280,17 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
                 let mut cfg = ServiceConfig::new(cfg);
                 routes(&mut cfg);
             })
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/openapi.json", doc.clone())
+                    .config(
+                        utoipa_swagger_ui::Config::from("/openapi.json")
+                            .persist_authorization(true),
+                    ),
+            )
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(unknown_route))
+            .wrap(from_fn(crate::contract::enforce))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(request::refuse_control_characters_in_query))
             .wrap(from_fn(responses::harden))

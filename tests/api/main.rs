@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod bad_input_routes;
 mod committees;
+mod contract;
 mod duty_records;
 mod faults;
 mod hardening;
