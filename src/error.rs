@@ -67,6 +67,22 @@ text_enum!(
 
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
+/// Field path (`registrations[1].issues[0].category`) → the messages for that field.
+#[derive(ToSchema)]
+#[schema(as = FieldErrors)]
+#[allow(dead_code)]
+pub struct FieldErrorsSchema(BTreeMap<String, Vec<String>>);
+
+/// One refused row of an import.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ImportRowError {
+    /// 1-based line of the file (the header is line 1).
+    line: u32,
+    column: Option<String>,
+    reason: String,
+}
+
 /// Boxed so `Result<T, ApiError>` stays small on the happy path.
 #[derive(Debug)]
 pub struct ApiError(Box<Details>);
@@ -106,9 +122,54 @@ pub struct Problem {
     pub code: ErrorCode,
     /// Field path → messages, for validation failures.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<FieldErrorsSchema>)]
     pub errors: Option<FieldErrors>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    // The members below are written by the answers that carry them (`with_extension`); they
+    // are listed here so the document says what a client may find.
+    /// 409 `invalid_transition` and its kin: the opinion's state now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::opinions::lifecycle::State>)]
+    pub state: Option<()>,
+    /// 409 on an opinion: the steps this caller may take instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::opinions::lifecycle::Action>>)]
+    pub allowed_actions: Option<()>,
+    /// 412 `precondition_failed`: the version now, to read again before retrying.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "\"v4\"")]
+    pub current_etag: Option<()>,
+    /// 422 `contact_limit_exceeded`: the committee's limit, and the link `kind` it applies to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i32>)]
+    pub limit: Option<()>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<()>,
+    /// 422 `import_rejected`: every refused row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<ImportRowError>>)]
+    pub rows: Option<()>,
+    /// 429 and 503: seconds to wait, as in the `Retry-After` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u64>)]
+    pub retry_after: Option<()>,
+    /// 400 `invalid_query`: the query parameter refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub parameter: Option<()>,
+    /// 409 on an activity or a meeting request: its status now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub activity_status: Option<()>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub appointment_state: Option<()>,
+    /// 409 on an ID number already recorded: the voter who has it, when you may see them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub voter_id: Option<()>,
 }
 
 impl ApiError {
@@ -276,6 +337,17 @@ impl ApiError {
             code: self.0.code,
             errors: self.0.errors.clone(),
             request_id: current_request_id(),
+            state: None,
+            allowed_actions: None,
+            current_etag: None,
+            limit: None,
+            kind: None,
+            rows: None,
+            retry_after: None,
+            parameter: None,
+            activity_status: None,
+            appointment_state: None,
+            voter_id: None,
         }
     }
 }
@@ -309,6 +381,9 @@ impl ResponseError for ApiError {
         if let Some(object) = body.as_object_mut() {
             for (k, v) in &self.0.extensions {
                 object.insert(k.clone(), v.clone());
+            }
+            if let Some(secs) = self.0.retry_after_secs {
+                object.insert("retry_after".into(), serde_json::json!(secs));
             }
         }
         let mut response = HttpResponse::build(self.0.status);

@@ -124,6 +124,92 @@ fn complete_operation(path: &str, op: &mut Operation) {
     declare_headers(op);
 }
 
+/// A typical problem document for an error status, so each response shows its own.
+fn problem_example(status: &str) -> Option<serde_json::Value> {
+    let (code, title, detail) = match status {
+        "400" => (
+            "invalid_query",
+            "Bad Request",
+            "unknown query parameter `updated_since`",
+        ),
+        "401" => (
+            "unauthorized",
+            "Unauthorized",
+            "missing or invalid access token",
+        ),
+        "403" => ("forbidden", "Forbidden", "the voter role may not do this"),
+        "404" => ("not_found", "Not Found", "opinion not found"),
+        "405" => (
+            "method_not_allowed",
+            "Method Not Allowed",
+            "PUT is not a method of this path; it has GET, POST",
+        ),
+        "409" => (
+            "invalid_transition",
+            "Conflict",
+            "an opinion that is received cannot take the feed_back step",
+        ),
+        "412" => (
+            "precondition_failed",
+            "Precondition Failed",
+            "the record changed since you read it",
+        ),
+        "413" => (
+            "payload_too_large",
+            "Payload Too Large",
+            "the body is over 1048576 bytes",
+        ),
+        "415" => (
+            "unsupported_media_type",
+            "Unsupported Media Type",
+            "send application/json",
+        ),
+        "422" => (
+            "validation_failed",
+            "Unprocessable Content",
+            "the request has invalid fields",
+        ),
+        "429" => (
+            "rate_limited",
+            "Too Many Requests",
+            "too many attempts; try again later",
+        ),
+        "503" => (
+            "service_unavailable",
+            "Service Unavailable",
+            "the database is unreachable; try again shortly",
+        ),
+        "500" => (
+            "internal_error",
+            "Internal Server Error",
+            "unexpected error; quote the request id",
+        ),
+        _ => return None,
+    };
+    let mut example = serde_json::json!({
+        "type": format!("urn:problem-type:liaison:{code}"),
+        "title": title,
+        "status": status.parse::<u16>().ok()?,
+        "detail": detail,
+        "code": code,
+        "request_id": "6f1c2a3e-0b5d-4f1e-9a77-3c9d1e2f4a5b",
+    });
+    let extra = match status {
+        "400" => serde_json::json!({"parameter": "updated_since"}),
+        "409" => {
+            serde_json::json!({"state": "received", "allowed_actions": ["refer", "decline", "edit", "escalate"]})
+        }
+        "412" => serde_json::json!({"current_etag": "\"v4\""}),
+        "422" => serde_json::json!({"errors": {"name": ["must be 1 to 200 characters"]}}),
+        "429" | "503" => serde_json::json!({"retry_after": 2}),
+        _ => serde_json::json!({}),
+    };
+    if let (Some(example), Some(extra)) = (example.as_object_mut(), extra.as_object()) {
+        example.extend(extra.clone());
+    }
+    Some(example)
+}
+
 fn header(schema: Object, description: &str) -> Header {
     HeaderBuilder::new()
         .schema(schema)
@@ -170,6 +256,11 @@ fn declare_headers(op: &mut Operation) {
         let RefOr::T(response) = response else {
             continue;
         };
+        if let Some(content) = response.content.get_mut("application/problem+json") {
+            if content.example.is_none() {
+                content.example = problem_example(status);
+            }
+        }
         response.headers.insert(
             "X-Request-Id".into(),
             header(
@@ -218,6 +309,69 @@ fn declare_headers(op: &mut Operation) {
     }
 }
 
+/// Every `$ref` target named anywhere inside `value`.
+fn refs_in(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(r)) = map.get("$ref") {
+                if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                    out.push(name.to_owned());
+                }
+            }
+            map.values().for_each(|v| refs_in(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| refs_in(v, out)),
+        _ => {}
+    }
+}
+
+/// Schemas only ever answered (never sent) are serialized whole: every field is there, null or
+/// not, so each is `required` and generated clients need not type it optional. Schemas that
+/// requests use keep their optional fields; `Problem` lists members only some answers carry.
+fn require_answered_fields(doc: OpenApiDoc) -> OpenApiDoc {
+    let Ok(mut json) = serde_json::to_value(&doc) else {
+        return doc;
+    };
+    let mut sent = Vec::new();
+    if let Some(paths) = json["paths"].as_object() {
+        for item in paths.values() {
+            for op in item.as_object().into_iter().flat_map(|m| m.values()) {
+                refs_in(&op["requestBody"], &mut sent);
+                refs_in(&op["parameters"], &mut sent);
+            }
+        }
+    }
+    // Everything a sent schema refers to is sent too.
+    let schemas = json["components"]["schemas"].clone();
+    let mut i = 0;
+    while i < sent.len() {
+        let mut more = Vec::new();
+        refs_in(&schemas[&sent[i]], &mut more);
+        for name in more {
+            if !sent.contains(&name) {
+                sent.push(name);
+            }
+        }
+        i += 1;
+    }
+    if let Some(schemas) = json["components"]["schemas"].as_object_mut() {
+        for (name, schema) in schemas.iter_mut() {
+            if sent.contains(name) || name == "Problem" {
+                continue;
+            }
+            let Some(properties) = schema["properties"].as_object() else {
+                continue;
+            };
+            let all: Vec<serde_json::Value> = properties
+                .keys()
+                .map(|k| serde_json::Value::String(k.clone()))
+                .collect();
+            schema["required"] = serde_json::Value::Array(all);
+        }
+    }
+    serde_json::from_value(json).unwrap_or(doc)
+}
+
 /// Fills in security and error responses on every operation.
 pub fn complete(mut doc: OpenApiDoc) -> OpenApiDoc {
     for (path, item) in doc.paths.paths.iter_mut() {
@@ -234,5 +388,5 @@ pub fn complete(mut doc: OpenApiDoc) -> OpenApiDoc {
             complete_operation(path, op);
         }
     }
-    doc
+    require_answered_fields(doc)
 }

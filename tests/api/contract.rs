@@ -92,3 +92,92 @@ fn public_operations_need_no_token_and_headers_are_declared() {
     assert!(doc["servers"].as_array().is_some_and(|s| !s.is_empty()));
     assert!(doc["info"]["license"]["url"].is_string());
 }
+
+#[test]
+fn answered_fields_are_required_and_problems_are_typed() {
+    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let required = |name: &str| -> Vec<String> {
+        serde_json::from_value(schemas[name]["required"].clone()).unwrap_or_default()
+    };
+    for (schema, field) in [
+        ("OpinionView", "voter_id"),
+        ("OpinionView", "current_due_at"),
+        ("MeView", "scope"),
+        ("Page_OpinionView", "next_cursor"),
+    ] {
+        assert!(
+            required(schema).contains(&field.to_owned()),
+            "{schema}.{field}"
+        );
+    }
+    // A request schema keeps its optional fields optional.
+    assert!(!required("UpdateOpinion").contains(&"title".to_owned()));
+    let problem = &schemas["Problem"]["properties"];
+    for extra in [
+        "state",
+        "allowed_actions",
+        "current_etag",
+        "limit",
+        "rows",
+        "retry_after",
+    ] {
+        assert!(problem.get(extra).is_some(), "Problem.{extra}");
+    }
+    assert!(schemas.get("FieldErrors").is_some() && schemas.get("BTreeMap").is_none());
+    // Each error response shows an example of its own status.
+    let not_found = &doc["paths"]["/api/v1/opinions/{id}"]["get"]["responses"]["404"]["content"]["application/problem+json"]
+        ["example"];
+    assert_eq!(not_found["status"], 404);
+    assert_eq!(not_found["code"], "not_found");
+}
+
+#[test]
+fn every_error_code_the_source_uses_is_in_the_published_enum() {
+    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let published: Vec<String> =
+        serde_json::from_value(doc["components"]["schemas"]["ErrorCode"]["enum"].clone()).unwrap();
+    let mut used = std::collections::BTreeSet::new();
+    for entry in walk(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        for piece in text.split("ErrorCode::").skip(1) {
+            let name: String = piece
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            if name.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+                used.insert(name);
+            }
+        }
+    }
+    let snake = |name: &str| {
+        let mut out = String::new();
+        for (i, c) in name.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    };
+    assert!(!used.is_empty());
+    for name in used {
+        assert!(
+            published.contains(&snake(&name)),
+            "{name} is used but not published"
+        );
+    }
+}
+
+fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
