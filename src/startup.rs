@@ -91,6 +91,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(opinions::handlers::create_opinion)
             .service(opinions::handlers::list_opinions)
             .service(opinions::handlers::get_opinion)
+            .service(opinions::referable::list_referable_bodies)
             .service(opinions::handlers::update_opinion)
             .service(opinions::handlers::transition_opinion)
             .service(opinions::handlers::rate_opinion)

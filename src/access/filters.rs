@@ -77,6 +77,36 @@ pub fn handling_body_filter(caller: &Caller) -> Filter<handling_bodies::table> {
     }
 }
 
+/// Handling bodies the caller may read: those they manage, and those of the committees above
+/// theirs, which their opinions may be referred to (`referable_body_filter`). Group staff read
+/// those of their group's committee, below it and above it.
+pub fn readable_handling_body_filter(caller: &Caller) -> Filter<handling_bodies::table> {
+    use diesel::sql_types::Uuid as SqlUuid;
+    let committee_above =
+        "handling_bodies.committee_id IN (SELECT unnest(ancestors) FROM committees WHERE id = ";
+    match (caller.role, caller.binding) {
+        (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
+            handling_bodies::committee_id
+                .eq_any(subtree_of(root))
+                .or(sql::<Bool>(committee_above)
+                    .bind::<SqlUuid, _>(root)
+                    .sql(")")),
+        ),
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => Box::new(
+            sql::<Bool>(
+                "handling_bodies.committee_id IN (SELECT c.id FROM committees c, committees gc, \
+                 liaison_groups g WHERE g.id = ",
+            )
+            .bind::<SqlUuid, _>(group)
+            .sql(
+                " AND gc.id = g.committee_id \
+                 AND (c.ancestors @> ARRAY[gc.id] OR c.id = ANY(gc.ancestors)))",
+            ),
+        ),
+        _ => handling_body_filter(caller),
+    }
+}
+
 /// Constituencies the caller may read.
 pub fn constituency_filter(caller: &Caller) -> Filter<constituencies::table> {
     match (caller.role, caller.binding) {

@@ -99,7 +99,6 @@ impl Caller {
                     | ManageLiaisonGroups
                     | ManageUsers
                     | ManageConstituencies
-                    | ReadHandlingBodies
                     | ManageHandlingBodies
                     | ManageCalendar
                     | ManageCongressSessions

@@ -81,7 +81,8 @@ pub async fn list_handling_bodies(
     )))
 }
 
-/// Get a handling body.
+/// Get a handling body: one in your scope, or one above it that your opinions may be referred
+/// to.
 #[utoipa::path(
     tag = "handling-bodies",
     operation_id = "get_handling_body",
@@ -97,7 +98,7 @@ pub async fn get_handling_body(
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadHandlingBodies)?;
     Ok(web::Json(
-        model::find_visible(&mut conn, &caller, *id).await?.into(),
+        model::find_readable(&mut conn, &caller, *id).await?.into(),
     ))
 }
 

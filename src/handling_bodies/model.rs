@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::domain::HandlingBodyKind;
 use super::dto::HandlingBodyListQuery;
 use crate::access::Caller;
-use crate::access::filters::handling_body_filter;
+use crate::access::filters::{handling_body_filter, readable_handling_body_filter};
 use crate::db::contains_pattern;
 use crate::db::schema::handling_bodies;
 use crate::db::tree::subtree_of;
@@ -58,6 +58,40 @@ pub async fn find_visible(
         .ok_or_else(|| ApiError::not_found("handling body"))
 }
 
+/// A body the caller may read: one they manage, or one their opinions may be referred to.
+pub async fn find_readable(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<HandlingBody> {
+    handling_bodies::table
+        .filter(handling_bodies::id.eq(id))
+        .filter(readable_handling_body_filter(caller))
+        .select(HandlingBody::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("handling body"))
+}
+
+/// The bodies an opinion on this committee path may be referred to, by name.
+pub async fn referable(
+    conn: &mut AsyncPgConnection,
+    path: &[Uuid],
+    committee: Uuid,
+    route: crate::committees::domain::ReferralRoute,
+) -> ApiResult<Vec<HandlingBody>> {
+    Ok(handling_bodies::table
+        .filter(crate::access::filters::referable_body_filter(
+            path, committee, route,
+        ))
+        .select(HandlingBody::as_select())
+        .order((handling_bodies::name, handling_bodies::id))
+        .limit(1000)
+        .load(conn)
+        .await?)
+}
+
 pub async fn list_visible(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
@@ -65,7 +99,7 @@ pub async fn list_visible(
     page: PageRequest,
 ) -> ApiResult<Vec<HandlingBody>> {
     let mut query = handling_bodies::table
-        .filter(handling_body_filter(caller))
+        .filter(readable_handling_body_filter(caller))
         .into_boxed();
     if let Some(kind) = filters.kind {
         query = query.filter(handling_bodies::kind.eq(kind.as_str()));

@@ -19,7 +19,7 @@ use crate::request::{FingerprintedJson, ValidJson};
 use crate::state::AppState;
 
 /// Views of several opinions for one caller, in three queries whatever their number.
-async fn views(
+pub(super) async fn views(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     rows: Vec<Opinion>,

@@ -12,5 +12,6 @@ pub mod dto;
 pub mod handlers;
 pub mod lifecycle;
 pub mod model;
+pub mod referable;
 pub mod steps;
 pub mod workflow;

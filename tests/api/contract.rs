@@ -181,3 +181,79 @@ fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[tokio::test]
+async fn referral_targets_are_discoverable_and_readable() {
+    use crate::opinions::submit;
+    let w = World::new().await;
+    let district = w
+        .app
+        .post(
+            "/api/v1/handling-bodies",
+            &w.admin,
+            json!({"name": "区城管委", "kind": "government_department", "committee_id": w.standing}),
+        )
+        .await
+        .expect(201)
+        .id();
+    // Committee and group staff read the body above them that they may refer to.
+    for token in [&w.committee_staff_a, &w.group_staff_a] {
+        w.app
+            .get(&format!("/api/v1/handling-bodies/{district}"), token)
+            .await
+            .expect(200);
+        let listed = w
+            .app
+            .get("/api/v1/handling-bodies", token)
+            .await
+            .expect(200);
+        let ids: Vec<&serde_json::Value> = listed.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| &b["id"])
+            .collect();
+        assert!(
+            ids.contains(&&json!(district)) && ids.contains(&&json!(w.body_a)),
+            "{ids:?}"
+        );
+    }
+    // Another committee's staff still cannot change it.
+    w.app
+        .patch(
+            &format!("/api/v1/handling-bodies/{district}"),
+            &w.committee_staff_a,
+            json!({"contact": "x"}),
+        )
+        .await
+        .expect_problem(404, "not_found");
+
+    let opinion = submit(&w).await;
+    let path = format!("/api/v1/opinions/{opinion}/referable-bodies");
+    let ids = |reply: &serde_json::Value| -> Vec<serde_json::Value> {
+        reply["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].clone())
+            .collect()
+    };
+    let direct = w.app.get(&path, &w.committee_staff_a).await.expect(200);
+    assert_eq!(direct.body["steps"], json!(["refer"]));
+    let direct = ids(&direct.body);
+    assert!(direct.contains(&json!(district)) && direct.contains(&json!(w.body_a)));
+    w.app
+        .put(
+            &format!("/api/v1/committees/{}/policy", w.committee_a),
+            &w.admin,
+            json!({"referral_route": "via_parent"}),
+        )
+        .await
+        .expect(200);
+    let via_parent = w.app.get(&path, &w.group_staff_a).await.expect(200);
+    assert_eq!(ids(&via_parent.body), [json!(w.body_a)]);
+    w.app
+        .get(&path, &w.voter)
+        .await
+        .expect_problem(403, "forbidden");
+}

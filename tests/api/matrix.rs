@@ -34,7 +34,8 @@ const MANAGERS_DELETE: [u16; 8] = [401, 204, 204, 403, 403, 403, 403, 403];
 const STAFF_CREATE: [u16; 8] = [401, 201, 201, 201, 403, 403, 403, 403];
 const STAFF_DELETE: [u16; 8] = [401, 204, 204, 204, 403, 403, 403, 403];
 const CONSTITUENCY_READ: [u16; 8] = [401, 200, 200, 200, 200, 403, 200, 403];
-const BODY_READ: [u16; 8] = [401, 200, 200, 403, 403, 200, 403, 403];
+/// Group staff read the bodies their opinions may be referred to.
+const BODY_READ: [u16; 8] = [401, 200, 200, 200, 403, 200, 403, 403];
 const REPRESENTATIVE_READ: [u16; 8] = [401, 200, 200, 200, 200, 403, 403, 403];
 const SIGNED_IN: [u16; 8] = [401, 200, 200, 200, 200, 200, 200, 200];
 const ADMIN_ONLY: [u16; 8] = [401, 200, 403, 403, 403, 403, 403, 403];
@@ -115,6 +116,7 @@ const RULES: &[Rule] = &[
     Rule { method: "POST", path: "/api/v1/opinions", expect: [401, 201, 201, 201, 201, 403, 201, 403] },
     Rule { method: "GET", path: "/api/v1/opinions", expect: OPINION_READ },
     Rule { method: "GET", path: "/api/v1/opinions/{id}", expect: OPINION_READ },
+    Rule { method: "GET", path: "/api/v1/opinions/{id}/referable-bodies", expect: [401, 200, 200, 200, 200, 200, 403, 403] },
     Rule { method: "PATCH", path: "/api/v1/opinions/{id}", expect: OPINION_STEP },
     Rule { method: "POST", path: "/api/v1/opinions/{id}/transitions", expect: OPINION_STEP },
     Rule { method: "POST", path: "/api/v1/opinions/{id}/rating", expect: [401, 403, 403, 403, 403, 403, 200, 403] },

@@ -317,6 +317,13 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
         }
         ("POST", "/api/v1/opinions") => (rule.path.into(), Some(opinion_body(w))),
         ("GET", "/api/v1/opinions") => (rule.path.into(), None),
+        ("GET", "/api/v1/opinions/{id}/referable-bodies") => (
+            format!(
+                "/api/v1/opinions/{}/referable-bodies",
+                fresh_opinion(w, "referred").await
+            ),
+            None,
+        ),
         ("GET", "/api/v1/opinions/{id}") => (
             format!("/api/v1/opinions/{}", fresh_opinion(w, "referred").await),
             None,

@@ -1,0 +1,75 @@
+//! Where an opinion may be referred: the one list a front end offers for `refer`, `transfer`
+//! and `reopen`, drawn by the same rule the step itself checks (`referable_body_filter` with
+//! the committee's `referral_route`).
+
+use actix_web::{get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::handlers::views;
+use super::lifecycle::Action as Step;
+use super::model;
+use crate::access::{Action, Authed, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::handling_bodies::dto::HandlingBodyView;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferableBodies {
+    /// The steps you may take now that name a body (`refer`, `transfer`, `reopen`); empty when
+    /// none, and then `items` is empty too.
+    pub steps: Vec<Step>,
+    /// By name.
+    pub items: Vec<HandlingBodyView>,
+}
+
+/// The handling bodies a `refer`, `transfer` or `reopen` by you would accept for this opinion
+/// now: exactly those, by name.
+#[utoipa::path(
+    tag = "opinions",
+    operation_id = "list_referable_bodies",
+    params(("id" = Uuid, Path, description = "Opinion id")),
+    responses((status = 200, description = "The bodies", body = ReferableBodies)),
+)]
+#[get("/opinions/{id}/referable-bodies")]
+#[tracing::instrument(skip_all)]
+pub async fn list_referable_bodies(
+    authed: Authed,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<ReferableBodies>> {
+    let Authed { caller, mut conn } = authed;
+    caller.require(Action::ReadOpinions)?;
+    if matches!(caller.role, Role::Voter | Role::Service) {
+        return Err(ApiError::forbidden("voters do not refer opinions"));
+    }
+    let opinion = model::find_visible(&mut conn, &caller, *id).await?;
+    let committee = opinion.committee_id;
+    let view = views(&mut conn, &caller, vec![opinion])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))?;
+    let steps: Vec<Step> = view
+        .actions
+        .into_iter()
+        .filter(|a| matches!(a, Step::Refer | Step::Transfer | Step::Reopen))
+        .collect();
+    if steps.is_empty() {
+        return Ok(web::Json(ReferableBodies {
+            steps,
+            items: vec![],
+        }));
+    }
+    let path = model::committee_path(&mut conn, committee).await?;
+    let policy = crate::committees::model::effective_policy(&mut conn, &path).await?;
+    let items = crate::handling_bodies::model::referable(
+        &mut conn,
+        &path,
+        committee,
+        policy.referral_route,
+    )
+    .await?
+    .into_iter()
+    .map(HandlingBodyView::from)
+    .collect();
+    Ok(web::Json(ReferableBodies { steps, items }))
+}
