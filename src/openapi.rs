@@ -325,6 +325,49 @@ fn refs_in(value: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
+/// Names a generated client can live with: the bare vocabularies of one resource get its name.
+const RENAMED: &[(&str, &str)] = &[
+    ("State", "OpinionState"),
+    ("Action", "OpinionAction"),
+    ("Source", "OpinionSource"),
+    ("Rating", "OpinionRating"),
+    ("Status", "ObligationStatus"),
+    ("Rule", "ObligationRule"),
+    ("RuleResult", "ObligationRuleResult"),
+    ("Level", "RepresentativeLevel"),
+    ("Gender", "RepresentativeGender"),
+    ("Role", "AccountRole"),
+];
+
+/// Renames the schemas in `RENAMED`, and every `$ref` to them.
+fn rename_schemas(json: &mut serde_json::Value) {
+    fn rewrite(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(r)) = map.get_mut("$ref") {
+                    if let Some((_, new)) = RENAMED
+                        .iter()
+                        .find(|(old, _)| r.strip_prefix("#/components/schemas/") == Some(old))
+                    {
+                        *r = format!("#/components/schemas/{new}");
+                    }
+                }
+                map.values_mut().for_each(rewrite);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(rewrite),
+            _ => {}
+        }
+    }
+    if let Some(schemas) = json["components"]["schemas"].as_object_mut() {
+        for (old, new) in RENAMED {
+            if let Some(schema) = schemas.remove(*old) {
+                schemas.insert((*new).to_owned(), schema);
+            }
+        }
+    }
+    rewrite(json);
+}
+
 /// Schemas only ever answered (never sent) are serialized whole: every field is there, null or
 /// not, so each is `required` and generated clients need not type it optional. Schemas that
 /// requests use keep their optional fields; `Problem` lists members only some answers carry.
@@ -332,6 +375,7 @@ fn require_answered_fields(doc: OpenApiDoc) -> OpenApiDoc {
     let Ok(mut json) = serde_json::to_value(&doc) else {
         return doc;
     };
+    rename_schemas(&mut json);
     let mut sent = Vec::new();
     if let Some(paths) = json["paths"].as_object() {
         for item in paths.values() {

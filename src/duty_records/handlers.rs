@@ -8,7 +8,7 @@ use super::draft::{self, ReportDraft};
 use super::model::{self, DutyRecord};
 use crate::access::{Action, Authed, Caller};
 use crate::calendar::year_or_current;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -16,17 +16,36 @@ pub enum RecordFormat {
     #[default]
     Json,
     Csv,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DraftFormat {
+    #[default]
+    Json,
     Markdown,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RecordQuery {
     /// Default: the current year (Beijing time).
     pub year: Option<i32>,
-    /// `json` (default) or `csv` for the duty record; `json` or `markdown` for the draft.
+    /// `json` (default) or `csv` (UTF-8 with a BOM, for spreadsheets).
     #[param(inline)]
     pub format: Option<RecordFormat>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DraftQuery {
+    /// Default: the current year (Beijing time).
+    pub year: Option<i32>,
+    /// `json` (default, with the Markdown text inside) or `markdown` (the text alone).
+    #[param(inline)]
+    pub format: Option<DraftFormat>,
 }
 
 async fn record(
@@ -98,7 +117,10 @@ fn csv(record: &DutyRecord) -> ApiResult<String> {
     operation_id = "get_duty_record",
     params(("id" = Uuid, Path, description = "Representative id"), RecordQuery),
     responses(
-        (status = 200, description = "The duty record (JSON, or CSV with format=csv)", body = DutyRecord),
+        (status = 200, description = "The duty record (JSON, or CSV with format=csv)", content(
+            (DutyRecord = "application/json"),
+            (String = "text/csv"),
+        )),
     ),
 )]
 #[get("/representatives/{id}/duty-record")]
@@ -122,12 +144,6 @@ pub async fn get_duty_record(
             ))
             .body(csv(&r)?),
         RecordFormat::Json => HttpResponse::Ok().json(r),
-        RecordFormat::Markdown => {
-            return Err(ApiError::bad_request(
-                ErrorCode::InvalidQuery,
-                "the duty record comes as json or csv",
-            ));
-        }
     })
 }
 
@@ -137,9 +153,12 @@ pub async fn get_duty_record(
 #[utoipa::path(
     tag = "activities",
     operation_id = "get_annual_report_draft",
-    params(("id" = Uuid, Path, description = "Representative id"), RecordQuery),
+    params(("id" = Uuid, Path, description = "Representative id"), DraftQuery),
     responses(
-        (status = 200, description = "The draft (JSON, or text/markdown with format=markdown)", body = ReportDraft),
+        (status = 200, description = "The draft (JSON, or text/markdown with format=markdown)", content(
+            (ReportDraft = "application/json"),
+            (String = "text/markdown"),
+        )),
     ),
 )]
 #[get("/representatives/{id}/annual-report-draft")]
@@ -147,21 +166,15 @@ pub async fn get_duty_record(
 pub async fn get_annual_report_draft(
     authed: Authed,
     id: web::Path<Uuid>,
-    query: web::Query<RecordQuery>,
+    query: web::Query<DraftQuery>,
 ) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     let r = record(&mut conn, &caller, *id, query.year).await?;
     let d = draft::draft(&r);
     Ok(match query.format.unwrap_or_default() {
-        RecordFormat::Markdown => HttpResponse::Ok()
+        DraftFormat::Markdown => HttpResponse::Ok()
             .content_type("text/markdown; charset=utf-8")
             .body(d.markdown),
-        RecordFormat::Json => HttpResponse::Ok().json(d),
-        RecordFormat::Csv => {
-            return Err(ApiError::bad_request(
-                ErrorCode::InvalidQuery,
-                "the draft comes as json or markdown",
-            ));
-        }
+        DraftFormat::Json => HttpResponse::Ok().json(d),
     })
 }

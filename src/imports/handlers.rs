@@ -44,6 +44,22 @@ fn rejected(rows: Vec<RowError>) -> ApiError {
     .with_extension("rows", serde_json::to_value(&rows).unwrap_or_default())
 }
 
+/// An XLSX workbook sent as the body itself: bytes, not JSON.
+pub struct XlsxFile;
+
+impl utoipa::PartialSchema for XlsxFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("The workbook's bytes (first sheet read)"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for XlsxFile {}
+
 /// Import voters from CSV or XLSX: header `name,constituency_code,phone,id_number,address`.
 ///
 /// All or nothing; bad rows are listed by line and column (422, `rows`). Rows matching an
@@ -55,7 +71,7 @@ fn rejected(rows: Vec<RowError>) -> ApiError {
     request_body(
         content(
             (String = "text/csv", example = "name,constituency_code,phone,id_number,address\n李华,BBS-03,13900000002,,玉泉路 59 号院"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         ),
         description = "The file itself as the body",
     ),
@@ -92,7 +108,7 @@ pub async fn import_voters(
     request_body(
         content(
             (String = "text/csv", example = "name,gender,level,term,constituency_code,liaison_group,employer,position,public_contact,phone\n张明,男,区,16,BBS-03,八宝山街道代表联络站,某医院,主任,联络站 010-68880001,13800000001"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         ),
         description = "The file itself as the body",
     ),
