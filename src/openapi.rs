@@ -229,6 +229,12 @@ fn declare_headers(op: &mut Operation) {
         .flatten()
         .any(|p| p.name == "Idempotency-Key");
     for p in op.parameters.iter_mut().flatten() {
+        if p.description
+            .as_deref()
+            .is_some_and(|d| d.starts_with("Deprecated"))
+        {
+            p.deprecated = Some(utoipa::openapi::Deprecated::True);
+        }
         let (schema, description) = match p.name.as_str() {
             "If-Match" => (
                 ObjectBuilder::new()

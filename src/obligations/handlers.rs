@@ -17,8 +17,16 @@ pub struct ObligationQuery {
     /// Default: the current year (Beijing time).
     pub year: Option<i32>,
     /// Deputies of groups in this committee's subtree.
+    pub committee_id: Option<Uuid>,
+    /// Deputies of this liaison group.
+    pub liaison_group_id: Option<Uuid>,
+    /// This deputy only.
+    pub representative_id: Option<Uuid>,
+    /// Deprecated: use `committee_id` (kept for one release).
     pub committee: Option<Uuid>,
+    /// Deprecated: use `liaison_group_id` (kept for one release).
     pub group: Option<Uuid>,
+    /// Deprecated: use `representative_id` (kept for one release).
     pub representative: Option<Uuid>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -60,9 +68,9 @@ pub async fn list_obligations(
     let year = year_or_current(query.year)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let filter = DeputyFilter {
-        committee: query.committee,
-        group: query.group,
-        representative: query.representative,
+        committee: query.committee_id.or(query.committee),
+        group: query.liaison_group_id.or(query.group),
+        representative: query.representative_id.or(query.representative),
     };
     let rows = model::deputies(&mut conn, &caller, &filter, page).await?;
     let (rows, next_cursor) = Page::<DeputyObligations>::cut(rows, page, |r| r.0);

@@ -152,8 +152,12 @@ pub struct ScheduleQuery {
     /// Last local date, inclusive (default 30 days after `from`).
     pub to: Option<NaiveDate>,
     /// Only this home or station.
-    pub station: Option<Uuid>,
+    pub station_id: Option<Uuid>,
     /// Only receptions with a deputy elected in this constituency.
+    pub constituency_id: Option<Uuid>,
+    /// Deprecated: use `station_id` (kept for one release).
+    pub station: Option<Uuid>,
+    /// Deprecated: use `constituency_id` (kept for one release).
     pub constituency: Option<Uuid>,
 }
 

@@ -267,8 +267,8 @@ fn window(q: &ScheduleQuery) -> ApiResult<Window> {
     Ok(Window {
         from,
         to,
-        station: q.station,
-        constituency: q.constituency,
+        station: q.station_id.or(q.station),
+        constituency: q.constituency_id.or(q.constituency),
     })
 }
 

@@ -21,7 +21,7 @@ use crate::users::domain::{NewPassword, Username};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"username": "lihua1990", "password": "a long password", "name": "李华", "phone": "13900000002", "constituency": "0190f5a0-0000-7000-8000-000000000031"}))]
+#[schema(example = json!({"username": "lihua1990", "password": "a long password", "name": "李华", "phone": "13900000002", "constituency_id": "0190f5a0-0000-7000-8000-000000000031"}))]
 pub struct RegisterVoter {
     #[schema(value_type = String, min_length = 3, max_length = 64)]
     pub username: Username,
@@ -34,9 +34,10 @@ pub struct RegisterVoter {
     pub name: String,
     #[schema(value_type = String)]
     pub phone: PhoneNumber,
-    /// The constituency id (see `GET /public/v1/constituencies`).
-    #[serde(alias = "constituency_id")]
-    pub constituency: Uuid,
+    /// The constituency id (see `GET /public/v1/constituencies`). `constituency`, its earlier
+    /// name, is still accepted for one release.
+    #[serde(alias = "constituency")]
+    pub constituency_id: Uuid,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -80,14 +81,14 @@ pub async fn register(
     let mut conn = state.db().await?;
     throttle::admit_registration(&mut conn, &state.settings.registration, &address).await?;
     let constituency_exists: i64 = constituencies::table
-        .filter(constituencies::id.eq(b.constituency))
+        .filter(constituencies::id.eq(b.constituency_id))
         .count()
         .get_result(&mut conn)
         .await?;
     if constituency_exists == 0 {
         // Constituencies are public, so naming this field reveals nothing.
         return Err(ApiError::invalid_field(
-            "constituency",
+            "constituency_id",
             "no such constituency",
         ));
     }
@@ -101,7 +102,7 @@ pub async fn register(
     let voter = NewVoter {
         id: Uuid::now_v7(),
         name: b.name.trim().to_owned(),
-        constituency_id: b.constituency,
+        constituency_id: b.constituency_id,
         phone: b.phone.as_str().to_owned(),
         address: None,
     };

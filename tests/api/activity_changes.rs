@@ -56,7 +56,7 @@ async fn on_schedule(w: &World, activity: uuid::Uuid) -> Value {
         .request(
             Method::GET,
             &format!(
-                "/public/v1/schedule?from={}&to={}&station={}",
+                "/public/v1/schedule?from={}&to={}&station_id={}",
                 local_day(0),
                 local_day(30),
                 w.group_a

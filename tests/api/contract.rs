@@ -257,3 +257,17 @@ async fn referral_targets_are_discoverable_and_readable() {
         .await
         .expect_problem(403, "forbidden");
 }
+
+#[test]
+fn renamed_query_parameters_keep_their_old_names_as_deprecated() {
+    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let params = doc["paths"]["/api/v1/obligations"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let param = |name: &str| params.iter().find(|p| p["name"] == name).cloned().unwrap();
+    assert!(param("liaison_group_id").get("deprecated").is_none());
+    assert_eq!(param("group")["deprecated"], true);
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas.get("OpinionState").is_some() && schemas.get("State").is_none());
+}

@@ -183,7 +183,10 @@ async fn obligations_of_a_seeded_year() {
     let list = w
         .app
         .get(
-            &format!("/api/v1/obligations?year=2025&group={}", w.group_a),
+            &format!(
+                "/api/v1/obligations?year=2025&liaison_group_id={}",
+                w.group_a
+            ),
             &w.committee_staff_a,
         )
         .await
@@ -242,7 +245,7 @@ async fn obligations_of_a_seeded_year() {
     let list = w
         .app
         .get(
-            &format!("/api/v1/obligations?year=2025&representative={a}"),
+            &format!("/api/v1/obligations?year=2025&representative_id={a}"),
             &w.representative,
         )
         .await
@@ -255,7 +258,7 @@ async fn obligations_of_a_seeded_year() {
     let this_year = w
         .app
         .get(
-            &format!("/api/v1/obligations?representative={b}"),
+            &format!("/api/v1/obligations?representative_id={b}"),
             &w.group_staff_a,
         )
         .await
