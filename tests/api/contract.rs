@@ -48,13 +48,10 @@ async fn undeclared_query_parameters_are_refused_by_name() {
             .unwrap()
             .contains("updated_since")
     );
-    // The misspelt filter that used to return every deputy.
+    // A misspelt filter that would have returned every deputy.
     w.app
         .get(
-            &format!(
-                "/api/v1/obligations?representative_id={}",
-                w.representative_a
-            ),
+            &format!("/api/v1/obligations?deputy_id={}", w.representative_a),
             &w.admin,
         )
         .await
