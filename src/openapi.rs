@@ -374,6 +374,62 @@ fn rename_schemas(json: &mut serde_json::Value) {
     rewrite(json);
 }
 
+/// A serde-tagged enum comes out of utoipa as `oneOf: [allOf: [$ref Step, {tag}]]`, which a
+/// validator reads as "Step (no other properties) and also a tag": nothing passes. Put the tag
+/// into each step's own schema, point `oneOf` straight at the steps and name the
+/// discriminator, so the document accepts exactly what the server does.
+fn inline_discriminators(json: &mut serde_json::Value) {
+    let Some(schemas) = json["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    let mut moves: Vec<(String, String, String, serde_json::Value)> = Vec::new();
+    for (name, schema) in schemas.iter() {
+        let Some(items) = schema["oneOf"].as_array() else {
+            continue;
+        };
+        for item in items {
+            let parts = item["allOf"].as_array();
+            let (Some(step), Some(tag)) = (
+                parts
+                    .and_then(|p| p.first())
+                    .and_then(|p| p["$ref"].as_str()),
+                parts.and_then(|p| p.get(1)),
+            ) else {
+                continue;
+            };
+            let Some((key, property)) = tag["properties"].as_object().and_then(|p| p.iter().next())
+            else {
+                continue;
+            };
+            let step = step.trim_start_matches("#/components/schemas/").to_owned();
+            moves.push((name.clone(), step, key.clone(), property.clone()));
+        }
+    }
+    for (union, step, key, property) in moves {
+        let value = property["enum"][0].as_str().unwrap_or_default().to_owned();
+        if let Some(target) = schemas.get_mut(&step) {
+            target["properties"][&key] = property;
+            match target["required"].as_array_mut() {
+                Some(required) => required.insert(0, serde_json::json!(key)),
+                None => target["required"] = serde_json::json!([key]),
+            }
+        }
+        if let Some(union) = schemas.get_mut(&union) {
+            let reference = format!("#/components/schemas/{step}");
+            if let Some(items) = union["oneOf"].as_array_mut() {
+                for item in items.iter_mut() {
+                    let points_here = item["allOf"][0]["$ref"].as_str() == Some(reference.as_str());
+                    if points_here {
+                        *item = serde_json::json!({"$ref": reference});
+                    }
+                }
+            }
+            union["discriminator"]["propertyName"] = serde_json::json!(key);
+            union["discriminator"]["mapping"][&value] = serde_json::json!(reference);
+        }
+    }
+}
+
 /// Schemas only ever answered (never sent) are serialized whole: every field is there, null or
 /// not, so each is `required` and generated clients need not type it optional. Schemas that
 /// requests use keep their optional fields; `Problem` lists members only some answers carry.
@@ -382,6 +438,7 @@ fn require_answered_fields(doc: OpenApiDoc) -> OpenApiDoc {
         return doc;
     };
     rename_schemas(&mut json);
+    inline_discriminators(&mut json);
     let mut sent = Vec::new();
     if let Some(paths) = json["paths"].as_object() {
         for item in paths.values() {

@@ -48,6 +48,14 @@ fn field_error(path: &str, message: &str) -> (String, String) {
             format!("{path}.{field}")
         }
     };
+    // A custom deserializer (a tagged body) names a nested field as "at `path`: message".
+    if let Some((nested, rest)) = message
+        .strip_prefix("at `")
+        .and_then(|m| m.split_once("`: "))
+    {
+        let (field, message) = field_error(nested, rest);
+        return (join(field), message);
+    }
     if let Some(field) = backticked("missing field `") {
         return (join(field), "is required".to_owned());
     }

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::domain::{Channel, FeedBackMethod, Outcome};
-use super::dto::{TransitionAction, TransitionRequest, UpdateOpinion};
+use super::dto::UpdateOpinion;
 use super::lifecycle::{self, Action, Rating, State};
-use crate::error::ApiError;
+use super::transition::TransitionRequest;
 
 /// A validated step, built from a request by `Command::try_from(TransitionRequest)`.
 #[derive(Debug, Clone)]
@@ -86,55 +86,46 @@ impl Command {
     }
 }
 
-fn required<T>(value: Option<T>, field: &str, action: TransitionAction) -> Result<T, ApiError> {
-    value.ok_or_else(|| {
-        ApiError::invalid_field(field, format!("is required for {}", action.as_str()))
-    })
-}
-
-impl TryFrom<TransitionRequest> for Command {
-    type Error = ApiError;
-
-    /// The typed step, with the fields its action needs; fields other actions use are ignored.
-    fn try_from(request: TransitionRequest) -> Result<Command, ApiError> {
-        let r = request;
-        let a = r.action;
-        Ok(match a {
-            TransitionAction::Refer => Command::Refer {
-                lead: required(r.handling_body_id, "handling_body_id", a)?,
-                assisting: r.assisting_body_ids.unwrap_or_default(),
-                channel: required(r.channel, "channel", a)?,
-                due_at: r.due_at,
-            },
-            TransitionAction::Transfer => Command::Transfer {
-                to: required(r.handling_body_id, "handling_body_id", a)?,
-                reason: required(r.reason, "reason", a)?.trim().to_owned(),
+impl From<TransitionRequest> for Command {
+    /// The typed step: the request types already hold exactly the fields each step needs.
+    fn from(request: TransitionRequest) -> Command {
+        let trimmed = |s: String| s.trim().to_owned();
+        match request {
+            TransitionRequest::Refer(r) => Command::Refer {
+                lead: r.handling_body_id,
+                assisting: r.assisting_body_ids,
                 channel: r.channel,
                 due_at: r.due_at,
             },
-            TransitionAction::Answer => Command::Answer {
-                outcome: required(r.outcome, "outcome", a)?,
-                text: required(r.text, "text", a)?.trim().to_owned(),
+            TransitionRequest::Transfer(r) => Command::Transfer {
+                to: r.handling_body_id,
+                reason: trimmed(r.reason),
+                channel: r.channel,
+                due_at: r.due_at,
+            },
+            TransitionRequest::Answer(r) => Command::Answer {
+                outcome: r.outcome,
+                text: trimmed(r.text),
                 in_person: r.in_person,
             },
-            TransitionAction::FeedBack => Command::FeedBack {
-                method: required(r.method, "method", a)?,
-                text: required(r.text, "text", a)?.trim().to_owned(),
+            TransitionRequest::FeedBack(r) => Command::FeedBack {
+                method: r.method,
+                text: trimmed(r.text),
                 officer: r.officer_id,
             },
-            TransitionAction::Decline => Command::Decline {
-                reason: required(r.reason, "reason", a)?.trim().to_owned(),
-                guidance: required(r.guidance, "guidance", a)?.trim().to_owned(),
+            TransitionRequest::Decline(r) => Command::Decline {
+                reason: trimmed(r.reason),
+                guidance: trimmed(r.guidance),
             },
-            TransitionAction::Escalate => Command::Escalate {
-                reason: required(r.reason, "reason", a)?.trim().to_owned(),
+            TransitionRequest::Escalate(r) => Command::Escalate {
+                reason: trimmed(r.reason),
             },
-            TransitionAction::Reopen => Command::Reopen {
-                reason: r.reason.map(|r| r.trim().to_owned()),
+            TransitionRequest::Reopen(r) => Command::Reopen {
+                reason: r.reason.map(trimmed),
                 body: r.handling_body_id,
                 channel: r.channel,
                 due_at: r.due_at,
             },
-        })
+        }
     }
 }

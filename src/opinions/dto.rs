@@ -4,7 +4,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::domain::{Channel, FeedBackMethod, Outcome, ReferralRole, Source};
+use super::domain::{Channel, Outcome, ReferralRole, Source};
 use super::lifecycle::{Action, Rating, State};
 use crate::db::text_enum;
 use crate::request::{double_option, not_blank};
@@ -95,58 +95,6 @@ pub struct UpdateOpinion {
     pub location: Option<Option<String>>,
     pub urgent: Option<bool>,
     pub public_consent: Option<bool>,
-}
-
-/// One step of the lifecycle. Which fields are needed depends on `action`:
-/// - `refer`: handling_body_id, channel; assisting_body_ids, due_at optional;
-/// - `transfer`: handling_body_id (the new lead), reason (why the lead returned it); channel
-///   and due_at optional;
-/// - `answer`: outcome, text; in_person optional (an answer on the spot to a received opinion
-///   is given to the voter in person unless `in_person: false`, and is then fed back in the
-///   same step);
-/// - `feed_back`: method, text; officer_id optional (the station's liaison officer who passed
-///   the answer back, station rules §6);
-/// - `decline`: reason, guidance (where the voter was pointed: petition office, court…);
-/// - `reopen`: reason optional; handling_body_id, channel, due_at optional (default: the last
-///   lead body and channel);
-/// - `escalate`: reason (why it goes to the parent committee).
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TransitionRequest {
-    pub action: TransitionAction,
-    pub handling_body_id: Option<Uuid>,
-    #[validate(length(max = 20, message = "at most 20 assisting bodies"))]
-    pub assisting_body_ids: Option<Vec<Uuid>>,
-    pub channel: Option<Channel>,
-    /// Overrides the policy's due date for the handling body's answer; must be in the future.
-    pub due_at: Option<DateTime<Utc>>,
-    pub outcome: Option<Outcome>,
-    #[validate(
-        length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
-        custom(function = "not_blank")
-    )]
-    pub text: Option<String>,
-    #[validate(
-        length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
-        custom(function = "not_blank")
-    )]
-    pub reason: Option<String>,
-    #[validate(
-        length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
-        custom(function = "not_blank")
-    )]
-    pub guidance: Option<String>,
-    pub method: Option<FeedBackMethod>,
-    /// `answer` on the spot only: the voter heard the answer in person (default true), so the
-    /// opinion is `fed_back` at once with no feedback due. `false`: recorded after the voter
-    /// left; feedback follows as usual.
-    pub in_person: Option<bool>,
-    /// `feed_back` only: the liaison officer (an officer account of the opinion's home or
-    /// station) who passed the answer back to the voter.
-    pub officer_id: Option<Uuid>,
-    /// The note is for staff only; the voter does not see this timeline entry.
-    #[serde(default)]
-    pub internal: bool,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

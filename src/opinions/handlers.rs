@@ -6,9 +6,10 @@ use uuid::Uuid;
 use super::command::Command;
 use super::dto::{
     CategoryList, CategoryQuery, CreateOpinion, EventList, EventView, OpinionListQuery,
-    OpinionView, RatingRequest, ReferralList, ReferralView, TransitionRequest, UpdateOpinion,
+    OpinionView, RatingRequest, ReferralList, ReferralView, UpdateOpinion,
 };
 use super::model::{self, Opinion};
+use super::transition::TransitionRequest;
 use super::workflow::{self, Written};
 use crate::access::{self, Action, Authed, Caller};
 use crate::conditional::IfMatch;
@@ -255,8 +256,8 @@ pub async fn transition_opinion(
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
     let FingerprintedJson { value, fingerprint } = body;
-    let internal = value.internal;
-    let command = Command::try_from(value)?;
+    let internal = value.internal();
+    let command = Command::from(value);
     let key = key.with(fingerprint);
     take_step(&mut conn, &caller, key, (*id, if_match), command, internal).await
 }

@@ -14,4 +14,5 @@ pub mod lifecycle;
 pub mod model;
 pub mod referable;
 pub mod steps;
+pub mod transition;
 pub mod workflow;

@@ -268,3 +268,19 @@ fn renamed_query_parameters_keep_their_old_names_as_deprecated() {
     let schemas = &doc["components"]["schemas"];
     assert!(schemas.get("OpinionState").is_some() && schemas.get("State").is_none());
 }
+
+#[test]
+fn a_transition_is_one_schema_per_step() {
+    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let request = &schemas["TransitionRequest"];
+    assert_eq!(request["discriminator"]["propertyName"], "action");
+    assert_eq!(request["oneOf"].as_array().unwrap().len(), 7);
+    let refer = &schemas["ReferStep"];
+    assert_eq!(
+        refer["required"],
+        json!(["action", "handling_body_id", "channel"])
+    );
+    assert_eq!(refer["properties"]["action"]["enum"], json!(["refer"]));
+    assert_eq!(refer["additionalProperties"], false);
+}
