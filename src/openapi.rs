@@ -430,6 +430,110 @@ fn inline_discriminators(json: &mut serde_json::Value) {
     }
 }
 
+/// What the common parameters mean, for the operations that declare them without a word.
+const PARAMETER_DESCRIPTIONS: &[(&str, &str)] = &[
+    (
+        "cursor",
+        "The `next_cursor` of the page before; absent for the first page",
+    ),
+    ("limit", "Page size, 1 to 100 (default 50)"),
+    ("constituency_id", "Only those of this constituency"),
+    (
+        "liaison_group_id",
+        "Only those of this liaison group, home or station",
+    ),
+    ("representative_id", "Only those of this deputy"),
+    ("voter_id", "Only those of this voter"),
+    ("kind", "Only those of this kind"),
+    ("status", "Only those in this status"),
+    ("state", "Only those in this state"),
+    ("level", "Only deputies of this level"),
+    ("category", "Only opinions of this category code"),
+    (
+        "urgent",
+        "Only urgent (`true`) or only ordinary (`false`) opinions",
+    ),
+    ("term", "Only deputies of this term (届)"),
+    ("role", "Only accounts of this role"),
+    (
+        "scope_id",
+        "Only accounts bound to this committee, group, body, deputy or voter",
+    ),
+    (
+        "disabled",
+        "Only disabled (`true`) or only active (`false`) accounts",
+    ),
+    (
+        "verified",
+        "Only verified (`true`) or only unverified (`false`) voters",
+    ),
+];
+
+/// Every parameter described, `limit` with its bounds, every summary one line (the whole text
+/// goes to `description`), and each page's items a `$ref` to their own schema.
+fn tidy_operations(json: &mut serde_json::Value) {
+    let Some(paths) = json["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(ops) = item.as_object_mut() else {
+            continue;
+        };
+        for op in ops.values_mut() {
+            if let Some(params) = op["parameters"].as_array_mut() {
+                for p in params.iter_mut() {
+                    let name = p["name"].as_str().unwrap_or_default().to_owned();
+                    if p.get("description").is_none_or(|d| d.is_null()) {
+                        if let Some((_, text)) =
+                            PARAMETER_DESCRIPTIONS.iter().find(|(n, _)| *n == name)
+                        {
+                            p["description"] = serde_json::json!(text);
+                        }
+                    }
+                    if name == "limit" && p["in"] == "query" {
+                        p["schema"] = serde_json::json!({
+                            "type": ["integer", "null"], "format": "int64",
+                            "minimum": 1, "maximum": 100, "default": 50
+                        });
+                    }
+                }
+            }
+            if let Some(summary) = op["summary"].as_str().map(str::to_owned) {
+                if summary.contains('\n') {
+                    let flat = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+                    let first = match flat.find(". ") {
+                        Some(end) => flat[..=end].trim().to_owned(),
+                        None => flat.clone(),
+                    };
+                    let description = match op["description"].as_str() {
+                        Some(more) => format!("{summary}\n\n{more}"),
+                        None => summary.clone(),
+                    };
+                    op["summary"] = serde_json::json!(first);
+                    op["description"] = serde_json::json!(description);
+                }
+            }
+        }
+    }
+    let Some(schemas) = json["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    let pages: Vec<(String, String)> = schemas
+        .keys()
+        .filter_map(|k| {
+            k.strip_prefix("Page_")
+                .map(|item| (k.clone(), item.to_owned()))
+        })
+        .filter(|(_, item)| schemas.contains_key(item))
+        .collect();
+    for (page, item) in pages {
+        if let Some(schema) = schemas.get_mut(&page) {
+            schema["properties"]["items"]["items"] =
+                serde_json::json!({"$ref": format!("#/components/schemas/{item}")});
+        }
+    }
+}
+
 /// Schemas only ever answered (never sent) are serialized whole: every field is there, null or
 /// not, so each is `required` and generated clients need not type it optional. Schemas that
 /// requests use keep their optional fields; `Problem` lists members only some answers carry.
@@ -439,6 +543,7 @@ fn require_answered_fields(doc: OpenApiDoc) -> OpenApiDoc {
     };
     rename_schemas(&mut json);
     inline_discriminators(&mut json);
+    tidy_operations(&mut json);
     let mut sent = Vec::new();
     if let Some(paths) = json["paths"].as_object() {
         for item in paths.values() {

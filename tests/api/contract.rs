@@ -284,3 +284,45 @@ fn a_transition_is_one_schema_per_step() {
     assert_eq!(refer["properties"]["action"]["enum"], json!(["refer"]));
     assert_eq!(refer["additionalProperties"], false);
 }
+
+#[test]
+fn operations_read_well_in_a_generated_client() {
+    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let summary = op["summary"].as_str().unwrap_or_default();
+            assert!(
+                !summary.contains('\n'),
+                "{method} {path}: summary on one line"
+            );
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                assert!(
+                    p["description"].is_string(),
+                    "{method} {path}: {} undescribed",
+                    p["name"]
+                );
+                if p["name"] == "limit" {
+                    assert_eq!(
+                        (
+                            p["schema"]["minimum"].clone(),
+                            p["schema"]["maximum"].clone()
+                        ),
+                        (json!(1), json!(100))
+                    );
+                }
+            }
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    assert_eq!(
+        schemas["Page_OpinionView"]["properties"]["items"]["items"]["$ref"],
+        "#/components/schemas/OpinionView"
+    );
+    let text = doc.to_string();
+    for name in schemas.keys() {
+        assert!(
+            text.contains(&format!("\"#/components/schemas/{name}\"")),
+            "{name} is never used"
+        );
+    }
+}
