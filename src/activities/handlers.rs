@@ -225,6 +225,7 @@ pub async fn list_activity_events(
     responses(
         (status = 200, description = "The activity, planned", body = ActivityView),
         (status = 409, description = "Not a declaration waiting for confirmation", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/activities/{id}/confirm")]
@@ -257,6 +258,7 @@ pub async fn confirm_activity(
     responses(
         (status = 200, description = "The activity, rejected", body = ActivityView),
         (status = 409, description = "Not a declaration waiting for confirmation", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/activities/{id}/reject")]
@@ -328,6 +330,7 @@ pub async fn hold_activity(
     responses(
         (status = 200, description = "The activity, cancelled", body = ActivityView),
         (status = 409, description = "Not planned (held or cancelled already)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/activities/{id}/cancel")]

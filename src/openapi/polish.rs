@@ -271,4 +271,3 @@ pub(super) fn in_json(doc: OpenApiDoc) -> OpenApiDoc {
     }
     serde_json::from_value(json).unwrap_or(doc)
 }
-

@@ -34,6 +34,7 @@ async fn check_constituency(
     responses(
         (status = 201, description = "Created", body = VoterView),
         (status = 409, description = "Already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many ID-number collisions from this account: probing the register is slowed", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/voters")]
@@ -157,6 +158,7 @@ pub async fn get_voter(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Js
     responses(
         (status = 200, description = "Updated", body = VoterView),
         (status = 409, description = "Conflicts with another voter", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many ID-number collisions from this account: probing the register is slowed", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[patch("/voters/{id}")]

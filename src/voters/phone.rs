@@ -160,6 +160,7 @@ pub async fn verify_phone(authed: Authed, body: ValidJson<PhoneCode>) -> ApiResu
     operation_id = "send_phone_code",
     responses(
         (status = 202, description = "Sent"),
+        (status = 409, description = "Your phone is proven already (`already_verified`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many codes for this phone", body = Problem, content_type = "application/problem+json"),
     ),
 )]

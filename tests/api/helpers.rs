@@ -253,6 +253,7 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
+        let method_name = method.to_string();
         let mut req = self
             .client
             .request(method, format!("{}{}", self.address, path));
@@ -278,6 +279,17 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        crate::spec::check(
+            method_name.as_str(),
+            path,
+            status.as_u16(),
+            content_type,
+            &body,
+        );
         Reply {
             status,
             headers,

@@ -30,6 +30,7 @@ mod process;
 mod query_plans;
 mod schedule;
 mod seed_rules;
+mod spec;
 mod station_people;
 mod stored_enums;
 mod users;
