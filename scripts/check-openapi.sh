@@ -17,3 +17,16 @@ assert spec["openapi"].startswith("3.1"), f"expected OpenAPI 3.1, got {spec['ope
 validate(spec, cls=OpenAPIV31SpecValidator)
 print(f"openapi/openapi.json is valid OpenAPI {spec['openapi']} ({len(spec['paths'])} paths)")
 PY
+
+# Lint with Redocly CLI's recommended ruleset: zero errors (warnings are shown too). Installed
+# from the npm registry into a git-ignored directory, kept between runs.
+TOOLS="${LIAISON_NODE_TOOLS:-$PWD/.tools/node}"
+REDOCLY_VERSION=2.77.0
+if [ ! -x "$TOOLS/node_modules/.bin/redocly" ] \
+    || ! grep -q "\"version\": \"$REDOCLY_VERSION\"" "$TOOLS/node_modules/@redocly/cli/package.json" 2>/dev/null; then
+    mkdir -p "$TOOLS"
+    npm install --prefix "$TOOLS" --no-audit --no-fund --silent "@redocly/cli@$REDOCLY_VERSION" >/dev/null
+fi
+REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+    "$TOOLS/node_modules/.bin/redocly" lint openapi/openapi.json --format=summary 2>&1 \
+    | grep -v '[║╔╚]' | sed '/^\s*$/d'
