@@ -222,13 +222,31 @@ fn tidy_operations(json: &mut serde_json::Value) {
     }
 }
 
+/// An object schema with no properties at all (a timeline payload) says so: any properties.
+fn free_form_objects(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let empty_object = map.get("type").and_then(|t| t.as_str()) == Some("object")
+                && !map.contains_key("properties")
+                && !map.contains_key("additionalProperties")
+                && !map.contains_key("allOf")
+                && !map.contains_key("oneOf");
+            if empty_object {
+                map.insert("additionalProperties".into(), serde_json::Value::Bool(true));
+            }
+            map.values_mut().for_each(free_form_objects);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(free_form_objects),
+        _ => {}
+    }
+}
+
 /// Schemas only ever answered (never sent) are serialized whole: every field is there, null or
 /// not, so each is `required` and generated clients need not type it optional. Schemas that
 /// requests use keep their optional fields; `Problem` lists members only some answers carry.
 pub(super) fn in_json(doc: OpenApiDoc) -> OpenApiDoc {
-    let Ok(mut json) = serde_json::to_value(&doc) else {
-        return doc;
-    };
+    let mut json = serde_json::to_value(&doc).expect("the document is JSON");
+    free_form_objects(&mut json["components"]["schemas"]);
     rename_schemas(&mut json);
     inline_discriminators(&mut json);
     tidy_operations(&mut json);
@@ -269,5 +287,5 @@ pub(super) fn in_json(doc: OpenApiDoc) -> OpenApiDoc {
             schema["required"] = serde_json::Value::Array(all);
         }
     }
-    serde_json::from_value(json).unwrap_or(doc)
+    serde_json::from_value(json).expect("the polished document reads back as OpenAPI")
 }

@@ -152,9 +152,16 @@ pub struct EventView {
     pub round: i32,
     pub at: DateTime<Utc>,
     pub actor_id: Option<Uuid>,
+    /// The role the actor acted in.
+    #[schema(value_type = crate::access::Role)]
     pub actor_role: String,
     pub internal: bool,
-    /// What the step recorded: body, channel, outcome, text, reason, …
+    /// What the step recorded, by `action`: `refer` {handling_body_id, assisting_body_ids,
+    /// channel, due_at}; `transfer` {returned_referral_id, handling_body_id, reason, channel,
+    /// due_at}; `answer` {outcome, text, on_the_spot, in_person, feed_back_due_at}; `feed_back`
+    /// {method, text, officer_id}; `decline` {reason, guidance}; `reopen` {reason,
+    /// handling_body_id, channel, due_at, previous_rating}; `rate` {rating, comment};
+    /// `escalate` {from_committee_id, to_committee_id, reason}; `edit` {the fields changed}.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
 }
