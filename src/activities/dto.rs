@@ -28,17 +28,20 @@ pub struct CreateActivity {
     pub liaison_group_id: Option<Uuid>,
     /// … or an address.
     #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[schema(max_length = 500)]
     pub address: Option<String>,
     pub starts_at: Option<LocalDateTime>,
     pub ends_at: Option<LocalDateTime>,
     /// The deputies taking part. An annual report names exactly one.
     #[serde(default)]
     #[validate(length(max = 200, message = "at most 200 deputies"))]
+    #[schema(max_items = 200)]
     pub representative_ids: Vec<Uuid>,
     #[validate(
         length(min = 1, max = 500, message = "must be 1 to 500 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 500)]
     pub topic: String,
     /// Show it on the public schedule. Only allowed at least the committee's
     /// `publish_days_ahead` days (default 3) before it starts.
@@ -62,14 +65,17 @@ pub struct UpdateActivity {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[schema(max_length = 500)]
     pub address: Option<Option<String>>,
     /// The deputies taking part (replaces the list).
     #[validate(length(max = 200, message = "at most 200 deputies"))]
+    #[schema(max_items = 200)]
     pub representative_ids: Option<Vec<Uuid>>,
     #[validate(
         length(min = 1, max = 500, message = "must be 1 to 500 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 500)]
     pub topic: Option<String>,
     pub published: Option<bool>,
 }
@@ -99,11 +105,13 @@ pub struct IssueInput {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[validate(
         length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 10000)]
     pub content: String,
     /// A code from the committee's category taxonomy.
     pub category: String,
@@ -123,6 +131,7 @@ pub struct RegistrationInput {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 100)]
     pub visitor_name: String,
     #[schema(value_type = Option<String>, example = "13900000002")]
     pub phone: Option<PhoneNumber>,
@@ -140,13 +149,16 @@ pub struct RegistrationInput {
 pub struct HoldActivity {
     /// The deputies present (at least one).
     #[validate(length(min = 1, max = 200, message = "must name 1 to 200 deputies"))]
+    #[schema(min_items = 1, max_items = 200)]
     pub attendee_representative_ids: Vec<Uuid>,
     #[validate(range(min = 0, max = 100000, message = "must be between 0 and 100000"))]
+    #[schema(minimum = 0, maximum = 100000)]
     pub voters_met: i32,
     #[validate(
         length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 10000)]
     pub summary: String,
     #[serde(default)]
     /// At most 200.
@@ -156,6 +168,7 @@ pub struct HoldActivity {
     /// the monthly household-contact obligation.
     #[serde(default)]
     #[validate(length(max = 500, message = "at most 500 voters"))]
+    #[schema(max_items = 500)]
     pub contacted_voter_ids: Vec<Uuid>,
     /// A report to voters given in writing: its text (Markdown, from the draft the deputy
     /// edited), which the constituency's voters then read. Absent for one given orally; only
@@ -164,11 +177,13 @@ pub struct HoldActivity {
         length(min = 1, max = 50000, message = "must be 1 to 50000 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 50000)]
     pub report_text: Option<String>,
     /// Liaison officers present: officer accounts of the activity's home or station (or of the
     /// organising group).
     #[serde(default)]
     #[validate(length(max = 50, message = "at most 50 officers"))]
+    #[schema(max_items = 50)]
     pub attendee_officer_ids: Vec<Uuid>,
 }
 
@@ -199,6 +214,7 @@ pub struct CancelActivity {
         length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,
 }
 

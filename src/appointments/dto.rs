@@ -27,9 +27,11 @@ pub struct CreateAppointment {
         length(min = 1, max = 500, message = "must be 1 to 500 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 500)]
     pub topic: String,
     /// One to five times that suit the voter.
     #[validate(length(min = 1, max = 5, message = "must list 1 to 5 times"))]
+    #[schema(min_items = 1, max_items = 5)]
     pub preferred_times: Vec<PreferredTime>,
     /// Staff asking on a voter's behalf name them; a voter's own request needs none.
     pub voter_id: Option<Uuid>,
@@ -45,6 +47,7 @@ pub struct AcceptAppointment {
     pub liaison_group_id: Option<Uuid>,
     /// … or an address.
     #[validate(length(min = 1, max = 500, message = "must be 1 to 500 characters"))]
+    #[schema(min_length = 1, max_length = 500)]
     pub address: Option<String>,
     /// Default `individual_talk`.
     pub form: Option<ActivityForm>,
@@ -57,6 +60,7 @@ pub struct AppointmentReason {
         length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,
 }
 

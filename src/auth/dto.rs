@@ -7,8 +7,10 @@ use validator::Validate;
 #[schema(example = json!({"username": "admin", "password": "correct horse battery staple"}))]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub username: String,
     #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
@@ -16,6 +18,7 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub refresh_token: String,
 }
 

@@ -23,6 +23,7 @@ pub struct PutCalendarDay {
     pub kind: DayKind,
     #[serde(default)]
     #[validate(length(max = 100, message = "must be at most 100 characters"))]
+    #[schema(max_length = 100)]
     pub name: String,
 }
 

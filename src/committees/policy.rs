@@ -179,45 +179,64 @@ fn category_codes(categories: &[String]) -> Result<(), validator::ValidationErro
 #[validate(schema(function = "minimums_within_caps"))]
 pub struct OwnPolicy {
     #[validate(range(min = 0, max = 1000, message = "must be between 0 and 1000"))]
+    #[schema(minimum = 0, maximum = 1000)]
     pub max_fixed_households: Option<i32>,
     #[validate(range(min = 0, max = 1000, message = "must be between 0 and 1000"))]
+    #[schema(minimum = 0, maximum = 1000)]
     pub max_voter_liaisons: Option<i32>,
     #[validate(range(min = 1, max = 365, message = "must be between 1 and 365"))]
+    #[schema(minimum = 1, maximum = 365)]
     pub refer_working_days: Option<i32>,
     #[validate(range(min = 1, max = 24, message = "must be between 1 and 24"))]
+    #[schema(minimum = 1, maximum = 24)]
     pub answer_months: Option<i32>,
     #[validate(range(min = 1, max = 365, message = "must be between 1 and 365"))]
+    #[schema(minimum = 1, maximum = 365)]
     pub feed_back_working_days: Option<i32>,
     #[validate(range(min = 1, max = 365, message = "must be between 1 and 365"))]
+    #[schema(minimum = 1, maximum = 365)]
     pub urgent_refer_working_days: Option<i32>,
     #[validate(range(min = 1, max = 365, message = "must be between 1 and 365"))]
+    #[schema(minimum = 1, maximum = 365)]
     pub urgent_answer_working_days: Option<i32>,
     #[validate(range(min = 1, max = 365, message = "must be between 1 and 365"))]
+    #[schema(minimum = 1, maximum = 365)]
     pub urgent_feed_back_working_days: Option<i32>,
     #[validate(range(min = 0, max = 20, message = "must be between 0 and 20"))]
+    #[schema(minimum = 0, maximum = 20)]
     pub max_reopen_rounds: Option<i32>,
     #[validate(
         length(min = 1, max = 100, message = "must list 1 to 100 categories"),
         custom(function = "category_codes")
     )]
+    #[schema(min_items = 1, max_items = 100)]
     pub categories: Option<Vec<String>>,
     #[validate(range(min = 0, max = 60, message = "must be between 0 and 60"))]
+    #[schema(minimum = 0, maximum = 60)]
     pub publish_days_ahead: Option<i32>,
     #[validate(range(min = 0, max = 12, message = "must be between 0 and 12"))]
+    #[schema(minimum = 0, maximum = 12)]
     pub annual_reports_per_year: Option<i32>,
     #[validate(range(min = 0, max = 31, message = "must be between 0 and 31"))]
+    #[schema(minimum = 0, maximum = 31)]
     pub household_contacts_per_month: Option<i32>,
     #[validate(range(min = 0, max = 31, message = "must be between 0 and 31"))]
+    #[schema(minimum = 0, maximum = 31)]
     pub rota_receptions_per_month: Option<i32>,
     #[validate(range(min = 1, max = 12, message = "must be between 1 and 12"))]
+    #[schema(minimum = 1, maximum = 12)]
     pub centralised_contact_by_month: Option<i32>,
     #[validate(range(min = 1, max = 12, message = "must be between 1 and 12"))]
+    #[schema(minimum = 1, maximum = 12)]
     pub pre_session_by_month: Option<i32>,
     #[validate(range(min = 0, max = 1000, message = "must be between 0 and 1000"))]
+    #[schema(minimum = 0, maximum = 1000)]
     pub min_fixed_households: Option<i32>,
     #[validate(range(min = 0, max = 1000, message = "must be between 0 and 1000"))]
+    #[schema(minimum = 0, maximum = 1000)]
     pub min_voter_liaisons: Option<i32>,
     #[validate(range(min = 1, max = 366, message = "must be between 1 and 366"))]
+    #[schema(minimum = 1, maximum = 366)]
     pub pre_session_window_days: Option<i32>,
     pub referral_route: Option<ReferralRoute>,
 }

@@ -17,9 +17,11 @@ pub struct CreateCongressSession {
     pub level: Level,
     /// The congress's term (届).
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
+    #[schema(minimum = 1, maximum = 100)]
     pub term: i32,
     /// The session's number within the term (次).
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
+    #[schema(minimum = 1, maximum = 100)]
     pub number: i32,
     pub opens_on: NaiveDate,
     /// On or after `opens_on`.
@@ -31,8 +33,10 @@ pub struct CreateCongressSession {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCongressSession {
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
+    #[schema(minimum = 1, maximum = 100)]
     pub term: Option<i32>,
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
+    #[schema(minimum = 1, maximum = 100)]
     pub number: Option<i32>,
     pub opens_on: Option<NaiveDate>,
     pub closes_on: Option<NaiveDate>,

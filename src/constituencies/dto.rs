@@ -15,16 +15,19 @@ pub struct CreateConstituency {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Unique code; imports refer to constituencies by it.
     #[validate(
         length(min = 1, max = 50, message = "must be 1 to 50 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 50)]
     pub code: String,
     /// A working committee or township.
     pub committee_id: Uuid,
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[schema(max_length = 2000)]
     pub area: Option<String>,
 }
 
@@ -35,13 +38,16 @@ pub struct UpdateConstituency {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(
         length(min = 1, max = 50, message = "must be 1 to 50 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 50)]
     pub code: Option<String>,
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[schema(max_length = 2000)]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub area: Option<Option<String>>,

@@ -17,12 +17,14 @@ pub struct CreateHandlingBody {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: HandlingBodyKind,
     /// The committee whose area the body serves.
     pub committee_id: Uuid,
     /// Office phone or address for referrals (an office, not a person's private number).
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     pub contact: Option<String>,
 }
 
@@ -33,9 +35,11 @@ pub struct UpdateHandlingBody {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub kind: Option<HandlingBodyKind>,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub contact: Option<Option<String>>,

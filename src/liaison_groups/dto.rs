@@ -42,6 +42,7 @@ pub struct CreateLiaisonGroup {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: LiaisonGroupKind,
     pub committee_id: Uuid,
@@ -49,11 +50,14 @@ pub struct CreateLiaisonGroup {
         length(min = 1, max = 500, message = "must be 1 to 500 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 500)]
     pub address: String,
     #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[schema(max_length = 500)]
     pub opening_hours: Option<String>,
     /// Head of the group (组长 / 站长).
     #[validate(length(max = 100, message = "must be at most 100 characters"))]
+    #[schema(max_length = 100)]
     pub head_name: Option<String>,
     #[validate(custom(function = "officer_names"))]
     #[serde(default)]
@@ -67,6 +71,7 @@ pub struct UpdateLiaisonGroup {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub kind: Option<LiaisonGroupKind>,
     /// Move to another committee (admins and committee staff only).
@@ -75,12 +80,15 @@ pub struct UpdateLiaisonGroup {
         length(min = 1, max = 500, message = "must be 1 to 500 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 500)]
     pub address: Option<String>,
     #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[schema(max_length = 500)]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub opening_hours: Option<Option<String>>,
     #[validate(length(max = 100, message = "must be at most 100 characters"))]
+    #[schema(max_length = 100)]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub head_name: Option<Option<String>>,
@@ -93,6 +101,7 @@ pub struct UpdateLiaisonGroup {
     pub head_representative_id: Option<Option<Uuid>>,
     /// The liaison officers: group-staff accounts of this group (replaces the list).
     #[validate(length(max = 50, message = "at most 50 officers"))]
+    #[schema(max_items = 50)]
     pub officer_account_ids: Option<Vec<Uuid>>,
 }
 

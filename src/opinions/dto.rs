@@ -44,11 +44,13 @@ pub struct CreateOpinion {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[validate(
         length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 10000)]
     pub content: String,
     /// A code from the committee's category taxonomy (`GET /opinion-categories`).
     pub category: String,
@@ -71,6 +73,7 @@ pub struct CreateOpinion {
     pub registration_id: Option<Uuid>,
     /// Where the problem is, e.g. "鲁谷路 12 号门前".
     #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[schema(max_length = 500)]
     pub location: Option<String>,
 }
 
@@ -82,16 +85,19 @@ pub struct UpdateOpinion {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     #[validate(
         length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 10000)]
     pub content: Option<String>,
     pub category: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[schema(max_length = 500)]
     pub location: Option<Option<String>>,
     pub urgent: Option<bool>,
     pub public_consent: Option<bool>,
@@ -102,6 +108,7 @@ pub struct UpdateOpinion {
 pub struct RatingRequest {
     pub rating: Rating,
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[schema(max_length = 2000)]
     pub comment: Option<String>,
 }
 

@@ -24,24 +24,29 @@ pub struct CreateRepresentative {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub gender: Gender,
     pub level: Level,
     /// The People's Congress term (届), e.g. 16.
     #[validate(range(min = 1, max = 99, message = "must be between 1 and 99"))]
+    #[schema(minimum = 1, maximum = 99)]
     pub term: i32,
     /// Required for district deputies.
     pub constituency_id: Option<Uuid>,
     pub liaison_group_id: Uuid,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     pub employer: Option<String>,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     pub position: Option<String>,
     /// Published contact channel (shown on the public list).
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     pub public_contact: Option<String>,
     /// Private phone: staff in scope and the deputy only.
-    #[schema(value_type = Option<String>, example = "13800000001")]
+    #[schema(value_type = Option<String>, example = "13800000001", pattern = r"^(1[3-9][0-9]{9}|0[0-9]{9,11})$")]
     pub phone: Option<PhoneNumber>,
 }
 
@@ -52,24 +57,29 @@ pub struct UpdateRepresentative {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     pub gender: Option<Gender>,
     pub level: Option<Level>,
     #[validate(range(min = 1, max = 99, message = "must be between 1 and 99"))]
+    #[schema(minimum = 1, maximum = 99)]
     pub term: Option<i32>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub constituency_id: Option<Option<Uuid>>,
     pub liaison_group_id: Option<Uuid>,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub employer: Option<Option<String>>,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub position: Option<Option<String>>,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub public_contact: Option<Option<String>>,

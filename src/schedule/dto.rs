@@ -38,19 +38,22 @@ impl Serialize for ClockTime {
 pub struct CreateReceptionRule {
     /// An RFC 5545 RRULE value (FREQ DAILY, WEEKLY, MONTHLY or YEARLY), in Beijing time.
     #[validate(length(min = 1, max = 500, message = "must be 1 to 500 characters"))]
+    #[schema(min_length = 1, max_length = 500)]
     pub rrule: String,
     /// The first day the rule applies.
     pub dtstart: NaiveDate,
-    #[schema(value_type = String, example = "09:00")]
+    #[schema(value_type = String, example = "09:00", pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
     pub start_time: ClockTime,
-    #[schema(value_type = String, example = "11:00")]
+    #[schema(value_type = String, example = "11:00", pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
     pub end_time: ClockTime,
     /// The deputies on duty.
     #[validate(length(min = 1, max = 50, message = "must name 1 to 50 deputies"))]
+    #[schema(min_items = 1, max_items = 50)]
     pub representative_ids: Vec<Uuid>,
     /// Local dates called off.
     #[serde(default)]
     #[validate(length(max = 366, message = "at most 366 dates"))]
+    #[schema(max_items = 366)]
     pub exdates: Vec<NaiveDate>,
 }
 
@@ -63,8 +66,10 @@ pub struct UpdateReceptionRule {
     /// of the current month. Later changes already scheduled are replaced by this one.
     pub effective_from: Option<NaiveDate>,
     #[validate(length(min = 1, max = 50, message = "must name 1 to 50 deputies"))]
+    #[schema(min_items = 1, max_items = 50)]
     pub representative_ids: Option<Vec<Uuid>>,
     #[validate(length(max = 366, message = "at most 366 dates"))]
+    #[schema(max_items = 366)]
     pub exdates: Option<Vec<NaiveDate>>,
 }
 
@@ -74,9 +79,9 @@ pub struct ReceptionRuleView {
     pub liaison_group_id: Uuid,
     pub rrule: String,
     pub dtstart: NaiveDate,
-    #[schema(value_type = String, example = "09:00")]
+    #[schema(value_type = String, example = "09:00", pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
     pub start_time: ClockTime,
-    #[schema(value_type = String, example = "11:00")]
+    #[schema(value_type = String, example = "11:00", pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
     pub end_time: ClockTime,
     /// The deputies on duty today (before the rule starts: on its first day).
     pub representative_ids: Vec<Uuid>,

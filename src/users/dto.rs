@@ -52,6 +52,7 @@ pub struct UpdateUser {
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    #[schema(min_length = 1, max_length = 1024)]
     #[schema(format = Password)]
     pub current_password: String,
     #[schema(value_type = String, min_length = 10, max_length = 128, format = Password)]

@@ -17,14 +17,16 @@ pub struct CreateVoter {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub constituency_id: Uuid,
-    #[schema(value_type = String, example = "13900000002")]
+    #[schema(value_type = String, example = "13900000002", pattern = r"^(1[3-9][0-9]{9}|0[0-9]{9,11})$")]
     pub phone: PhoneNumber,
     /// Resident ID number (18 characters). Stored encrypted; never returned except masked.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{17}[0-9Xx]$")]
     pub id_number: Option<IdNumber>,
     #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[schema(max_length = 500)]
     pub address: Option<String>,
 }
 
@@ -35,15 +37,17 @@ pub struct UpdateVoter {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Staff only.
     pub constituency_id: Option<Uuid>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^(1[3-9][0-9]{9}|0[0-9]{9,11})$")]
     pub phone: Option<PhoneNumber>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{17}[0-9Xx]$")]
     pub id_number: Option<Option<IdNumber>>,
     #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[schema(max_length = 500)]
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,

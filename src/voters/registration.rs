@@ -31,8 +31,9 @@ pub struct RegisterVoter {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = r"^(1[3-9][0-9]{9}|0[0-9]{9,11})$")]
     pub phone: PhoneNumber,
     /// The constituency id (see `GET /public/v1/constituencies`). `constituency`, its earlier
     /// name, is still accepted for one release.

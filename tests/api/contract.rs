@@ -326,3 +326,26 @@ fn operations_read_well_in_a_generated_client() {
         );
     }
 }
+
+#[test]
+fn the_constraints_the_server_enforces_are_in_the_spec() {
+    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let s = &doc["components"]["schemas"];
+    let title = &s["CreateOpinion"]["properties"]["title"];
+    assert_eq!(
+        (title["minLength"].clone(), title["maxLength"].clone()),
+        (json!(1), json!(200))
+    );
+    assert_eq!(s["TransferStep"]["properties"]["reason"]["maxLength"], 2000);
+    assert_eq!(
+        s["ReferStep"]["properties"]["assisting_body_ids"]["maxItems"],
+        20
+    );
+    let months = &s["OwnPolicy"]["properties"]["answer_months"];
+    assert_eq!(
+        (months["minimum"].clone(), months["maximum"].clone()),
+        (json!(1), json!(24))
+    );
+    assert!(s["CreateVoter"]["properties"]["phone"]["pattern"].is_string());
+    assert!(s["CreateReceptionRule"]["properties"]["start_time"]["pattern"].is_string());
+}
