@@ -349,3 +349,50 @@ fn the_constraints_the_server_enforces_are_in_the_spec() {
     assert!(s["CreateVoter"]["properties"]["phone"]["pattern"].is_string());
     assert!(s["CreateReceptionRule"]["properties"]["start_time"]["pattern"].is_string());
 }
+
+/// A bound the server validates (`#[validate(length(max = N))]`, `range(max = N)`) is declared
+/// on the same field for the document (`#[schema(max_length | max_items | maximum = N)]`), so
+/// a field added later cannot leave the spec looser than the server.
+#[test]
+fn every_validated_bound_is_declared_in_the_schema() {
+    let mut missing = Vec::new();
+    for file in walk(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !line.trim().starts_with("#[validate(") {
+                continue;
+            }
+            let Some(end) = (i..lines.len()).find(|&k| lines[k].trim().starts_with("pub ")) else {
+                continue;
+            };
+            let block = lines[i..end].join(" ");
+            if !(block.contains("length(") || block.contains("range(")) {
+                continue;
+            }
+            let Some(max) = block.split("max = ").nth(1).map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_ascii_digit())
+                    .collect::<String>()
+            }) else {
+                continue;
+            };
+            let declared = ["max_length", "max_items", "maximum"]
+                .iter()
+                .any(|k| block.contains(&format!("{k} = {max}")));
+            if !declared {
+                missing.push(format!(
+                    "{}:{} {}",
+                    file.display(),
+                    end + 1,
+                    lines[end].trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "bounds not in the spec:\n{}",
+        missing.join("\n")
+    );
+}
