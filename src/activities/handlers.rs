@@ -405,8 +405,11 @@ pub async fn evaluate_activity(
         super::evaluations::evaluate(conn, &caller, *id, rating).await
     })
     .await?;
-    // An evaluation is created, the answer is the report it belongs to (no Location of its own).
+    // An evaluation is created; the answer is the report it belongs to, which is where
+    // `Location` points (an evaluation has no address of its own).
+    let report = a.id;
     let mut response = respond(&mut conn, a, false).await?;
     response.status = 201;
+    response.location = Some(format!("/api/v1/activities/{report}"));
     Ok(response.into_response(false))
 }

@@ -279,17 +279,7 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        let content_type = headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        crate::spec::check(
-            method_name.as_str(),
-            path,
-            status.as_u16(),
-            content_type,
-            &body,
-        );
+        crate::spec::check(method_name.as_str(), path, status.as_u16(), &headers, &body);
         Reply {
             status,
             headers,

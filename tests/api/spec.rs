@@ -47,8 +47,22 @@ fn errors(key: Key, schema: &Value, body: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Headers the document promises on every answer that declares them (`Idempotent-Replayed`
+/// comes only on a replay, so it is not among them).
+const ALWAYS: &[&str] = &["X-Request-Id", "Location", "ETag", "Retry-After"];
+
 /// Panics, naming the operation, when an answer strays from the document.
-pub fn check(method: &str, path: &str, status: u16, content_type: &str, body: &Value) {
+pub fn check(
+    method: &str,
+    path: &str,
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &Value,
+) {
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let path = path.split('?').next().unwrap_or(path);
     let Some(template) = template(path) else {
         return;
@@ -65,6 +79,15 @@ pub fn check(method: &str, path: &str, status: u16, content_type: &str, body: &V
             method.to_uppercase()
         );
     };
+    for name in ALWAYS {
+        if response["headers"].get(*name).is_some() {
+            assert!(
+                headers.contains_key(*name),
+                "{} {template} {status} declares {name} but did not send it",
+                method.to_uppercase()
+            );
+        }
+    }
     let media = content_type.split(';').next().unwrap_or_default().trim();
     if !media.ends_with("json") {
         return;
@@ -97,13 +120,19 @@ fn the_check_catches_a_body_that_strays() {
             "GET",
             "/api/v1/opinions/0190f5a0-0000-7000-8000-000000000001",
             200,
-            "application/json",
+            &json_headers("application/json"),
             &json!({"id": "not even a whole opinion"}),
         )
     });
     assert!(ok.is_err(), "an opinion without its fields must not pass");
     let undeclared = std::panic::catch_unwind(|| {
-        check("GET", "/api/v1/me", 418, "application/json", &json!({}))
+        check(
+            "GET",
+            "/api/v1/me",
+            418,
+            &json_headers("application/json"),
+            &json!({}),
+        )
     });
     assert!(
         undeclared.is_err(),
@@ -114,8 +143,16 @@ fn the_check_catches_a_body_that_strays() {
         "GET",
         "/api/v1/opinions/0190f5a0-0000-7000-8000-000000000001",
         404,
-        "application/problem+json",
+        &json_headers("application/problem+json"),
         &json!({"type": "urn:problem-type:liaison:not_found", "title": "Not Found", "status": 404,
                 "detail": "opinion not found", "code": "not_found"}),
     );
+}
+
+#[cfg(test)]
+fn json_headers(content_type: &str) -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("content-type", content_type.parse().unwrap());
+    headers.insert("x-request-id", "r".parse().unwrap());
+    headers
 }
