@@ -20,6 +20,16 @@ pub fn check_answer_appointment(caller: &Caller) -> ApiResult<()> {
         .ok_or_else(|| ApiError::forbidden("the deputy or staff in scope answer meeting requests"))
 }
 
+/// Whether `POST /activities` by this caller declares (a deputy, for staff to confirm) or plans
+/// (staff, who must be allowed to manage activities).
+pub fn creates_declaration(caller: &Caller) -> ApiResult<bool> {
+    if caller.role == Role::Representative {
+        return Ok(true);
+    }
+    caller.require(Action::ManageActivities)?;
+    Ok(false)
+}
+
 /// A deputy declares only their own activities: the plan names them and nobody else. Returns
 /// the deputy.
 pub fn check_declare(caller: &Caller, representative_ids: &[Uuid]) -> ApiResult<Uuid> {

@@ -97,6 +97,14 @@ fn may_step(caller: &Caller, ties: OpinionTies, state: State, action: OpinionAct
     }
 }
 
+/// Referral targets are for those who refer: never voters or service clients.
+pub fn check_list_referable(caller: &Caller) -> ApiResult<()> {
+    if matches!(caller.role, Role::Voter | Role::Service) {
+        return Err(ApiError::forbidden("voters do not refer opinions"));
+    }
+    Ok(())
+}
+
 /// Refuses a step the caller may not take on an opinion they can see.
 pub fn check_step(
     caller: &Caller,

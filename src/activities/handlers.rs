@@ -9,7 +9,7 @@ use super::dto::{
 };
 use super::model::{self, Activity};
 use super::workflow;
-use crate::access::{self, Action, Authed, Role};
+use crate::access::{self, Action, Authed};
 use crate::conditional::IfMatch;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::idempotency::{self, IdempotencyKey, StoredResponse};
@@ -75,10 +75,7 @@ pub async fn create_activity(
     body: FingerprintedJson<CreateActivity>,
 ) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
-    let declaring = caller.role == Role::Representative;
-    if !declaring {
-        caller.require(Action::ManageActivities)?;
-    }
+    let declaring = access::activities::creates_declaration(&caller)?;
     let FingerprintedJson { value, fingerprint } = body;
     idempotency::run(
         &mut conn,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::handlers::views;
 use super::lifecycle::Action as Step;
 use super::model;
-use crate::access::{Action, Authed, Role};
+use crate::access::{Action, Authed};
 use crate::error::{ApiError, ApiResult};
 use crate::handling_bodies::dto::HandlingBodyView;
 
@@ -39,9 +39,7 @@ pub async fn list_referable_bodies(
 ) -> ApiResult<web::Json<ReferableBodies>> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
-    if matches!(caller.role, Role::Voter | Role::Service) {
-        return Err(ApiError::forbidden("voters do not refer opinions"));
-    }
+    crate::access::opinions::check_list_referable(&caller)?;
     let opinion = model::find_visible(&mut conn, &caller, *id).await?;
     let committee = opinion.committee_id;
     let view = views(&mut conn, &caller, vec![opinion])
