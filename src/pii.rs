@@ -71,7 +71,7 @@ impl std::fmt::Debug for IdNumber {
 
 impl IdNumber {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let value = raw.trim().to_ascii_uppercase();
+        let value = raw.to_ascii_uppercase();
         let bytes = value.as_bytes();
         if bytes.len() != 18 || !bytes[..17].iter().all(u8::is_ascii_digit) {
             return Err("must be an 18-character resident ID number".into());

@@ -79,7 +79,7 @@ fn field_error(path: &str, message: &str) -> (String, String) {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so a truncated body is "malformed" (400) even when its first field would
     // already fail validation.
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request(
             ErrorCode::MalformedJson,
             format!("the body is not valid JSON: {e}"),
@@ -96,11 +96,30 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "must not contain control characters (other than tab and newline)",
         ));
     }
+    integral_numbers_as_integers(&mut value);
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let (field, message) = field_error(&path, &err.into_inner().to_string());
         ApiError::validation(BTreeMap::from([(field, vec![message])]))
     })
+}
+
+/// JSON does not tell `50` from `50.0`, and JSON Schema's `integer` accepts both; serde reads
+/// only the first into an integer field. Integral numbers are made integers before typing.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0)
+                && f.abs() < 9.0e15
+            {
+                *n = serde_json::Number::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// Text may carry tabs and newlines but no other control character: NUL cannot be stored by
@@ -377,5 +396,18 @@ mod tests {
         assert!(!query_has_control_character("q=%E4%BD%A0%E5%A5%BD&limit=5"));
         assert!(!query_has_control_character("q=100%"));
         assert!(!query_has_control_character("q=a+b%09c"));
+    }
+
+    #[test]
+    fn integral_numbers_read_as_integers_and_fractions_stay_fractions() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Body {
+            number: i32,
+            share: f64,
+        }
+        let body: Body = parse_json(br#"{"number": 50.0, "share": 2.0}"#).unwrap();
+        assert_eq!((body.number, body.share), (50, 2.0));
+        let err = parse_json::<Body>(br#"{"number": 50.5, "share": 1}"#).unwrap_err();
+        assert!(err.detail_with_fields().contains("number"), "{err:?}");
     }
 }

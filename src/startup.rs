@@ -138,6 +138,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// The OpenAPI document as served at `/openapi.json` and committed in `openapi/openapi.json`.
+pub fn openapi_json() -> serde_json::Value {
+    crate::openapi::to_json(&openapi_document())
+}
+
+/// The document in utoipa's types (what the request contract is built from); `openapi_json`
+/// adds the keywords those types cannot hold.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, doc) = App::new()
         .into_utoipa_app()
@@ -264,6 +270,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
     };
     let doc = openapi_document();
     let contract = web::Data::new(crate::contract::Contract::from_document(&doc));
+    let served = web::Bytes::from(serde_json::to_vec(&crate::openapi::to_json(&doc))?);
     let in_flight = InFlight::default();
     let drain = in_flight.clone();
     let server = HttpServer::new(move || {
@@ -281,9 +288,22 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
                 let mut cfg = ServiceConfig::new(cfg);
                 routes(&mut cfg);
             })
+            .route(
+                "/openapi.json",
+                web::get().to({
+                    let served = served.clone();
+                    move || {
+                        let served = served.clone();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type("application/json")
+                                .body(served)
+                        }
+                    }
+                }),
+            )
             .service(
                 SwaggerUi::new("/docs/{_:.*}")
-                    .url("/openapi.json", doc.clone())
                     .config(
                         utoipa_swagger_ui::Config::from("/openapi.json")
                             .persist_authorization(true),

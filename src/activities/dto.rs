@@ -41,7 +41,7 @@ pub struct CreateActivity {
         length(min = 1, max = 500, message = "must be 1 to 500 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
     pub topic: String,
     /// Show it on the public schedule. Only allowed at least the committee's
     /// `publish_days_ahead` days (default 3) before it starts.
@@ -75,7 +75,7 @@ pub struct UpdateActivity {
         length(min = 1, max = 500, message = "must be 1 to 500 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
     pub topic: Option<String>,
     pub published: Option<bool>,
 }
@@ -105,13 +105,13 @@ pub struct IssueInput {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub title: String,
     #[validate(
         length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 10000)]
     pub content: String,
     /// A code from the committee's category taxonomy.
     pub category: String,
@@ -131,7 +131,7 @@ pub struct RegistrationInput {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100)]
     pub visitor_name: String,
     #[schema(value_type = Option<String>, example = "13900000002")]
     pub phone: Option<PhoneNumber>,
@@ -158,7 +158,7 @@ pub struct HoldActivity {
         length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 10000)]
     pub summary: String,
     #[serde(default)]
     /// At most 200.
@@ -177,7 +177,7 @@ pub struct HoldActivity {
         length(min = 1, max = 50000, message = "must be 1 to 50000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 50000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50000)]
     pub report_text: Option<String>,
     /// Liaison officers present: officer accounts of the activity's home or station (or of the
     /// organising group).
@@ -214,7 +214,7 @@ pub struct CancelActivity {
         length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 2000)]
     pub reason: String,
 }
 

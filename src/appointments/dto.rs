@@ -27,7 +27,7 @@ pub struct CreateAppointment {
         length(min = 1, max = 500, message = "must be 1 to 500 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
     pub topic: String,
     /// One to five times that suit the voter.
     #[validate(length(min = 1, max = 5, message = "must list 1 to 5 times"))]
@@ -46,8 +46,11 @@ pub struct AcceptAppointment {
     /// A home or station …
     pub liaison_group_id: Option<Uuid>,
     /// … or an address.
-    #[validate(length(min = 1, max = 500, message = "must be 1 to 500 characters"))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[validate(
+        length(min = 1, max = 500, message = "must be 1 to 500 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
     pub address: Option<String>,
     /// Default `individual_talk`.
     pub form: Option<ActivityForm>,
@@ -60,7 +63,7 @@ pub struct AppointmentReason {
         length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 2000)]
     pub reason: String,
 }
 

@@ -14,6 +14,7 @@ use crate::request::ValidJson;
 #[into_params(parameter_in = Query)]
 pub struct CalendarQuery {
     /// A calendar year, e.g. 2026 (default: the current one).
+    #[param(minimum = 1949, maximum = 2200)]
     pub year: Option<i32>,
 }
 

@@ -72,15 +72,18 @@ impl utoipa::PartialSchema for LocalDateTime {
 
 impl utoipa::ToSchema for LocalDateTime {}
 
-/// A reporting year from a query: default the current year in Beijing time, never before 2000
-/// or after next year.
+/// The years a report may ask about. A fixed range, so the spec can state it: a year still to
+/// come simply reads as not yet due.
+pub const FIRST_REPORTING_YEAR: i32 = 2000;
+pub const LAST_REPORTING_YEAR: i32 = 2100;
+
+/// A reporting year from a query: default the current year in Beijing time.
 pub fn year_or_current(year: Option<i32>) -> ApiResult<i32> {
-    let current = super::working_days::local_date(Utc::now()).year();
-    let year = year.unwrap_or(current);
-    if !(2000..=current + 1).contains(&year) {
+    let year = year.unwrap_or_else(|| super::working_days::local_date(Utc::now()).year());
+    if !(FIRST_REPORTING_YEAR..=LAST_REPORTING_YEAR).contains(&year) {
         return Err(ApiError::bad_request(
             ErrorCode::InvalidQuery,
-            format!("year must be between 2000 and {}", current + 1),
+            format!("year must be between {FIRST_REPORTING_YEAR} and {LAST_REPORTING_YEAR}"),
         ));
     }
     Ok(year)

@@ -18,7 +18,7 @@ pub struct CreateCommittee {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: CommitteeKind,
     /// Required for every kind except `standing_committee`.
@@ -32,7 +32,7 @@ pub struct UpdateCommittee {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Move the committee (with its subtree) under another one. `null` makes it a root
     /// (standing committees only, admins only).

@@ -47,6 +47,7 @@ pub struct UpdateCongressSession {
 pub struct CongressSessionQuery {
     pub level: Option<Level>,
     /// Sessions that open in this year.
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
 }
 

@@ -15,14 +15,14 @@ pub struct CreateConstituency {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: String,
     /// Unique code; imports refer to constituencies by it.
     #[validate(
         length(min = 1, max = 50, message = "must be 1 to 50 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50)]
     pub code: String,
     /// A working committee or township.
     pub committee_id: Uuid,
@@ -38,13 +38,13 @@ pub struct UpdateConstituency {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(
         length(min = 1, max = 50, message = "must be 1 to 50 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50)]
     pub code: Option<String>,
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
     #[schema(max_length = 2000)]

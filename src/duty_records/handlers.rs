@@ -31,6 +31,7 @@ pub enum DraftFormat {
 #[serde(deny_unknown_fields)]
 pub struct RecordQuery {
     /// Default: the current year (Beijing time).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     /// `json` (default) or `csv` (UTF-8 with a BOM, for spreadsheets).
     #[param(inline)]
@@ -42,6 +43,7 @@ pub struct RecordQuery {
 #[serde(deny_unknown_fields)]
 pub struct DraftQuery {
     /// Default: the current year (Beijing time).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     /// `json` (default, with the Markdown text inside) or `markdown` (the text alone).
     #[param(inline)]

@@ -17,7 +17,7 @@ pub struct CreateHandlingBody {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: HandlingBodyKind,
     /// The committee whose area the body serves.
@@ -35,7 +35,7 @@ pub struct UpdateHandlingBody {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub kind: Option<HandlingBodyKind>,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]

@@ -18,6 +18,7 @@ const IMPORT_LIMIT_FACTOR: usize = 16;
 pub struct ImportQuery {
     /// `utf-8` or `gb18030` (GBK). Detected when omitted: a UTF-8 BOM or valid UTF-8 is UTF-8,
     /// anything else GB18030. Ignored for XLSX.
+    #[param(pattern = r"^([Uu][Tt][Ff]-?8|[Gg][Bb](18030|[Kk]|2312))$")]
     pub charset: Option<String>,
     /// Validate and report without writing.
     #[serde(default)]

@@ -42,7 +42,7 @@ pub struct CreateLiaisonGroup {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: LiaisonGroupKind,
     pub committee_id: Uuid,
@@ -50,7 +50,7 @@ pub struct CreateLiaisonGroup {
         length(min = 1, max = 500, message = "must be 1 to 500 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
     pub address: String,
     #[validate(length(max = 500, message = "must be at most 500 characters"))]
     #[schema(max_length = 500)]
@@ -71,7 +71,7 @@ pub struct UpdateLiaisonGroup {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub kind: Option<LiaisonGroupKind>,
     /// Move to another committee (admins and committee staff only).
@@ -80,7 +80,7 @@ pub struct UpdateLiaisonGroup {
         length(min = 1, max = 500, message = "must be 1 to 500 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
     pub address: Option<String>,
     #[validate(length(max = 500, message = "must be at most 500 characters"))]
     #[schema(max_length = 500)]

@@ -175,7 +175,7 @@ pub async fn check_head(conn: &mut AsyncPgConnection, group: Uuid, head: Uuid) -
     if found == 0 {
         return Err(ApiError::invalid_field(
             "head_representative_id",
-            "must be a deputy of this group",
+            "no such deputy in this group",
         ));
     }
     Ok(())

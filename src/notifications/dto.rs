@@ -30,6 +30,9 @@ pub struct NotificationQuery {
     pub state: Option<NotificationFilter>,
     /// 1 to 100, default 50.
     pub limit: Option<i64>,
+    /// This list's own position (read flag and id: 17 bytes in unpadded base64url); every
+    /// string of this shape is read. Empty is the first page.
+    #[param(pattern = r"^(A[A-Za-f][A-Za-z0-9_-]{20}[AEIMQUYcgkosw048])?$")]
     pub cursor: Option<String>,
 }
 

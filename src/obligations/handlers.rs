@@ -15,6 +15,7 @@ use crate::pagination::{Page, PageRequest};
 #[into_params(parameter_in = Query)]
 pub struct ObligationQuery {
     /// Default: the current year (Beijing time).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     /// Deputies of groups in this committee's subtree.
     pub committee_id: Option<Uuid>,

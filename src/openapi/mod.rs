@@ -317,6 +317,13 @@ fn declare_headers(op: &mut Operation) {
     }
 }
 
+/// The document as JSON, with what utoipa's types cannot hold: what `/openapi.json` serves.
+pub fn to_json(doc: &OpenApiDoc) -> serde_json::Value {
+    let mut json = serde_json::to_value(doc).expect("the document is JSON");
+    polish::beyond_utoipa(&mut json);
+    json
+}
+
 /// Fills in security and error responses on every operation.
 pub fn complete(mut doc: OpenApiDoc) -> OpenApiDoc {
     for (path, item) in doc.paths.paths.iter_mut() {

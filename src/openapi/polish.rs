@@ -178,6 +178,13 @@ fn tidy_operations(json: &mut serde_json::Value) {
                             p["description"] = serde_json::json!(text);
                         }
                     }
+                    if name == "cursor" && p["in"] == "query" && p["schema"]["pattern"].is_null() {
+                        // A cursor is 16 bytes in unpadded base64url: every string of this
+                        // shape is a position a page can start after. Empty is the first page.
+                        p["schema"] = serde_json::json!({
+                            "type": ["string", "null"], "pattern": CURSOR_PATTERN
+                        });
+                    }
                     if name == "limit" && p["in"] == "query" {
                         p["schema"] = serde_json::json!({
                             "type": ["integer", "null"], "format": "int64",
@@ -222,6 +229,157 @@ fn tidy_operations(json: &mut serde_json::Value) {
     }
 }
 
+/// What an opaque page cursor looks like; `pagination::Cursor` reads every string of this form.
+pub const CURSOR_PATTERN: &str = "^([A-Za-z0-9_-]{21}[AQgw])?$";
+
+/// The server refuses control characters other than tab and newline in every string it reads
+/// (`request::is_forbidden_character`, Unicode category Cc); the spec says so on every free
+/// string a request carries, so a client or a fuzzer knows before sending.
+pub const PLAIN_TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$";
+
+/// Plain text with at least one character that is neither white space (Rust's
+/// `char::is_whitespace`, which `request::not_blank` trims) nor a control character.
+pub const NOT_BLANK_TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$";
+
+/// Fields checked by `request::not_blank` carry `pattern = r"\S"` in their `#[schema]`
+/// attribute, the marker this pass replaces with `NOT_BLANK_TEXT_PATTERN`.
+const NOT_BLANK_MARKER: &str = "\\S";
+
+fn plain_text(schema: &mut serde_json::Value) {
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
+    if map.get("pattern").and_then(|p| p.as_str()) == Some(NOT_BLANK_MARKER) {
+        map.insert("pattern".into(), serde_json::json!(NOT_BLANK_TEXT_PATTERN));
+    }
+    let is_string = match map.get("type") {
+        Some(serde_json::Value::String(t)) => t == "string",
+        Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    let constrained = ["format", "enum", "const", "pattern", "contentMediaType"]
+        .iter()
+        .any(|k| map.contains_key(*k));
+    if is_string && !constrained {
+        map.insert("pattern".into(), serde_json::json!(PLAIN_TEXT_PATTERN));
+    }
+    for key in ["properties", "patternProperties"] {
+        if let Some(props) = map.get_mut(key).and_then(|p| p.as_object_mut()) {
+            props.values_mut().for_each(plain_text);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = map.get_mut(key) {
+            plain_text(inner);
+        }
+    }
+    for key in ["oneOf", "anyOf", "allOf", "prefixItems"] {
+        if let Some(list) = map.get_mut(key).and_then(|l| l.as_array_mut()) {
+            list.iter_mut().for_each(plain_text);
+        }
+    }
+}
+
+/// `plain_text` over every schema a request sends: the shared ones in `sent`, and those
+/// written inline in request bodies and parameters.
+fn plain_text_in_requests(json: &mut serde_json::Value, sent: &[String]) {
+    if let Some(schemas) = json["components"]["schemas"].as_object_mut() {
+        for (name, schema) in schemas.iter_mut() {
+            if sent.contains(name) {
+                plain_text(schema);
+            }
+        }
+    }
+    let Some(paths) = json["paths"].as_object_mut() else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+    {
+        // `get_mut`, not indexing: indexing a missing key would write a null into the document.
+        let params = op.get_mut("parameters").and_then(|p| p.as_array_mut());
+        for schema in params.into_iter().flatten().filter_map(|p| p.get_mut("schema")) {
+            plain_text(schema);
+        }
+        let content = op
+            .get_mut("requestBody")
+            .and_then(|b| b.get_mut("content"))
+            .and_then(|c| c.as_object_mut());
+        for schema in content.into_iter().flat_map(|c| c.values_mut()) {
+            if let Some(schema) = schema.get_mut("schema") {
+                plain_text(schema);
+            }
+        }
+    }
+}
+
+/// Rules on the items of string lists, which `#[schema]` attributes cannot reach: (schema,
+/// property, the items' schema, whether items are unique). Each mirrors a validator function.
+const LIST_ITEMS: &[(&str, &str, &str, bool)] = &[
+    // liaison_groups::dto::officer_names
+    ("CreateLiaisonGroup", "liaison_officers", r#"{"type":"string","minLength":1,"maxLength":100,"pattern":"\\S"}"#, false),
+    ("UpdateLiaisonGroup", "liaison_officers", r#"{"type":"string","minLength":1,"maxLength":100,"pattern":"\\S"}"#, false),
+    // committees::policy::category_codes
+    ("OwnPolicy", "categories", r#"{"type":"string","pattern":"^[a-z][a-z0-9_]{0,49}$"}"#, true),
+];
+
+/// Patterns built in code, which a `#[schema(pattern = "…")]` literal cannot name.
+const STRING_PATTERNS: &[(&str, &str, &str)] = &[(
+    "CreateReceptionRule",
+    "rrule",
+    crate::schedule::recurrence::RRULE_PATTERN,
+)];
+
+fn field_rules(json: &mut serde_json::Value) {
+    for (schema, property, pattern) in STRING_PATTERNS {
+        let field = &mut json["components"]["schemas"][schema]["properties"][property];
+        assert!(field.is_object(), "{schema}.{property} is in the document");
+        field["pattern"] = serde_json::json!(pattern);
+    }
+    for (schema, property, items, unique) in LIST_ITEMS {
+        let list = &mut json["components"]["schemas"][schema]["properties"][property];
+        assert!(list.is_object(), "{schema}.{property} is in the document");
+        list["items"] = serde_json::from_str(items).expect("the item schema is JSON");
+        if *property == "liaison_officers" {
+            list["maxItems"] = serde_json::json!(20);
+        }
+        if *unique {
+            list["uniqueItems"] = serde_json::json!(true);
+        }
+    }
+}
+
+/// Which roles take a `scope_id` (`Role::binding_kind`), stated in the account schemas: with a
+/// bound role `scope_id` is required, with an unbound one it is absent or null.
+fn role_scope_rule(json: &mut serde_json::Value) {
+    use crate::access::Role;
+    let (bound, unbound): (Vec<&Role>, Vec<&Role>) =
+        Role::ALL.iter().partition(|r| r.binding_kind().is_some());
+    let names = |roles: Vec<&Role>| roles.iter().map(|r| r.as_str()).collect::<Vec<_>>();
+    let with_role = |roles| serde_json::json!({"properties": {"role": {"enum": roles}}, "required": ["role"]});
+    let rule = serde_json::json!({
+        "if": with_role(names(bound)),
+        "then": {"required": ["scope_id"], "properties": {"scope_id": {"type": "string", "format": "uuid"}}},
+        "else": {
+            "if": with_role(names(unbound)),
+            "then": {"properties": {"scope_id": {"type": "null"}}}
+        }
+    });
+    for name in ["CreateUser", "UpdateUser"] {
+        if let Some(schema) = json["components"]["schemas"][name].as_object_mut() {
+            schema.insert("allOf".into(), serde_json::json!([rule]));
+        }
+    }
+}
+
+/// Passes that write keywords utoipa's types cannot hold (`if`/`then`/`else`), so they run on
+/// the JSON after the document's last read-back: what is served and committed.
+pub(super) fn beyond_utoipa(json: &mut serde_json::Value) {
+    role_scope_rule(json);
+}
+
 /// An object schema with no properties at all (a timeline payload) says so: any properties.
 fn free_form_objects(value: &mut serde_json::Value) {
     match value {
@@ -250,6 +408,7 @@ pub(super) fn in_json(doc: OpenApiDoc) -> OpenApiDoc {
     rename_schemas(&mut json);
     inline_discriminators(&mut json);
     tidy_operations(&mut json);
+    field_rules(&mut json);
     let mut sent = Vec::new();
     if let Some(paths) = json["paths"].as_object() {
         for item in paths.values() {
@@ -272,6 +431,7 @@ pub(super) fn in_json(doc: OpenApiDoc) -> OpenApiDoc {
         }
         i += 1;
     }
+    plain_text_in_requests(&mut json, &sent);
     if let Some(schemas) = json["components"]["schemas"].as_object_mut() {
         for (name, schema) in schemas.iter_mut() {
             if sent.contains(name) || name == "Problem" {
@@ -288,4 +448,65 @@ pub(super) fn in_json(doc: OpenApiDoc) -> OpenApiDoc {
         }
     }
     serde_json::from_value(json).expect("the polished document reads back as OpenAPI")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern(pattern: &str) -> jsonschema::Validator {
+        let schema = serde_json::json!({"type": "string", "pattern": pattern});
+        jsonschema::validator_for(&schema).expect("the pattern compiles")
+    }
+
+    fn accepts(validator: &jsonschema::Validator, text: &str) -> bool {
+        validator.is_valid(&serde_json::json!(text))
+    }
+
+    #[test]
+    fn the_plain_text_pattern_refuses_exactly_what_the_server_refuses() {
+        let plain = pattern(PLAIN_TEXT_PATTERN);
+        let sample = (0u32..0x3000).chain([0xFEFF, 0xFFFD, 0x1F600]);
+        for c in sample.filter_map(char::from_u32) {
+            let text = format!("a{c}b");
+            assert_eq!(
+                accepts(&plain, &text),
+                !crate::request::is_forbidden_character(c),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
+    fn the_not_blank_pattern_refuses_exactly_what_the_server_refuses() {
+        let not_blank = pattern(NOT_BLANK_TEXT_PATTERN);
+        let sample = (0u32..0x3100).chain([0xFEFF, 0xFFFD, 0x1F600]);
+        for c in sample.filter_map(char::from_u32) {
+            for text in [format!("{c}"), format!(" {c}\n"), format!("好{c}")] {
+                let server = !text.chars().any(crate::request::is_forbidden_character)
+                    && crate::request::not_blank(&text).is_ok();
+                assert_eq!(
+                    accepts(&not_blank, &text),
+                    server,
+                    "{text:?} (U+{:04X})",
+                    c as u32
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_cursor_the_pattern_allows_is_read() {
+        let cursor = pattern(CURSOR_PATTERN);
+        let issued = crate::pagination::Cursor(uuid::Uuid::now_v7()).encode();
+        assert!(accepts(&cursor, &issued));
+        for shaped in ["AAAAAAAAAAAAAAAAAAAAAA", "_____________________w", "abc-_9ZZZZZZZZZZZZZZZg"] {
+            assert!(accepts(&cursor, shaped));
+            assert!(crate::pagination::Cursor::parse(shaped).is_ok(), "{shaped}");
+        }
+        assert!(!accepts(&cursor, "AAAAAAAAAAAAAAAAAAAAAB"));
+        assert!(accepts(&cursor, ""), "empty is the first page");
+        assert!(crate::pagination::PageRequest::parse(None, Some("")).is_ok());
+    }
 }

@@ -44,13 +44,13 @@ pub struct CreateOpinion {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub title: String,
     #[validate(
         length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 10000)]
     pub content: String,
     /// A code from the committee's category taxonomy (`GET /opinion-categories`).
     pub category: String,
@@ -85,13 +85,13 @@ pub struct UpdateOpinion {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub title: Option<String>,
     #[validate(
         length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 10000)]
     pub content: Option<String>,
     pub category: Option<String>,
     #[serde(default, deserialize_with = "double_option")]

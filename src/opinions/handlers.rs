@@ -13,7 +13,7 @@ use super::transition::TransitionRequest;
 use super::workflow::{self, Written};
 use crate::access::{self, Action, Authed, Caller};
 use crate::conditional::IfMatch;
-use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::idempotency::{self, IdempotencyKey, StoredResponse};
 use crate::pagination::{Page, PageRequest};
 use crate::request::{FingerprintedJson, ValidJson};
@@ -152,14 +152,6 @@ pub async fn list_opinions(
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    if let (Some(from), Some(to)) = (query.received_from, query.received_to)
-        && from > to
-    {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvalidQuery,
-            "received_from must not be after received_to",
-        ));
-    }
     let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
     let (rows, next_cursor) = Page::<OpinionView>::cut(rows, page, |o| o.id);
     Ok(web::Json(Page {
@@ -396,7 +388,10 @@ pub async fn accept_referral(
     tag = "opinions",
     operation_id = "list_opinion_categories",
     params(CategoryQuery),
-    responses((status = 200, description = "Category codes", body = CategoryList)),
+    responses(
+        (status = 200, description = "Category codes", body = CategoryList),
+        (status = 404, description = "No such constituency", body = Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[get("/opinion-categories")]
 #[tracing::instrument(skip_all)]

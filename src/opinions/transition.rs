@@ -40,7 +40,7 @@ pub struct TransferStep {
         length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 2000)]
     pub reason: String,
     pub channel: Option<Channel>,
     pub due_at: Option<DateTime<Utc>>,
@@ -57,7 +57,7 @@ pub struct AnswerStep {
         length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 10000)]
     pub text: String,
     /// On the spot only: the voter heard the answer in person (default true), so the opinion is
     /// `fed_back` at once with no feedback due; `false` when recorded after the voter left.
@@ -75,7 +75,7 @@ pub struct FeedBackStep {
         length(min = 1, max = 10000, message = "must be 1 to 10000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 10000)]
     pub text: String,
     /// The station's liaison officer who passed it back (station rules §6).
     pub officer_id: Option<Uuid>,
@@ -91,14 +91,14 @@ pub struct DeclineStep {
         length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 2000)]
     pub reason: String,
     /// Where the voter was pointed: petition office, court, …
     #[validate(
         length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 2000)]
     pub guidance: String,
     #[serde(default)]
     pub internal: bool,
@@ -112,7 +112,7 @@ pub struct ReopenStep {
         length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 2000)]
     pub reason: Option<String>,
     pub handling_body_id: Option<Uuid>,
     pub channel: Option<Channel>,
@@ -129,7 +129,7 @@ pub struct EscalateStep {
         length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 2000)]
     pub reason: String,
     #[serde(default)]
     pub internal: bool,

@@ -24,7 +24,7 @@ pub struct CreateRepresentative {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100)]
     pub name: String,
     pub gender: Gender,
     pub level: Level,
@@ -46,7 +46,7 @@ pub struct CreateRepresentative {
     #[schema(max_length = 200)]
     pub public_contact: Option<String>,
     /// Private phone: staff in scope and the deputy only.
-    #[schema(value_type = Option<String>, example = "13800000001", pattern = r"^(1[3-9][0-9]{9}|0[0-9]{9,11})$")]
+    #[schema(value_type = Option<String>, example = "13800000001", pattern = r"^[ -]*(\+[ -]*8[ -]*6[ -]*)?(1[ -]*[3-9]([ -]*[0-9]){9}|0([ -]*[0-9]){9,11})[ -]*$")]
     pub phone: Option<PhoneNumber>,
 }
 
@@ -57,7 +57,7 @@ pub struct UpdateRepresentative {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100)]
     pub name: Option<String>,
     pub gender: Option<Gender>,
     pub level: Option<Level>,

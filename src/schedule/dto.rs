@@ -152,9 +152,10 @@ pub struct ReceptionRuleList {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ScheduleQuery {
-    /// First local date (default today); the window is at most 366 days.
+    /// First local date (default today).
     pub from: Option<NaiveDate>,
-    /// Last local date, inclusive (default 30 days after `from`).
+    /// Last local date, inclusive (default 30 days after `from`). At most 366 days are served
+    /// at once: the answer's `to` is the last day covered. Before `from`, nothing matches.
     pub to: Option<NaiveDate>,
     /// Only this home or station.
     pub station_id: Option<Uuid>,
@@ -202,6 +203,8 @@ pub struct ScheduleItem {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Schedule {
     pub from: NaiveDate,
+    /// The last day covered: the `to` asked for, or earlier when the window was longer than
+    /// 366 days (ask again from the day after for the rest).
     pub to: NaiveDate,
     /// Sorted by start time.
     pub items: Vec<ScheduleItem>,

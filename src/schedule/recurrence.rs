@@ -27,6 +27,39 @@ fn beijing(day: NaiveDate, time: NaiveTime) -> DateTime<Tz> {
         .expect("Beijing has had no daylight saving since 1991: every local time exists once")
 }
 
+/// The rules this service takes, as the spec's `pattern` states them: a subset of RFC 5545
+/// that covers reception rotas, each part at most once and in this order (the server reads
+/// any order). Every string it matches is accepted by `Recurrence::parse`, which a property
+/// test checks. BYDAY takes an ordinal (`-1FR`, the last Friday) only with MONTHLY and YEARLY,
+/// and BYMONTHDAY is not used with WEEKLY, as RFC 5545 §3.3.10 says.
+pub const RRULE_PATTERN: &str = concat!(
+    "^(RRULE:)?FREQ=(",
+    "DAILY", rrule_counts!(), "(;", rrule_monthday!(), ")?(;BYDAY=", rrule_days!(""), ")?",
+    "|WEEKLY", rrule_counts!(), "(;BYDAY=", rrule_days!(""), ")?",
+    "|(MONTHLY|YEARLY)", rrule_counts!(), "(;", rrule_monthday!(), ")?(;BYDAY=",
+    rrule_days!("(\\+?[1-5]|-[1-4])?"), ")?",
+    ")(;WKST=(MO|TU|WE|TH|FR|SA|SU))?$"
+);
+
+macro_rules! rrule_days {
+    ($ordinal:literal) => {
+        concat!(
+            $ordinal, "(MO|TU|WE|TH|FR|SA|SU)(,", $ordinal, "(MO|TU|WE|TH|FR|SA|SU))*"
+        )
+    };
+}
+macro_rules! rrule_monthday {
+    () => {
+        "BYMONTHDAY=-?(3[01]|[12][0-9]|[1-9])(,-?(3[01]|[12][0-9]|[1-9]))*"
+    };
+}
+macro_rules! rrule_counts {
+    () => {
+        "(;INTERVAL=[1-9][0-9]{0,2})?(;COUNT=[1-9][0-9]{0,2})?(;BYMONTH=(1[0-2]|[1-9])(,(1[0-2]|[1-9]))*)?"
+    };
+}
+use {rrule_counts, rrule_days, rrule_monthday};
+
 impl Recurrence {
     /// `rule` is the RRULE value, with or without the `RRULE:` prefix. Sub-daily frequencies
     /// are refused: a reception is at most daily.
@@ -224,5 +257,18 @@ mod tests {
             bad("FREQ=MONTHLY;BYMONTHDAY=15", hm(11, 0), hm(9, 0)),
             "end_time"
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        #[test]
+        fn every_rule_the_pattern_allows_is_accepted(
+            rule in proptest::string::string_regex(
+                RRULE_PATTERN.trim_start_matches('^').trim_end_matches('$')
+            ).unwrap()
+        ) {
+            let parsed = Recurrence::parse(&rule, day("2025-01-01"), hm(9, 0), hm(10, 0), vec![]);
+            proptest::prop_assert!(parsed.is_ok(), "{rule}: {:?}", parsed.err());
+        }
     }
 }

@@ -8,8 +8,10 @@ use serde::Deserialize;
 pub struct Username(String);
 
 impl Username {
+    /// Exactly `USERNAME_PATTERN` in the spec: no trimming, so what a client checks against
+    /// the pattern is what the server accepts.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let value = raw.trim();
+        let value = raw;
         let length = value.chars().count();
         if !(3..=64).contains(&length) {
             return Err("must be 3 to 64 characters".into());

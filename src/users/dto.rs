@@ -19,7 +19,7 @@ use crate::request::double_option;
 }))]
 pub struct CreateUser {
     /// 3 to 64 characters: letters, digits and `. _ - @`. Unique, case-insensitively.
-    #[schema(value_type = String, min_length = 3, max_length = 64)]
+    #[schema(value_type = String, min_length = 3, max_length = 64, pattern = r"^[A-Za-z0-9._@-]{3,64}$")]
     pub username: Username,
     /// 10 to 128 characters.
     #[schema(value_type = String, min_length = 10, max_length = 128, format = Password)]

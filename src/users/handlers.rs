@@ -197,11 +197,15 @@ pub async fn update_user(
         access::accounts::check_change_role_of(&caller, current.id)?;
         let role = body.role.unwrap_or(current.role);
         access::accounts::check_grant(&caller, role)?;
-        let scope_id = match body.scope_id {
-            Some(explicit) => explicit,
-            // Keep the binding when only the role changes, if it still fits.
-            None => current.binding().id(),
-        };
+        let scope_id = body.scope_id.flatten();
+        // A new role names its binding in the same request (no binding fits two roles), as
+        // the schema states. A new binding alone must fit the role the account already has.
+        if body.role.is_none() && role.binding_kind().is_some() != scope_id.is_some() {
+            return Err(ApiError::conflict(
+                ErrorCode::RoleMismatch,
+                format!("the account's role ({role}) does not take this scope_id"),
+            ));
+        }
         Some((
             role,
             resolve_binding(&mut conn, &caller, role, scope_id).await?,

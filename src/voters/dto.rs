@@ -17,10 +17,10 @@ pub struct CreateVoter {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100)]
     pub name: String,
     pub constituency_id: Uuid,
-    #[schema(value_type = String, example = "13900000002", pattern = r"^(1[3-9][0-9]{9}|0[0-9]{9,11})$")]
+    #[schema(value_type = String, example = "13900000002", pattern = r"^[ -]*(\+[ -]*8[ -]*6[ -]*)?(1[ -]*[3-9]([ -]*[0-9]){9}|0([ -]*[0-9]){9,11})[ -]*$")]
     pub phone: PhoneNumber,
     /// Resident ID number (18 characters). Stored encrypted; never returned except masked.
     #[schema(value_type = Option<String>, pattern = r"^[0-9]{17}[0-9Xx]$")]
@@ -37,11 +37,11 @@ pub struct UpdateVoter {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Staff only.
     pub constituency_id: Option<Uuid>,
-    #[schema(value_type = Option<String>, pattern = r"^(1[3-9][0-9]{9}|0[0-9]{9,11})$")]
+    #[schema(value_type = Option<String>, pattern = r"^[ -]*(\+[ -]*8[ -]*6[ -]*)?(1[ -]*[3-9]([ -]*[0-9]){9}|0([ -]*[0-9]){9,11})[ -]*$")]
     pub phone: Option<PhoneNumber>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, pattern = r"^[0-9]{17}[0-9Xx]$")]
@@ -99,8 +99,10 @@ pub struct VoterListQuery {
     /// Substring of the name.
     pub q: Option<String>,
     /// Exact phone number.
+    #[param(pattern = r"^[ -]*(\+[ -]*8[ -]*6[ -]*)?(1[ -]*[3-9]([ -]*[0-9]){9}|0([ -]*[0-9]){9,11})[ -]*$")]
     pub phone: Option<String>,
     /// Exact resident ID number (matched by keyed hash; never stored in clear).
+    #[param(pattern = r"^[0-9]{17}[0-9Xx]$")]
     pub id_number: Option<String>,
     /// 1 to 100, default 50.
     pub limit: Option<i64>,

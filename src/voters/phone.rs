@@ -92,6 +92,7 @@ pub async fn check_may_submit(conn: &mut AsyncPgConnection, caller: &Caller) -> 
 pub struct PhoneCode {
     /// The 6 digits sent to your phone.
     #[validate(length(equal = 6, message = "is 6 digits"))]
+    #[schema(pattern = r"^[0-9]{6}$")]
     pub code: String,
 }
 

@@ -23,7 +23,7 @@ use crate::users::domain::{NewPassword, Username};
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"username": "lihua1990", "password": "a long password", "name": "李华", "phone": "13900000002", "constituency_id": "0190f5a0-0000-7000-8000-000000000031"}))]
 pub struct RegisterVoter {
-    #[schema(value_type = String, min_length = 3, max_length = 64)]
+    #[schema(value_type = String, min_length = 3, max_length = 64, pattern = r"^[A-Za-z0-9._@-]{3,64}$")]
     pub username: Username,
     #[schema(value_type = String, min_length = 10, max_length = 128, format = Password)]
     pub password: NewPassword,
@@ -31,9 +31,9 @@ pub struct RegisterVoter {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100)]
     pub name: String,
-    #[schema(value_type = String, pattern = r"^(1[3-9][0-9]{9}|0[0-9]{9,11})$")]
+    #[schema(value_type = String, pattern = r"^[ -]*(\+[ -]*8[ -]*6[ -]*)?(1[ -]*[3-9]([ -]*[0-9]){9}|0([ -]*[0-9]){9,11})[ -]*$")]
     pub phone: PhoneNumber,
     /// The constituency id (see `GET /public/v1/constituencies`). `constituency`, its earlier
     /// name, is still accepted for one release.

@@ -75,7 +75,7 @@ async fn a_missing_token_is_answered_with_how_to_present_one() {
 
 #[test]
 fn public_operations_need_no_token_and_headers_are_declared() {
-    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let doc = liaison::startup::openapi_json();
     let login = &doc["paths"]["/api/v1/auth/login"]["post"];
     assert_eq!(login["security"], json!([]));
     let schedule = &doc["paths"]["/public/v1/schedule"]["get"];
@@ -92,7 +92,7 @@ fn public_operations_need_no_token_and_headers_are_declared() {
 
 #[test]
 fn answered_fields_are_required_and_problems_are_typed() {
-    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let doc = liaison::startup::openapi_json();
     let schemas = &doc["components"]["schemas"];
     let required = |name: &str| -> Vec<String> {
         serde_json::from_value(schemas[name]["required"].clone()).unwrap_or_default()
@@ -131,7 +131,7 @@ fn answered_fields_are_required_and_problems_are_typed() {
 
 #[test]
 fn every_error_code_the_source_uses_is_in_the_published_enum() {
-    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let doc = liaison::startup::openapi_json();
     let published: Vec<String> =
         serde_json::from_value(doc["components"]["schemas"]["ErrorCode"]["enum"].clone()).unwrap();
     let mut used = std::collections::BTreeSet::new();
@@ -257,7 +257,7 @@ async fn referral_targets_are_discoverable_and_readable() {
 
 #[test]
 fn renamed_query_parameters_keep_their_old_names_as_deprecated() {
-    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let doc = liaison::startup::openapi_json();
     let params = doc["paths"]["/api/v1/obligations"]["get"]["parameters"]
         .as_array()
         .unwrap()
@@ -271,7 +271,7 @@ fn renamed_query_parameters_keep_their_old_names_as_deprecated() {
 
 #[test]
 fn a_transition_is_one_schema_per_step() {
-    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let doc = liaison::startup::openapi_json();
     let schemas = &doc["components"]["schemas"];
     let request = &schemas["TransitionRequest"];
     assert_eq!(request["discriminator"]["propertyName"], "action");
@@ -287,7 +287,7 @@ fn a_transition_is_one_schema_per_step() {
 
 #[test]
 fn operations_read_well_in_a_generated_client() {
-    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let doc = liaison::startup::openapi_json();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let summary = op["summary"].as_str().unwrap_or_default();
@@ -329,7 +329,7 @@ fn operations_read_well_in_a_generated_client() {
 
 #[test]
 fn the_constraints_the_server_enforces_are_in_the_spec() {
-    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let doc = liaison::startup::openapi_json();
     let s = &doc["components"]["schemas"];
     let title = &s["CreateOpinion"]["properties"]["title"];
     assert_eq!(

@@ -4,10 +4,7 @@ const COMMITTED: &str = "openapi/openapi.json";
 
 #[test]
 fn committed_openapi_matches_the_code() {
-    let generated = liaison::startup::openapi_document()
-        .to_pretty_json()
-        .unwrap()
-        + "\n";
+    let generated = serde_json::to_string_pretty(&liaison::startup::openapi_json()).unwrap() + "\n";
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED);
     if std::env::var("UPDATE_OPENAPI").is_ok() {
         std::fs::write(&path, &generated).unwrap();
@@ -22,7 +19,7 @@ fn committed_openapi_matches_the_code() {
 
 #[test]
 fn every_operation_is_documented_completely() {
-    let doc = serde_json::to_value(liaison::startup::openapi_document()).unwrap();
+    let doc = liaison::startup::openapi_json();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],

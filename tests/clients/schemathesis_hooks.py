@@ -1,0 +1,1 @@
+"""Hooks for schemathesis runs (scripts/live-contract.sh)."""
