@@ -62,7 +62,8 @@ token_for() {
 
 VENV="${LIAISON_TOOLS_VENV:-$PWD/.venv-tools}"
 python_tools() {
-    local want="schemathesis==4.32.5 openapi-python-client==0.29.1 mypy==2.4.1"
+    # The generated Python client needs httpx and attrs.
+    local want="schemathesis==4.32.5 openapi-python-client==0.29.1 mypy==2.4.1 httpx==0.28.1 attrs==26.1.0"
     if [ ! -f "$VENV/.live-tools" ] || [ "$(cat "$VENV/.live-tools")" != "$want" ]; then
         [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
         # shellcheck disable=SC2086
@@ -109,6 +110,20 @@ typescript_client() {
     LIAISON_BASE_URL="$BASE" node "$dir/out/story.js"
 }
 
+# Python: generate from the committed spec, check the story with mypy --strict, run it.
+python_client() {
+    local dir="$WORK/python"
+    mkdir -p "$dir"
+    "$VENV/bin/openapi-python-client" generate --path openapi/openapi.json \
+        --output-path "$dir/liaison_client" --meta none --config tests/clients/python/config.yml >/dev/null
+    cp tests/clients/python/story.py "$dir/"
+    (cd "$dir" && "$VENV/bin/mypy" --strict --no-incremental story.py)
+    serve_fresh liaison_client_python
+    log "the opinion story through the Python client"
+    (cd "$dir" && LIAISON_BASE_URL="$BASE" "$VENV/bin/python" story.py)
+}
+
 case ",$CHECKS," in *,fuzz,*|*,python,*) python_tools ;; esac
 case ",$CHECKS," in *,ts,*) node_tools; typescript_client ;; esac
+case ",$CHECKS," in *,python,*) python_client ;; esac
 case ",$CHECKS," in *,fuzz,*) fuzz demo.committee; fuzz demo.admin ;; esac
