@@ -56,7 +56,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Openapi => {
-            println!("{}", serde_json::to_string_pretty(&startup::openapi_json())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&startup::openapi_json())?
+            );
         }
         Command::Migrate => {
             telemetry::init(std::io::stdout);

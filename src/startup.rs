@@ -302,13 +302,9 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
                     }
                 }),
             )
-            .service(
-                SwaggerUi::new("/docs/{_:.*}")
-                    .config(
-                        utoipa_swagger_ui::Config::from("/openapi.json")
-                            .persist_authorization(true),
-                    ),
-            )
+            .service(SwaggerUi::new("/docs/{_:.*}").config(
+                utoipa_swagger_ui::Config::from("/openapi.json").persist_authorization(true),
+            ))
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(unknown_route))
             .wrap(from_fn(crate::contract::enforce))

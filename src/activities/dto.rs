@@ -133,7 +133,7 @@ pub struct RegistrationInput {
     )]
     #[schema(pattern = r"\S", min_length = 1, max_length = 100)]
     pub visitor_name: String,
-    #[schema(value_type = Option<String>, example = "13900000002")]
+    #[schema(value_type = Option<String>, example = "13900000002", pattern = r"^[ -]*(\+[ -]*8[ -]*6[ -]*)?(1[ -]*[3-9]([ -]*[0-9]){9}|0([ -]*[0-9]){9,11})[ -]*$")]
     pub phone: Option<PhoneNumber>,
     /// The visitor's voter record, if they have one in your scope; their opinions name them.
     pub voter_id: Option<Uuid>,

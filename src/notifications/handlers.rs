@@ -124,12 +124,19 @@ mod tests {
     #[test]
     fn every_cursor_of_the_declared_shape_is_read() {
         for read in [false, true] {
-            let issued = encode(After { read, id: Uuid::now_v7() });
+            let issued = encode(After {
+                read,
+                id: Uuid::now_v7(),
+            });
             assert_eq!(issued.len(), 23);
             assert!(issued.starts_with('A'));
             assert!(decode(&issued).is_ok());
         }
-        for shaped in ["AfAAAAAAAAAAAAAAAAAAAAw", "AA____________________8", "AB0123456789abcdefghijE"] {
+        for shaped in [
+            "AfAAAAAAAAAAAAAAAAAAAAw",
+            "AA____________________8",
+            "AB0123456789abcdefghijE",
+        ] {
             assert!(decode(shaped).is_ok(), "{shaped}");
         }
     }

@@ -300,7 +300,11 @@ fn plain_text_in_requests(json: &mut serde_json::Value, sent: &[String]) {
     {
         // `get_mut`, not indexing: indexing a missing key would write a null into the document.
         let params = op.get_mut("parameters").and_then(|p| p.as_array_mut());
-        for schema in params.into_iter().flatten().filter_map(|p| p.get_mut("schema")) {
+        for schema in params
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.get_mut("schema"))
+        {
             plain_text(schema);
         }
         let content = op
@@ -319,10 +323,25 @@ fn plain_text_in_requests(json: &mut serde_json::Value, sent: &[String]) {
 /// property, the items' schema, whether items are unique). Each mirrors a validator function.
 const LIST_ITEMS: &[(&str, &str, &str, bool)] = &[
     // liaison_groups::dto::officer_names
-    ("CreateLiaisonGroup", "liaison_officers", r#"{"type":"string","minLength":1,"maxLength":100,"pattern":"\\S"}"#, false),
-    ("UpdateLiaisonGroup", "liaison_officers", r#"{"type":"string","minLength":1,"maxLength":100,"pattern":"\\S"}"#, false),
+    (
+        "CreateLiaisonGroup",
+        "liaison_officers",
+        r#"{"type":"string","minLength":1,"maxLength":100,"pattern":"\\S"}"#,
+        false,
+    ),
+    (
+        "UpdateLiaisonGroup",
+        "liaison_officers",
+        r#"{"type":"string","minLength":1,"maxLength":100,"pattern":"\\S"}"#,
+        false,
+    ),
     // committees::policy::category_codes
-    ("OwnPolicy", "categories", r#"{"type":"string","pattern":"^[a-z][a-z0-9_]{0,49}$"}"#, true),
+    (
+        "OwnPolicy",
+        "categories",
+        r#"{"type":"string","pattern":"^[a-z][a-z0-9_]{0,49}$"}"#,
+        true,
+    ),
 ];
 
 /// Patterns built in code, which a `#[schema(pattern = "…")]` literal cannot name.
@@ -358,7 +377,8 @@ fn role_scope_rule(json: &mut serde_json::Value) {
     let (bound, unbound): (Vec<&Role>, Vec<&Role>) =
         Role::ALL.iter().partition(|r| r.binding_kind().is_some());
     let names = |roles: Vec<&Role>| roles.iter().map(|r| r.as_str()).collect::<Vec<_>>();
-    let with_role = |roles| serde_json::json!({"properties": {"role": {"enum": roles}}, "required": ["role"]});
+    let with_role =
+        |roles| serde_json::json!({"properties": {"role": {"enum": roles}}, "required": ["role"]});
     let rule = serde_json::json!({
         "if": with_role(names(bound)),
         "then": {"required": ["scope_id"], "properties": {"scope_id": {"type": "string", "format": "uuid"}}},
@@ -501,7 +521,11 @@ mod tests {
         let cursor = pattern(CURSOR_PATTERN);
         let issued = crate::pagination::Cursor(uuid::Uuid::now_v7()).encode();
         assert!(accepts(&cursor, &issued));
-        for shaped in ["AAAAAAAAAAAAAAAAAAAAAA", "_____________________w", "abc-_9ZZZZZZZZZZZZZZZg"] {
+        for shaped in [
+            "AAAAAAAAAAAAAAAAAAAAAA",
+            "_____________________w",
+            "abc-_9ZZZZZZZZZZZZZZZg",
+        ] {
             assert!(accepts(&cursor, shaped));
             assert!(crate::pagination::Cursor::parse(shaped).is_ok(), "{shaped}");
         }

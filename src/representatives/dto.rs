@@ -84,7 +84,7 @@ pub struct UpdateRepresentative {
     #[schema(value_type = Option<String>)]
     pub public_contact: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[ -]*(\+[ -]*8[ -]*6[ -]*)?(1[ -]*[3-9]([ -]*[0-9]){9}|0([ -]*[0-9]){9,11})[ -]*$")]
     pub phone: Option<Option<PhoneNumber>>,
     pub status: Option<RepresentativeStatus>,
 }

@@ -34,17 +34,35 @@ fn beijing(day: NaiveDate, time: NaiveTime) -> DateTime<Tz> {
 /// and BYMONTHDAY is not used with WEEKLY, as RFC 5545 §3.3.10 says.
 pub const RRULE_PATTERN: &str = concat!(
     "^(RRULE:)?FREQ=(",
-    "DAILY", rrule_counts!(), "(;", rrule_monthday!(), ")?(;BYDAY=", rrule_days!(""), ")?",
-    "|WEEKLY", rrule_counts!(), "(;BYDAY=", rrule_days!(""), ")?",
-    "|(MONTHLY|YEARLY)", rrule_counts!(), "(;", rrule_monthday!(), ")?(;BYDAY=",
-    rrule_days!("(\\+?[1-5]|-[1-4])?"), ")?",
+    "DAILY",
+    rrule_counts!(),
+    "(;",
+    rrule_monthday!(),
+    ")?(;BYDAY=",
+    rrule_days!(""),
+    ")?",
+    "|WEEKLY",
+    rrule_counts!(),
+    "(;BYDAY=",
+    rrule_days!(""),
+    ")?",
+    "|(MONTHLY|YEARLY)",
+    rrule_counts!(),
+    "(;",
+    rrule_monthday!(),
+    ")?(;BYDAY=",
+    rrule_days!("(\\+?[1-5]|-[1-4])?"),
+    ")?",
     ")(;WKST=(MO|TU|WE|TH|FR|SA|SU))?$"
 );
 
 macro_rules! rrule_days {
     ($ordinal:literal) => {
         concat!(
-            $ordinal, "(MO|TU|WE|TH|FR|SA|SU)(,", $ordinal, "(MO|TU|WE|TH|FR|SA|SU))*"
+            $ordinal,
+            "(MO|TU|WE|TH|FR|SA|SU)(,",
+            $ordinal,
+            "(MO|TU|WE|TH|FR|SA|SU))*"
         )
     };
 }

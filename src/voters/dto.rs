@@ -99,7 +99,9 @@ pub struct VoterListQuery {
     /// Substring of the name.
     pub q: Option<String>,
     /// Exact phone number.
-    #[param(pattern = r"^[ -]*(\+[ -]*8[ -]*6[ -]*)?(1[ -]*[3-9]([ -]*[0-9]){9}|0([ -]*[0-9]){9,11})[ -]*$")]
+    #[param(
+        pattern = r"^[ -]*(\+[ -]*8[ -]*6[ -]*)?(1[ -]*[3-9]([ -]*[0-9]){9}|0([ -]*[0-9]){9,11})[ -]*$"
+    )]
     pub phone: Option<String>,
     /// Exact resident ID number (matched by keyed hash; never stored in clear).
     #[param(pattern = r"^[0-9]{17}[0-9Xx]$")]
