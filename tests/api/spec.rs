@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| liaison::startup::openapi_json())
+    DOC.get_or_init(liaison::startup::openapi_json)
 }
 
 /// The documented path template `path` falls under, the most literal one first.
