@@ -126,4 +126,6 @@ python_client() {
 case ",$CHECKS," in *,fuzz,*|*,python,*) python_tools ;; esac
 case ",$CHECKS," in *,ts,*) node_tools; typescript_client ;; esac
 case ",$CHECKS," in *,python,*) python_client ;; esac
-case ",$CHECKS," in *,fuzz,*) fuzz demo.committee; fuzz demo.admin ;; esac
+fuzz_failed=0
+case ",$CHECKS," in *,fuzz,*) fuzz demo.committee || fuzz_failed=1; fuzz demo.admin || fuzz_failed=1 ;; esac
+exit "$fuzz_failed"

@@ -12,6 +12,18 @@ pub fn etag(version: i32) -> String {
     format!("\"v{version}\"")
 }
 
+/// What an `If-Match` header may hold (RFC 9110 §8.8.3): `*`, or entity tags separated by
+/// commas. Anything else is a malformed request (400), not a version that did not match.
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[^"\\,]*"( *, *(W/)?"[^"\\,]*")*)$"#;
+
+fn is_entity_tag(tag: &str) -> bool {
+    let quoted = tag.strip_prefix("W/").unwrap_or(tag);
+    quoted.len() >= 2
+        && quoted.starts_with('"')
+        && quoted.ends_with('"')
+        && !quoted[1..quoted.len() - 1].contains(['"', '\\'])
+}
+
 /// The `If-Match` header, if any: `*` or a list of entity tags.
 #[derive(Debug, Clone, Default)]
 pub struct IfMatch(Option<Vec<String>>);
@@ -53,17 +65,33 @@ impl FromRequest for IfMatch {
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
             .collect();
-        ready(Ok(if values.is_empty() {
-            Self(None)
+        let well_formed = values == ["*"] || values.iter().all(|t| is_entity_tag(t));
+        ready(if values.is_empty() {
+            Ok(Self(None))
+        } else if well_formed {
+            Ok(Self(Some(values)))
         } else {
-            Self(Some(values))
-        }))
+            Err(ApiError::bad_request(
+                ErrorCode::BadRequest,
+                "If-Match must be * or entity tags such as \"v3\"",
+            ))
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_tags_are_told_apart_from_stale_ones() {
+        for good in ["\"v3\"", "W/\"v3\"", "\"\""] {
+            assert!(is_entity_tag(good), "{good}");
+        }
+        for bad in ["v3", "\"v3", "\"a\"b\"", ""] {
+            assert!(!is_entity_tag(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn matching_rules() {

@@ -241,7 +241,7 @@ fn declare_headers(op: &mut Operation) {
             "If-Match" => (
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .pattern(Some(r#"^(\*|"v[0-9]+")$"#))
+                    .pattern(Some(crate::conditional::IF_MATCH_PATTERN))
                     .examples([serde_json::json!("\"v3\"")])
                     .build(),
                 "The `ETag` you read (`\"v3\"`); 412 `precondition_failed` if it changed since",

@@ -166,7 +166,10 @@ pub fn check_category(policy: &EffectivePolicy, category: &str) -> ApiResult<()>
     } else {
         Err(ApiError::invalid_field(
             "category",
-            format!("must be one of: {}", policy.categories.join(", ")),
+            format!(
+                "no such category here; one of: {}",
+                policy.categories.join(", ")
+            ),
         ))
     }
 }

@@ -100,7 +100,7 @@ pub async fn serving_in_scope(
     } else {
         Err(ApiError::invalid_field(
             field,
-            "each must be a serving deputy in your scope",
+            "no such serving deputy in your scope",
         ))
     }
 }
