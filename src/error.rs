@@ -55,7 +55,7 @@ text_enum!(
         RefreshTokenReused => "refresh_token_reused",
         ReopenLimitReached => "reopen_limit_reached",
         ReopenNeedsUnsatisfiedRating => "reopen_needs_unsatisfied_rating",
-        RoleMismatch => "role_mismatch",
+        ConflictsWithRecord => "conflicts_with_record",
         ServiceUnavailable => "service_unavailable",
         Unauthorized => "unauthorized",
         UnreadableBody => "unreadable_body",

@@ -140,6 +140,7 @@ pub struct RegistrationInput {
     #[serde(default)]
     /// At most 20.
     #[validate(nested)]
+    #[schema(max_items = 20)]
     pub issues: Vec<IssueInput>,
 }
 
@@ -163,6 +164,7 @@ pub struct HoldActivity {
     #[serde(default)]
     /// At most 200.
     #[validate(nested)]
+    #[schema(max_items = 200)]
     pub registrations: Vec<RegistrationInput>,
     /// Voters met by name (fixed-contact households visited, for instance): the evidence of
     /// the monthly household-contact obligation.

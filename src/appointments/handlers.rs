@@ -115,7 +115,7 @@ pub async fn create_appointment(
         .ok_or_else(|| {
             ApiError::invalid_field(
                 "representative_id",
-                "no serving deputy of the voter's constituency",
+                "no such serving deputy in the voter's constituency",
             )
         })?;
     let times = serde_json::to_value(&b.preferred_times).map_err(ApiError::internal)?;

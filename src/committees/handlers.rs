@@ -130,7 +130,7 @@ pub async fn get_committee(
     request_body = UpdateCommittee,
     responses(
         (status = 200, description = "Updated", body = CommitteeView),
-        (status = 409, description = "A sibling has the same name", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A sibling has the same name; or the move would put it under its own subtree, or leave a committee that is not a Standing Committee without a parent", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[patch("/committees/{id}")]
@@ -149,16 +149,18 @@ pub async fn update_committee(
         Some(Some(parent_id)) => {
             let parent = model::attachable(&mut conn, &caller, parent_id, "parent_id").await?;
             if parent.ancestors.contains(&current.id) {
-                return Err(ApiError::invalid_field(
-                    "parent_id",
+                return Err(ApiError::conflict(
+                    ErrorCode::ConflictsWithRecord,
                     "a committee cannot move under its own subtree",
                 ));
             }
         }
+        // Whether a committee may stand alone depends on its kind, which the request does
+        // not carry: a conflict with the record, not a malformed request.
         Some(None) if current.kind != CommitteeKind::StandingCommittee => {
-            return Err(ApiError::invalid_field(
-                "parent_id",
-                "is required for this kind of committee",
+            return Err(ApiError::conflict(
+                ErrorCode::ConflictsWithRecord,
+                "only a Standing Committee stands without a parent_id",
             ));
         }
         Some(None) => access::tree::check_create_root_committee(&caller)?,

@@ -10,7 +10,7 @@ use super::model::{self, CongressSession, SessionChanges};
 use crate::access::tree::check_manage_congress_sessions;
 use crate::access::{Action, Authed, Caller};
 use crate::calendar::year_or_current;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::request::ValidJson;
 
 async fn require_manage(
@@ -138,7 +138,7 @@ pub async fn get_congress_session(
     request_body = UpdateCongressSession,
     responses(
         (status = 200, description = "The session now", body = CongressSessionView),
-        (status = 409, description = "This level already has a session of this term and number", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This level already has a session of this term and number, or the one date sent crosses the stored other", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[patch("/congress-sessions/{id}")]
@@ -152,10 +152,16 @@ pub async fn update_congress_session(
     require_manage(&mut conn, &caller).await?;
     let b = body.0;
     let current = model::find(&mut conn, *id).await?;
-    in_order(
-        b.opens_on.unwrap_or(current.opens_on),
-        b.closes_on.unwrap_or(current.closes_on),
-    )?;
+    // Both dates sent: a request out of order (422). One date sent that crosses the stored
+    // other: a conflict with the record (409).
+    if let (Some(opens_on), Some(closes_on)) = (b.opens_on, b.closes_on) {
+        in_order(opens_on, closes_on)?;
+    } else if b.closes_on.unwrap_or(current.closes_on) < b.opens_on.unwrap_or(current.opens_on) {
+        return Err(ApiError::conflict(
+            ErrorCode::ConflictsWithRecord,
+            "the session would close before it opens: send opens_on and closes_on together",
+        ));
+    }
     let updated = model::update(
         &mut conn,
         current.id,

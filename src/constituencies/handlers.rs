@@ -47,7 +47,7 @@ pub async fn create_constituency(
     if !matches!(committee.kind.as_str(), "working_committee" | "township") {
         return Err(ApiError::invalid_field(
             "committee_id",
-            "must be a working committee or township",
+            "no such working committee or township in your scope",
         ));
     }
     let id = Uuid::now_v7();

@@ -156,7 +156,7 @@ pub async fn import(
             if found.is_none() {
                 fail(
                     "constituency_code",
-                    format!("no constituency with code {code:?} in your scope"),
+                    format!("no such constituency with code {code:?} in your scope"),
                 );
             }
             found
@@ -174,7 +174,7 @@ pub async fn import(
             None => {
                 fail(
                     "liaison_group",
-                    format!("no liaison group named {group_name:?} in your scope"),
+                    format!("no such liaison group named {group_name:?} in your scope"),
                 );
                 None
             }

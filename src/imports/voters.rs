@@ -89,7 +89,7 @@ pub async fn import(
         if constituency_id.is_none() {
             fail(
                 "constituency_code",
-                format!("no constituency with code {code:?} in your scope"),
+                format!("no such constituency with code {code:?} in your scope"),
             );
         }
         let phone = PhoneNumber::parse(&phone)

@@ -29,7 +29,7 @@ fn officer_names(names: &[String]) -> Result<(), ValidationError> {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "name": "八宝山街道代表联络站",
+    "name": "古城街道代表联络站",
     "kind": "station",
     "committee_id": "0190f5a0-0000-7000-8000-000000000002",
     "address": "石景山区八宝山街道鲁谷路 1 号",

@@ -113,6 +113,13 @@ fn complete_operation(path: &str, op: &mut Operation) {
     if path.contains('{') {
         errors.push(("404", "Not found, or outside your scope"));
     }
+    let conditional = op.parameters.iter().flatten().any(|p| p.name == "If-Match");
+    if conditional {
+        errors.push((
+            "412",
+            "`If-Match` names a version that is no longer current; `current_etag` is",
+        ));
+    }
     for (status, description) in errors {
         op.responses
             .responses

@@ -311,8 +311,13 @@ fn plain_text_in_requests(json: &mut serde_json::Value, sent: &[String]) {
             .get_mut("requestBody")
             .and_then(|b| b.get_mut("content"))
             .and_then(|c| c.as_object_mut());
-        for schema in content.into_iter().flat_map(|c| c.values_mut()) {
-            if let Some(schema) = schema.get_mut("schema") {
+        // JSON only: a CSV file's line breaks may be CRLF (the import checks its cells).
+        let json_bodies = content
+            .into_iter()
+            .flat_map(|c| c.iter_mut())
+            .filter(|(media, _)| media.as_str() == "application/json");
+        for (_, body) in json_bodies {
+            if let Some(schema) = body.get_mut("schema") {
                 plain_text(schema);
             }
         }
@@ -370,26 +375,124 @@ fn field_rules(json: &mut serde_json::Value) {
     }
 }
 
-/// Which roles take a `scope_id` (`Role::binding_kind`), stated in the account schemas: with a
-/// bound role `scope_id` is required, with an unbound one it is absent or null.
-fn role_scope_rule(json: &mut serde_json::Value) {
+/// 三落实 (activities::workflow::check_work_plan): a plan names its deputies and its times.
+fn work_plan(json: &mut serde_json::Value) {
+    let plan = &mut json["components"]["schemas"]["CreateActivity"];
+    assert!(plan.is_object(), "CreateActivity is in the document");
+    plan["properties"]["representative_ids"]["minItems"] = serde_json::json!(1);
+    for field in ["starts_at", "ends_at"] {
+        plan["properties"][field] =
+            serde_json::json!({"$ref": "#/components/schemas/LocalDateTime"});
+    }
+    // An annual report to voters is one deputy's (述职).
+    let one_deputy = serde_json::json!({
+        "if": {"properties": {"kind": {"const": "annual_report"}}, "required": ["kind"]},
+        "then": {"properties": {"representative_ids": {"maxItems": 1}}}
+    });
+    match plan["allOf"].as_array_mut() {
+        Some(all) => all.push(one_deputy),
+        None => plan["allOf"] = serde_json::json!([one_deputy]),
+    }
+    let required = plan["required"]
+        .as_array_mut()
+        .expect("CreateActivity has required fields");
+    for field in ["starts_at", "ends_at", "representative_ids"] {
+        if !required.iter().any(|r| r == field) {
+            required.push(serde_json::json!(field));
+        }
+    }
+}
+
+/// Which roles take a `scope_id` (`Role::binding_kind`): with a bound role `scope_id` is
+/// required, with an unbound one it is absent or null.
+fn role_scope_rule() -> serde_json::Value {
     use crate::access::Role;
     let (bound, unbound): (Vec<&Role>, Vec<&Role>) =
         Role::ALL.iter().partition(|r| r.binding_kind().is_some());
     let names = |roles: Vec<&Role>| roles.iter().map(|r| r.as_str()).collect::<Vec<_>>();
     let with_role =
         |roles| serde_json::json!({"properties": {"role": {"enum": roles}}, "required": ["role"]});
-    let rule = serde_json::json!({
+    serde_json::json!({
         "if": with_role(names(bound)),
         "then": {"required": ["scope_id"], "properties": {"scope_id": {"type": "string", "format": "uuid"}}},
         "else": {
             "if": with_role(names(unbound)),
             "then": {"properties": {"scope_id": {"type": "null"}}}
         }
-    });
-    for name in ["CreateUser", "UpdateUser"] {
-        if let Some(schema) = json["components"]["schemas"][name].as_object_mut() {
-            schema.insert("allOf".into(), serde_json::json!([rule]));
+    })
+}
+
+/// A field another field's value makes required, as the handlers check it: (schema, the
+/// deciding property, its value, the field that must then be an id, whether it must be sent).
+const ID_REQUIRED_WHEN: &[(&str, &str, &str, &str, bool)] = &[
+    // committees::handlers::create_committee: only a Standing Committee has no parent.
+    (
+        "CreateCommittee",
+        "kind",
+        "standing_committee",
+        "parent_id",
+        false,
+    ),
+    // representatives::handlers::check_placement: a district deputy has a constituency.
+    (
+        "CreateRepresentative",
+        "level",
+        "district",
+        "constituency_id",
+        true,
+    ),
+    (
+        "UpdateRepresentative",
+        "level",
+        "district",
+        "constituency_id",
+        true,
+    ),
+];
+
+fn conditional_rules(json: &mut serde_json::Value) {
+    let mut rules: Vec<(&str, serde_json::Value)> = vec![
+        ("CreateUser", role_scope_rule()),
+        ("UpdateUser", role_scope_rule()),
+    ];
+    for (schema, decider, value, field, when_equal) in ID_REQUIRED_WHEN {
+        let condition =
+            serde_json::json!({"properties": {*decider: {"const": value}}, "required": [decider]});
+        let mut id =
+            serde_json::json!({"properties": {*field: {"type": "string", "format": "uuid"}}});
+        // On a create the field must be sent; on an update, if sent, it must not be null.
+        if schema.starts_with("Create") {
+            id["required"] = serde_json::json!([field]);
+        }
+        let branch = if *when_equal { "then" } else { "else" };
+        rules.push((schema, serde_json::json!({"if": condition, branch: id})));
+    }
+    // Where an activity takes place: a home or station, or an address (not blank), never both
+    // (activities::workflow::place, appointments' accept).
+    let venue = serde_json::json!({"oneOf": [
+        {"required": ["liaison_group_id"], "properties": {"liaison_group_id": {"type": "string", "format": "uuid"}}},
+        {"required": ["address"], "properties": {"address": {"type": "string", "pattern": NOT_BLANK_TEXT_PATTERN}}}
+    ]});
+    rules.push(("CreateActivity", venue.clone()));
+    rules.push(("AcceptAppointment", venue));
+    // An activity has at most one organiser (staff must name one; a deputy's declaration is
+    // organised by their own station).
+    rules.push((
+        "CreateActivity",
+        serde_json::json!({"not": {
+            "required": ["organiser_committee_id", "organiser_group_id"],
+            "properties": {
+                "organiser_committee_id": {"type": "string"},
+                "organiser_group_id": {"type": "string"}
+            }
+        }}),
+    ));
+    for (schema, rule) in rules {
+        let target = &mut json["components"]["schemas"][schema];
+        assert!(target.is_object(), "{schema} is in the document");
+        match target["allOf"].as_array_mut() {
+            Some(all) => all.push(rule),
+            None => target["allOf"] = serde_json::json!([rule]),
         }
     }
 }
@@ -397,7 +500,8 @@ fn role_scope_rule(json: &mut serde_json::Value) {
 /// Passes that write keywords utoipa's types cannot hold (`if`/`then`/`else`), so they run on
 /// the JSON after the document's last read-back: what is served and committed.
 pub(super) fn beyond_utoipa(json: &mut serde_json::Value) {
-    role_scope_rule(json);
+    conditional_rules(json);
+    work_plan(json);
 }
 
 /// An object schema with no properties at all (a timeline payload) says so: any properties.

@@ -163,7 +163,7 @@ pub async fn get_representative(
     request_body = UpdateRepresentative,
     responses(
         (status = 200, description = "Updated", body = RepresentativeView),
-        (status = 409, description = "Conflicts with another deputy", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with another deputy, or a district deputy would be left without a constituency", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[patch("/representatives/{id}")]
@@ -180,6 +180,14 @@ pub async fn update_representative(
     let group = b.liaison_group_id.unwrap_or(current.liaison_group_id);
     let constituency = b.constituency_id.unwrap_or(current.constituency_id);
     let level = b.level.unwrap_or(current.level);
+    // A district deputy left without a constituency by a change that did not name one
+    // conflicts with the record; naming none outright is refused by the schema (422).
+    if level == Level::District && constituency.is_none() && b.constituency_id.is_none() {
+        return Err(ApiError::conflict(
+            ErrorCode::ConflictsWithRecord,
+            "a district deputy needs a constituency: send constituency_id with the level",
+        ));
+    }
     if b.liaison_group_id.is_some() || b.constituency_id.is_some() || b.level.is_some() {
         check_placement(&mut conn, &caller, group, constituency, level).await?;
     }

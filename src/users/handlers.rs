@@ -176,7 +176,7 @@ pub async fn get_user(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Jso
     request_body = UpdateUser,
     responses(
         (status = 200, description = "Updated", body = UserView),
-        (status = 409, description = "You cannot disable your own account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "You cannot disable your own account; or a `scope_id` sent alone does not fit the account's role", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[patch("/users/{id}")]
@@ -202,7 +202,7 @@ pub async fn update_user(
         // the schema states. A new binding alone must fit the role the account already has.
         if body.role.is_none() && role.binding_kind().is_some() != scope_id.is_some() {
             return Err(ApiError::conflict(
-                ErrorCode::RoleMismatch,
+                ErrorCode::ConflictsWithRecord,
                 format!("the account's role ({role}) does not take this scope_id"),
             ));
         }

@@ -48,8 +48,8 @@ async fn committee_tree_records_paths_and_moves_subtrees() {
             json!({"parent_id": joint.id()}),
         )
         .await
-        .expect_problem(422, "validation_failed");
-    assert!(cycle.body["errors"]["parent_id"].is_array());
+        .expect_problem(409, "conflicts_with_record");
+    assert!(cycle.body["detail"].as_str().unwrap().contains("subtree"));
 }
 
 #[tokio::test]

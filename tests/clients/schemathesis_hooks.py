@@ -12,6 +12,10 @@ Two kinds, and nothing else:
    start, a rota change not in a month already past, no made-up `If-Match` version, a password strong enough (zxcvbn >= 3) and,
    for `PUT /me/password`, the caller's real current password. The request still goes out and
    every check still runs on the answer.
+
+3. Rules that hang on who calls, told with the demo data the runs use (`liaison serve --demo`):
+   staff name the voter an appointment is for and the organiser of an activity they plan, and an
+   import sends a real file (a CSV of one row) rather than random bytes.
 """
 
 from __future__ import annotations
@@ -27,6 +31,17 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 ID_CHECK = "10X98765432"
 PASSWORDS = {"current": "demo-password"}
+
+# Demo records (src/demo.rs) every run's callers can see.
+DEMO_VOTER = "0190f5a0-0000-7000-8000-000000000051"
+DEMO_WORKING_COMMITTEE = "0190f5a0-0000-7000-8000-000000000002"
+IMPORT_FILES = {
+    "POST /api/v1/imports/voters": "name,constituency_code,phone\n王五,BBS-03,13900000077\n",
+    "POST /api/v1/imports/representatives": (
+        "name,gender,level,term,constituency_code,liaison_group\n"
+        "李四,male,district,16,BBS-03,八宝山街道代表联络站\n"
+    ),
+}
 
 
 def _references_only(response: Any) -> bool:
@@ -81,6 +96,12 @@ def _teach(value: Any) -> Any:
     starts, ends = _instant(out.get("starts_at")), _instant(out.get("ends_at"))
     if starts and ends and not (starts < ends <= starts + dt.timedelta(days=31)):
         out["ends_at"] = (starts + dt.timedelta(hours=1)).isoformat()
+    start, end = out.get("start_time"), out.get("end_time")
+    if isinstance(start, str) and isinstance(end, str) and end[:5] <= start[:5]:
+        out["start_time"], out["end_time"] = "09:00", "11:00"
+    opens, closes = out.get("opens_on"), out.get("closes_on")
+    if isinstance(opens, str) and isinstance(closes, str) and closes < opens:
+        out["opens_on"], out["closes_on"] = closes, opens
     effective = out.get("effective_from")
     if isinstance(effective, str) and effective < _first_of_this_month().isoformat():
         out["effective_from"] = dt.datetime.now(BEIJING).date().isoformat()
@@ -89,7 +110,8 @@ def _teach(value: Any) -> Any:
             out[key] = "liaison " + secrets.token_urlsafe(12) + " 拱门"
     for low, high in (("min_fixed_households", "max_fixed_households"), ("min_voter_liaisons", "max_voter_liaisons")):
         a, b = out.get(low), out.get(high)
-        if isinstance(a, int) and isinstance(b, int) and a > b:
+        numbers = all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in (a, b))
+        if numbers and a > b:
             out[low], out[high] = b, a
     return out
 
@@ -99,10 +121,23 @@ def before_call(ctx: Any, case: Any, kwargs: Any) -> None:
     meta = getattr(case, "meta", None)
     if meta is None or not meta.generation.mode.is_positive:
         return
+    if any(meta.is_negative_at(location) for location in meta.components):
+        return
     # If-Match names a version the server issued, which a generator cannot know; it is
     # optional, so a positive case goes without it rather than with a made-up one.
-    if isinstance(case.headers, dict):
-        case.headers = {k: v for k, v in case.headers.items() if k.lower() != "if-match"}
+    for name in [n for n in (case.headers or {}) if n.lower() == "if-match"]:
+        del case.headers[name]
+    label = case.operation.label
+    if label in IMPORT_FILES:
+        if isinstance(case.query, dict) and "charset" in case.query:
+            case.query["charset"] = "utf-8"
+        case.body = IMPORT_FILES[label]
+        case.media_type = "text/csv"
+    if isinstance(case.body, dict) and label == "POST /api/v1/appointments":
+        case.body["voter_id"] = case.body.get("voter_id") or DEMO_VOTER
+    if isinstance(case.body, dict) and label == "POST /api/v1/activities":
+        if not (case.body.get("organiser_committee_id") or case.body.get("organiser_group_id")):
+            case.body["organiser_committee_id"] = DEMO_WORKING_COMMITTEE
     if isinstance(case.body, (dict, list)):
         case.body = _teach(case.body)
         if case.operation.label == "PUT /api/v1/me/password" and isinstance(case.body, dict):
