@@ -120,6 +120,8 @@ pub struct Settings {
     pub demo: bool,
     /// How often each replica sweeps for overdue referrals to notify; None switches it off.
     pub notification_sweep: Option<Duration>,
+    /// How long the changes feed keeps a change (`LIAISON_CHANGES_RETENTION_DAYS`, default 180).
+    pub changes_retention: Duration,
 }
 
 /// How one-time codes reach a self-registering voter's phone (`LIAISON_SMS_SENDER`).
@@ -266,6 +268,9 @@ impl Settings {
                 0 => None,
                 secs => Some(Duration::from_secs(secs)),
             },
+            changes_retention: Duration::from_secs(
+                86_400 * env_parse::<u64>("LIAISON_CHANGES_RETENTION_DAYS", 180)?.max(1),
+            ),
             trust_proxy_headers: env_parse("LIAISON_TRUST_PROXY_HEADERS", false)?,
             hsts: env_parse("LIAISON_HSTS", false)?,
             pii_key,

@@ -25,6 +25,7 @@ text_enum!(
         BadRequest => "bad_request",
         CannotDisableSelf => "cannot_disable_self",
         ConstraintViolated => "constraint_violated",
+        CursorExpired => "cursor_expired",
         ContactLimitExceeded => "contact_limit_exceeded",
         FilterNotAllowed => "filter_not_allowed",
         Forbidden => "forbidden",

@@ -11,6 +11,7 @@ pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod changes;
 pub mod committees;
 pub mod conditional;
 pub mod config;

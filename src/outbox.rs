@@ -9,17 +9,23 @@ use uuid::Uuid;
 use crate::db::schema::outbox;
 use crate::error::ApiResult;
 
-/// Queue a message in the caller's transaction.
+/// Queue a message in the caller's transaction. `topic` is `<kind>.<what happened>` (the
+/// kind names the subject, `aggregate_id` its id); `committee_id` is the committee whose
+/// subtree the subject belongs to, which scopes who may read the change.
 pub async fn enqueue(
     conn: &mut AsyncPgConnection,
     topic: &str,
     aggregate_id: Uuid,
+    committee_id: Uuid,
     payload: serde_json::Value,
 ) -> ApiResult<()> {
+    let kind = topic.split('.').next().unwrap_or(topic);
     diesel::insert_into(outbox::table)
         .values((
             outbox::topic.eq(topic),
+            outbox::subject_kind.eq(kind),
             outbox::aggregate_id.eq(aggregate_id),
+            outbox::committee_id.eq(committee_id),
             outbox::payload.eq(payload),
         ))
         .execute(conn)

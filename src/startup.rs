@@ -48,6 +48,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(committees::handlers::delete_committee)
             .service(committees::handlers::get_policy)
             .service(committees::handlers::put_policy)
+            .service(crate::changes::handlers::list_changes)
             .service(notifications::handlers::list_notifications)
             .service(notifications::handlers::read_notification)
             .service(congress_sessions::handlers::create_congress_session)
@@ -194,6 +195,10 @@ pub struct Running {
     pub drain: InFlight,
     /// The overdue-referral sweep, if switched on; it stops with the runtime.
     pub sweep: Option<tokio::task::JoinHandle<()>>,
+    /// The connection that wakes long-polling readers of the changes feed, and the hourly
+    /// pruning of changes past their retention.
+    pub change_listener: tokio::task::JoinHandle<()>,
+    pub change_pruner: tokio::task::JoinHandle<()>,
 }
 
 /// Requests being answered right now, across all workers of one server.
@@ -268,6 +273,17 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
         }
         None => None,
     };
+    let changes = std::sync::Arc::new(crate::changes::listen::ChangeSignal::default());
+    let listener_task = tokio::spawn(crate::changes::listen::run(
+        settings.database_url.clone(),
+        settings.db_timeouts.clone(),
+        changes.clone(),
+    ));
+    let prune_pool = crate::db::build_pool(&settings.database_url, 1, &settings.db_timeouts)?;
+    let pruner = tokio::spawn(crate::changes::listen::prune_every_hour(
+        prune_pool,
+        settings.changes_retention,
+    ));
     let doc = openapi_document();
     let contract = web::Data::new(crate::contract::Contract::from_document(&doc));
     let served = web::Bytes::from(serde_json::to_vec(&crate::openapi::to_json(&doc))?);
@@ -276,7 +292,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
     let server = HttpServer::new(move || {
         let pool = crate::db::build_pool(&settings.database_url, per_worker, &settings.db_timeouts)
             .expect("a pool built once already");
-        let state = web::Data::new(AppState::new(settings.clone(), pool));
+        let state = web::Data::new(AppState::new(settings.clone(), pool, changes.clone()));
         App::new()
             .app_data(state)
             .app_data(web::Data::new(in_flight.clone()))
@@ -325,5 +341,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
         server,
         drain,
         sweep,
+        change_listener: listener_task,
+        change_pruner: pruner,
     })
 }

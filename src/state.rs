@@ -11,14 +11,21 @@ use crate::pii::PiiCipher;
 
 pub struct AppState {
     pub pool: DbPool,
+    /// Commits announced to long-polling readers of the changes feed (one per server).
+    pub changes: std::sync::Arc<crate::changes::listen::ChangeSignal>,
     pub tokens: TokenService,
     pub pii: PiiCipher,
     pub settings: Settings,
 }
 
 impl AppState {
-    pub fn new(settings: Settings, pool: DbPool) -> Self {
+    pub fn new(
+        settings: Settings,
+        pool: DbPool,
+        changes: std::sync::Arc<crate::changes::listen::ChangeSignal>,
+    ) -> Self {
         Self {
+            changes,
             tokens: TokenService::new(&settings.jwt),
             pii: PiiCipher::new(&settings.pii_key),
             pool,

@@ -12,7 +12,8 @@ use super::caller::{Binding, Caller, Role};
 use crate::committees::domain::ReferralRoute;
 use crate::db::schema::{
     accounts, activities, activity_participants, appointments, committees, constituencies,
-    contact_links, handling_bodies, liaison_groups, opinions, referrals, representatives, voters,
+    contact_links, handling_bodies, liaison_groups, opinions, outbox, referrals, representatives,
+    voters,
 };
 use crate::db::tree::{committee_of_group, subtree_of};
 
@@ -365,5 +366,19 @@ pub fn account_filter(caller: &Caller) -> NullableFilter<accounts::table> {
             )
         }
         None => Box::new(sql::<Nullable<Bool>>("FALSE")),
+    }
+}
+
+/// Changes (the outbox) the caller may read from the feed: by the committee whose subtree the
+/// subject belongs to. Admins read every change; committee staff their subtree's.
+pub fn change_filter(caller: &Caller) -> Filter<outbox::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
+            outbox::committee_id
+                .assume_not_null()
+                .eq_any(subtree_of(root)),
+        ),
+        _ => nothing(),
     }
 }

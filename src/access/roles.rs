@@ -50,6 +50,8 @@ pub enum Action {
     /// Record the dates of congress sessions (admins and district staff, see
     /// `tree::check_manage_congress_sessions`).
     ManageCongressSessions,
+    /// Follow the changes feed (admins; committee staff for their subtree).
+    ReadChanges,
 }
 
 impl Action {
@@ -81,6 +83,7 @@ impl Action {
         Action::ReadDutyRecords,
         Action::ReadCongressSessions,
         Action::ManageCongressSessions,
+        Action::ReadChanges,
         Action::ReadAnnualReports,
     ];
 }
@@ -102,6 +105,7 @@ impl Caller {
                     | ManageHandlingBodies
                     | ManageCalendar
                     | ManageCongressSessions
+                    | ReadChanges
             ),
             Representative => matches!(
                 action,

@@ -210,7 +210,8 @@ pub(super) async fn announce(
         "starts_at": a.starts_at,
         "version": a.version,
     });
-    crate::outbox::enqueue(conn, &format!("activity.{action}"), a.id, payload).await
+    let topic = format!("activity.{action}");
+    crate::outbox::enqueue(conn, &topic, a.id, a.committee_id, payload).await
 }
 
 /// Records a work plan entry (planned). Also used for the activity an accepted meeting

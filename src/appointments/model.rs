@@ -154,7 +154,8 @@ pub async fn announce(conn: &mut AsyncPgConnection, a: &Appointment) -> ApiResul
         "activity_id": a.activity_id,
         "version": a.version,
     });
-    crate::outbox::enqueue(conn, &format!("appointment.{}", a.state), a.id, payload).await
+    let topic = format!("appointment.{}", a.state);
+    crate::outbox::enqueue(conn, &topic, a.id, a.committee_id, payload).await
 }
 
 /// The request an activity answers follows it: held when the activity is held, cancelled

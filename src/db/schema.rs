@@ -313,6 +313,17 @@ diesel::table! {
         payload -> Jsonb,
         created_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
+        txid -> Int8,
+        subject_kind -> Text,
+        committee_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    changes_horizon (only_row) {
+        only_row -> Bool,
+        txid -> Int8,
+        seq -> Int8,
     }
 }
 
@@ -504,6 +515,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     referrals,
     opinion_events,
     outbox,
+    changes_horizon,
     idempotency_keys,
     activities,
     activity_events,

@@ -56,6 +56,26 @@ text_enum!(
     }
 );
 
+impl Action {
+    /// The event's name in the changes feed and webhooks: what happened (`opinion.referred`),
+    /// as activities (`activity.held`) and appointments (`appointment.accepted`) say it.
+    pub fn happened(self) -> &'static str {
+        match self {
+            Action::Receive => "received",
+            Action::Refer => "referred",
+            Action::Transfer => "transferred",
+            Action::Answer => "answered",
+            Action::FeedBack => "fed_back",
+            Action::Decline => "declined",
+            Action::Reopen => "reopened",
+            Action::Rate => "rated",
+            Action::Accept => "accepted",
+            Action::Edit => "edited",
+            Action::Escalate => "escalated",
+        }
+    }
+}
+
 /// What the machine needs to know about an opinion besides its state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Facts {

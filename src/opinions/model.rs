@@ -380,7 +380,7 @@ pub async fn announce(
         "committee_id": opinion.committee_id,
         "version": opinion.version,
     });
-    crate::outbox::enqueue(conn, topic, opinion.id, payload).await
+    crate::outbox::enqueue(conn, topic, opinion.id, opinion.committee_id, payload).await
 }
 
 /// Writes the changes of one step, bumps the version and returns the row as it now is.

@@ -232,7 +232,13 @@ async fn record(
         },
     )
     .await?;
-    model::announce(conn, after, &format!("opinion.{}", action.as_str()), action).await?;
+    model::announce(
+        conn,
+        after,
+        &format!("opinion.{}", action.happened()),
+        action,
+    )
+    .await?;
     if after.urgent && !before.is_some_and(|o| o.urgent) {
         model::announce(conn, after, "opinion.urgent", action).await?;
         crate::notifications::model::notify_urgent(conn, after.id).await?;

@@ -86,6 +86,7 @@ pub fn settings(database_url: &str) -> Settings {
         demo: false,
         // Switched on by the tests of notifications, with a short period.
         notification_sweep: None,
+        changes_retention: Duration::from_secs(180 * 86_400),
     }
 }
 

@@ -6,6 +6,7 @@ mod appointments;
 mod auth;
 mod bad_input;
 mod bad_input_routes;
+mod changes;
 mod committees;
 mod contract;
 mod duty_records;

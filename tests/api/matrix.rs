@@ -108,6 +108,7 @@ const RULES: &[Rule] = &[
     Rule { method: "PATCH", path: "/api/v1/congress-sessions/{id}", expect: ADMIN_ONLY },
     Rule { method: "DELETE", path: "/api/v1/congress-sessions/{id}", expect: [401, 204, 403, 403, 403, 403, 403, 403] },
     Rule { method: "GET", path: "/api/v1/notifications", expect: SIGNED_IN },
+    Rule { method: "GET", path: "/api/v1/changes", expect: ACCOUNT_MANAGERS },
     // A fresh urgent opinion's notification, which is committee staff A's alone.
     Rule { method: "POST", path: "/api/v1/notifications/{id}/read", expect: [401, 404, 200, 404, 404, 404, 404, 404] },
     Rule { method: "GET", path: "/api/v1/calendar", expect: SIGNED_IN },

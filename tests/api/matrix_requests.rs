@@ -279,6 +279,7 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
             )
         }
         ("GET", "/api/v1/notifications") => (rule.path.into(), None),
+        ("GET", "/api/v1/changes") => (rule.path.into(), None),
         ("POST", "/api/v1/notifications/{id}/read") => {
             let mut body = opinion_body(w);
             body["urgent"] = json!(true);

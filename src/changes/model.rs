@@ -1,0 +1,181 @@
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::access::Caller;
+use crate::access::filters::change_filter;
+use crate::db::schema::{changes_horizon, outbox};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+/// A place in the feed: the writing transaction's id and the row's sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Position {
+    pub txid: i64,
+    pub seq: i64,
+}
+
+impl Position {
+    /// 16 bytes in unpadded base64url, like every cursor of this API.
+    pub fn encode(self) -> String {
+        let mut bytes = self.txid.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&self.seq.to_be_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    pub fn decode(raw: &str) -> ApiResult<Self> {
+        let invalid = || {
+            ApiError::bad_request(
+                ErrorCode::InvalidCursor,
+                "the cursor is not one this feed issued",
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+        let (txid, seq) = bytes.split_at_checked(8).ok_or_else(invalid)?;
+        let number = |b: &[u8]| b.try_into().map(i64::from_be_bytes).map_err(|_| invalid());
+        Ok(Self {
+            txid: number(txid)?,
+            seq: number(seq)?,
+        })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct Change {
+    pub seq: i64,
+    pub txid: i64,
+    pub topic: String,
+    pub subject_kind: String,
+    pub aggregate_id: Uuid,
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Change {
+    pub fn position(&self) -> Position {
+        Position {
+            txid: self.txid,
+            seq: self.seq,
+        }
+    }
+}
+
+/// Which changes a reader wants: subject kinds (`opinion`) and exact types (`opinion.referred`).
+#[derive(Debug, Default)]
+pub struct TypeFilter {
+    pub kinds: Vec<String>,
+    pub types: Vec<String>,
+}
+
+impl TypeFilter {
+    pub fn parse(raw: Option<&str>) -> Self {
+        let mut filter = Self::default();
+        for part in raw.unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
+            if part.contains('.') {
+                filter.types.push(part.to_owned());
+            } else {
+                filter.kinds.push(part.to_owned());
+            }
+        }
+        filter
+    }
+}
+
+/// Up to `limit` changes after `after` that the caller may read, oldest first. Only rows
+/// below the snapshot's xmin: every transaction that could still commit an earlier row has
+/// ended, so nothing will later appear before what this page served.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    after: Position,
+    wanted: &TypeFilter,
+    limit: i64,
+) -> ApiResult<Vec<Change>> {
+    let mut query = outbox::table
+        .filter(
+            outbox::txid
+                .gt(after.txid)
+                .or(outbox::txid.eq(after.txid).and(outbox::seq.gt(after.seq))),
+        )
+        .filter(sql::<Bool>(
+            "outbox.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+        ))
+        .filter(change_filter(caller))
+        .order((outbox::txid.asc(), outbox::seq.asc()))
+        .limit(limit)
+        .select(Change::as_select())
+        .into_boxed();
+    if !wanted.kinds.is_empty() || !wanted.types.is_empty() {
+        query = query.filter(
+            outbox::subject_kind
+                .eq_any(wanted.kinds.clone())
+                .or(outbox::topic.eq_any(wanted.types.clone())),
+        );
+    }
+    Ok(query.load(conn).await?)
+}
+
+/// The last position retention has pruned: a cursor before it has lost changes.
+pub async fn horizon(conn: &mut AsyncPgConnection) -> ApiResult<Position> {
+    let (txid, seq) = changes_horizon::table
+        .select((changes_horizon::txid, changes_horizon::seq))
+        .first(conn)
+        .await?;
+    Ok(Position { txid, seq })
+}
+
+/// Drops changes older than `before` (only rows every reader could already have been served)
+/// and moves the horizon past them. Safe on several replicas at once: deleting twice deletes
+/// nothing, and the horizon only moves forward.
+pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> ApiResult<usize> {
+    let deleted: Vec<(i64, i64)> = diesel::delete(
+        outbox::table
+            .filter(outbox::created_at.lt(before))
+            .filter(sql::<Bool>(
+                "outbox.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            )),
+    )
+    .returning((outbox::txid, outbox::seq))
+    .get_results(conn)
+    .await?;
+    if let Some(last) = deleted.iter().copied().max() {
+        diesel::sql_query(
+            "UPDATE changes_horizon SET txid = $1, seq = $2 WHERE (txid, seq) < ($1, $2)",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(last.0)
+        .bind::<diesel::sql_types::BigInt, _>(last.1)
+        .execute(conn)
+        .await?;
+    }
+    Ok(deleted.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_round_trip_and_order_by_transaction_first() {
+        let p = Position {
+            txid: 1 << 40,
+            seq: 7,
+        };
+        assert_eq!(Position::decode(&p.encode()).unwrap(), p);
+        assert_eq!(p.encode().len(), 22);
+        assert!(Position { txid: 2, seq: 1 } > Position { txid: 1, seq: 99 });
+        assert!(Position::decode("not-a-cursor").is_err());
+    }
+
+    #[test]
+    fn type_filters_split_kinds_from_exact_types() {
+        let f = TypeFilter::parse(Some("opinion,activity.held"));
+        assert_eq!(f.kinds, ["opinion"]);
+        assert_eq!(f.types, ["activity.held"]);
+        assert!(TypeFilter::parse(None).kinds.is_empty());
+    }
+}
