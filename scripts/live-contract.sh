@@ -73,7 +73,8 @@ python_tools() {
 }
 
 # schemathesis as one demo account, on a database and server of its own; the report goes to
-# target/live-contract/fuzz-<account>.txt. LIAISON_FUZZ_EXAMPLES overrides max-examples.
+# target/live-contract/fuzz-<account>.txt. LIAISON_FUZZ_EXAMPLES overrides max-examples and
+# LIAISON_FUZZ_SEED the fixed seed (a fixed seed keeps make test repeatable; explore with others).
 fuzz() {
     local who="$1" token status=0
     serve_fresh "liaison_fuzz_${who//./_}"
@@ -82,7 +83,7 @@ fuzz() {
     SCHEMATHESIS_HOOKS=tests.clients.schemathesis_hooks PYTHONPATH="$PWD" \
         "$VENV/bin/schemathesis" --config-file tests/clients/schemathesis.toml run openapi/openapi.json \
         --url "$BASE" -H "Authorization: Bearer $token" --checks all \
-        ${LIAISON_FUZZ_EXAMPLES:+--max-examples "$LIAISON_FUZZ_EXAMPLES"} \
+        ${LIAISON_FUZZ_EXAMPLES:+--max-examples "$LIAISON_FUZZ_EXAMPLES"} --seed "${LIAISON_FUZZ_SEED:-20261130}" \
         --report junit --report-dir "$WORK/fuzz-${who}" >"$WORK/fuzz-${who}.txt" 2>&1 || status=$?
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true

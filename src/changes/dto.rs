@@ -14,7 +14,7 @@ pub struct ChangesQuery {
     pub after: Option<String>,
     /// Comma-separated subject kinds (`opinion`, `activity`, `appointment`) or exact types
     /// (`opinion.referred`); absent for every change.
-    #[param(pattern = r"^[a-z_]+(\.[a-z_]+)?(,[a-z_]+(\.[a-z_]+)?)*$")]
+    #[param(pattern = r"^([a-z_]+(\.[a-z_]+)?(,[a-z_]+(\.[a-z_]+)?)*)?$")]
     pub types: Option<String>,
     /// 1 to 100, default 50.
     pub limit: Option<i64>,

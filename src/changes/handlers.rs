@@ -49,7 +49,7 @@ pub async fn list_changes(
         Some(raw) => Some(Position::decode(raw)?),
         None => None,
     };
-    let wanted = TypeFilter::parse(query.types.as_deref());
+    let wanted = TypeFilter::parse(query.types.as_deref())?;
     let deadline = Instant::now() + Duration::from_secs(wait.into());
     let mut commits = state.changes.subscribe();
     let mut conn = Some(conn);

@@ -36,7 +36,12 @@ impl Position {
         };
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
         let (txid, seq) = bytes.split_at_checked(8).ok_or_else(invalid)?;
-        let number = |b: &[u8]| b.try_into().map(i64::from_be_bytes).map_err(|_| invalid());
+        // Positions are never negative: every 16 bytes read as one (past the end if too big).
+        let number = |b: &[u8]| {
+            b.try_into()
+                .map(|b| i64::try_from(u64::from_be_bytes(b)).unwrap_or(i64::MAX))
+                .map_err(|_| invalid())
+        };
         Ok(Self {
             txid: number(txid)?,
             seq: number(seq)?,
@@ -73,16 +78,31 @@ pub struct TypeFilter {
 }
 
 impl TypeFilter {
-    pub fn parse(raw: Option<&str>) -> Self {
+    /// `kind` or `kind.what`, comma-separated, lower case and `_` (the spec's pattern); empty
+    /// for every change.
+    pub fn parse(raw: Option<&str>) -> ApiResult<Self> {
         let mut filter = Self::default();
-        for part in raw.unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
-            if part.contains('.') {
-                filter.types.push(part.to_owned());
-            } else {
-                filter.kinds.push(part.to_owned());
+        let word =
+            |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        for part in raw
+            .unwrap_or_default()
+            .split(',')
+            .filter(|_| !raw.unwrap_or_default().is_empty())
+        {
+            match part.split_once('.') {
+                None if word(part) => filter.kinds.push(part.to_owned()),
+                Some((kind, what)) if word(kind) && word(what) => {
+                    filter.types.push(part.to_owned())
+                }
+                _ => {
+                    return Err(ApiError::bad_request(
+                        ErrorCode::InvalidQuery,
+                        "types lists kinds (opinion) or types (opinion.referred), comma-separated",
+                    ));
+                }
             }
         }
-        filter
+        Ok(filter)
     }
 }
 
@@ -169,13 +189,20 @@ mod tests {
         assert_eq!(p.encode().len(), 22);
         assert!(Position { txid: 2, seq: 1 } > Position { txid: 1, seq: 99 });
         assert!(Position::decode("not-a-cursor").is_err());
+        // Every cursor of the declared shape reads as a position, never a negative one.
+        let top = Position::decode("_____________________w").unwrap();
+        assert_eq!((top.txid, top.seq), (i64::MAX, i64::MAX));
     }
 
     #[test]
     fn type_filters_split_kinds_from_exact_types() {
-        let f = TypeFilter::parse(Some("opinion,activity.held"));
+        let f = TypeFilter::parse(Some("opinion,activity.held")).unwrap();
         assert_eq!(f.kinds, ["opinion"]);
         assert_eq!(f.types, ["activity.held"]);
-        assert!(TypeFilter::parse(None).kinds.is_empty());
+        assert!(TypeFilter::parse(None).unwrap().kinds.is_empty());
+        assert!(TypeFilter::parse(Some("")).unwrap().types.is_empty());
+        for bad in ["0.5", "opinion,,activity", "a.b.c", "Opinion", "opinion."] {
+            assert!(TypeFilter::parse(Some(bad)).is_err(), "{bad}");
+        }
     }
 }

@@ -199,7 +199,7 @@ pub async fn check_officers(
     if found != officers.len() as i64 {
         return Err(ApiError::invalid_field(
             field,
-            "each must be an active group-staff account of this group",
+            "no such active group-staff account of this group",
         ));
     }
     Ok(())
@@ -222,7 +222,7 @@ pub async fn check_designated_officers(
     } else {
         Err(ApiError::invalid_field(
             field,
-            "each must be a liaison officer of the home or station",
+            "no such liaison officer of the home or station",
         ))
     }
 }
