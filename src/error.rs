@@ -33,6 +33,7 @@ text_enum!(
         IdempotencyKeyReused => "idempotency_key_reused",
         ImportRejected => "import_rejected",
         InUse => "in_use",
+        InsufficientScope => "insufficient_scope",
         InternalError => "internal_error",
         InvalidCredentials => "invalid_credentials",
         InvalidCursor => "invalid_cursor",
@@ -203,6 +204,16 @@ impl ApiError {
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, detail)
+    }
+
+    /// A service client's token lacks the scope the action needs (RFC 6750 §3.1).
+    pub fn insufficient_scope(scope: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::InsufficientScope,
+            format!("this needs the {scope} scope"),
+        )
+        .with_extension("scope", serde_json::Value::String(scope.to_owned()))
     }
 
     /// The answer for both "does not exist" and "exists but not in your scope": the two must be
@@ -399,6 +410,15 @@ impl ResponseError for ApiError {
         }
         if let Some(secs) = self.0.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        // RFC 6750 §3.1: say which scope the token lacks.
+        if self.0.code == ErrorCode::InsufficientScope {
+            if let Some(scope) = self.0.extensions.get("scope").and_then(|s| s.as_str()) {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\""),
+                ));
+            }
         }
         response.body(body.to_string())
     }

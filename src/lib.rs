@@ -38,6 +38,7 @@ pub mod representatives;
 pub mod request;
 pub mod responses;
 pub mod schedule;
+pub mod service_clients;
 
 pub mod sms;
 pub mod startup;

@@ -61,8 +61,19 @@ fn set(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {
     headers.insert(name, HeaderValue::from_static(value));
 }
 
+/// Marks an error answer given in a form a standard prescribes instead of problem+json (the
+/// token endpoint's RFC 6749 §5.2 errors), which `as_problem` then leaves alone.
+pub struct StandardErrorForm;
+
 /// An error answer that is not problem+json already becomes one, keeping its status.
 fn as_problem(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    if response
+        .response()
+        .extensions()
+        .contains::<StandardErrorForm>()
+    {
+        return response;
+    }
     let status = response.status();
     let is_problem = response
         .headers()

@@ -49,6 +49,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(committees::handlers::get_policy)
             .service(committees::handlers::put_policy)
             .service(crate::changes::handlers::list_changes)
+            .service(crate::service_clients::token::issue_client_token)
+            .service(crate::service_clients::handlers::create_service_client)
+            .service(crate::service_clients::handlers::list_service_clients)
+            .service(crate::service_clients::handlers::get_service_client)
+            .service(crate::service_clients::handlers::update_service_client)
+            .service(crate::service_clients::handlers::rotate_service_client_secret)
+            .service(crate::service_clients::handlers::delete_service_client)
             .service(notifications::handlers::list_notifications)
             .service(notifications::handlers::read_notification)
             .service(congress_sessions::handlers::create_congress_session)
@@ -273,14 +280,14 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
         }
         None => None,
     };
-    let changes = std::sync::Arc::new(crate::changes::listen::ChangeSignal::default());
-    let listener_task = tokio::spawn(crate::changes::listen::run(
+    let changes = std::sync::Arc::new(crate::db::listen::ChangeSignal::default());
+    let listener_task = tokio::spawn(crate::db::listen::run(
         settings.database_url.clone(),
         settings.db_timeouts.clone(),
         changes.clone(),
     ));
     let prune_pool = crate::db::build_pool(&settings.database_url, 1, &settings.db_timeouts)?;
-    let pruner = tokio::spawn(crate::changes::listen::prune_every_hour(
+    let pruner = tokio::spawn(crate::changes::retention::prune_every_hour(
         prune_pool,
         settings.changes_retention,
     ));

@@ -27,6 +27,32 @@ pub fn check_grant(caller: &Caller, role: Role) -> ApiResult<()> {
     })
 }
 
+/// A service client signs in with its secret, never a password.
+pub fn check_has_password(caller: &Caller) -> ApiResult<()> {
+    match caller.scopes {
+        Some(_) => Err(ApiError::forbidden(
+            "a service client has no password: rotate its secret instead",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Who may bind a service client where: admins anywhere or to nothing (the whole district),
+/// committee staff only inside their subtree (`committee_id` is checked as any attachment).
+pub fn check_bind_service_client(caller: &Caller, committee: Option<Uuid>) -> ApiResult<()> {
+    match (caller.role, committee) {
+        (Role::Admin, _) | (Role::CommitteeStaff, Some(_)) => Ok(()),
+        // A client for the whole district is more than committee staff may hand out.
+        (Role::CommitteeStaff, None) => Err(ApiError::forbidden(
+            "committee staff bind a client to their committee or one below it (committee_id)",
+        )),
+        _ => Err(ApiError::forbidden(format!(
+            "the {} role may not manage service clients",
+            caller.role
+        ))),
+    }
+}
+
 /// Resetting another account's password is for a role above it (one that may grant its
 /// role). One's own password is changed with the current one (`PUT /me/password`), never
 /// reset: a stolen access token must not be able to make itself permanent.
@@ -61,6 +87,30 @@ pub fn check_disable(caller: &Caller, account: Uuid) -> ApiResult<()> {
 mod tests {
     use super::*;
     use crate::access::caller::Binding;
+
+    #[test]
+    fn service_clients_are_bound_as_the_manager_may() {
+        let committee = Uuid::now_v7();
+        let staff = Caller::for_test(Role::CommitteeStaff, Binding::Committee(committee));
+        let admin = Caller::for_test(Role::Admin, Binding::Unbound);
+        assert!(check_bind_service_client(&admin, None).is_ok());
+        assert!(check_bind_service_client(&staff, Some(committee)).is_ok());
+        assert_eq!(
+            check_bind_service_client(&staff, None)
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            403
+        );
+        let group = Caller::for_test(Role::GroupStaff, Binding::LiaisonGroup(committee));
+        assert!(check_bind_service_client(&group, Some(committee)).is_err());
+        let client = Caller {
+            scopes: Some(vec![]),
+            ..Caller::for_test(Role::Service, Binding::Unbound)
+        };
+        assert!(check_has_password(&client).is_err());
+        assert!(check_has_password(&admin).is_ok());
+    }
 
     #[test]
     fn committee_staff_cannot_grant_admin_or_service() {

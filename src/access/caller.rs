@@ -99,6 +99,8 @@ pub struct Caller {
     /// Someone else reset the password: until the owner chooses one, only `/me` and
     /// `/me/password` answer.
     pub must_change_password: bool,
+    /// A service client's grant (role `service`); None for people, whose role decides.
+    pub scopes: Option<Vec<super::scopes::Scope>>,
 }
 
 /// What an account of a role must be bound to, if anything.
@@ -147,10 +149,11 @@ impl Caller {
         )
     }
 
-    /// The committee at the root of a committee staff member's scope.
+    /// The committee at the root of a committee staff member's (or a bound service client's)
+    /// scope.
     pub fn committee_root(&self) -> Option<Uuid> {
         match (self.role, self.binding) {
-            (Role::CommitteeStaff, Binding::Committee(id)) => Some(id),
+            (Role::CommitteeStaff | Role::Service, Binding::Committee(id)) => Some(id),
             _ => None,
         }
     }
@@ -167,6 +170,7 @@ impl Caller {
             binding,
             session_id: Uuid::nil(),
             must_change_password: false,
+            scopes: None,
         }
     }
 }
@@ -211,7 +215,10 @@ impl FromRequest for Authed {
                 TokenError::Invalid => ApiError::unauthorized("the access token is invalid"),
             })?;
             let mut conn = state.db().await?;
-            let caller = load(&mut conn, claims.sub, claims.sid).await?;
+            let caller = match &claims.scope {
+                Some(scope) => load_client(&mut conn, claims.sub, scope).await?,
+                None => load(&mut conn, claims.sub, claims.sid).await?,
+            };
             if caller.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&path.as_str()) {
                 return Err(ApiError::forbidden_with(
                     ErrorCode::PasswordChangeRequired,
@@ -260,6 +267,42 @@ async fn load(conn: &mut AsyncPgConnection, account: Uuid, session: Uuid) -> Api
         binding: Binding::from_columns(binding),
         session_id: session,
         must_change_password,
+        scopes: None,
+    })
+}
+
+/// The live service client behind a client-credentials token: 401 once it is deleted
+/// (revoked). Its scopes are those the token was granted that the client still holds, so
+/// narrowing a client narrows its tokens at once.
+async fn load_client(conn: &mut AsyncPgConnection, client: Uuid, scope: &str) -> ApiResult<Caller> {
+    use crate::db::schema::service_clients;
+    let row: Option<(Uuid, String, Vec<String>, Option<Uuid>)> = service_clients::table
+        .filter(service_clients::id.eq(client))
+        .filter(service_clients::revoked_at.is_null())
+        .select((
+            service_clients::id,
+            service_clients::name,
+            service_clients::scopes,
+            service_clients::committee_id,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    let (id, name, held, committee) =
+        row.ok_or_else(|| ApiError::unauthorized("the service client has been revoked"))?;
+    let granted = super::scopes::Scope::parse_list(scope).unwrap_or_default();
+    let scopes = granted
+        .into_iter()
+        .filter(|s| held.iter().any(|h| h == s.as_str()))
+        .collect();
+    Ok(Caller {
+        account_id: id,
+        username: name,
+        role: Role::Service,
+        binding: committee.map_or(Binding::Unbound, Binding::Committee),
+        session_id: id,
+        must_change_password: false,
+        scopes: Some(scopes),
     })
 }
 

@@ -13,7 +13,7 @@ use crate::committees::domain::ReferralRoute;
 use crate::db::schema::{
     accounts, activities, activity_participants, appointments, committees, constituencies,
     contact_links, handling_bodies, liaison_groups, opinions, outbox, referrals, representatives,
-    voters,
+    service_clients, voters,
 };
 use crate::db::tree::{committee_of_group, subtree_of};
 
@@ -37,8 +37,8 @@ where
 /// Committees the caller may read.
 pub fn committee_filter(caller: &Caller) -> Filter<committees::table> {
     match (caller.role, caller.binding) {
-        (Role::Admin, _) => everything(),
-        (Role::CommitteeStaff, Binding::Committee(root)) => {
+        (Role::Admin, _) | (Role::Service, Binding::Unbound) => everything(),
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => {
             Box::new(committees::ancestors.contains(vec![root]))
         }
         // Group staff see the committee their group belongs to, to show where it sits.
@@ -56,8 +56,8 @@ pub fn committee_filter(caller: &Caller) -> Filter<committees::table> {
 /// Liaison groups the caller may read.
 pub fn liaison_group_filter(caller: &Caller) -> Filter<liaison_groups::table> {
     match (caller.role, caller.binding) {
-        (Role::Admin, _) => everything(),
-        (Role::CommitteeStaff, Binding::Committee(root)) => {
+        (Role::Admin, _) | (Role::Service, Binding::Unbound) => everything(),
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => {
             Box::new(liaison_groups::committee_id.eq_any(subtree_of(root)))
         }
         (Role::GroupStaff, Binding::LiaisonGroup(group)) => Box::new(liaison_groups::id.eq(group)),
@@ -68,7 +68,7 @@ pub fn liaison_group_filter(caller: &Caller) -> Filter<liaison_groups::table> {
 /// Handling bodies the caller may read (and, for staff, bind accounts to).
 pub fn handling_body_filter(caller: &Caller) -> Filter<handling_bodies::table> {
     match (caller.role, caller.committee_root()) {
-        (Role::Admin, _) => everything(),
+        (Role::Admin, _) | (Role::Service, None) => everything(),
         (Role::HandlingBody, _) => match caller.binding {
             Binding::HandlingBody(id) => Box::new(handling_bodies::id.eq(id)),
             _ => nothing(),
@@ -86,7 +86,7 @@ pub fn readable_handling_body_filter(caller: &Caller) -> Filter<handling_bodies:
     let committee_above =
         "handling_bodies.committee_id IN (SELECT unnest(ancestors) FROM committees WHERE id = ";
     match (caller.role, caller.binding) {
-        (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => Box::new(
             handling_bodies::committee_id
                 .eq_any(subtree_of(root))
                 .or(sql::<Bool>(committee_above)
@@ -111,8 +111,8 @@ pub fn readable_handling_body_filter(caller: &Caller) -> Filter<handling_bodies:
 /// Constituencies the caller may read.
 pub fn constituency_filter(caller: &Caller) -> Filter<constituencies::table> {
     match (caller.role, caller.binding) {
-        (Role::Admin, _) => everything(),
-        (Role::CommitteeStaff, Binding::Committee(root)) => {
+        (Role::Admin, _) | (Role::Service, Binding::Unbound) => everything(),
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => {
             Box::new(constituencies::committee_id.eq_any(subtree_of(root)))
         }
         (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
@@ -140,8 +140,8 @@ pub fn constituency_filter(caller: &Caller) -> Filter<constituencies::table> {
 /// Deputies the caller may read.
 pub fn representative_filter(caller: &Caller) -> Filter<representatives::table> {
     match (caller.role, caller.binding) {
-        (Role::Admin, _) => everything(),
-        (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
+        (Role::Admin, _) | (Role::Service, Binding::Unbound) => everything(),
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => Box::new(
             representatives::liaison_group_id.eq_any(
                 liaison_groups::table
                     .filter(liaison_groups::committee_id.eq_any(subtree_of(root)))
@@ -175,8 +175,8 @@ pub fn report_author_filter(caller: &Caller) -> Filter<representatives::table> {
 /// a voter themself.
 pub fn voter_filter(caller: &Caller) -> Filter<voters::table> {
     match (caller.role, caller.binding) {
-        (Role::Admin, _) => everything(),
-        (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
+        (Role::Admin, _) | (Role::Service, Binding::Unbound) => everything(),
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => Box::new(
             voters::constituency_id.eq_any(
                 constituencies::table
                     .filter(constituencies::committee_id.eq_any(subtree_of(root)))
@@ -207,8 +207,8 @@ pub fn voter_filter(caller: &Caller) -> Filter<voters::table> {
 /// a handling body what is referred to it (and not returned), a voter their own.
 pub fn opinion_filter(caller: &Caller) -> Filter<opinions::table> {
     match (caller.role, caller.binding) {
-        (Role::Admin, _) => everything(),
-        (Role::CommitteeStaff, Binding::Committee(root)) => {
+        (Role::Admin, _) | (Role::Service, Binding::Unbound) => everything(),
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => {
             Box::new(opinions::committee_id.eq_any(subtree_of(root)))
         }
         (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
@@ -234,8 +234,8 @@ pub fn opinion_filter(caller: &Caller) -> Filter<opinions::table> {
 /// what their group organises or hosts, a deputy those they take part in.
 pub fn activity_filter(caller: &Caller) -> Filter<activities::table> {
     match (caller.role, caller.binding) {
-        (Role::Admin, _) => everything(),
-        (Role::CommitteeStaff, Binding::Committee(root)) => {
+        (Role::Admin, _) | (Role::Service, Binding::Unbound) => everything(),
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => {
             Box::new(activities::committee_id.eq_any(subtree_of(root)))
         }
         (Role::GroupStaff, Binding::LiaisonGroup(group)) => Box::new(
@@ -282,8 +282,8 @@ pub fn evaluable_report_filter(caller: &Caller) -> Filter<activities::table> {
 /// asked, the voter who asked.
 pub fn appointment_filter(caller: &Caller) -> Filter<appointments::table> {
     match (caller.role, caller.binding) {
-        (Role::Admin, _) => everything(),
-        (Role::CommitteeStaff, Binding::Committee(root)) => {
+        (Role::Admin, _) | (Role::Service, Binding::Unbound) => everything(),
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => {
             Box::new(appointments::committee_id.eq_any(subtree_of(root)))
         }
         (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
@@ -373,9 +373,23 @@ pub fn account_filter(caller: &Caller) -> NullableFilter<accounts::table> {
 /// subject belongs to. Admins read every change; committee staff their subtree's.
 pub fn change_filter(caller: &Caller) -> Filter<outbox::table> {
     match (caller.role, caller.binding) {
+        (Role::Admin, _) | (Role::Service, Binding::Unbound) => everything(),
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => Box::new(
+            outbox::committee_id
+                .assume_not_null()
+                .eq_any(subtree_of(root)),
+        ),
+        _ => nothing(),
+    }
+}
+
+/// Service clients the caller may read and manage: admins every one, committee staff those
+/// bound inside their subtree.
+pub fn service_client_filter(caller: &Caller) -> Filter<service_clients::table> {
+    match (caller.role, caller.binding) {
         (Role::Admin, _) => everything(),
         (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
-            outbox::committee_id
+            service_clients::committee_id
                 .assume_not_null()
                 .eq_any(subtree_of(root)),
         ),

@@ -19,7 +19,9 @@ pub mod filters;
 pub mod opinions;
 pub mod people;
 pub mod roles;
+pub mod scopes;
 pub mod tree;
 
 pub use caller::{Authed, Binding, BindingIds, Caller, Role};
 pub use roles::Action;
+pub use scopes::Scope;

@@ -2,6 +2,7 @@
 //! one resource on top of that (`tree`, `opinions`, …).
 
 use super::caller::{Caller, Role};
+use super::scopes::Scope;
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +53,8 @@ pub enum Action {
     ManageCongressSessions,
     /// Follow the changes feed (admins; committee staff for their subtree).
     ReadChanges,
+    /// Create, rotate and revoke service clients (admins; committee staff in their subtree).
+    ManageServiceClients,
 }
 
 impl Action {
@@ -84,8 +87,26 @@ impl Action {
         Action::ReadCongressSessions,
         Action::ManageCongressSessions,
         Action::ReadChanges,
+        Action::ManageServiceClients,
         Action::ReadAnnualReports,
     ];
+}
+
+/// The scope that opens `action` to a client, if any does: everything else (accounts,
+/// the tree's shape, opinions' steps) stays with people.
+pub fn scope_for(action: Action) -> Option<Scope> {
+    use Action::*;
+    Some(match action {
+        ReadOpinions => Scope::OpinionsRead,
+        ReadActivities | ReadAppointments | ReadCongressSessions => Scope::ActivitiesRead,
+        ManageActivities => Scope::ActivitiesWrite,
+        ReadCommittees | ReadLiaisonGroups | ReadConstituencies | ReadHandlingBodies
+        | ReadRepresentatives => Scope::PeopleRead,
+        ReadVoters => Scope::VotersRead,
+        ReadDutyRecords => Scope::ExportsRead,
+        ReadChanges => Scope::ChangesRead,
+        _ => return None,
+    })
 }
 
 impl Caller {
@@ -106,6 +127,7 @@ impl Caller {
                     | ManageCalendar
                     | ManageCongressSessions
                     | ReadChanges
+                    | ManageServiceClients
             ),
             Representative => matches!(
                 action,
@@ -134,13 +156,19 @@ impl Caller {
                     | RequestAppointments
                     | ReadAnnualReports
             ),
-            Service => false,
+            // A service client: what one of its scopes opens (`scopes.rs`).
+            Service => match (&self.scopes, scope_for(action)) {
+                (Some(granted), Some(needed)) => granted.contains(&needed),
+                _ => false,
+            },
         }
     }
 
     pub fn require(&self, action: Action) -> ApiResult<()> {
         if self.may(action) {
             Ok(())
+        } else if let (Some(_), Some(needed)) = (&self.scopes, scope_for(action)) {
+            Err(ApiError::insufficient_scope(needed.as_str()))
         } else {
             Err(ApiError::forbidden(format!(
                 "the {} role may not do this",
@@ -204,5 +232,20 @@ mod tests {
         for &action in Action::ALL {
             assert!(!service.may(action), "{action:?}");
         }
+    }
+
+    #[test]
+    fn no_scope_opens_account_or_tree_management() {
+        for action in [
+            Action::ManageUsers,
+            Action::ManageCommittees,
+            Action::RecordOpinions,
+        ] {
+            assert_eq!(crate::access::roles::scope_for(action), None, "{action:?}");
+        }
+        assert_eq!(
+            crate::access::roles::scope_for(Action::ReadChanges),
+            Some(crate::access::scopes::Scope::ChangesRead)
+        );
     }
 }

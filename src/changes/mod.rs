@@ -7,5 +7,5 @@
 
 pub mod dto;
 pub mod handlers;
-pub mod listen;
 pub mod model;
+pub mod retention;

@@ -320,6 +320,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    service_clients (id) {
+        id -> Uuid,
+        client_id -> Text,
+        name -> Text,
+        scopes -> Array<Text>,
+        committee_id -> Nullable<Uuid>,
+        secret_sha256 -> Bytea,
+        previous_secret_sha256 -> Nullable<Bytea>,
+        previous_secret_expires_at -> Nullable<Timestamptz>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     changes_horizon (only_row) {
         only_row -> Bool,
         txid -> Int8,
@@ -516,6 +533,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     opinion_events,
     outbox,
     changes_horizon,
+    service_clients,
     idempotency_keys,
     activities,
     activity_events,

@@ -326,6 +326,7 @@ pub async fn change_own_password(
     body: ValidJson<ChangePassword>,
 ) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
+    access::accounts::check_has_password(&caller)?;
     let ChangePassword {
         current_password,
         new_password,

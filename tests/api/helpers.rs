@@ -347,6 +347,30 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{statement}: {e}"));
     }
 
+    /// A form-encoded POST (the token endpoint), with HTTP Basic credentials if given; the
+    /// answer is checked against the spec like every other.
+    pub async fn form(&self, path: &str, basic: Option<(&str, &str)>, form: &str) -> Reply {
+        let mut req = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_owned());
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        let resp = req.send().await.expect("request failed");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body: Value =
+            serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap_or(Value::Null);
+        crate::spec::check("POST", path, status.as_u16(), &headers, &body);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
     pub async fn raw(
         &self,
         method: Method,

@@ -31,6 +31,7 @@ mod process;
 mod query_plans;
 mod schedule;
 mod seed_rules;
+mod service_clients;
 mod spec;
 mod station_people;
 mod stored_enums;

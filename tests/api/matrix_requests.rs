@@ -280,6 +280,36 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
         }
         ("GET", "/api/v1/notifications") => (rule.path.into(), None),
         ("GET", "/api/v1/changes") => (rule.path.into(), None),
+        ("POST", "/api/v1/auth/token") => (
+            rule.path.into(),
+            Some(json!({"grant_type": "client_credentials"})),
+        ),
+        ("POST", "/api/v1/service-clients") => (
+            rule.path.into(),
+            Some(
+                json!({"name": "系统", "scopes": ["opinions:read"], "committee_id": w.committee_a}),
+            ),
+        ),
+        ("GET", "/api/v1/service-clients") => (rule.path.into(), None),
+        (_, "/api/v1/service-clients/{id}" | "/api/v1/service-clients/{id}/rotate-secret") => {
+            let id = app
+                .post(
+                    "/api/v1/service-clients",
+                    &w.admin,
+                    json!({"name": "系统", "scopes": ["opinions:read"], "committee_id": w.committee_a}),
+                )
+                .await
+                .expect(201)
+                .id();
+            (
+                rule.path.replace("{id}", &id.to_string()),
+                match rule.method {
+                    "PATCH" => Some(json!({"name": "改名"})),
+                    "POST" => Some(json!({})),
+                    _ => None,
+                },
+            )
+        }
         ("POST", "/api/v1/notifications/{id}/read") => {
             let mut body = opinion_body(w);
             body["urgent"] = json!(true);

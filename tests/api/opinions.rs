@@ -428,7 +428,7 @@ async fn urgent_opinions_are_announced_in_the_same_transaction() {
         .await
         .unwrap();
     let topics: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-    assert_eq!(topics, ["opinion.receive", "opinion.urgent"]);
+    assert_eq!(topics, ["opinion.received", "opinion.urgent"]);
     assert!(rows.iter().all(|r| r.1 == id));
     // Ids and states only: nothing the voter wrote or who they are.
     let text = serde_json::to_string(&rows.iter().map(|r| &r.2).collect::<Vec<_>>()).unwrap();

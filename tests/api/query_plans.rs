@@ -22,6 +22,7 @@ fn caller(role: Role, binding: Binding) -> Caller {
         binding,
         session_id: Uuid::nil(),
         must_change_password: false,
+        scopes: None,
     }
 }
 

@@ -1,4 +1,4 @@
-//! Wakes long-polling feed readers when changes commit. One connection per server LISTENs on
+//! Wakes long-polling readers of the changes feed when changes commit. One connection per server LISTENs on
 //! `liaison_changes` (the outbox trigger NOTIFYs, which PostgreSQL delivers at commit) and
 //! bumps a counter every waiting reader watches. Readers also look again every second on
 //! their own, so a lost connection (reconnected here) delays a reader, never strands it.
@@ -74,30 +74,5 @@ async fn listen(url: &str, timeouts: &DbTimeouts, signal: &ChangeSignal) -> anyh
         }
         // The stream never ends on its own when the connection dies: ask it something.
         diesel::sql_query("SELECT 1").execute(&mut conn).await?;
-    }
-}
-
-/// Prunes changes older than `keep` every hour, on every replica (`model::prune` is safe to run
-/// twice). A failed round (the database away) is logged and tried at the next.
-pub async fn prune_every_hour(pool: crate::db::DbPool, keep: Duration) {
-    let mut ticks = tokio::time::interval(Duration::from_secs(3600));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        let keep = chrono::TimeDelta::from_std(keep).unwrap_or(chrono::TimeDelta::MAX);
-        let Some(before) = chrono::Utc::now().checked_sub_signed(keep) else {
-            continue;
-        };
-        let pruned = match pool.get().await {
-            Ok(mut conn) => super::model::prune(&mut conn, before)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        match pruned {
-            Ok(n) if n > 0 => tracing::info!(changes = n, "old changes pruned"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "pruning changes failed; trying again later"),
-        }
     }
 }
