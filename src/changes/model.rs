@@ -84,11 +84,11 @@ impl TypeFilter {
         let mut filter = Self::default();
         let word =
             |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-        for part in raw
-            .unwrap_or_default()
-            .split(',')
-            .filter(|_| !raw.unwrap_or_default().is_empty())
-        {
+        let raw = raw.unwrap_or_default();
+        if raw.is_empty() {
+            return Ok(filter);
+        }
+        for part in raw.split(',') {
             match part.split_once('.') {
                 None if word(part) => filter.kinds.push(part.to_owned()),
                 Some((kind, what)) if word(kind) && word(what) => {
