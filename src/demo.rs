@@ -7,8 +7,14 @@ use uuid::Uuid;
 
 use crate::access::BindingIds;
 use crate::db::schema::{
-    accounts, committees, constituencies, handling_bodies, liaison_groups, representatives, voters,
+    accounts, committees, constituencies, handling_bodies, liaison_groups, representatives,
+    service_clients, voters,
 };
+
+/// The demo service client (every scope, the whole district): machines sign in with client
+/// credentials at `POST /api/v1/auth/token`.
+pub const DEMO_CLIENT_ID: &str = "lsc_demo";
+pub const DEMO_CLIENT_SECRET: &str = "lss_demo-secret-never-in-production";
 
 /// Every demo account has this password.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -32,7 +38,7 @@ pub const VOTER: Uuid = id(0x51);
 /// (username, role, committee, group, handling body)
 type DemoAccount = (&'static str, &'static str, BindingIds);
 
-pub const DEMO_ACCOUNTS: [DemoAccount; 7] = [
+pub const DEMO_ACCOUNTS: [DemoAccount; 6] = [
     ("demo.admin", "admin", (None, None, None, None, None)),
     (
         "demo.committee",
@@ -55,7 +61,6 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 7] = [
         (None, None, Some(BODY_CITY_MANAGEMENT), None, None),
     ),
     ("demo.voter", "voter", (None, None, None, None, Some(VOTER))),
-    ("demo.service", "service", (None, None, None, None, None)),
 ];
 
 pub async fn load(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
@@ -239,5 +244,21 @@ pub async fn load(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
             .execute(conn)
             .await?;
     }
+    let scopes: Vec<&str> = crate::access::Scope::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    diesel::insert_into(service_clients::table)
+        .values((
+            service_clients::id.eq(id(0x200)),
+            service_clients::client_id.eq(DEMO_CLIENT_ID),
+            service_clients::name.eq("演示：代表活动服务系统"),
+            service_clients::scopes.eq(scopes),
+            service_clients::secret_sha256
+                .eq(crate::service_clients::secrets::digest(DEMO_CLIENT_SECRET)),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
     Ok(())
 }

@@ -132,4 +132,8 @@ fn print_demo_banner(address: std::net::SocketAddr) {
         println!("    {username:<22} {role}");
     }
     println!();
+    println!("  Demo service client (every scope), for POST /api/v1/auth/token:");
+    println!("    client_id      {}", demo::DEMO_CLIENT_ID);
+    println!("    client_secret  {}", demo::DEMO_CLIENT_SECRET);
+    println!();
 }

@@ -5,8 +5,14 @@ use uuid::Uuid;
 use super::caller::{Caller, Role};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
-/// Roles an account manager may hand out: never above their own.
+/// Roles an account manager may hand out: never above their own, and never `service`, which
+/// belongs to service clients (machines sign in with client credentials, not a password).
 pub fn check_grant(caller: &Caller, role: Role) -> ApiResult<()> {
+    if role == Role::Service {
+        return Err(ApiError::forbidden(
+            "service access is through a service client (POST /api/v1/service-clients)",
+        ));
+    }
     let allowed = match caller.role {
         Role::Admin => true,
         Role::CommitteeStaff => matches!(
@@ -122,6 +128,11 @@ mod tests {
             "the committee_staff role may not grant the admin role"
         );
         assert!(check_grant(&c, Role::Service).is_err());
+        let admin = Caller::for_test(Role::Admin, Binding::Unbound);
+        assert!(
+            check_grant(&admin, Role::Service).is_err(),
+            "machines are service clients"
+        );
         assert!(check_grant(&c, Role::GroupStaff).is_ok());
         let group = Caller::for_test(Role::GroupStaff, Binding::LiaisonGroup(Uuid::now_v7()));
         assert!(check_grant(&group, Role::Voter).is_err());

@@ -347,6 +347,32 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{statement}: {e}"));
     }
 
+    /// A new unbound service client with `scopes`, and an access token for it.
+    pub async fn service_client_token(&self, admin: &str, scopes: &[&str]) -> String {
+        let client = self
+            .post(
+                "/api/v1/service-clients",
+                admin,
+                serde_json::json!({"name": "测试系统", "scopes": scopes}),
+            )
+            .await
+            .expect(201)
+            .body;
+        let id = client["client_id"].as_str().unwrap();
+        let secret = client["client_secret"].as_str().unwrap();
+        self.form(
+            "/api/v1/auth/token",
+            Some((id, secret)),
+            "grant_type=client_credentials",
+        )
+        .await
+        .expect(200)
+        .body["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// A form-encoded POST (the token endpoint), with HTTP Basic credentials if given; the
     /// answer is checked against the spec like every other.
     pub async fn form(&self, path: &str, basic: Option<(&str, &str)>, form: &str) -> Reply {

@@ -152,7 +152,8 @@ impl World {
         let (_, voter) = app
             .account(&admin, "voter.one", "voter", Some(voter_a))
             .await;
-        let (_, service) = app.account(&admin, "service.one", "service", None).await;
+        // A service client holding a scope that opens nothing yet: the matrix's "service".
+        let service = app.service_client_token(&admin, &["stats:read"]).await;
         World {
             app,
             standing,
