@@ -301,3 +301,51 @@ async fn rotation_keeps_the_old_secret_a_while_and_revocation_is_immediate() {
         .await
         .expect_problem(404, "not_found");
 }
+
+/// The feed through clients: one bound to committee A sees A's change, one bound to B never.
+#[tokio::test]
+async fn a_bound_client_follows_only_its_subtree_changes() {
+    let w = World::new().await;
+    let opinion = w
+        .app
+        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
+        .await
+        .expect(201)
+        .id();
+    let bound = |committee: uuid::Uuid| json!({"name": "同步", "scopes": ["changes:read"], "committee_id": committee});
+    let a = access(
+        &w,
+        &credentials(&create(&w, &w.admin, bound(w.committee_a)).await),
+        None,
+    )
+    .await;
+    let b = access(
+        &w,
+        &credentials(&create(&w, &w.admin, bound(w.committee_b)).await),
+        None,
+    )
+    .await;
+    let mut seen_by_a = false;
+    for _ in 0..20 {
+        let page = w.app.get("/api/v1/changes?wait=1", &a).await.expect(200);
+        if page.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["subject"]["id"] == opinion.to_string())
+        {
+            seen_by_a = true;
+            break;
+        }
+    }
+    assert!(seen_by_a, "committee A's client sees A's change");
+    let page = w.app.get("/api/v1/changes", &b).await.expect(200);
+    assert!(
+        page.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["subject"]["id"] != opinion.to_string()),
+        "committee B's client must not see A's change"
+    );
+}
