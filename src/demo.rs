@@ -244,10 +244,7 @@ pub async fn load(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
             .execute(conn)
             .await?;
     }
-    let scopes: Vec<&str> = crate::access::Scope::ALL
-        .iter()
-        .map(|s| s.as_str())
-        .collect();
+    let scopes = crate::access::Scope::ALL.to_vec();
     diesel::insert_into(service_clients::table)
         .values((
             service_clients::id.eq(id(0x200)),

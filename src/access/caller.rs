@@ -276,25 +276,23 @@ async fn load(conn: &mut AsyncPgConnection, account: Uuid, session: Uuid) -> Api
 /// narrowing a client narrows its tokens at once.
 async fn load_client(conn: &mut AsyncPgConnection, client: Uuid, scope: &str) -> ApiResult<Caller> {
     use crate::db::schema::service_clients;
-    let row: Option<(Uuid, String, Vec<String>, Option<Uuid>)> = service_clients::table
-        .filter(service_clients::id.eq(client))
-        .filter(service_clients::revoked_at.is_null())
-        .select((
-            service_clients::id,
-            service_clients::name,
-            service_clients::scopes,
-            service_clients::committee_id,
-        ))
-        .first(conn)
-        .await
-        .optional()?;
+    let row: Option<(Uuid, String, Vec<super::scopes::Scope>, Option<Uuid>)> =
+        service_clients::table
+            .filter(service_clients::id.eq(client))
+            .filter(service_clients::revoked_at.is_null())
+            .select((
+                service_clients::id,
+                service_clients::name,
+                service_clients::scopes,
+                service_clients::committee_id,
+            ))
+            .first(conn)
+            .await
+            .optional()?;
     let (id, name, held, committee) =
         row.ok_or_else(|| ApiError::unauthorized("the service client has been revoked"))?;
     let granted = super::scopes::Scope::parse_list(scope).unwrap_or_default();
-    let scopes = granted
-        .into_iter()
-        .filter(|s| held.iter().any(|h| h == s.as_str()))
-        .collect();
+    let scopes = granted.into_iter().filter(|s| held.contains(s)).collect();
     Ok(Caller {
         account_id: id,
         username: name,

@@ -51,6 +51,18 @@ pub async fn list_changes(
     };
     let wanted = TypeFilter::parse(query.types.as_deref())?;
     let deadline = Instant::now() + Duration::from_secs(wait.into());
+    let mut conn = conn;
+    // Once, before any waiting: a cursor retention has passed will not become valid.
+    if let Some(after) = after {
+        if after < model::horizon(&mut conn).await? {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::GONE,
+                ErrorCode::CursorExpired,
+                "changes this old are no longer kept: read the records again, then follow \
+                 the feed from its start",
+            ));
+        }
+    }
     let mut commits = state.changes.subscribe();
     let mut conn = Some(conn);
     let rows = loop {
@@ -59,16 +71,6 @@ pub async fn list_changes(
             Some(c) => c,
             None => state.db().await?,
         };
-        if let Some(after) = after {
-            if after < model::horizon(&mut db).await? {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::GONE,
-                    ErrorCode::CursorExpired,
-                    "changes this old are no longer kept: read the records again, then follow \
-                     the feed from its start",
-                ));
-            }
-        }
         let rows = model::page(
             &mut db,
             &caller,

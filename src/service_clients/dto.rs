@@ -80,7 +80,7 @@ impl From<ServiceClient> for ServiceClientView {
             id: c.id,
             client_id: c.client_id,
             name: c.name,
-            scopes: c.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
+            scopes: c.scopes,
             committee_id: c.committee_id,
             previous_secret_expires_at: c.previous_secret_expires_at.map(to_local),
             created_at: to_local(c.created_at),

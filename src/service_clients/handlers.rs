@@ -7,17 +7,13 @@ use super::dto::{
     UpdateServiceClient,
 };
 use super::{model, secrets};
-use crate::access::{self, Action, Authed, Scope};
+use crate::access::{self, Action, Authed};
 use crate::error::ApiResult;
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
 
 /// How long a rotated-out secret keeps working, so a client can roll its configuration over.
 pub const ROTATION_GRACE_HOURS: i64 = 24;
-
-fn names(scopes: &[Scope]) -> Vec<String> {
-    scopes.iter().map(|s| s.as_str().to_owned()).collect()
-}
 
 /// Register a service client. The secret is in this answer only; keep it safe.
 #[utoipa::path(
@@ -48,7 +44,7 @@ pub async fn create_service_client(
         model::NewClient {
             client_id: &client_id,
             name: body.name.trim(),
-            scopes: names(&body.scopes),
+            scopes: body.scopes,
             committee_id: body.committee_id,
             secret_sha256: secrets::digest(&secret),
             created_by: caller.account_id,
@@ -131,13 +127,7 @@ pub async fn update_service_client(
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     let body = body.0;
     let name = body.name.as_deref().map(str::trim);
-    let updated = model::update(
-        &mut conn,
-        current.id,
-        name,
-        body.scopes.as_deref().map(names),
-    )
-    .await?;
+    let updated = model::update(&mut conn, current, name, body.scopes).await?;
     Ok(web::Json(updated.into()))
 }
 

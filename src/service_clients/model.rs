@@ -3,8 +3,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::access::Caller;
 use crate::access::filters::service_client_filter;
+use crate::access::{Caller, Scope};
 use crate::db::schema::service_clients;
 use crate::error::ApiResult;
 use crate::pagination::PageRequest;
@@ -15,7 +15,7 @@ pub struct ServiceClient {
     pub id: Uuid,
     pub client_id: String,
     pub name: String,
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Scope>,
     pub committee_id: Option<Uuid>,
     pub secret_sha256: Vec<u8>,
     pub previous_secret_sha256: Option<Vec<u8>>,
@@ -27,7 +27,7 @@ pub struct ServiceClient {
 pub struct NewClient<'a> {
     pub client_id: &'a str,
     pub name: &'a str,
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Scope>,
     pub committee_id: Option<Uuid>,
     pub secret_sha256: Vec<u8>,
     pub created_by: Uuid,
@@ -96,18 +96,14 @@ pub async fn by_client_id(
         .optional()?)
 }
 
+/// `current` is the row the caller just loaded: the absent fields keep its values.
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    current: ServiceClient,
     name: Option<&str>,
-    scopes: Option<Vec<String>>,
+    scopes: Option<Vec<Scope>>,
 ) -> ApiResult<ServiceClient> {
-    let current: ServiceClient = service_clients::table
-        .find(id)
-        .select(ServiceClient::as_select())
-        .first(conn)
-        .await?;
-    Ok(diesel::update(service_clients::table.find(id))
+    Ok(diesel::update(service_clients::table.find(current.id))
         .set((
             service_clients::name.eq(name.unwrap_or(&current.name)),
             service_clients::scopes.eq(scopes.unwrap_or(current.scopes)),

@@ -4,7 +4,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 fn random(prefix: &str, bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
@@ -20,8 +19,9 @@ pub fn new_secret() -> String {
     random("lss_", 32)
 }
 
+/// Stored like refresh tokens: SHA-256, no salt or slow hash for 256 random bits.
 pub fn digest(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
+    crate::auth::tokens::hash_refresh_token(secret)
 }
 
 /// Whether `secret` hashes to `stored`, taking the same time whichever byte differs.

@@ -183,11 +183,7 @@ pub async fn issue_client_token(
         ));
     };
     throttle::forgive(&mut conn, &keys).await?;
-    let held: Vec<Scope> = client
-        .scopes
-        .iter()
-        .filter_map(|s| Scope::parse(s))
-        .collect();
+    let held = client.scopes.clone();
     let granted = match field("scope").map(Scope::parse_list) {
         None => held,
         Some(Some(asked)) if !asked.is_empty() && asked.iter().all(|s| held.contains(s)) => asked,
