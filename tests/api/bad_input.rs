@@ -41,6 +41,7 @@ pub async fn snapshot(w: &World) -> Vec<i64> {
         "activity_events",
         "notifications",
         "appointments",
+        "service_clients",
     ];
     let counts: Vec<String> = tables
         .iter()

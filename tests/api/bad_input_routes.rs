@@ -473,6 +473,23 @@ pub fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<Write
         },
         WriteRoute {
             method: Method::POST,
+            path: "/api/v1/service-clients".into(),
+            valid: json!({"name": "系统", "scopes": ["opinions:read"]}),
+            invalid: vec![
+                (json!({"name": " ", "scopes": ["opinions:read"]}), "name"),
+                (json!({"name": "系统", "scopes": []}), "scopes"),
+                (
+                    json!({"name": "系统", "scopes": ["opinions:write"]}),
+                    "scopes[0]",
+                ),
+                (
+                    json!({"name": "系统", "scopes": ["opinions:read"], "committee_id": "x"}),
+                    "committee_id",
+                ),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
             path: "/api/v1/congress-sessions".into(),
             valid: session.clone(),
             invalid: vec![
