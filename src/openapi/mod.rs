@@ -10,6 +10,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, Respons
 use utoipa::{Modify, OpenApi};
 
 mod polish;
+mod text_patterns;
 
 #[derive(OpenApi)]
 #[openapi(
