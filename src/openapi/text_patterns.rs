@@ -99,7 +99,9 @@ pub(super) fn plain_text_in_requests(json: &mut serde_json::Value, sent: &[Strin
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::openapi::text_patterns::{
+        CURSOR_PATTERN, NOT_BLANK_TEXT_PATTERN, PLAIN_TEXT_PATTERN,
+    };
 
     fn pattern(pattern: &str) -> jsonschema::Validator {
         let schema = serde_json::json!({"type": "string", "pattern": pattern});
