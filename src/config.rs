@@ -122,6 +122,33 @@ pub struct Settings {
     pub notification_sweep: Option<Duration>,
     /// How long the changes feed keeps a change (`LIAISON_CHANGES_RETENTION_DAYS`, default 180).
     pub changes_retention: Duration,
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered (see the README's integration guide).
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Let endpoints be plain http or resolve to loopback, private, link-local or metadata
+    /// addresses (`LIAISON_WEBHOOK_ALLOW_PRIVATE`): for tests and a closed network only.
+    pub allow_private: bool,
+    /// Waits between attempts (`LIAISON_WEBHOOK_RETRY_SCHEDULE`); a delivery that fails after
+    /// the last gives up and disables its endpoint.
+    pub retry_schedule: crate::webhooks::schedule::RetrySchedule,
+    /// One attempt's whole time, connecting included (`LIAISON_WEBHOOK_TIMEOUT_SECS`).
+    pub timeout: Duration,
+    /// Deliver from this replica at all (`LIAISON_WEBHOOK_DELIVERY`, default true).
+    pub deliver: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            retry_schedule: Default::default(),
+            timeout: Duration::from_secs(10),
+            deliver: true,
+        }
+    }
 }
 
 /// How one-time codes reach a self-registering voter's phone (`LIAISON_SMS_SENDER`).
@@ -271,6 +298,19 @@ impl Settings {
             changes_retention: Duration::from_secs(
                 86_400 * env_parse::<u64>("LIAISON_CHANGES_RETENTION_DAYS", 180)?.max(1),
             ),
+            webhooks: WebhookSettings {
+                allow_private: env_parse("LIAISON_WEBHOOK_ALLOW_PRIVATE", false)?,
+                retry_schedule: match env_opt("LIAISON_WEBHOOK_RETRY_SCHEDULE") {
+                    Some(raw) => raw.parse().map_err(|e| {
+                        anyhow::anyhow!("LIAISON_WEBHOOK_RETRY_SCHEDULE={raw:?} is invalid: {e}")
+                    })?,
+                    None => Default::default(),
+                },
+                timeout: Duration::from_secs(
+                    env_parse("LIAISON_WEBHOOK_TIMEOUT_SECS", 10u64)?.max(1),
+                ),
+                deliver: env_parse("LIAISON_WEBHOOK_DELIVERY", true)?,
+            },
             trust_proxy_headers: env_parse("LIAISON_TRUST_PROXY_HEADERS", false)?,
             hsts: env_parse("LIAISON_HSTS", false)?,
             pii_key,

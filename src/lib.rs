@@ -46,3 +46,4 @@ pub mod state;
 pub mod telemetry;
 pub mod users;
 pub mod voters;
+pub mod webhooks;

@@ -111,8 +111,45 @@ impl TryFrom<String> for IdNumber {
 /// (`LIAISON_PII_KEY`) so operators manage a single secret.
 #[derive(Clone)]
 pub struct PiiCipher {
-    cipher: Aes256Gcm,
+    sealer: Sealer,
     lookup_key: [u8; 32],
+}
+
+/// AES-256-GCM under a key derived from the master key for one purpose, so each kind of
+/// sealed secret has a key of its own while operators keep one.
+#[derive(Clone)]
+pub struct Sealer(Aes256Gcm);
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(***)")
+    }
+}
+
+impl Sealer {
+    pub fn new(master: &[u8], purpose: &str) -> Self {
+        Self(Aes256Gcm::new_from_slice(&derive(master, purpose)).expect("32-byte key"))
+    }
+
+    /// nonce ‖ ciphertext+tag.
+    pub fn seal(&self, plain: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::fill(&mut nonce);
+        let sealed = self
+            .0
+            .encrypt(&Nonce::from(nonce), plain)
+            .expect("AES-GCM encryption of a short input cannot fail");
+        [nonce.as_slice(), &sealed].concat()
+    }
+
+    pub fn open(&self, stored: &[u8]) -> Option<Vec<u8>> {
+        if stored.len() <= NONCE_LEN {
+            return None;
+        }
+        let (nonce, sealed) = stored.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+        self.0.decrypt(&Nonce::from(nonce), sealed).ok()
+    }
 }
 
 impl std::fmt::Debug for PiiCipher {
@@ -131,31 +168,18 @@ const NONCE_LEN: usize = 12;
 
 impl PiiCipher {
     pub fn new(master: &[u8]) -> Self {
-        let key = derive(master, "liaison/id-number/encryption/v1");
         Self {
-            cipher: Aes256Gcm::new_from_slice(&key).expect("32-byte key"),
+            sealer: Sealer::new(master, "liaison/id-number/encryption/v1"),
             lookup_key: derive(master, "liaison/id-number/lookup/v1"),
         }
     }
 
-    /// nonce ‖ ciphertext+tag.
     pub fn encrypt(&self, id: &IdNumber) -> Vec<u8> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::fill(&mut nonce);
-        let sealed = self
-            .cipher
-            .encrypt(&Nonce::from(nonce), id.as_str().as_bytes())
-            .expect("AES-GCM encryption of a short input cannot fail");
-        [nonce.as_slice(), &sealed].concat()
+        self.sealer.seal(id.as_str().as_bytes())
     }
 
     pub fn decrypt(&self, stored: &[u8]) -> Option<IdNumber> {
-        if stored.len() <= NONCE_LEN {
-            return None;
-        }
-        let (nonce, sealed) = stored.split_at(NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
-        let plain = self.cipher.decrypt(&Nonce::from(nonce), sealed).ok()?;
+        let plain = self.sealer.open(stored)?;
         IdNumber::parse(std::str::from_utf8(&plain).ok()?).ok()
     }
 

@@ -56,6 +56,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(crate::service_clients::handlers::update_service_client)
             .service(crate::service_clients::handlers::rotate_service_client_secret)
             .service(crate::service_clients::handlers::delete_service_client)
+            .service(crate::webhooks::handlers::create_webhook)
+            .service(crate::webhooks::handlers::list_webhooks)
+            .service(crate::webhooks::handlers::get_webhook)
+            .service(crate::webhooks::handlers::update_webhook)
+            .service(crate::webhooks::handlers::delete_webhook)
+            .service(crate::webhooks::handlers::test_webhook)
+            .service(crate::webhooks::handlers::list_webhook_deliveries)
+            .service(crate::webhooks::handlers::retry_webhook_delivery)
             .service(notifications::handlers::list_notifications)
             .service(notifications::handlers::read_notification)
             .service(congress_sessions::handlers::create_congress_session)
@@ -206,6 +214,8 @@ pub struct Running {
     /// pruning of changes past their retention.
     pub change_listener: tokio::task::JoinHandle<()>,
     pub change_pruner: tokio::task::JoinHandle<()>,
+    /// Webhook fan-out and delivery, unless switched off on this replica.
+    pub webhook_worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Requests being answered right now, across all workers of one server.
@@ -291,6 +301,17 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
         prune_pool,
         settings.changes_retention,
     ));
+    let webhook_worker = if settings.webhooks.deliver {
+        let pool = crate::db::build_pool(&settings.database_url, 2, &settings.db_timeouts)?;
+        let worker = crate::webhooks::worker::Worker::new(
+            pool,
+            settings.webhooks.clone(),
+            &settings.pii_key,
+        )?;
+        Some(tokio::spawn(worker.run(changes.clone())))
+    } else {
+        None
+    };
     let doc = openapi_document();
     let contract = web::Data::new(crate::contract::Contract::from_document(&doc));
     let served = web::Bytes::from(serde_json::to_vec(&crate::openapi::to_json(&doc))?);
@@ -350,5 +371,6 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
         sweep,
         change_listener: listener_task,
         change_pruner: pruner,
+        webhook_worker,
     })
 }

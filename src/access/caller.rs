@@ -159,6 +159,28 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// Someone acted for without a request: the owner of a webhook endpoint, whose changes the
+    /// fan-out reads on their behalf. Role, binding and scopes decide exactly as they would for
+    /// a request of theirs.
+    pub fn on_behalf_of(
+        id: Uuid,
+        role: Role,
+        binding: Binding,
+        scopes: Option<Vec<super::scopes::Scope>>,
+    ) -> Self {
+        Caller {
+            account_id: id,
+            username: String::new(),
+            role,
+            binding,
+            session_id: id,
+            must_change_password: false,
+            scopes,
+        }
+    }
+}
+
 #[cfg(test)]
 impl Caller {
     /// A caller of a role and binding, for the unit tests of the rules.

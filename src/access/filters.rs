@@ -13,7 +13,7 @@ use crate::committees::domain::ReferralRoute;
 use crate::db::schema::{
     accounts, activities, activity_participants, appointments, committees, constituencies,
     contact_links, handling_bodies, liaison_groups, opinions, outbox, referrals, representatives,
-    service_clients, voters,
+    service_clients, voters, webhook_endpoints,
 };
 use crate::db::tree::{committee_of_group, subtree_of};
 
@@ -378,6 +378,25 @@ pub fn change_filter(caller: &Caller) -> Filter<outbox::table> {
             outbox::committee_id
                 .assume_not_null()
                 .eq_any(subtree_of(root)),
+        ),
+        _ => nothing(),
+    }
+}
+
+/// Webhook endpoints the caller may read and manage: admins every one, committee staff those
+/// reading inside their subtree (their own and their clients'), a service client its own.
+pub fn webhook_filter(caller: &Caller) -> Filter<webhook_endpoints::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) => everything(),
+        (Role::CommitteeStaff, Binding::Committee(root)) => Box::new(
+            webhook_endpoints::committee_id
+                .assume_not_null()
+                .eq_any(subtree_of(root)),
+        ),
+        (Role::Service, _) => Box::new(
+            webhook_endpoints::owner_client_id
+                .assume_not_null()
+                .eq(caller.account_id),
         ),
         _ => nothing(),
     }

@@ -55,6 +55,9 @@ pub enum Action {
     ReadChanges,
     /// Create, rotate and revoke service clients (admins; committee staff in their subtree).
     ManageServiceClients,
+    /// Keep webhook endpoints that receive the changes feed (admins, committee staff, and
+    /// service clients granted `webhooks:manage`).
+    ManageWebhooks,
 }
 
 impl Action {
@@ -88,6 +91,7 @@ impl Action {
         Action::ManageCongressSessions,
         Action::ReadChanges,
         Action::ManageServiceClients,
+        Action::ManageWebhooks,
         Action::ReadAnnualReports,
     ];
 }
@@ -105,6 +109,7 @@ pub fn scope_for(action: Action) -> Option<Scope> {
         ReadVoters => Scope::VotersRead,
         ReadDutyRecords => Scope::ExportsRead,
         ReadChanges => Scope::ChangesRead,
+        ManageWebhooks => Scope::WebhooksManage,
         _ => return None,
     })
 }
@@ -128,6 +133,7 @@ impl Caller {
                     | ManageCongressSessions
                     | ReadChanges
                     | ManageServiceClients
+                    | ManageWebhooks
             ),
             Representative => matches!(
                 action,

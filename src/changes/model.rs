@@ -1,7 +1,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
+use diesel::dsl::{AsSelect, SqlTypeOf, sql};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -49,7 +50,7 @@ impl Position {
     }
 }
 
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct Change {
     pub seq: i64,
@@ -116,20 +117,7 @@ pub async fn page(
     wanted: &TypeFilter,
     limit: i64,
 ) -> ApiResult<Vec<Change>> {
-    let mut query = outbox::table
-        .filter(
-            outbox::txid
-                .gt(after.txid)
-                .or(outbox::txid.eq(after.txid).and(outbox::seq.gt(after.seq))),
-        )
-        .filter(sql::<Bool>(
-            "outbox.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-        ))
-        .filter(change_filter(caller))
-        .order((outbox::txid.asc(), outbox::seq.asc()))
-        .limit(limit)
-        .select(Change::as_select())
-        .into_boxed();
+    let mut query = committed_after(after, limit).filter(change_filter(caller));
     if !wanted.kinds.is_empty() || !wanted.types.is_empty() {
         query = query.filter(
             outbox::subject_kind
@@ -138,6 +126,35 @@ pub async fn page(
         );
     }
     Ok(query.load(conn).await?)
+}
+
+/// Every change after `after`, as `page` serves them but for no reader in particular: what
+/// the webhook fan-out hands on to each endpoint that may read it.
+pub async fn all_after(
+    conn: &mut AsyncPgConnection,
+    after: Position,
+    limit: i64,
+) -> ApiResult<Vec<Change>> {
+    Ok(committed_after(after, limit).load(conn).await?)
+}
+
+fn committed_after(
+    after: Position,
+    limit: i64,
+) -> outbox::BoxedQuery<'static, Pg, SqlTypeOf<AsSelect<Change, Pg>>> {
+    outbox::table
+        .filter(
+            outbox::txid
+                .gt(after.txid)
+                .or(outbox::txid.eq(after.txid).and(outbox::seq.gt(after.seq))),
+        )
+        .filter(sql::<Bool>(
+            "outbox.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+        ))
+        .order((outbox::txid.asc(), outbox::seq.asc()))
+        .limit(limit)
+        .select(Change::as_select())
+        .into_boxed()
 }
 
 /// The last position retention has pruned: a cursor before it has lost changes.
@@ -158,6 +175,10 @@ pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> ApiRe
             .filter(outbox::created_at.lt(before))
             .filter(sql::<Bool>(
                 "outbox.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            ))
+            // Nor any change not yet handed on to webhook endpoints.
+            .filter(sql::<Bool>(
+                "(outbox.txid, outbox.seq) <= (SELECT txid, seq FROM webhook_fanout)",
             )),
     )
     .returning((outbox::txid, outbox::seq))

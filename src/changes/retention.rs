@@ -1,5 +1,5 @@
-//! Retention of the changes feed: every replica prunes hourly (`model::prune` is safe to run
-//! twice at once).
+//! Retention of the changes feed and of finished webhook deliveries: every replica prunes
+//! hourly (both prunes are safe to run twice at once).
 
 use std::time::Duration;
 
@@ -15,9 +15,13 @@ pub async fn prune_every_hour(pool: crate::db::DbPool, keep: Duration) {
             continue;
         };
         let pruned = match pool.get().await {
-            Ok(mut conn) => super::model::prune(&mut conn, before)
-                .await
-                .map_err(|e| e.to_string()),
+            Ok(mut conn) => match super::model::prune(&mut conn, before).await {
+                Ok(n) => crate::webhooks::deliveries::prune(&mut conn, before)
+                    .await
+                    .map(|_| n)
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            },
             Err(e) => Err(e.to_string()),
         };
         match pruned {

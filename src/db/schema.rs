@@ -337,6 +337,61 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_endpoints (id) {
+        id -> Uuid,
+        url -> Text,
+        description -> Text,
+        event_types -> Nullable<Array<Text>>,
+        secret_sealed -> Bytea,
+        owner_client_id -> Nullable<Uuid>,
+        owner_account_id -> Nullable<Uuid>,
+        committee_id -> Nullable<Uuid>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        endpoint_id -> Uuid,
+        event_type -> Text,
+        change_seq -> Nullable<Int8>,
+        body -> Text,
+        state -> Text,
+        attempts -> Int4,
+        retry_base -> Int4,
+        next_attempt_at -> Timestamptz,
+        leased_until -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (delivery_id, attempt) {
+        delivery_id -> Uuid,
+        attempt -> Int4,
+        attempted_at -> Timestamptz,
+        status_code -> Nullable<Int4>,
+        latency_ms -> Int4,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_fanout (singleton) {
+        singleton -> Bool,
+        txid -> Int8,
+        seq -> Int8,
+    }
+}
+
+diesel::table! {
     changes_horizon (only_row) {
         only_row -> Bool,
         txid -> Int8,
@@ -489,6 +544,8 @@ diesel::joinable!(representatives -> constituencies (constituency_id));
 diesel::joinable!(representatives -> liaison_groups (liaison_group_id));
 diesel::joinable!(voters -> constituencies (constituency_id));
 diesel::joinable!(contact_links -> representatives (representative_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(contact_links -> voters (voter_id));
 diesel::joinable!(liaison_groups -> committees (committee_id));
 
@@ -534,6 +591,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     changes_horizon,
     service_clients,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts,
+    webhook_fanout,
     idempotency_keys,
     activities,
     activity_events,

@@ -135,10 +135,14 @@ pub async fn rotate(
 
 /// Revoked clients are kept (who had access, when) but never sign in again, and their tokens
 /// stop working at once: every request loads the client.
+/// Revokes a client and switches off the webhook endpoints it owned, in one transaction.
 pub async fn revoke(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
-    diesel::update(service_clients::table.find(id))
-        .set(service_clients::revoked_at.eq(Utc::now()))
-        .execute(conn)
-        .await?;
-    Ok(())
+    crate::db::in_transaction(conn, async |conn| {
+        diesel::update(service_clients::table.find(id))
+            .set(service_clients::revoked_at.eq(Utc::now()))
+            .execute(conn)
+            .await?;
+        crate::webhooks::model::disable_owned_by_client(conn, id).await
+    })
+    .await
 }

@@ -87,6 +87,13 @@ pub fn settings(database_url: &str) -> Settings {
         // Switched on by the tests of notifications, with a short period.
         notification_sweep: None,
         changes_retention: Duration::from_secs(180 * 86_400),
+        // Receivers in tests listen on 127.0.0.1; retries come quickly.
+        webhooks: liaison::config::WebhookSettings {
+            allow_private: true,
+            retry_schedule: "1s,1s".parse().unwrap(),
+            timeout: Duration::from_secs(2),
+            deliver: true,
+        },
     }
 }
 
@@ -169,16 +176,45 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .unwrap();
 
-    let mut settings = settings(&database_url);
+    spawn_server_on(&database_url, customise).app
+}
+
+/// A server that a test can kill: its background tasks (webhook delivery among them) are
+/// dropped wherever they are, as if the process died.
+pub struct Killable {
+    pub app: TestApp,
+    handle: actix_web::dev::ServerHandle,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Killable {
+    pub async fn kill(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.handle.stop(false).await;
+    }
+}
+
+/// Another server on an existing database (several replicas share one database).
+pub fn spawn_server_on(database_url: &str, customise: impl FnOnce(&mut Settings)) -> Killable {
+    let mut settings = settings(database_url);
     customise(&mut settings);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let server = startup::run(listener, settings).unwrap().server;
-    tokio::spawn(server);
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        database_url,
+    let running = startup::run(listener, settings).unwrap();
+    let mut tasks = vec![running.change_listener, running.change_pruner];
+    tasks.extend(running.sweep);
+    tasks.extend(running.webhook_worker);
+    tokio::spawn(running.server);
+    Killable {
+        app: TestApp {
+            address,
+            client: reqwest::Client::new(),
+            database_url: database_url.to_owned(),
+        },
+        handle: running.handle,
+        tasks,
     }
 }
 

@@ -36,4 +36,6 @@ mod spec;
 mod station_people;
 mod stored_enums;
 mod users;
+mod webhook_receiver;
+mod webhooks;
 mod world;

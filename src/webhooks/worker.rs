@@ -1,0 +1,161 @@
+//! The delivery loop every replica runs: hand new changes on to endpoints, claim due
+//! deliveries, send each attempt signed, write down what came of it. Replicas share the work
+//! through row locks (`fanout`, `deliveries::claim`), never through each other.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use super::deliveries::{self, Claimed, Outcome};
+use super::{guard, signing};
+use crate::config::WebhookSettings;
+use crate::db::DbPool;
+use crate::db::listen::ChangeSignal;
+use crate::error::ApiResult;
+use crate::pii::Sealer;
+
+/// Deliveries claimed (and sent at once, side by side) per round.
+const CLAIM: i64 = 16;
+/// How often an idle replica looks for retries that have come due.
+const LOOK_AGAIN: Duration = Duration::from_secs(1);
+/// How much of an endpoint's answer is read: only its status matters.
+const READ_AT_MOST: usize = 16 * 1024;
+
+pub struct Worker {
+    pool: DbPool,
+    settings: WebhookSettings,
+    sealer: Sealer,
+    http: reqwest::Client,
+}
+
+impl Worker {
+    pub fn new(pool: DbPool, settings: WebhookSettings, master_key: &[u8]) -> anyhow::Result<Self> {
+        let mut http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
+            .timeout(settings.timeout)
+            .user_agent(concat!("liaison-webhooks/", env!("CARGO_PKG_VERSION")));
+        if !settings.allow_private {
+            http = http.dns_resolver(Arc::new(guard::PublicOnlyResolver));
+        }
+        Ok(Self {
+            pool,
+            sealer: signing::sealer(master_key),
+            http: http.build()?,
+            settings,
+        })
+    }
+
+    /// A claim outlives the longest attempt with room to spare, so no other server takes a
+    /// delivery whose attempt may still be under way.
+    fn lease(&self) -> Duration {
+        self.settings.timeout * 2 + Duration::from_secs(5)
+    }
+
+    /// Runs until the task is dropped. A failed round (the database away) is logged and the
+    /// next one tried shortly.
+    pub async fn run(self, commits: Arc<ChangeSignal>) {
+        let mut commits = commits.subscribe();
+        loop {
+            let busy = match self.round().await {
+                Ok(busy) => busy,
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook round failed; trying again shortly");
+                    false
+                }
+            };
+            if !busy {
+                let _ = tokio::time::timeout(LOOK_AGAIN, commits.changed()).await;
+            }
+        }
+    }
+
+    /// One round; true if there was anything to do (so the next round comes at once).
+    pub async fn round(&self) -> ApiResult<bool> {
+        let mut conn = self
+            .pool
+            .get()
+            .await
+            .map_err(crate::error::ApiError::service_unavailable)?;
+        let fanned = super::fanout::fan_out(&mut conn).await?;
+        let claimed = deliveries::claim(&mut conn, CLAIM, self.lease()).await?;
+        let outcomes =
+            futures_util::future::join_all(claimed.iter().map(|c| self.attempt(c))).await;
+        for (claim, outcome) in claimed.iter().zip(&outcomes) {
+            deliveries::record(&mut conn, claim, outcome, &self.settings.retry_schedule).await?;
+        }
+        Ok(fanned > 0 || !claimed.is_empty())
+    }
+
+    async fn attempt(&self, claim: &Claimed) -> Outcome {
+        let at = Utc::now();
+        let started = Instant::now();
+        let answer = self.send(claim, at.timestamp()).await;
+        let (status, error) = match answer {
+            Ok(status) => (Some(status), None),
+            Err(e) => (None, Some(e)),
+        };
+        Outcome {
+            at,
+            status,
+            latency: started.elapsed(),
+            error,
+        }
+    }
+
+    async fn send(&self, claim: &Claimed, timestamp: i64) -> Result<u16, String> {
+        guard::check_shape(&claim.url, self.settings.allow_private)?;
+        let secret = self
+            .sealer
+            .open(&claim.secret_sealed)
+            .and_then(|s| String::from_utf8(s).ok())
+            .ok_or("the endpoint's secret cannot be unsealed with this server's key")?;
+        let id = deliveries::message_id(claim.id);
+        let signature = signing::sign(&secret, &id, timestamp, &claim.body);
+        let mut response = self
+            .http
+            .post(&claim.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(claim.body.clone())
+            .send()
+            .await
+            .map_err(describe)?;
+        let status = response.status().as_u16();
+        // Read a little of the answer so the connection can be reused; never all of it.
+        let mut read = 0;
+        while read < READ_AT_MOST {
+            match response.chunk().await {
+                Ok(Some(chunk)) => read += chunk.len(),
+                _ => break,
+            }
+        }
+        Ok(status)
+    }
+}
+
+/// A failed request in a line: what reqwest says and what caused it, without the body.
+fn describe(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    let line = if cause.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {cause}")
+    };
+    line.chars().take(300).collect()
+}
