@@ -247,6 +247,19 @@ const LIST_ITEMS: &[(&str, &str, &str, bool)] = &[
         r#"{"type":"string","minLength":1,"maxLength":100,"pattern":"\\S"}"#,
         false,
     ),
+    // webhooks::model::parse_event_types
+    (
+        "CreateWebhook",
+        "event_types",
+        r#"{"type":"string","pattern":"^[a-z_]+\\.([a-z_]+|\\*)$"}"#,
+        false,
+    ),
+    (
+        "UpdateWebhook",
+        "event_types",
+        r#"{"type":"string","pattern":"^[a-z_]+\\.([a-z_]+|\\*)$"}"#,
+        false,
+    ),
     // committees::policy::category_codes
     (
         "OwnPolicy",

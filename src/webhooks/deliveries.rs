@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::schedule::RetrySchedule;
 use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 use crate::db::text_enum;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 
 text_enum!(
@@ -121,33 +121,20 @@ pub async fn find(conn: &mut AsyncPgConnection, endpoint: Uuid, id: Uuid) -> Api
 }
 
 /// Puts a delivery back on its schedule from the start, due now, with the same message id.
-/// An attempt under way is left to finish: 409.
+/// An attempt already under way still counts: if it is acknowledged the delivery is done.
 pub async fn retry(conn: &mut AsyncPgConnection, delivery: &Delivery) -> ApiResult<Delivery> {
-    let updated: Option<Delivery> = diesel::update(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::id.eq(delivery.id))
-            .filter(
-                webhook_deliveries::leased_until
-                    .is_null()
-                    .or(webhook_deliveries::leased_until.lt(diesel::dsl::now)),
-            ),
+    Ok(
+        diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq(delivery.id)))
+            .set((
+                webhook_deliveries::state.eq(DeliveryState::Pending),
+                webhook_deliveries::next_attempt_at.eq(diesel::dsl::now),
+                webhook_deliveries::retry_base.eq(webhook_deliveries::attempts),
+                webhook_deliveries::delivered_at.eq(None::<DateTime<Utc>>),
+            ))
+            .returning(Delivery::as_returning())
+            .get_result(conn)
+            .await?,
     )
-    .set((
-        webhook_deliveries::state.eq(DeliveryState::Pending),
-        webhook_deliveries::next_attempt_at.eq(diesel::dsl::now),
-        webhook_deliveries::retry_base.eq(webhook_deliveries::attempts),
-        webhook_deliveries::delivered_at.eq(None::<DateTime<Utc>>),
-    ))
-    .returning(Delivery::as_returning())
-    .get_result(conn)
-    .await
-    .optional()?;
-    updated.ok_or_else(|| {
-        ApiError::conflict(
-            ErrorCode::ConflictsWithRecord,
-            "an attempt at this delivery is under way; look again in a moment",
-        )
-    })
 }
 
 /// A delivery claimed for one attempt, with what sending it needs.

@@ -26,7 +26,7 @@ pub struct WebhookQuery {
 pub struct CreateWebhook {
     /// Where to POST: https, on a public address.
     #[validate(length(min = 1, max = 2048, message = "must be 1 to 2048 characters"))]
-    #[schema(min_length = 1, max_length = 2048, pattern = r"^https?://")]
+    #[schema(min_length = 1, max_length = 2048, pattern = r"^https?://\S+$")]
     pub url: String,
     /// Change types (`opinion.referred`) or prefixes (`opinion.*`); omit for every type.
     #[validate(length(min = 1, max = 50, message = "name 1 to 50 types"))]
@@ -41,7 +41,7 @@ pub struct CreateWebhook {
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhook {
     #[validate(length(min = 1, max = 2048, message = "must be 1 to 2048 characters"))]
-    #[schema(min_length = 1, max_length = 2048, pattern = r"^https?://")]
+    #[schema(min_length = 1, max_length = 2048, pattern = r"^https?://\S+$")]
     pub url: Option<String>,
     /// Replaces the types; `null` for every type.
     #[validate(length(min = 1, max = 50, message = "name 1 to 50 types"))]

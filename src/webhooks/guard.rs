@@ -63,6 +63,10 @@ pub fn is_public(ip: IpAddr) -> bool {
 /// What can be told without the network: https (http only when private targets are
 /// allowed), a host, no credentials, and an address literal that is public.
 pub fn check_shape(raw: &str, allow_private: bool) -> Result<Url, String> {
+    // The URL parser would quietly drop tabs and line breaks; a URL with them is refused.
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters".into());
+    }
     let url = Url::parse(raw).map_err(|e| format!("not an absolute URL: {e}"))?;
     match url.scheme() {
         "https" => {}
@@ -176,6 +180,8 @@ mod tests {
             "https://[::1]:8443/",
             "https://169.254.169.254/latest/meta-data",
             "/relative",
+            "https://hooks.example/a\tb",
+            " https://hooks.example/",
         ] {
             assert!(check_shape(bad, false).is_err(), "{bad}");
         }

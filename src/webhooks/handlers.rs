@@ -21,7 +21,7 @@ fn check_manage(caller: &Caller) -> ApiResult<()> {
 }
 
 async fn checked_url(state: &AppState, url: &str) -> ApiResult<String> {
-    guard::check_url(url.trim(), state.settings.webhooks.allow_private)
+    guard::check_url(url, state.settings.webhooks.allow_private)
         .await
         .map(|u| u.to_string())
         .map_err(|why| ApiError::invalid_field("url", why))
@@ -243,7 +243,7 @@ pub async fn list_webhook_deliveries(
     ),
     responses(
         (status = 202, description = "Due at once", body = DeliveryView),
-        (status = 409, description = "The endpoint is switched off, or an attempt is under way", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The endpoint is switched off", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]

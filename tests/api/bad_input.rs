@@ -42,6 +42,8 @@ pub async fn snapshot(w: &World) -> Vec<i64> {
         "notifications",
         "appointments",
         "service_clients",
+        "webhook_endpoints",
+        "webhook_deliveries",
     ];
     let counts: Vec<String> = tables
         .iter()

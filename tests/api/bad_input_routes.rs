@@ -490,6 +490,27 @@ pub fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<Write
         },
         WriteRoute {
             method: Method::POST,
+            path: "/api/v1/webhooks".into(),
+            valid: json!({"url": "http://127.0.0.1:9/bad-input"}),
+            invalid: vec![
+                (json!({"url": ""}), "url"),
+                (json!({"url": "ftp://hooks.example/"}), "url"),
+                (
+                    json!({"url": "https://hooks.example/", "event_types": []}),
+                    "event_types",
+                ),
+                (
+                    json!({"url": "https://hooks.example/", "event_types": ["opinion"]}),
+                    "event_types[0]",
+                ),
+                (
+                    json!({"url": "https://hooks.example/", "description": "长".repeat(501)}),
+                    "description",
+                ),
+            ],
+        },
+        WriteRoute {
+            method: Method::POST,
             path: "/api/v1/congress-sessions".into(),
             valid: session.clone(),
             invalid: vec![

@@ -30,6 +30,7 @@ const STAFF_READ: [u16; 8] = [401, 200, 200, 200, 403, 403, 403, 403];
 const ACCOUNT_MANAGERS: [u16; 8] = [401, 200, 200, 403, 403, 403, 403, 403];
 const PUBLIC_OK: [u16; 8] = [200; 8];
 const MANAGERS_CREATE: [u16; 8] = [401, 201, 201, 403, 403, 403, 403, 403];
+const MANAGERS_ACCEPT: [u16; 8] = [401, 202, 202, 403, 403, 403, 403, 403];
 const MANAGERS_DELETE: [u16; 8] = [401, 204, 204, 403, 403, 403, 403, 403];
 const STAFF_CREATE: [u16; 8] = [401, 201, 201, 201, 403, 403, 403, 403];
 const STAFF_DELETE: [u16; 8] = [401, 204, 204, 204, 403, 403, 403, 403];
@@ -119,6 +120,15 @@ const RULES: &[Rule] = &[
     Rule { method: "PATCH", path: "/api/v1/service-clients/{id}", expect: ACCOUNT_MANAGERS },
     Rule { method: "DELETE", path: "/api/v1/service-clients/{id}", expect: MANAGERS_DELETE },
     Rule { method: "POST", path: "/api/v1/service-clients/{id}/rotate-secret", expect: ACCOUNT_MANAGERS },
+    Rule { method: "POST", path: "/api/v1/webhooks", expect: MANAGERS_CREATE },
+    Rule { method: "GET", path: "/api/v1/webhooks", expect: ACCOUNT_MANAGERS },
+    // A fresh endpoint of committee staff A's, with a ping queued.
+    Rule { method: "GET", path: "/api/v1/webhooks/{id}", expect: ACCOUNT_MANAGERS },
+    Rule { method: "PATCH", path: "/api/v1/webhooks/{id}", expect: ACCOUNT_MANAGERS },
+    Rule { method: "DELETE", path: "/api/v1/webhooks/{id}", expect: MANAGERS_DELETE },
+    Rule { method: "POST", path: "/api/v1/webhooks/{id}/test", expect: MANAGERS_ACCEPT },
+    Rule { method: "GET", path: "/api/v1/webhooks/{id}/deliveries", expect: ACCOUNT_MANAGERS },
+    Rule { method: "POST", path: "/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry", expect: MANAGERS_ACCEPT },
     // A fresh urgent opinion's notification, which is committee staff A's alone.
     Rule { method: "POST", path: "/api/v1/notifications/{id}/read", expect: [401, 404, 200, 404, 404, 404, 404, 404] },
     Rule { method: "GET", path: "/api/v1/calendar", expect: SIGNED_IN },

@@ -310,6 +310,43 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
                 },
             )
         }
+        ("POST", "/api/v1/webhooks") => (
+            rule.path.into(),
+            Some(json!({"url": "http://127.0.0.1:9/matrix", "event_types": ["ping.*"]})),
+        ),
+        ("GET", "/api/v1/webhooks") => (rule.path.into(), None),
+        (_, path) if path.starts_with("/api/v1/webhooks/{id}") => {
+            let hook = app
+                .post(
+                    "/api/v1/webhooks",
+                    &w.committee_staff_a,
+                    json!({"url": "http://127.0.0.1:9/matrix", "event_types": ["ping.*"]}),
+                )
+                .await
+                .expect(201)
+                .id()
+                .to_string();
+            let ping = app
+                .post(
+                    &format!("/api/v1/webhooks/{hook}/test"),
+                    &w.committee_staff_a,
+                    json!({}),
+                )
+                .await
+                .expect(202)
+                .id()
+                .to_string();
+            (
+                rule.path
+                    .replace("{id}", &hook)
+                    .replace("{delivery_id}", &ping),
+                match rule.method {
+                    "PATCH" => Some(json!({"description": "改过"})),
+                    "POST" => Some(json!({})),
+                    _ => None,
+                },
+            )
+        }
         ("POST", "/api/v1/notifications/{id}/read") => {
             let mut body = opinion_body(w);
             body["urgent"] = json!(true);
