@@ -10,8 +10,10 @@ Two kinds, and nothing else:
 2. Rules no JSON Schema can state, taught to the generator for positive cases only (negative
    cases are sent as generated): a resident ID number's check digit (GB 11643), an end after its
    start, a rota change not in a month already past, no made-up `If-Match` version, a password strong enough (zxcvbn >= 3) and,
-   for `PUT /me/password`, the caller's real current password. The request still goes out and
-   every check still runs on the answer.
+   for `PUT /me/password`, the caller's real current password, and a webhook URL on a public
+   https host (the server refuses plain http and private addresses, which the pattern allows
+   for deployments that switch the guard off). The request still goes out and every check
+   still runs on the answer.
 
 3. Rules that hang on who calls, told with the demo data the runs use (`liaison serve --demo`):
    staff name the voter an appointment is for and the organiser of an activity they plan, and an
@@ -146,6 +148,8 @@ def before_call(ctx: Any, case: Any, kwargs: Any) -> None:
     if isinstance(case.body, dict) and label == "POST /api/v1/activities":
         if not (case.body.get("organiser_committee_id") or case.body.get("organiser_group_id")):
             case.body["organiser_committee_id"] = DEMO_WORKING_COMMITTEE
+    if isinstance(case.body, dict) and "url" in case.body and "/webhooks" in label:
+        case.body["url"] = "https://hooks.example/fuzz/" + secrets.token_urlsafe(6)
     if isinstance(case.body, (dict, list)):
         case.body = _teach(case.body)
         if case.operation.label == "PUT /api/v1/me/password" and isinstance(case.body, dict):
