@@ -26,6 +26,7 @@ text_enum!(
         CannotDisableSelf => "cannot_disable_self",
         ConstraintViolated => "constraint_violated",
         CursorExpired => "cursor_expired",
+        ExternalRefConflict => "external_ref_conflict",
         ContactLimitExceeded => "contact_limit_exceeded",
         FilterNotAllowed => "filter_not_allowed",
         Forbidden => "forbidden",

@@ -34,6 +34,7 @@ fn merged(a: &Activity, planned: Vec<Uuid>, b: &UpdateActivity) -> CreateActivit
         representative_ids: b.representative_ids.clone().unwrap_or(planned),
         topic: b.topic.clone().unwrap_or_else(|| a.topic.clone()),
         published: b.published.unwrap_or(a.published),
+        external_ref: None,
     }
 }
 

@@ -1,3 +1,4 @@
+use crate::external_refs::ExternalRef;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -47,6 +48,11 @@ pub struct CreateActivity {
     /// `publish_days_ahead` days (default 3) before it starts.
     #[serde(default)]
     pub published: bool,
+    /// The importing system's own name for this activity (unique per system): sending the
+    /// same request again answers 200 with the activity it made; a different request naming
+    /// it, 409 `external_ref_conflict`.
+    #[validate(nested)]
+    pub external_ref: Option<ExternalRef>,
 }
 
 /// Changes to a planned activity (Measures Art. 8(2)–(3)). Absent fields are left alone; the
@@ -284,6 +290,8 @@ pub struct ActivityView {
     pub rejected_at: Option<DateTime<FixedOffset>>,
     /// Evaluations by voters, for an annual report.
     pub evaluations: Option<EvaluationCounts>,
+    /// The importing system's name for it, if one gave it.
+    pub external_ref: Option<ExternalRef>,
     /// Bumped by every write; also the ETag.
     pub version: i32,
     pub created_at: DateTime<FixedOffset>,
@@ -327,6 +335,7 @@ impl ActivityView {
             reject_reason: a.reject_reason,
             rejected_at: a.rejected_at.map(to_local),
             evaluations: (kind == ActivityKind::AnnualReport).then_some(evaluations),
+            external_ref: ExternalRef::from_columns(a.external_system, a.external_id),
             version: a.version,
             created_at: to_local(a.created_at),
             updated_at: to_local(a.updated_at),
@@ -377,6 +386,10 @@ pub struct ActivityListQuery {
     pub from: Option<NaiveDate>,
     /// Starting on or before this local date.
     pub to: Option<NaiveDate>,
+    /// Named by this system (`external_ref.system`).
+    pub external_system: Option<String>,
+    /// With this id in its system (`external_ref.id`).
+    pub external_id: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -11,7 +11,8 @@ use super::model::{self, Activity};
 use super::workflow;
 use crate::access::{self, Action, Authed};
 use crate::conditional::IfMatch;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::external_refs::{self, Holder, Prior};
 use crate::idempotency::{self, IdempotencyKey, StoredResponse};
 use crate::pagination::{Page, PageRequest};
 use crate::request::{FingerprintedJson, ValidJson};
@@ -64,6 +65,8 @@ async fn respond(
     ),
     responses(
         (status = 201, description = "Planned; the ETag header carries the version", body = ActivityView),
+        (status = 200, description = "The same request, naming the same `external_ref`, made this activity before", body = ActivityView),
+        (status = 409, description = "`external_ref_conflict`: the `external_ref` names an activity made by a different request", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Incomplete plan (`work_plan_incomplete`) or invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -82,11 +85,30 @@ pub async fn create_activity(
         caller.account_id,
         key.with(fingerprint),
         async |conn| {
-            let created = if declaring {
+            if let Some(reference) = &value.external_ref {
+                let prior = external_refs::claim(conn, Holder::Activities, reference, &fingerprint);
+                if let Prior::Retry(id) = prior.await? {
+                    let made = model::find_visible(conn, &caller, id).await.map_err(|_| {
+                        ApiError::conflict(
+                            ErrorCode::ExternalRefConflict,
+                            "this external_ref already names a record you cannot see",
+                        )
+                    })?;
+                    return respond(conn, made, false).await;
+                }
+            }
+            let mut created = if declaring {
                 super::declarations::declare(conn, &caller, value.clone()).await?
             } else {
                 workflow::plan(conn, &caller, value.clone()).await?
             };
+            if let Some(reference) = &value.external_ref {
+                let id = created.id;
+                external_refs::attach(conn, Holder::Activities, id, reference, &fingerprint)
+                    .await?;
+                created.external_system = Some(reference.system.clone());
+                created.external_id = Some(reference.id.clone());
+            }
             respond(conn, created, true).await
         },
     )

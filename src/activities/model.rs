@@ -52,6 +52,8 @@ pub struct Activity {
     pub report_text: Option<String>,
     /// Liaison officers present (station rules §2).
     pub attendee_officer_ids: Vec<Uuid>,
+    pub external_system: Option<String>,
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -175,6 +177,12 @@ pub fn list_query<'a>(
     }
     if let Some(to) = q.to {
         query = query.filter(activities::starts_at.lt(end_of_local_day(to)));
+    }
+    if let Some(system) = q.external_system.as_deref() {
+        query = query.filter(activities::external_system.eq(system.to_owned()));
+    }
+    if let Some(id) = q.external_id.as_deref() {
+        query = query.filter(activities::external_id.eq(id.to_owned()));
     }
     if let Some(after) = page.after {
         query = query.filter(activities::id.lt(after));

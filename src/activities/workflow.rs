@@ -398,6 +398,7 @@ fn opinion_of(
         activity_id: Some(a.id),
         registration_id: Some(registration),
         location: None,
+        external_ref: None,
     })
 }
 

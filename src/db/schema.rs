@@ -263,6 +263,9 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         registration_id -> Nullable<Uuid>,
+        external_system -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        external_fingerprint -> Nullable<Bytea>,
     }
 }
 
@@ -441,6 +444,9 @@ diesel::table! {
         rejected_at -> Nullable<Timestamptz>,
         report_text -> Nullable<Text>,
         attendee_officer_ids -> Array<Uuid>,
+        external_system -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        external_fingerprint -> Nullable<Bytea>,
     }
 }
 

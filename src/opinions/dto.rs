@@ -1,3 +1,4 @@
+use crate::external_refs::ExternalRef;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -75,6 +76,11 @@ pub struct CreateOpinion {
     #[validate(length(max = 500, message = "must be at most 500 characters"))]
     #[schema(max_length = 500)]
     pub location: Option<String>,
+    /// The importing system's own name for this opinion (unique per system): sending the same
+    /// request again answers 200 with the opinion it made; a different request naming it, 409
+    /// `external_ref_conflict`.
+    #[validate(nested)]
+    pub external_ref: Option<ExternalRef>,
 }
 
 /// Corrections while the opinion is still received. Absent fields are left alone.
@@ -143,6 +149,8 @@ pub struct OpinionView {
     pub rating_comment: Option<String>,
     /// The steps the caller may take now.
     pub actions: Vec<Action>,
+    /// The importing system's name for it, if one gave it.
+    pub external_ref: Option<ExternalRef>,
     /// Also sent as the `ETag` header; send it back in `If-Match`.
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -237,6 +245,10 @@ pub struct OpinionListQuery {
     pub urgent: Option<bool>,
     /// Substring of the title or content (Chinese works; 3+ characters use the index).
     pub q: Option<String>,
+    /// Named by this system (`external_ref.system`).
+    pub external_system: Option<String>,
+    /// With this id in its system (`external_ref.id`).
+    pub external_id: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -275,6 +287,7 @@ impl OpinionView {
             outcome: o.outcome,
             rating_comment: o.rating_comment,
             actions,
+            external_ref: ExternalRef::from_columns(o.external_system, o.external_id),
             version: o.version,
             created_at: o.created_at,
             updated_at: o.updated_at,

@@ -13,7 +13,8 @@ use super::transition::TransitionRequest;
 use super::workflow::{self, Written};
 use crate::access::{self, Action, Authed, Caller};
 use crate::conditional::IfMatch;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::external_refs::{self, Holder, Prior};
 use crate::idempotency::{self, IdempotencyKey, StoredResponse};
 use crate::pagination::{Page, PageRequest};
 use crate::request::{FingerprintedJson, ValidJson};
@@ -71,6 +72,25 @@ async fn view_written(
     ))
 }
 
+/// The opinion an earlier identical request made, as the caller sees it; a conflict if the
+/// caller cannot see it (the reference is taken all the same).
+async fn retried(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<OpinionView> {
+    let found = model::find_visible(conn, caller, id).await.map_err(|_| {
+        ApiError::conflict(
+            ErrorCode::ExternalRefConflict,
+            "this external_ref already names a record you cannot see",
+        )
+    })?;
+    views(conn, caller, vec![found])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))
+}
+
 fn stored(status: u16, view: &OpinionView, location: Option<String>) -> ApiResult<StoredResponse> {
     StoredResponse::json(status, view, view.version, location)
 }
@@ -104,6 +124,8 @@ async fn take_step(
     ),
     responses(
         (status = 201, description = "Recorded; the ETag header carries the version", body = OpinionView),
+        (status = 200, description = "The same request, naming the same `external_ref`, made this opinion before", body = OpinionView),
+        (status = 409, description = "`external_ref_conflict`: the `external_ref` names an opinion made by a different request", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or the key was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -123,7 +145,20 @@ pub async fn create_opinion(
         caller.account_id,
         key.with(fingerprint),
         async |conn| {
-            let written = workflow::receive(conn, &caller, value.clone()).await?;
+            if let Some(reference) = &value.external_ref {
+                let prior = external_refs::claim(conn, Holder::Opinions, reference, &fingerprint);
+                if let Prior::Retry(id) = prior.await? {
+                    let made = retried(conn, &caller, id).await?;
+                    return stored(200, &made, None);
+                }
+            }
+            let mut written = workflow::receive(conn, &caller, value.clone()).await?;
+            if let Some(reference) = &value.external_ref {
+                let id = written.opinion.id;
+                external_refs::attach(conn, Holder::Opinions, id, reference, &fingerprint).await?;
+                written.opinion.external_system = Some(reference.system.clone());
+                written.opinion.external_id = Some(reference.id.clone());
+            }
             let location = format!("/api/v1/opinions/{}", written.opinion.id);
             stored(
                 201,

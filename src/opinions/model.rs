@@ -47,6 +47,8 @@ pub struct Opinion {
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub external_system: Option<String>,
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -262,6 +264,12 @@ pub fn list_query<'a>(
                         .assume_not_null()),
             )
         };
+    }
+    if let Some(system) = f.external_system.as_deref() {
+        query = query.filter(opinions::external_system.eq(system.to_owned()));
+    }
+    if let Some(id) = f.external_id.as_deref() {
+        query = query.filter(opinions::external_id.eq(id.to_owned()));
     }
     if let Some(urgent) = f.urgent {
         query = query.filter(opinions::urgent.eq(urgent));

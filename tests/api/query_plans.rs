@@ -43,11 +43,12 @@ async fn load_a_million(w: &World) -> diesel_async::AsyncPgConnection {
     .map(|d| d.def)
     .collect();
     let mut script = vec!["SET maintenance_work_mem = '256MB'".to_owned()];
-    script.extend(
-        indexes
-            .iter()
-            .map(|def| format!("DROP INDEX {}", def.split_whitespace().nth(2).unwrap())),
-    );
+    script.extend(indexes.iter().map(|def| {
+        // `CREATE [UNIQUE] INDEX name ON …`
+        let words: Vec<&str> = def.split_whitespace().collect();
+        let at = words.iter().position(|w| *w == "INDEX").unwrap();
+        format!("DROP INDEX {}", words[at + 1])
+    }));
     script.push("SET session_replication_role = replica".into());
     script.push(format!(
         "INSERT INTO opinions (id, committee_id, constituency_id, liaison_group_id, representative_id,
@@ -146,6 +147,15 @@ async fn opinion_lists_stay_index_scans_at_a_million_rows() {
                 committee_id: Some(w.committee_b),
                 category: Some("transport".into()),
                 urgent: Some(true),
+                ..Default::default()
+            },
+        ),
+        (
+            "external reference",
+            admin.clone(),
+            OpinionListQuery {
+                external_system: Some("dbhd".into()),
+                external_id: Some("HD-1".into()),
                 ..Default::default()
             },
         ),
