@@ -223,27 +223,48 @@ async fn failures_are_retried_with_the_same_id_until_the_schedule_runs_out() {
 }
 
 #[tokio::test]
-async fn a_server_killed_mid_delivery_is_resumed_by_the_next() {
-    let w = World::new().await;
+async fn a_server_killed_mid_delivery_is_resumed_after_restart() {
+    // The API server here delivers nothing: only the server the test kills, then its
+    // replacement, do.
+    let app = spawn_app_with(|s| s.webhooks.deliver = false).await;
+    let admin = app.admin_token().await;
     let receiver = Receiver::start();
-    let token = client_token(&w, None).await;
-    // A server of its own, whose delivery the test kills; the World's own does not deliver
-    // to the endpoint until the lease runs out.
-    let doomed = spawn_server_on(&w.app.database_url, |_| {});
-    let (hook, secret) = register(&doomed.app, &token, &receiver.url, Value::Null).await;
+    let (hook, secret) = register(&app, &admin, &receiver.url, json!(["ping.*"])).await;
+    let doomed = spawn_server_on(&app.database_url, |_| {});
     receiver.hang_next();
-    doomed
-        .app
-        .post(&format!("/api/v1/webhooks/{hook}/test"), &token, json!({}))
+    app.post(&format!("/api/v1/webhooks/{hook}/test"), &admin, json!({}))
         .await
         .expect(202);
     let first = receiver.wait_for(10, |r| r.first().cloned()).await;
     doomed.kill().await;
-    // The lease (twice the 2 s timeout and 5 s) runs out and another server tries again.
+    // Nothing is sent while no server delivers.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(receiver.received().len(), 1);
+    let _restarted = spawn_server_on(&app.database_url, |_| {});
+    // The killed attempt's lease (twice the 2 s timeout and 5 s) runs out, then it goes again.
     let again = receiver.wait_for(30, |r| r.get(1).cloned()).await;
-    assert_eq!(again.id, first.id);
+    assert_eq!(again.id, first.id, "the same webhook-id");
     assert_eq!(again.answered, 200);
-    verify(&secret, &again).unwrap();
+    assert_eq!(verify(&secret, &again).unwrap()["type"], "ping");
+    let listed = app
+        .get(&format!("/api/v1/webhooks/{hook}/deliveries"), &admin)
+        .await
+        .expect(200)
+        .body;
+    let mut state = listed["items"][0]["state"].clone();
+    for _ in 0..50 {
+        if state == "delivered" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        state = app
+            .get(&format!("/api/v1/webhooks/{hook}/deliveries"), &admin)
+            .await
+            .expect(200)
+            .body["items"][0]["state"]
+            .clone();
+    }
+    assert_eq!(state, "delivered");
 }
 
 #[tokio::test]
