@@ -57,18 +57,24 @@ impl FromRequest for IfMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let values: Vec<String> = req
+        let headers: Vec<_> = req
             .headers()
             .get_all(actix_web::http::header::IF_MATCH)
-            .filter_map(|v| v.to_str().ok())
+            .collect();
+        if headers.is_empty() {
+            return ready(Ok(Self(None)));
+        }
+        // A header that is there but empty or unreadable is malformed, not absent.
+        let values: Vec<String> = headers
+            .iter()
+            .map(|v| v.to_str().unwrap_or("\u{0}"))
             .flat_map(|v| v.split(','))
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
             .collect();
-        let well_formed = values == ["*"] || values.iter().all(|t| is_entity_tag(t));
-        ready(if values.is_empty() {
-            Ok(Self(None))
-        } else if well_formed {
+        let well_formed =
+            values == ["*"] || (!values.is_empty() && values.iter().all(|t| is_entity_tag(t)));
+        ready(if well_formed {
             Ok(Self(Some(values)))
         } else {
             Err(ApiError::bad_request(

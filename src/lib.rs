@@ -44,6 +44,7 @@ pub mod service_clients;
 pub mod sms;
 pub mod startup;
 pub mod state;
+pub mod stats;
 pub mod telemetry;
 pub mod users;
 pub mod voters;

@@ -20,6 +20,7 @@ pub mod opinions;
 pub mod people;
 pub mod roles;
 pub mod scopes;
+pub mod stats;
 pub mod tree;
 
 pub use caller::{Authed, Binding, BindingIds, Caller, Role};

@@ -58,6 +58,8 @@ pub enum Action {
     /// Keep webhook endpoints that receive the changes feed (admins, committee staff, and
     /// service clients granted `webhooks:manage`).
     ManageWebhooks,
+    /// Figures for reports: staff for their scope, a handling body its own row.
+    ReadStats,
 }
 
 impl Action {
@@ -92,6 +94,7 @@ impl Action {
         Action::ReadChanges,
         Action::ManageServiceClients,
         Action::ManageWebhooks,
+        Action::ReadStats,
         Action::ReadAnnualReports,
     ];
 }
@@ -110,6 +113,7 @@ pub fn scope_for(action: Action) -> Option<Scope> {
         ReadDutyRecords => Scope::ExportsRead,
         ReadChanges => Scope::ChangesRead,
         ManageWebhooks => Scope::WebhooksManage,
+        ReadStats => Scope::StatsRead,
         _ => return None,
     })
 }
@@ -149,7 +153,7 @@ impl Caller {
                     | ReadCongressSessions
                     | ReadAnnualReports
             ),
-            HandlingBody => matches!(action, ReadHandlingBodies | ReadOpinions),
+            HandlingBody => matches!(action, ReadHandlingBodies | ReadOpinions | ReadStats),
             Voter => matches!(
                 action,
                 ReadConstituencies

@@ -35,6 +35,7 @@ mod seed_rules;
 mod service_clients;
 mod spec;
 mod station_people;
+mod stats;
 mod stored_enums;
 mod users;
 mod webhook_receiver;

@@ -120,6 +120,9 @@ const RULES: &[Rule] = &[
     Rule { method: "PATCH", path: "/api/v1/service-clients/{id}", expect: ACCOUNT_MANAGERS },
     Rule { method: "DELETE", path: "/api/v1/service-clients/{id}", expect: MANAGERS_DELETE },
     Rule { method: "POST", path: "/api/v1/service-clients/{id}/rotate-secret", expect: ACCOUNT_MANAGERS },
+    // A handling body reads only group_by=handling_body (its own row); the service column's
+    // client holds stats:read.
+    Rule { method: "GET", path: "/api/v1/stats/opinions", expect: [401, 200, 200, 200, 403, 403, 403, 200] },
     Rule { method: "POST", path: "/api/v1/webhooks", expect: MANAGERS_CREATE },
     Rule { method: "GET", path: "/api/v1/webhooks", expect: ACCOUNT_MANAGERS },
     // A fresh endpoint of committee staff A's, with a ping queued.

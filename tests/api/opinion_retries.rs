@@ -54,6 +54,19 @@ async fn stale_if_match_is_412_and_changes_nothing() {
         .expect_problem(412, "precondition_failed");
     assert_eq!(stale.body["current_etag"], "\"v2\"");
     assert_eq!(state_of(&w, id).await, "received");
+    // A header that is there but empty or not a tag is malformed, not absent.
+    for malformed in ["", " , ", "v2"] {
+        w.app
+            .send(
+                Method::PATCH,
+                &path,
+                Some(&w.committee_staff_a),
+                Some(json!({"title": "不该改"})),
+                &[("If-Match", malformed)],
+            )
+            .await
+            .expect_problem(400, "bad_request");
+    }
     assert_eq!(w.app.count("referrals").await, 0);
     let fresh = w
         .app

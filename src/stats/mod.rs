@@ -1,0 +1,10 @@
+//! Figures for reports (`/api/v1/stats/…`), computed from the append-only timeline so that a
+//! report can be reproduced as it was printed (`as_of`) and no later edit changes it.
+//!
+//! - `dto`: the query, the figures and the definitions every answer carries;
+//! - `opinion_sql`: the statements over `opinion_events` and `referrals`;
+//! - `handlers`: the routes.
+
+pub mod dto;
+pub mod handlers;
+pub mod opinion_sql;

@@ -1,0 +1,382 @@
+//! The opinion figures in one statement each: measures are drawn from the timeline (and, per
+//! handling body, from referrals, whose steps carry their own times), every one dated, then
+//! counted per row of the report with its total (`GROUPING SETS`). Only what was recorded by
+//! `as_of` counts, and a measure counts in the period its date falls in.
+
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::dto::{OpinionFigures, OpinionGrouping, Spread, StatsKey};
+use crate::access::stats::StatsScope;
+use crate::error::ApiResult;
+
+/// The period and what to count.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub from: DateTime<Utc>,
+    /// The end of the period, or `as_of` if earlier (exclusive).
+    pub end: DateTime<Utc>,
+    /// Events after this are not counted at all (exclusive).
+    pub known_by: DateTime<Utc>,
+}
+
+/// Narrowing asked for in the query, on top of the caller's scope.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Narrowing {
+    pub committee: Option<Uuid>,
+    pub liaison_group: Option<Uuid>,
+}
+
+/// The opinions counted: the caller's scope and the narrowing ($4–$8), received by `known_by`.
+const SCOPED: &str = "
+    s AS (
+        SELECT o.id, o.committee_id, o.liaison_group_id, o.representative_id, o.category,
+               o.constituency_id, o.source
+        FROM opinions o
+        WHERE o.received_at < $2
+          AND ($4::uuid IS NULL OR o.committee_id IN
+                (SELECT id FROM committees WHERE ancestors @> ARRAY[$4::uuid]))
+          AND ($5::uuid IS NULL OR o.liaison_group_id = $5)
+          AND ($6::uuid IS NULL OR o.id IN
+                (SELECT opinion_id FROM referrals WHERE handling_body_id = $6))
+          AND ($7::uuid IS NULL OR o.committee_id IN
+                (SELECT id FROM committees WHERE ancestors @> ARRAY[$7::uuid]))
+          AND ($8::uuid IS NULL OR o.liaison_group_id = $8)
+    )";
+
+/// Each measure as (opinion, date, kind, value).
+const OPINION_MEASURES: &str = "
+    e AS (
+        SELECT e.seq, e.opinion_id, e.action, e.to_state, e.round, e.at, e.payload,
+               max(e.at) FILTER (WHERE e.action = 'refer') OVER w AS last_refer_at,
+               max(e.at) FILTER (WHERE e.action = 'answer') OVER w AS last_answer_at
+        FROM opinion_events e JOIN s ON s.id = e.opinion_id
+        WHERE e.at < $2
+        WINDOW w AS (PARTITION BY e.opinion_id, e.round ORDER BY e.seq)
+    ),
+    recv AS (
+        SELECT opinion_id, at, (payload->>'due_at')::timestamptz AS due
+        FROM e WHERE action = 'receive'
+    ),
+    first_step AS (
+        SELECT opinion_id, min(at) AS at FROM e
+        WHERE action IN ('refer', 'answer', 'decline') GROUP BY opinion_id
+    ),
+    first_refer AS (
+        SELECT opinion_id, min(at) AS at FROM e WHERE action = 'refer' GROUP BY opinion_id
+    ),
+    at_end AS (
+        SELECT DISTINCT ON (opinion_id) opinion_id, to_state
+        FROM e WHERE at < $3 ORDER BY opinion_id, seq DESC
+    ),
+    due_at_end AS (
+        SELECT DISTINCT ON (opinion_id) opinion_id,
+               COALESCE(payload->>'due_at', payload->>'feed_back_due_at')::timestamptz AS due
+        FROM e
+        WHERE at < $3 AND (payload ? 'due_at' OR payload ? 'feed_back_due_at')
+        ORDER BY opinion_id, seq DESC
+    ),
+    m AS (
+        SELECT opinion_id, at, 'received' AS k, NULL::float8 AS v FROM recv
+        UNION ALL
+        SELECT opinion_id, at, 'referred', NULL FROM e WHERE action = 'refer'
+        UNION ALL
+        SELECT opinion_id, at,
+               CASE payload->>'outcome' WHEN 'resolved' THEN 'resolved'
+                    WHEN 'partly_resolved' THEN 'partly_resolved' ELSE 'answered' END, NULL
+        FROM e WHERE action = 'answer'
+        UNION ALL
+        SELECT opinion_id, at, 'fed_back', NULL FROM e
+        WHERE to_state = 'fed_back' AND action IN ('feed_back', 'answer')
+        UNION ALL
+        SELECT opinion_id, at, 'declined', NULL FROM e WHERE action = 'decline'
+        UNION ALL
+        SELECT opinion_id, at,
+               CASE WHEN payload->>'rating' IN ('satisfied', 'basically_satisfied')
+                    THEN 'satisfied' ELSE 'unsatisfied' END, NULL
+        FROM e WHERE action = 'rate'
+        UNION ALL
+        SELECT r.opinion_id, r.due,
+               CASE WHEN f.at <= r.due THEN 'responded' ELSE 'late' END, NULL
+        FROM recv r LEFT JOIN first_step f USING (opinion_id)
+        WHERE r.due IS NOT NULL
+        UNION ALL
+        SELECT f.opinion_id, f.at, 'refer_hours', EXTRACT(EPOCH FROM f.at - r.at) / 3600
+        FROM first_refer f JOIN recv r USING (opinion_id)
+        UNION ALL
+        SELECT opinion_id, at, 'answer_days', EXTRACT(EPOCH FROM at - last_refer_at) / 86400
+        FROM e WHERE action = 'answer' AND last_refer_at IS NOT NULL
+        UNION ALL
+        SELECT opinion_id, at, 'feed_back_days', EXTRACT(EPOCH FROM at - last_answer_at) / 86400
+        FROM e WHERE action = 'feed_back' AND last_answer_at IS NOT NULL
+        UNION ALL
+        SELECT a.opinion_id, $3 - interval '1 microsecond',
+               CASE WHEN d.due < $3 THEN 'overdue' ELSE 'open' END, NULL
+        FROM at_end a LEFT JOIN due_at_end d USING (opinion_id)
+        WHERE a.to_state NOT IN ('fed_back', 'declined')
+    )";
+
+/// Per referral: what each handling body received, answered and still holds.
+const REFERRAL_MEASURES: &str = "
+    r AS (
+        SELECT r.id, r.opinion_id, r.handling_body_id, r.role, r.round, r.referred_at, r.due_at,
+               r.answered_at, r.returned_at, r.outcome
+        FROM referrals r JOIN s ON s.id = r.opinion_id
+        WHERE r.referred_at < $2 AND ($6::uuid IS NULL OR r.handling_body_id = $6)
+    ),
+    m AS (
+        SELECT id AS referral_id, handling_body_id, role, referred_at AS at, 'received' AS k,
+               NULL::float8 AS v
+        FROM r
+        UNION ALL
+        SELECT id, handling_body_id, role, referred_at, 'referred', NULL FROM r
+        UNION ALL
+        SELECT id, handling_body_id, role, answered_at,
+               CASE outcome WHEN 'resolved' THEN 'resolved'
+                    WHEN 'partly_resolved' THEN 'partly_resolved' ELSE 'answered' END, NULL
+        FROM r WHERE answered_at < $2
+        UNION ALL
+        SELECT id, handling_body_id, role, answered_at, 'answer_days',
+               EXTRACT(EPOCH FROM answered_at - referred_at) / 86400
+        FROM r WHERE answered_at < $2
+        UNION ALL
+        SELECT id, handling_body_id, role, $3 - interval '1 microsecond',
+               CASE WHEN due_at < $3 THEN 'overdue' ELSE 'open' END, NULL
+        FROM r
+        WHERE role = 'lead' AND referred_at < $3
+          AND (answered_at IS NULL OR answered_at >= $3)
+          AND (returned_at IS NULL OR returned_at >= $3)
+        UNION ALL
+        SELECT r.id, r.handling_body_id, r.role, e.at,
+               CASE WHEN e.payload->>'rating' IN ('satisfied', 'basically_satisfied')
+                    THEN 'satisfied' ELSE 'unsatisfied' END, NULL
+        FROM opinion_events e
+        JOIN r ON r.opinion_id = e.opinion_id AND r.round = e.round AND r.role = 'lead'
+              AND (r.returned_at IS NULL OR r.returned_at > e.at)
+        WHERE e.action = 'rate' AND e.at < $2
+    )";
+
+/// The counts of one row, from measures dated within the period.
+const COUNTS: &str = "
+        count(*) FILTER (WHERE k = 'received') AS received,
+        count(DISTINCT counted) FILTER (WHERE k = 'referred') AS referred,
+        count(*) FILTER (WHERE k IN ('resolved', 'partly_resolved', 'answered')) AS answered,
+        count(*) FILTER (WHERE k = 'resolved') AS resolved,
+        count(*) FILTER (WHERE k = 'partly_resolved') AS partly_resolved,
+        count(*) FILTER (WHERE k = 'fed_back') AS fed_back,
+        count(*) FILTER (WHERE k = 'declined') AS declined,
+        count(*) FILTER (WHERE k IN ('open', 'overdue')) AS open,
+        count(*) FILTER (WHERE k = 'overdue') AS overdue,
+        count(*) FILTER (WHERE k IN ('responded', 'late')) AS response_due,
+        count(*) FILTER (WHERE k = 'responded') AS responded_in_time,
+        count(*) FILTER (WHERE k IN ('satisfied', 'unsatisfied')) AS ratings,
+        count(*) FILTER (WHERE k = 'satisfied') AS satisfied,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'refer_hours')
+            AS refer_hours_median,
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'refer_hours')
+            AS refer_hours_p90,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'answer_days')
+            AS answer_days_median,
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'answer_days')
+            AS answer_days_p90,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'feed_back_days')
+            AS feed_back_days_median,
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'feed_back_days')
+            AS feed_back_days_p90";
+
+#[derive(Debug, QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    key_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    key_text: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    key_role: Option<String>,
+    #[diesel(sql_type = Bool)]
+    is_total: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    received: i64,
+    #[diesel(sql_type = BigInt)]
+    referred: i64,
+    #[diesel(sql_type = BigInt)]
+    answered: i64,
+    #[diesel(sql_type = BigInt)]
+    resolved: i64,
+    #[diesel(sql_type = BigInt)]
+    partly_resolved: i64,
+    #[diesel(sql_type = BigInt)]
+    fed_back: i64,
+    #[diesel(sql_type = BigInt)]
+    declined: i64,
+    #[diesel(sql_type = BigInt)]
+    open: i64,
+    #[diesel(sql_type = BigInt)]
+    overdue: i64,
+    #[diesel(sql_type = BigInt)]
+    response_due: i64,
+    #[diesel(sql_type = BigInt)]
+    responded_in_time: i64,
+    #[diesel(sql_type = BigInt)]
+    ratings: i64,
+    #[diesel(sql_type = BigInt)]
+    satisfied: i64,
+    #[diesel(sql_type = Nullable<Double>)]
+    refer_hours_median: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    refer_hours_p90: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    answer_days_median: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    answer_days_p90: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    feed_back_days_median: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    feed_back_days_p90: Option<f64>,
+}
+
+impl Row {
+    fn figures(&self) -> OpinionFigures {
+        OpinionFigures {
+            received: self.received,
+            referred: self.referred,
+            answered: self.answered,
+            resolved: self.resolved,
+            partly_resolved: self.partly_resolved,
+            fed_back: self.fed_back,
+            declined: self.declined,
+            open: self.open,
+            overdue: self.overdue,
+            response_due: self.response_due,
+            responded_in_time: self.responded_in_time,
+            ratings: self.ratings,
+            satisfied: self.satisfied,
+            refer_hours: Spread {
+                median: self.refer_hours_median,
+                p90: self.refer_hours_p90,
+            },
+            answer_days: Spread {
+                median: self.answer_days_median,
+                p90: self.answer_days_p90,
+            },
+            feed_back_days: Spread {
+                median: self.feed_back_days_median,
+                p90: self.feed_back_days_p90,
+            },
+            ..Default::default()
+        }
+        .with_rates()
+    }
+
+    fn key(&self, grouping: OpinionGrouping) -> StatsKey {
+        let (code, month) = match grouping {
+            OpinionGrouping::Month => (None, self.key_text.clone()),
+            _ => (self.key_text.clone(), None),
+        };
+        StatsKey {
+            kind: grouping.as_str().to_owned(),
+            id: self.key_id,
+            name: self.name.clone(),
+            code,
+            month,
+            role: self.key_role.clone(),
+        }
+    }
+}
+
+/// (id expression, text expression, name table) of a grouping over the opinion measures.
+fn key_of(grouping: OpinionGrouping) -> (&'static str, &'static str, Option<&'static str>) {
+    use OpinionGrouping::*;
+    match grouping {
+        Committee => ("s.committee_id", "NULL::text", Some("committees")),
+        LiaisonGroup => ("s.liaison_group_id", "NULL::text", Some("liaison_groups")),
+        Representative => ("s.representative_id", "NULL::text", Some("representatives")),
+        Constituency => ("s.constituency_id", "NULL::text", Some("constituencies")),
+        Category => ("NULL::uuid", "s.category", None),
+        Source => ("NULL::uuid", "s.source", None),
+        Month => (
+            "NULL::uuid",
+            "to_char(m.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')",
+            None,
+        ),
+        HandlingBody => ("m.handling_body_id", "NULL::text", Some("handling_bodies")),
+    }
+}
+
+fn statement(grouping: OpinionGrouping) -> String {
+    let (id, text, names) = key_of(grouping);
+    let by_body = grouping == OpinionGrouping::HandlingBody;
+    // `referred` counts opinions once each (however many bodies), and referrals per body.
+    let (measures, from, role, counted) = if by_body {
+        (REFERRAL_MEASURES, "m", "m.role", "m.referral_id")
+    } else {
+        (
+            OPINION_MEASURES,
+            "m JOIN s ON s.id = m.opinion_id",
+            "NULL::text",
+            "m.opinion_id",
+        )
+    };
+    let name = match names {
+        Some(table) => format!("(SELECT n.name FROM {table} n WHERE n.id = agg.key_id)"),
+        None => "NULL::text".to_owned(),
+    };
+    format!(
+        "WITH {SCOPED}, {measures},
+         keyed AS (
+             SELECT {id} AS key_id, {text} AS key_text, {role} AS key_role,
+                    {counted} AS counted, m.k, m.v
+             FROM {from}
+             WHERE m.at >= $1 AND m.at < $3
+         ),
+         agg AS (
+             SELECT key_id, key_text, key_role,
+                    GROUPING(key_id, key_text, key_role) <> 0 AS is_total, {COUNTS}
+             FROM keyed
+             GROUP BY GROUPING SETS ((key_id, key_text, key_role), ())
+         )
+         SELECT agg.*, {name} AS name FROM agg
+         ORDER BY is_total, name NULLS LAST, key_text NULLS LAST, key_id, key_role",
+    )
+}
+
+/// The report's rows and its totals.
+pub async fn opinion_figures(
+    conn: &mut AsyncPgConnection,
+    grouping: OpinionGrouping,
+    scope: StatsScope,
+    narrowing: Narrowing,
+    window: Window,
+) -> ApiResult<(Vec<(StatsKey, OpinionFigures)>, OpinionFigures)> {
+    let (committee, group, body) = match scope {
+        StatsScope::District => (None, None, None),
+        StatsScope::Committee(c) => (Some(c), None, None),
+        StatsScope::LiaisonGroup(g) => (None, Some(g), None),
+        StatsScope::HandlingBody(b) => (None, None, Some(b)),
+    };
+    let rows: Vec<Row> = diesel::sql_query(statement(grouping))
+        .bind::<Timestamptz, _>(window.from)
+        .bind::<Timestamptz, _>(window.known_by)
+        .bind::<Timestamptz, _>(window.end)
+        .bind::<Nullable<SqlUuid>, _>(committee)
+        .bind::<Nullable<SqlUuid>, _>(group)
+        .bind::<Nullable<SqlUuid>, _>(body)
+        .bind::<Nullable<SqlUuid>, _>(narrowing.committee)
+        .bind::<Nullable<SqlUuid>, _>(narrowing.liaison_group)
+        .load(conn)
+        .await?;
+    let mut totals = OpinionFigures::default().with_rates();
+    let mut items = Vec::new();
+    for row in rows {
+        if row.is_total {
+            totals = row.figures();
+        } else {
+            items.push((row.key(grouping), row.figures()));
+        }
+    }
+    Ok((items, totals))
+}

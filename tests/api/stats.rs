@@ -1,0 +1,330 @@
+//! Opinion statistics against a history whose answers are worked out by hand: four opinions
+//! taken through the API, then dated into March and April 2025 (Beijing time) in the database.
+//!
+//! | opinion | received | refer due | first step        | answer              | fed back | rating      |
+//! |---------|----------|-----------|-------------------|---------------------|----------|-------------|
+//! | O1      | 03-03    | 03-05     | refer 03-04 (24h) | 03-10 resolved (6d) | 03-12    | satisfied   |
+//! | O2      | 03-03    | 03-04     | refer 03-06 (72h) | 04-02 partly (27d)  | 04-03    | unsatisfied |
+//! | O3      | 03-20    | 03-22     | decline 03-21     |                     |          |             |
+//! | O4      | 04-10    | 04-12     | (none: open)      |                     |          |             |
+//!
+//! All steps at 09:00. O2's answer was due 03-20, so at the end of March it is open and overdue.
+
+use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::World;
+use crate::opinions::{feed_back, refer_to, step, submit};
+
+async fn date_event(w: &World, opinion: Uuid, action: &str, day: &str, due: Option<&str>) {
+    let mut conn = w.app.db().await;
+    // The timeline refuses updates (a trigger); the test's own history is written past it.
+    diesel::sql_query("SET session_replication_role = replica")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    diesel::sql_query(
+        "UPDATE opinion_events SET at = ($3 || ' 09:00+08')::timestamptz,
+                payload = CASE WHEN $4::text IS NULL THEN payload
+                          ELSE jsonb_set(payload, '{due_at}',
+                                         to_jsonb(($4 || ' 09:00+08')::timestamptz)) END
+         WHERE opinion_id = $1 AND action = $2",
+    )
+    .bind::<SqlUuid, _>(opinion)
+    .bind::<Text, _>(action)
+    .bind::<Text, _>(day)
+    .bind::<Nullable<Text>, _>(due)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    if action == "receive" {
+        diesel::sql_query(
+            "UPDATE opinions SET received_at = ($2 || ' 09:00+08')::timestamptz WHERE id = $1",
+        )
+        .bind::<SqlUuid, _>(opinion)
+        .bind::<Text, _>(day)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+}
+
+async fn date_referral(w: &World, opinion: Uuid, referred: &str, due: &str, answered: &str) {
+    let mut conn = w.app.db().await;
+    diesel::sql_query(
+        "UPDATE referrals SET referred_at = ($2 || ' 09:00+08')::timestamptz,
+                due_at = ($3 || ' 09:00+08')::timestamptz,
+                answered_at = ($4 || ' 09:00+08')::timestamptz
+         WHERE opinion_id = $1",
+    )
+    .bind::<SqlUuid, _>(opinion)
+    .bind::<Text, _>(referred)
+    .bind::<Text, _>(due)
+    .bind::<Text, _>(answered)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+}
+
+async fn rate(w: &World, id: Uuid, rating: &str) {
+    w.app
+        .post(
+            &format!("/api/v1/opinions/{id}/rating"),
+            &w.voter,
+            json!({"rating": rating}),
+        )
+        .await
+        .expect(200);
+}
+
+/// The history in the table above.
+async fn history(w: &World) {
+    let o1 = submit(w).await;
+    step(w, &w.admin, o1, refer_to(w.body_a)).await.expect(200);
+    step(
+        w,
+        &w.handling_body,
+        o1,
+        json!({"action": "answer", "outcome": "resolved", "text": "已修复"}),
+    )
+    .await
+    .expect(200);
+    step(w, &w.admin, o1, feed_back()).await.expect(200);
+    rate(w, o1, "satisfied").await;
+    date_event(w, o1, "receive", "2025-03-03", Some("2025-03-05")).await;
+    date_event(w, o1, "refer", "2025-03-04", Some("2025-03-20")).await;
+    date_event(w, o1, "answer", "2025-03-10", None).await;
+    date_event(w, o1, "feed_back", "2025-03-12", None).await;
+    date_event(w, o1, "rate", "2025-03-13", None).await;
+    date_referral(w, o1, "2025-03-04", "2025-03-20", "2025-03-10").await;
+
+    let o2 = submit(w).await;
+    step(w, &w.admin, o2, refer_to(w.body_a)).await.expect(200);
+    step(
+        w,
+        &w.handling_body,
+        o2,
+        json!({"action": "answer", "outcome": "partly_resolved", "text": "部分解决"}),
+    )
+    .await
+    .expect(200);
+    step(w, &w.admin, o2, feed_back()).await.expect(200);
+    rate(w, o2, "unsatisfied").await;
+    date_event(w, o2, "receive", "2025-03-03", Some("2025-03-04")).await;
+    date_event(w, o2, "refer", "2025-03-06", Some("2025-03-20")).await;
+    date_event(w, o2, "answer", "2025-04-02", None).await;
+    date_event(w, o2, "feed_back", "2025-04-03", None).await;
+    date_event(w, o2, "rate", "2025-04-04", None).await;
+    date_referral(w, o2, "2025-03-06", "2025-03-20", "2025-04-02").await;
+
+    let o3 = submit(w).await;
+    step(
+        w,
+        &w.admin,
+        o3,
+        json!({"action": "decline", "reason": "个人诉讼", "guidance": "法院"}),
+    )
+    .await
+    .expect(200);
+    date_event(w, o3, "receive", "2025-03-20", Some("2025-03-22")).await;
+    date_event(w, o3, "decline", "2025-03-21", None).await;
+
+    let o4 = submit(w).await;
+    date_event(w, o4, "receive", "2025-04-10", Some("2025-04-12")).await;
+}
+
+async fn report(w: &World, token: &str, query: &str) -> Value {
+    w.app
+        .get(&format!("/api/v1/stats/opinions?{query}"), token)
+        .await
+        .expect(200)
+        .body
+}
+
+fn close(actual: &Value, expected: f64) {
+    let got = actual
+        .as_f64()
+        .unwrap_or_else(|| panic!("a number, not {actual}"));
+    assert!((got - expected).abs() < 1e-6, "{got} ≠ {expected}");
+}
+
+#[tokio::test]
+async fn figures_match_the_hand_counted_history() {
+    let w = World::new().await;
+    history(&w).await;
+    let period = "from=2025-03-01&to=2025-05-31";
+
+    let by_month = report(&w, &w.admin, &format!("{period}&group_by=month")).await;
+    let months: Vec<&Value> = by_month["items"].as_array().unwrap().iter().collect();
+    let labels: Vec<&str> = months
+        .iter()
+        .map(|m| m["key"]["month"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["2025-03", "2025-04", "2025-05"]);
+    let (march, april, may) = (months[0], months[1], months[2]);
+    for (field, want) in [
+        ("received", 3),
+        ("referred", 2),
+        ("answered", 1),
+        ("resolved", 1),
+        ("partly_resolved", 0),
+        ("fed_back", 1),
+        ("declined", 1),
+        ("open", 0),
+        ("ratings", 1),
+        ("response_due", 3),
+        ("responded_in_time", 2),
+    ] {
+        assert_eq!(march[field], want, "March {field}");
+    }
+    close(&march["response_rate"], 2.0 / 3.0);
+    close(&march["resolution_rate"], 1.0);
+    close(&march["satisfaction_rate"], 1.0);
+    close(&march["refer_hours"]["median"], 48.0);
+    close(&march["refer_hours"]["p90"], 67.2);
+    close(&march["answer_days"]["median"], 6.0);
+    for (field, want) in [
+        ("received", 1),
+        ("answered", 1),
+        ("resolved", 0),
+        ("partly_resolved", 1),
+        ("open", 0),
+        ("overdue", 0),
+    ] {
+        assert_eq!(april[field], want, "April {field}");
+    }
+    close(&april["resolution_rate"], 0.0);
+    close(&april["satisfaction_rate"], 0.0);
+    close(&april["response_rate"], 0.0);
+    assert_eq!(april["refer_hours"]["median"], Value::Null);
+    // The period ends with May: O4 is still open then, and overdue; May had nothing else.
+    assert_eq!(
+        (may["open"].as_i64(), may["overdue"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(may["received"], 0);
+    for rate in ["response_rate", "resolution_rate", "satisfaction_rate"] {
+        assert_eq!(
+            may[rate],
+            Value::Null,
+            "a quiet month's {rate} is null, not 0"
+        );
+    }
+
+    let t = &by_month["totals"];
+    for (field, want) in [
+        ("received", 4),
+        ("referred", 2),
+        ("answered", 2),
+        ("resolved", 1),
+        ("partly_resolved", 1),
+        ("fed_back", 2),
+        ("declined", 1),
+        ("open", 1),
+        ("overdue", 1),
+        ("ratings", 2),
+        ("satisfied", 1),
+        ("response_due", 4),
+        ("responded_in_time", 2),
+    ] {
+        assert_eq!(t[field], want, "total {field}");
+    }
+    close(&t["response_rate"], 0.5);
+    close(&t["resolution_rate"], 0.5);
+    close(&t["satisfaction_rate"], 0.5);
+    close(&t["answer_days"]["median"], 16.5);
+    close(&t["answer_days"]["p90"], 24.9);
+    close(&t["feed_back_days"]["median"], 1.5);
+    assert!(
+        by_month["definitions"]["response_rate"]
+            .as_str()
+            .unwrap()
+            .contains("响应率")
+    );
+
+    // By committee: one row, committee A, named, equal to the totals.
+    let by_committee = report(&w, &w.admin, period).await;
+    let rows = by_committee["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["key"]["id"], w.committee_a.to_string());
+    assert_eq!(rows[0]["key"]["name"], "八宝山街道人大工委");
+    assert_eq!(rows[0]["received"], 4);
+
+    // By handling body: each referral; body A led both referred opinions.
+    let by_body = report(&w, &w.admin, &format!("{period}&group_by=handling_body")).await;
+    let body = &by_body["items"][0];
+    assert_eq!(body["key"]["id"], w.body_a.to_string());
+    assert_eq!(body["key"]["role"], "lead");
+    assert_eq!(
+        (body["received"].as_i64(), body["answered"].as_i64()),
+        (Some(2), Some(2))
+    );
+    close(&body["resolution_rate"], 0.5);
+    close(&body["satisfaction_rate"], 0.5);
+    close(&body["answer_days"]["median"], 16.5);
+    assert_eq!(body["response_rate"], Value::Null);
+    // The body itself reads its own row, and only that grouping.
+    let own = report(
+        &w,
+        &w.handling_body,
+        &format!("{period}&group_by=handling_body"),
+    )
+    .await;
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+    w.app
+        .get(
+            &format!("/api/v1/stats/opinions?{period}"),
+            &w.handling_body,
+        )
+        .await
+        .expect_problem(403, "forbidden");
+}
+
+#[tokio::test]
+async fn a_past_report_is_reproduced_as_of_its_day_and_scoped() {
+    let w = World::new().await;
+    history(&w).await;
+    let period = "from=2025-03-01&to=2025-04-30";
+    // At the end of March, O2's answer had not come: it was open, and overdue (due 03-20).
+    let march = report(&w, &w.admin, &format!("{period}&as_of=2025-03-31")).await;
+    let t = &march["totals"];
+    for (field, want) in [
+        ("received", 3),
+        ("answered", 1),
+        ("partly_resolved", 0),
+        ("fed_back", 1),
+        ("open", 1),
+        ("overdue", 1),
+        ("ratings", 1),
+        ("response_due", 3),
+        ("responded_in_time", 2),
+    ] {
+        assert_eq!(t[field], want, "as of March 31: {field}");
+    }
+    close(&t["satisfaction_rate"], 1.0);
+    // A month later the same period reads differently: the later steps count.
+    let april = report(&w, &w.admin, &format!("{period}&as_of=2025-04-30")).await;
+    assert_eq!(april["totals"]["answered"], 2);
+    assert_eq!(april["totals"]["received"], 4);
+    close(&april["totals"]["satisfaction_rate"], 0.5);
+    // And as of now it agrees with April's end (nothing happened since).
+    let now = report(&w, &w.admin, period).await;
+    assert_eq!(now["totals"], april["totals"]);
+
+    // Committee B's staff count nothing of A's; group staff count their group's; voters none.
+    let b = report(&w, &w.committee_staff_b, period).await;
+    assert_eq!(b["totals"]["received"], 0);
+    assert_eq!(b["items"], json!([]));
+    let group = report(&w, &w.group_staff_a, period).await;
+    assert_eq!(group["totals"]["received"], 4);
+    w.app
+        .get("/api/v1/stats/opinions", &w.voter)
+        .await
+        .expect_problem(403, "forbidden");
+    w.app
+        .get("/api/v1/stats/opinions?group_by=weekday", &w.admin)
+        .await
+        .expect_problem(400, "invalid_query");
+}
