@@ -22,6 +22,7 @@ pub mod db;
 pub mod demo;
 pub mod duty_records;
 pub mod error;
+pub mod exports;
 pub mod external_refs;
 pub mod handling_bodies;
 pub mod health;

@@ -15,6 +15,12 @@ pub fn sees_who_raised_opinions(caller: &Caller) -> bool {
     caller.role != Role::HandlingBody
 }
 
+/// An export leaves the system (PIPL's minimum necessary): a voter's name goes only to staff
+/// in scope; handling bodies, deputies and service clients get no voter identity in it.
+pub fn exports_voter_names(caller: &Caller) -> bool {
+    caller.is_staff()
+}
+
 /// Internal timeline notes are for the service's own side, not the voter.
 pub fn sees_internal_notes(caller: &Caller) -> bool {
     caller.role != Role::Voter

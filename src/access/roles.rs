@@ -60,6 +60,8 @@ pub enum Action {
     ManageWebhooks,
     /// Figures for reports: staff for their scope, a handling body its own row.
     ReadStats,
+    /// Take rows away as CSV or XLSX (on top of reading them): not voters.
+    ExportRecords,
 }
 
 impl Action {
@@ -95,6 +97,7 @@ impl Action {
         Action::ManageServiceClients,
         Action::ManageWebhooks,
         Action::ReadStats,
+        Action::ExportRecords,
         Action::ReadAnnualReports,
     ];
 }
@@ -110,7 +113,7 @@ pub fn scope_for(action: Action) -> Option<Scope> {
         ReadCommittees | ReadLiaisonGroups | ReadConstituencies | ReadHandlingBodies
         | ReadRepresentatives => Scope::PeopleRead,
         ReadVoters => Scope::VotersRead,
-        ReadDutyRecords => Scope::ExportsRead,
+        ReadDutyRecords | ExportRecords => Scope::ExportsRead,
         ReadChanges => Scope::ChangesRead,
         ManageWebhooks => Scope::WebhooksManage,
         ReadStats => Scope::StatsRead,
@@ -152,8 +155,12 @@ impl Caller {
                     | ReadDutyRecords
                     | ReadCongressSessions
                     | ReadAnnualReports
+                    | ExportRecords
             ),
-            HandlingBody => matches!(action, ReadHandlingBodies | ReadOpinions | ReadStats),
+            HandlingBody => matches!(
+                action,
+                ReadHandlingBodies | ReadOpinions | ReadStats | ExportRecords
+            ),
             Voter => matches!(
                 action,
                 ReadConstituencies

@@ -9,6 +9,7 @@ use super::model::{self, DutyRecord};
 use crate::access::{Action, Authed, Caller};
 use crate::calendar::year_or_current;
 use crate::error::{ApiError, ApiResult};
+use crate::exports::cells::{BOM, csv_line};
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -63,9 +64,7 @@ async fn record(
 }
 
 fn csv(record: &DutyRecord) -> ApiResult<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| ApiError::internal(anyhow::anyhow!(e));
-    w.write_record([
+    let mut out = csv_line([
         "record",
         "id",
         "date",
@@ -75,10 +74,9 @@ fn csv(record: &DutyRecord) -> ApiResult<String> {
         "outcome",
         "attended",
         "voters_met",
-    ])
-    .map_err(fail)?;
+    ]);
     for a in &record.activities {
-        w.write_record([
+        out.extend(csv_line([
             "activity",
             &a.id.to_string(),
             &a.starts_at.format("%Y-%m-%d %H:%M").to_string(),
@@ -88,11 +86,10 @@ fn csv(record: &DutyRecord) -> ApiResult<String> {
             "",
             if a.attended { "yes" } else { "no" },
             &a.voters_met.map(|n| n.to_string()).unwrap_or_default(),
-        ])
-        .map_err(fail)?;
+        ]));
     }
     for o in &record.opinions {
-        w.write_record([
+        out.extend(csv_line([
             "opinion",
             &o.id.to_string(),
             &o.received_at.format("%Y-%m-%d %H:%M").to_string(),
@@ -102,14 +99,11 @@ fn csv(record: &DutyRecord) -> ApiResult<String> {
             o.outcome.map_or("", |x| x.as_str()),
             "",
             "",
-        ])
-        .map_err(fail)?;
+        ]));
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
-    // A byte-order mark so spreadsheet programs read the Chinese text as UTF-8.
-    Ok(format!("\u{FEFF}{}", String::from_utf8_lossy(&bytes)))
+    String::from_utf8(out)
+        .map(|text| format!("{BOM}{text}"))
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
 }
 
 /// A deputy's duty record (履职档案) for a year: activities taken part in, opinions taken and

@@ -10,6 +10,7 @@ mod changes;
 mod committees;
 mod contract;
 mod duty_records;
+mod exports;
 mod external_refs;
 mod faults;
 mod hardening;

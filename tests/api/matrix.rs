@@ -123,6 +123,8 @@ const RULES: &[Rule] = &[
     // A handling body reads only group_by=handling_body (its own row); the service column's
     // client holds stats:read.
     Rule { method: "GET", path: "/api/v1/stats/opinions", expect: [401, 200, 200, 200, 403, 403, 403, 200] },
+    // Voters take nothing away; the service column's client lacks exports:read.
+    Rule { method: "GET", path: "/api/v1/exports/opinions", expect: [401, 200, 200, 200, 200, 200, 403, 403] },
     Rule { method: "POST", path: "/api/v1/webhooks", expect: MANAGERS_CREATE },
     Rule { method: "GET", path: "/api/v1/webhooks", expect: ACCOUNT_MANAGERS },
     // A fresh endpoint of committee staff A's, with a ping queued.

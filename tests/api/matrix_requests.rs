@@ -316,6 +316,7 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
         ),
         ("GET", "/api/v1/webhooks") => (rule.path.into(), None),
         ("GET", "/api/v1/stats/opinions") => (rule.path.into(), None),
+        ("GET", "/api/v1/exports/opinions") => (rule.path.into(), None),
         (_, path) if path.starts_with("/api/v1/webhooks/{id}") => {
             let hook = app
                 .post(

@@ -1,0 +1,96 @@
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+
+use super::cells::{BOM, csv_line};
+use super::format::{ExportFormat, ExportOptions, attachment};
+use super::opinions::OpinionRows;
+use super::xlsx::{Sheets, stream_file};
+use crate::access::{Action, Authed};
+use crate::db::DbConn;
+use crate::error::ApiResult;
+use crate::opinions::dto::OpinionListQuery;
+
+/// The opinions the list shows (same scope, filters and order; `limit` and `cursor` are
+/// ignored: an export holds every row) as CSV or XLSX. CSV is streamed as rows are read. No
+/// phone numbers, addresses or ID numbers; a voter's name for staff only. Cells that a
+/// spreadsheet would run as a formula are written with a leading apostrophe.
+#[utoipa::path(
+    tag = "exports",
+    operation_id = "export_opinions",
+    params(OpinionListQuery, ExportOptions),
+    responses(
+        (status = 200, description = "The rows, as an attachment", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ), headers(("Content-Disposition" = String, description = "attachment, with the Chinese file name in filename*"))),
+    ),
+)]
+#[get("/exports/opinions")]
+#[tracing::instrument(skip_all)]
+pub async fn export_opinions(
+    req: HttpRequest,
+    authed: Authed,
+    filters: web::Query<OpinionListQuery>,
+    options: web::Query<ExportOptions>,
+) -> ApiResult<HttpResponse> {
+    let Authed { caller, conn } = authed;
+    caller.require(Action::ExportRecords)?;
+    caller.require(Action::ReadOpinions)?;
+    let format = options.format(&req);
+    let filters = filters.into_inner();
+    let period = filters.received_from.zip(filters.received_to);
+    let rows = OpinionRows::new(caller, filters);
+    let headings = rows.headings(options.language());
+    let mut response = HttpResponse::Ok();
+    response.content_type(format.media_type()).insert_header((
+        "Content-Disposition",
+        attachment(("意见建议", "opinions"), period, format),
+    ));
+    Ok(match format {
+        ExportFormat::Csv => response.streaming(csv_stream(conn, rows, headings)),
+        ExportFormat::Xlsx => {
+            let file = xlsx_file(conn, rows, &headings).await?;
+            response.streaming(stream_file(file))
+        }
+    })
+}
+
+/// The header line with the byte-order mark, then a chunk per batch as each is read.
+fn csv_stream(
+    conn: DbConn,
+    rows: OpinionRows,
+    headings: Vec<&'static str>,
+) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
+    let mut head = BOM.as_bytes().to_vec();
+    head.extend(csv_line(headings));
+    let first = futures_util::stream::once(async move { Ok(Bytes::from(head)) });
+    let rest = futures_util::stream::try_unfold((conn, rows), |(mut conn, mut rows)| async move {
+        let Some(batch) = rows.next_batch(&mut conn).await? else {
+            return Ok(None);
+        };
+        let mut chunk = Vec::new();
+        for row in &batch {
+            chunk.extend(csv_line(row.iter().map(String::as_str)));
+        }
+        Ok(Some((Bytes::from(chunk), (conn, rows))))
+    });
+    futures_util::StreamExt::chain(
+        first,
+        futures_util::TryStreamExt::map_err(rest, |e: crate::error::ApiError| {
+            tracing::error!(error = %e.detail(), "an export failed part-way");
+            actix_web::error::ErrorInternalServerError("the export failed part-way")
+        }),
+    )
+}
+
+async fn xlsx_file(
+    mut conn: DbConn,
+    mut rows: OpinionRows,
+    headings: &[&str],
+) -> ApiResult<std::fs::File> {
+    let mut sheets = Sheets::new(headings)?;
+    while let Some(batch) = rows.next_batch(&mut conn).await? {
+        sheets.append(&batch)?;
+    }
+    sheets.finish()
+}

@@ -1,0 +1,253 @@
+//! Exports: the list's rows in CSV and XLSX, row for row; formulas neutralised; no personal
+//! data beyond a voter's name for staff; Chinese file names; streamed in batches.
+
+use std::io::Cursor;
+
+use calamine::{Reader, Xlsx};
+use diesel::sql_types::Uuid as SqlUuid;
+use diesel_async::RunQueryDsl;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+use crate::helpers::{VOTER_ADDRESS, VOTER_ID_NUMBER, VOTER_PHONE, World};
+use crate::opinions::{opinion_body, refer_to, step};
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn download(
+    w: &World,
+    token: &str,
+    query: &str,
+    accept: Option<&str>,
+) -> (u16, HeaderMap, Vec<u8>) {
+    let mut req = w
+        .app
+        .client
+        .get(format!("{}/api/v1/exports/opinions?{query}", w.app.address))
+        .bearer_auth(token);
+    if let Some(accept) = accept {
+        req = req.header("accept", accept);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.bytes().await.unwrap().to_vec())
+}
+
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let text = std::str::from_utf8(bytes).unwrap();
+    let text = text
+        .strip_prefix('\u{FEFF}')
+        .expect("a byte-order mark first");
+    csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+fn csv_headings(bytes: &[u8]) -> Vec<String> {
+    let text = std::str::from_utf8(bytes)
+        .unwrap()
+        .trim_start_matches('\u{FEFF}');
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn xlsx_rows(bytes: Vec<u8>) -> Vec<Vec<String>> {
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+/// Three opinions, one titled like a formula, one referred to body A.
+async fn opinions(w: &World) -> Vec<Value> {
+    let mut risky = opinion_body(w);
+    risky["title"] = json!("=HYPERLINK(\"http://evil.example\",\"点我\")");
+    risky["voter_id"] = json!(w.voter_a);
+    let mut named = opinion_body(w);
+    named["voter_id"] = json!(w.voter_a);
+    let referred = w
+        .app
+        .post("/api/v1/opinions", &w.admin, named)
+        .await
+        .expect(201)
+        .id();
+    step(w, &w.admin, referred, refer_to(w.body_a))
+        .await
+        .expect(200);
+    w.app
+        .post("/api/v1/opinions", &w.admin, risky)
+        .await
+        .expect(201);
+    w.app
+        .post("/api/v1/opinions", &w.voter, opinion_body(w))
+        .await
+        .expect(201);
+    w.app
+        .get("/api/v1/opinions", &w.admin)
+        .await
+        .expect(200)
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn csv_and_xlsx_hold_the_lists_rows_without_personal_data() {
+    let w = World::new().await;
+    let listed = opinions(&w).await;
+
+    let (status, headers, csv) = download(&w, &w.admin, "", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
+    let disposition = headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"opinions.csv\""),
+        "{disposition}"
+    );
+    assert!(disposition.contains("filename*=UTF-8''%E6%84%8F%E8%A7%81%E5%BB%BA%E8%AE%AE.csv"));
+    let headings = csv_headings(&csv);
+    assert_eq!(&headings[..3], ["编号", "标题", "内容"]);
+    assert!(
+        headings.contains(&"选民".to_owned()),
+        "staff see the voter's name"
+    );
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len(), listed.len());
+    for (row, item) in rows.iter().zip(&listed) {
+        assert_eq!(row[0], item["id"].as_str().unwrap());
+        assert_eq!(row[5], item["state"].as_str().unwrap());
+        let title = item["title"].as_str().unwrap();
+        if title.starts_with('=') {
+            assert_eq!(row[1], format!("'{title}"), "a formula is shown, never run");
+        } else {
+            assert_eq!(row[1], title);
+        }
+    }
+    let text = String::from_utf8(csv.clone()).unwrap();
+    for personal in [VOTER_PHONE, VOTER_ID_NUMBER, VOTER_ADDRESS, "鲁谷路 12 号"] {
+        assert!(!text.contains(personal), "{personal} in the export");
+    }
+
+    // The same rows as XLSX, by Accept or by format=xlsx, with English headings.
+    let (status, headers, xlsx) = download(&w, &w.admin, "headers=en", Some(XLSX)).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], XLSX);
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("opinions.xlsx")
+    );
+    let sheet = xlsx_rows(xlsx);
+    assert_eq!(&sheet[0][..3], ["id", "title", "content"]);
+    assert_eq!(sheet.len(), listed.len() + 1);
+    for (row, item) in sheet[1..].iter().zip(&listed) {
+        assert_eq!(row[0], item["id"].as_str().unwrap());
+    }
+    assert!(
+        sheet.iter().any(|r| r[1].starts_with("'=HYPERLINK")),
+        "neutralised in XLSX too"
+    );
+
+    // Filters are the list's: referred ones only.
+    let (_, _, referred) = download(&w, &w.admin, "state=referred&format=csv", Some(XLSX)).await;
+    assert_eq!(csv_rows(&referred).len(), 1);
+}
+
+#[tokio::test]
+async fn bodies_and_deputies_get_no_voter_identity_and_voters_no_export() {
+    let w = World::new().await;
+    opinions(&w).await;
+    for token in [&w.handling_body, &w.representative] {
+        let (status, _, csv) = download(&w, token, "headers=en", None).await;
+        assert_eq!(status, 200);
+        assert!(!csv_headings(&csv).contains(&"voter".to_owned()));
+        let text = String::from_utf8(csv).unwrap();
+        assert!(!text.contains(&w.voter_a.to_string()));
+    }
+    let (_, _, body_rows) = download(&w, &w.handling_body, "", None).await;
+    assert_eq!(
+        csv_rows(&body_rows).len(),
+        1,
+        "only what was referred to the body"
+    );
+    let (status, _, _) = download(&w, &w.voter, "", None).await;
+    assert_eq!(status, 403);
+    // A client needs exports:read as well as opinions:read.
+    let reader = w
+        .app
+        .service_client_token(&w.admin, &["opinions:read"])
+        .await;
+    let (status, headers, _) = download(&w, &reader, "", None).await;
+    assert_eq!(status, 403);
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("exports:read")
+    );
+}
+
+#[tokio::test]
+async fn a_large_export_streams_in_batches() {
+    let w = World::new().await;
+    let first = w
+        .app
+        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
+        .await
+        .expect(201)
+        .id();
+    let mut conn = w.app.db().await;
+    // Rows without timelines: the consistency triggers are off for this bulk load.
+    diesel::sql_query("SET session_replication_role = replica")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    diesel::sql_query(
+        "INSERT INTO opinions (id, committee_id, constituency_id, liaison_group_id,
+             representative_id, voter_id, title, content, category, source, urgent,
+             public_consent, state, round, received_at, current_due_at, version)
+         SELECT uuid_generate_v7(), committee_id, constituency_id, liaison_group_id,
+             representative_id, voter_id, title || ' ' || i, content, category, source, urgent,
+             public_consent, state, round, received_at, current_due_at, version
+         FROM opinions, generate_series(1, 4999) AS i WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(first)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let mut resp = w
+        .app
+        .client
+        .get(format!("{}/api/v1/exports/opinions", w.app.address))
+        .bearer_auth(&w.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(
+        resp.headers().get("content-length").is_none(),
+        "streamed, not sized up front"
+    );
+    let mut chunks = Vec::new();
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        chunks.push(chunk);
+    }
+    assert!(chunks.len() > 1, "the rows came in more than one piece");
+    let all: Vec<u8> = chunks.iter().flat_map(|c| c.to_vec()).collect();
+    assert!(
+        chunks[0].len() < all.len() / 2,
+        "the first piece is not the whole"
+    );
+    assert_eq!(csv_rows(&all).len(), 5000);
+}
