@@ -58,6 +58,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(crate::service_clients::handlers::delete_service_client)
             .service(crate::stats::handlers::opinion_stats)
             .service(crate::exports::handlers::export_opinions)
+            .service(crate::exports::handlers::export_activities)
             .service(crate::webhooks::handlers::create_webhook)
             .service(crate::webhooks::handlers::list_webhooks)
             .service(crate::webhooks::handlers::get_webhook)

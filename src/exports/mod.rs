@@ -6,11 +6,14 @@
 //!
 //! - `cells`: formula neutralising, CSV lines;
 //! - `format`: CSV or XLSX, header language, the attachment's file name;
-//! - `opinions`: the opinion export's columns and its streams;
+//! - `source`: what every export reads from (headings, then batches);
+//! - `opinions`, `activities`: each export's columns and rows;
 //! - `handlers`: the routes.
 
+pub mod activities;
 pub mod cells;
 pub mod format;
 pub mod handlers;
 pub mod opinions;
+pub mod source;
 pub mod xlsx;

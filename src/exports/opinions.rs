@@ -9,6 +9,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::format::HeaderLanguage;
+use super::source::{BATCH, Column, RowSource, headings_of};
 use crate::access::Caller;
 use crate::calendar::to_local;
 use crate::db::schema::{committees, representatives, voters};
@@ -17,11 +18,8 @@ use crate::opinions::dto::OpinionListQuery;
 use crate::opinions::model::{self, Opinion};
 use crate::pagination::PageRequest;
 
-/// Rows read per statement.
-pub const BATCH: i64 = 1000;
-
-/// (Chinese, English) headings, in column order; the voter's column only for staff.
-const COLUMNS: &[(&str, &str)] = &[
+/// In column order; the voter's column only for staff.
+const COLUMNS: &[Column] = &[
     ("编号", "id"),
     ("标题", "title"),
     ("内容", "content"),
@@ -62,51 +60,6 @@ impl OpinionRows {
         }
     }
 
-    pub fn headings(&self, language: HeaderLanguage) -> Vec<&'static str> {
-        COLUMNS
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| self.with_voter || *i != VOTER_COLUMN)
-            .map(|(_, (zh, en))| match language {
-                HeaderLanguage::Zh => *zh,
-                HeaderLanguage::En => *en,
-            })
-            .collect()
-    }
-
-    /// The next batch of rows, or None once every row is out. Four statements a batch: the
-    /// opinions, then the names of their committees, deputies and (for staff) voters.
-    pub async fn next_batch(
-        &mut self,
-        conn: &mut AsyncPgConnection,
-    ) -> ApiResult<Option<Vec<Vec<String>>>> {
-        if self.done {
-            return Ok(None);
-        }
-        let page = PageRequest {
-            limit: BATCH,
-            after: self.after,
-        };
-        let mut opinions: Vec<Opinion> = model::list_query(&self.caller, &self.filters, page)
-            .select(Opinion::as_select())
-            .load(conn)
-            .await?;
-        opinions.truncate(BATCH as usize);
-        self.done = opinions.len() < BATCH as usize;
-        self.after = opinions.last().map(|o| o.id);
-        if opinions.is_empty() {
-            return Ok(None);
-        }
-        let names = Names::load(conn, &opinions, self.with_voter).await?;
-        let now = Utc::now();
-        Ok(Some(
-            opinions
-                .into_iter()
-                .map(|o| self.row(o, &names, now))
-                .collect(),
-        ))
-    }
-
     fn row(&self, o: Opinion, names: &Names, now: DateTime<Utc>) -> Vec<String> {
         let local = |at: DateTime<Utc>| to_local(at).format("%Y-%m-%d %H:%M").to_string();
         let name = |map: &HashMap<Uuid, String>, id: Option<Uuid>| {
@@ -135,6 +88,49 @@ impl OpinionRows {
             row.remove(VOTER_COLUMN);
         }
         row
+    }
+}
+
+impl RowSource for OpinionRows {
+    fn headings(&self, language: HeaderLanguage) -> Vec<&'static str> {
+        let mut headings = headings_of(COLUMNS, language);
+        if !self.with_voter {
+            headings.remove(VOTER_COLUMN);
+        }
+        headings
+    }
+
+    /// Four statements a batch: the opinions, then the names of their committees, deputies
+    /// and (for staff) voters.
+    async fn next_batch(
+        &mut self,
+        conn: &mut AsyncPgConnection,
+    ) -> ApiResult<Option<Vec<Vec<String>>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = PageRequest {
+            limit: BATCH,
+            after: self.after,
+        };
+        let mut opinions: Vec<Opinion> = model::list_query(&self.caller, &self.filters, page)
+            .select(Opinion::as_select())
+            .load(conn)
+            .await?;
+        opinions.truncate(BATCH as usize);
+        self.done = opinions.len() < BATCH as usize;
+        self.after = opinions.last().map(|o| o.id);
+        if opinions.is_empty() {
+            return Ok(None);
+        }
+        let names = Names::load(conn, &opinions, self.with_voter).await?;
+        let now = Utc::now();
+        Ok(Some(
+            opinions
+                .into_iter()
+                .map(|o| self.row(o, &names, now))
+                .collect(),
+        ))
     }
 }
 

@@ -251,3 +251,69 @@ async fn a_large_export_streams_in_batches() {
     );
     assert_eq!(csv_rows(&all).len(), 5000);
 }
+
+#[tokio::test]
+async fn activities_export_the_lists_rows_with_names() {
+    let w = World::new().await;
+    let mut risky = crate::activities::plan_body(&w, crate::activities::local_day(12), false);
+    risky["topic"] = json!("@SUM(1+1) 进站接待");
+    crate::activities::plan(&w, &w.admin, risky).await;
+    crate::activities::plan(
+        &w,
+        &w.admin,
+        crate::activities::plan_body(&w, crate::activities::local_day(10), false),
+    )
+    .await;
+    let listed = w
+        .app
+        .get("/api/v1/activities", &w.admin)
+        .await
+        .expect(200)
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let resp = w
+        .app
+        .client
+        .get(format!(
+            "{}/api/v1/exports/activities?headers=en",
+            w.app.address
+        ))
+        .bearer_auth(&w.committee_staff_a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let disposition = resp.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.contains("filename*=UTF-8''%E4%BB%A3%E8%A1%A8%E6%B4%BB%E5%8A%A8.csv"),
+        "{disposition}"
+    );
+    let csv = resp.bytes().await.unwrap().to_vec();
+    assert_eq!(
+        csv_headings(&csv)[..5],
+        ["id", "kind", "form", "status", "topic"]
+    );
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len(), listed.len());
+    for (row, item) in rows.iter().zip(&listed) {
+        assert_eq!(row[0], item["id"].as_str().unwrap());
+        assert_eq!(row[3], item["status"].as_str().unwrap());
+        assert!(!row[9].is_empty(), "the deputies by name: {row:?}");
+    }
+    assert!(rows.iter().any(|r| r[4] == "'@SUM(1+1) 进站接待"));
+    // Staff of committee B export none of A's activities.
+    let resp = w
+        .app
+        .client
+        .get(format!("{}/api/v1/exports/activities", w.app.address))
+        .bearer_auth(&w.committee_staff_b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv_rows(&resp.bytes().await.unwrap()).len(), 0);
+}

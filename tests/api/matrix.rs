@@ -125,6 +125,7 @@ const RULES: &[Rule] = &[
     Rule { method: "GET", path: "/api/v1/stats/opinions", expect: [401, 200, 200, 200, 403, 403, 403, 200] },
     // Voters take nothing away; the service column's client lacks exports:read.
     Rule { method: "GET", path: "/api/v1/exports/opinions", expect: [401, 200, 200, 200, 200, 200, 403, 403] },
+    Rule { method: "GET", path: "/api/v1/exports/activities", expect: [401, 200, 200, 200, 200, 403, 403, 403] },
     Rule { method: "POST", path: "/api/v1/webhooks", expect: MANAGERS_CREATE },
     Rule { method: "GET", path: "/api/v1/webhooks", expect: ACCOUNT_MANAGERS },
     // A fresh endpoint of committee staff A's, with a ping queued.
