@@ -59,6 +59,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(crate::stats::handlers::opinion_stats)
             .service(crate::exports::handlers::export_opinions)
             .service(crate::exports::handlers::export_activities)
+            .service(crate::exports::handlers::export_opinion_stats)
             .service(crate::webhooks::handlers::create_webhook)
             .service(crate::webhooks::handlers::list_webhooks)
             .service(crate::webhooks::handlers::get_webhook)

@@ -12,6 +12,8 @@ use crate::activities::dto::ActivityListQuery;
 use crate::db::DbConn;
 use crate::error::ApiResult;
 use crate::opinions::dto::OpinionListQuery;
+use crate::stats::dto::{OpinionGrouping, OpinionStatsQuery};
+use crate::stats::handlers::report;
 
 /// The opinions the list shows (same scope, filters and order; `limit` and `cursor` are
 /// ignored: an export holds every row) as CSV or XLSX. CSV is streamed as rows are read. No
@@ -93,6 +95,53 @@ pub async fn export_activities(
         file,
     )
     .await
+}
+
+/// The opinion report (`GET /stats/opinions`, same parameters) as CSV, or as XLSX with the
+/// report and the same period by month on two sheets, each with a native Excel chart of
+/// received and answered counts and the three rates.
+#[utoipa::path(
+    tag = "exports",
+    operation_id = "export_opinion_stats",
+    params(OpinionStatsQuery, ExportOptions),
+    responses(
+        (status = 200, description = "The report, as an attachment", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ), headers(("Content-Disposition" = String, description = "attachment, with the Chinese file name in filename*"))),
+    ),
+)]
+#[get("/exports/stats/opinions")]
+#[tracing::instrument(skip_all)]
+pub async fn export_opinion_stats(
+    req: HttpRequest,
+    authed: Authed,
+    query: web::Query<OpinionStatsQuery>,
+    options: web::Query<ExportOptions>,
+) -> ApiResult<HttpResponse> {
+    let Authed { caller, mut conn } = authed;
+    caller.require(Action::ExportRecords)?;
+    let format = options.format(&req);
+    let language = options.language();
+    let asked = report(&mut conn, &caller, &query, query.group_by).await?;
+    let body = match format {
+        ExportFormat::Csv => super::stats::csv(&asked, language),
+        ExportFormat::Xlsx => {
+            let by_month = report(&mut conn, &caller, &query, Some(OpinionGrouping::Month)).await?;
+            super::stats::xlsx(&asked, &by_month, language)?
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(format.media_type())
+        .insert_header((
+            "Content-Disposition",
+            attachment(
+                ("意见建议统计", "opinion-stats"),
+                Some((asked.from, asked.to)),
+                format,
+            ),
+        ))
+        .body(body))
 }
 
 struct Attachment {

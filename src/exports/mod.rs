@@ -8,6 +8,7 @@
 //! - `format`: CSV or XLSX, header language, the attachment's file name;
 //! - `source`: what every export reads from (headings, then batches);
 //! - `opinions`, `activities`: each export's columns and rows;
+//! - `stats`: the opinion report as CSV, or XLSX with a chart per sheet;
 //! - `handlers`: the routes.
 
 pub mod activities;
@@ -16,4 +17,5 @@ pub mod format;
 pub mod handlers;
 pub mod opinions;
 pub mod source;
+pub mod stats;
 pub mod xlsx;

@@ -1,10 +1,11 @@
 use actix_web::{get, web};
 use chrono::{Datelike, Months, NaiveDate, Utc};
+use diesel_async::AsyncPgConnection;
 
 use super::dto::{DEFINITIONS, OpinionGrouping, OpinionStats, OpinionStatsQuery, OpinionStatsRow};
 use super::opinion_sql::{self, Narrowing, Window};
 use crate::access::stats::{StatsScope, stats_scope};
-use crate::access::{Action, Authed};
+use crate::access::{Action, Authed, Caller};
 use crate::calendar::working_days::{end_of_local_day, local_date, start_of_local_day};
 use crate::error::{ApiError, ApiResult};
 
@@ -25,9 +26,22 @@ pub async fn opinion_stats(
     query: web::Query<OpinionStatsQuery>,
 ) -> ApiResult<web::Json<OpinionStats>> {
     let Authed { caller, mut conn } = authed;
+    Ok(web::Json(
+        report(&mut conn, &caller, &query, query.group_by).await?,
+    ))
+}
+
+/// The opinion report `query` asks for, grouped by `grouping` (default `committee`), as the
+/// caller may see it: the route's answer, and what the stats export writes.
+pub async fn report(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    query: &OpinionStatsQuery,
+    grouping: Option<OpinionGrouping>,
+) -> ApiResult<OpinionStats> {
     caller.require(Action::ReadStats)?;
-    let scope = stats_scope(&caller)?;
-    let grouping = query.group_by.unwrap_or(OpinionGrouping::Committee);
+    let scope = stats_scope(caller)?;
+    let grouping = grouping.unwrap_or(OpinionGrouping::Committee);
     if matches!(scope, StatsScope::HandlingBody(_)) && grouping != OpinionGrouping::HandlingBody {
         return Err(ApiError::forbidden(
             "a handling body reads its own row only: group_by=handling_body",
@@ -54,7 +68,7 @@ pub async fn opinion_stats(
         liaison_group: query.liaison_group_id,
     };
     let (rows, totals) =
-        opinion_sql::opinion_figures(&mut conn, grouping, scope, narrowing, window).await?;
+        opinion_sql::opinion_figures(conn, grouping, scope, narrowing, window).await?;
     let mut items: Vec<OpinionStatsRow> = rows
         .into_iter()
         .map(|(key, figures)| OpinionStatsRow { key, figures })
@@ -62,7 +76,7 @@ pub async fn opinion_stats(
     if grouping == OpinionGrouping::Month {
         items = every_month(items, from, to.min(as_of));
     }
-    Ok(web::Json(OpinionStats {
+    Ok(OpinionStats {
         from,
         to,
         as_of,
@@ -70,7 +84,7 @@ pub async fn opinion_stats(
         items,
         totals,
         definitions: DEFINITIONS,
-    }))
+    })
 }
 
 /// The longest period whose quiet months are filled in (20 years); longer ones list the months

@@ -126,6 +126,8 @@ const RULES: &[Rule] = &[
     // Voters take nothing away; the service column's client lacks exports:read.
     Rule { method: "GET", path: "/api/v1/exports/opinions", expect: [401, 200, 200, 200, 200, 200, 403, 403] },
     Rule { method: "GET", path: "/api/v1/exports/activities", expect: [401, 200, 200, 200, 200, 403, 403, 403] },
+    // Readers of the report who may export (a body only its own row, so not the default).
+    Rule { method: "GET", path: "/api/v1/exports/stats/opinions", expect: [401, 200, 200, 200, 403, 403, 403, 403] },
     Rule { method: "POST", path: "/api/v1/webhooks", expect: MANAGERS_CREATE },
     Rule { method: "GET", path: "/api/v1/webhooks", expect: ACCOUNT_MANAGERS },
     // A fresh endpoint of committee staff A's, with a ping queued.

@@ -316,9 +316,12 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
         ),
         ("GET", "/api/v1/webhooks") => (rule.path.into(), None),
         ("GET", "/api/v1/stats/opinions") => (rule.path.into(), None),
-        ("GET", "/api/v1/exports/opinions" | "/api/v1/exports/activities") => {
-            (rule.path.into(), None)
-        }
+        (
+            "GET",
+            "/api/v1/exports/opinions"
+            | "/api/v1/exports/activities"
+            | "/api/v1/exports/stats/opinions",
+        ) => (rule.path.into(), None),
         (_, path) if path.starts_with("/api/v1/webhooks/{id}") => {
             let hook = app
                 .post(

@@ -328,3 +328,90 @@ async fn a_past_report_is_reproduced_as_of_its_day_and_scoped() {
         .await
         .expect_problem(400, "invalid_query");
 }
+
+#[tokio::test]
+async fn the_report_exports_as_csv_and_as_xlsx_with_a_chart_per_sheet() {
+    use calamine::{Data, Reader, Xlsx};
+    let w = World::new().await;
+    history(&w).await;
+    let query = "from=2025-03-01&to=2025-05-31&group_by=month&headers=en";
+    let get = |q: String, accept: &'static str| {
+        let req = w
+            .app
+            .client
+            .get(format!(
+                "{}/api/v1/exports/stats/opinions?{q}",
+                w.app.address
+            ))
+            .bearer_auth(&w.admin)
+            .header("accept", accept);
+        async move {
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status().as_u16(), 200);
+            let disposition = resp.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            (disposition, resp.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (disposition, csv) = get(query.to_owned(), "text/csv").await;
+    assert!(
+        disposition.contains("opinion-stats-2025-03-01_2025-05-31.csv"),
+        "{disposition}"
+    );
+    let text = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = text.trim_start_matches('\u{FEFF}').lines().collect();
+    assert!(lines[0].starts_with("name,received,referred,answered"));
+    assert!(
+        lines[1].starts_with("2025-03,3,2,1,1,0,1,1,0,0,0.6667,1,1,48,6,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[3].starts_with("2025-05,0,0,0,0,0,0,0,1,1,,,,"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[4].starts_with("total,4,2,2,1,1,2,1,1,1,0.5,0.5,0.5,48,16.5,1.5"),
+        "{}",
+        lines[4]
+    );
+
+    let xlsx_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let (disposition, xlsx) = get(
+        query.replace("group_by=month", "group_by=committee"),
+        xlsx_type,
+    )
+    .await;
+    assert!(disposition.contains(".xlsx"));
+    for chart in ["xl/charts/chart1.xml", "xl/charts/chart2.xml"] {
+        assert!(
+            xlsx.windows(chart.len()).any(|w| w == chart.as_bytes()),
+            "{chart} in the workbook"
+        );
+    }
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx)).unwrap();
+    assert_eq!(book.sheet_names(), ["Report", "By month"]);
+    let report = book.worksheet_range("Report").unwrap();
+    assert_eq!(
+        report.get_value((1, 0)),
+        Some(&Data::String("八宝山街道人大工委".into()))
+    );
+    assert_eq!(report.get_value((1, 1)), Some(&Data::Float(4.0)));
+    assert_eq!(
+        report.get_value((2, 0)),
+        Some(&Data::String("total".into()))
+    );
+    let months = book.worksheet_range("By month").unwrap();
+    assert_eq!(
+        months.get_value((1, 0)),
+        Some(&Data::String("2025-03".into()))
+    );
+    assert_eq!(months.get_value((1, 1)), Some(&Data::Float(3.0)));
+    match months.get_value((1, 10)) {
+        Some(Data::Float(rate)) => assert!((rate - 2.0 / 3.0).abs() < 1e-9),
+        other => panic!("the response rate as a number, not {other:?}"),
+    }
+}
