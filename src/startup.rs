@@ -57,6 +57,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(crate::service_clients::handlers::rotate_service_client_secret)
             .service(crate::service_clients::handlers::delete_service_client)
             .service(crate::stats::handlers::opinion_stats)
+            .service(crate::stats::handlers::activity_stats)
             .service(crate::exports::handlers::export_opinions)
             .service(crate::exports::handlers::export_activities)
             .service(crate::exports::handlers::export_opinion_stats)

@@ -2,6 +2,7 @@ use actix_web::{get, web};
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use diesel_async::AsyncPgConnection;
 
+use super::activities::{self, ActivityGrouping, ActivityStats, ActivityStatsQuery};
 use super::dto::{DEFINITIONS, OpinionGrouping, OpinionStats, OpinionStatsQuery, OpinionStatsRow};
 use super::opinion_sql::{self, Narrowing, Window};
 use crate::access::stats::{StatsScope, stats_scope};
@@ -85,6 +86,48 @@ pub async fn report(
         totals,
         definitions: DEFINITIONS,
     })
+}
+
+/// Activity figures per kind, form, liaison group, deputy or month, with totals: planned,
+/// held and cancelled, voters met, deputies present, registrations and the opinions they
+/// raised; with `group_by=liaison_group`, each station's rota receptions held against those its
+/// reception rules scheduled.
+#[utoipa::path(
+    tag = "stats",
+    operation_id = "activity_stats",
+    params(ActivityStatsQuery),
+    responses((status = 200, description = "The report", body = ActivityStats)),
+)]
+#[get("/stats/activities")]
+#[tracing::instrument(skip_all)]
+pub async fn activity_stats(
+    authed: Authed,
+    query: web::Query<ActivityStatsQuery>,
+) -> ApiResult<web::Json<ActivityStats>> {
+    let Authed { caller, mut conn } = authed;
+    caller.require(Action::ReadStats)?;
+    caller.require(Action::ReadActivities)?;
+    let scope = stats_scope(&caller)?;
+    let grouping = query.group_by.unwrap_or(ActivityGrouping::Kind);
+    let to = query.to.unwrap_or_else(|| local_date(Utc::now()));
+    let from = query
+        .from
+        .unwrap_or_else(|| NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to));
+    let span = (start_of_local_day(from), end_of_local_day(to));
+    let facts = activities::facts(&mut conn, scope, &query, span).await?;
+    let rota = if grouping == ActivityGrouping::LiaisonGroup {
+        activities::rota_scheduled(&mut conn, scope, &query, (from, to)).await?
+    } else {
+        Default::default()
+    };
+    let (items, totals) = activities::tally(&facts, grouping, &rota);
+    Ok(web::Json(ActivityStats {
+        from,
+        to,
+        group_by: grouping,
+        items,
+        totals,
+    }))
 }
 
 /// The longest period whose quiet months are filled in (20 years); longer ones list the months

@@ -123,6 +123,8 @@ const RULES: &[Rule] = &[
     // A handling body reads only group_by=handling_body (its own row); the service column's
     // client holds stats:read.
     Rule { method: "GET", path: "/api/v1/stats/opinions", expect: [401, 200, 200, 200, 403, 403, 403, 200] },
+    // Activity figures need activities:read too, which the service column's client lacks.
+    Rule { method: "GET", path: "/api/v1/stats/activities", expect: [401, 200, 200, 200, 403, 403, 403, 403] },
     // Voters take nothing away; the service column's client lacks exports:read.
     Rule { method: "GET", path: "/api/v1/exports/opinions", expect: [401, 200, 200, 200, 200, 200, 403, 403] },
     Rule { method: "GET", path: "/api/v1/exports/activities", expect: [401, 200, 200, 200, 200, 403, 403, 403] },

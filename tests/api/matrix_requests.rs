@@ -315,7 +315,7 @@ pub async fn prepare(w: &World, rule: &Rule, role: &str) -> (String, Option<Valu
             Some(json!({"url": "http://127.0.0.1:9/matrix", "event_types": ["ping.*"]})),
         ),
         ("GET", "/api/v1/webhooks") => (rule.path.into(), None),
-        ("GET", "/api/v1/stats/opinions") => (rule.path.into(), None),
+        ("GET", "/api/v1/stats/opinions" | "/api/v1/stats/activities") => (rule.path.into(), None),
         (
             "GET",
             "/api/v1/exports/opinions"

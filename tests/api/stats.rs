@@ -415,3 +415,110 @@ async fn the_report_exports_as_csv_and_as_xlsx_with_a_chart_per_sheet() {
         other => panic!("the response rate as a number, not {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn activity_figures_count_what_was_held_and_the_rota_against_its_schedule() {
+    use crate::activities::{hold_body, local_day, plan, plan_body};
+    let w = World::new().await;
+    let held = plan(&w, &w.group_staff_a, plan_body(&w, local_day(5), false)).await;
+    let issue = |t: &str| json!({"title": t, "content": format!("{t}，请尽快解决。"), "category": "urban_management"});
+    w.app
+        .post(
+            &format!("/api/v1/activities/{held}/hold"),
+            &w.group_staff_a,
+            hold_body(
+                &w,
+                json!([
+                    {"visitor_name": "李大爷", "issues": [issue("路灯坏了"), issue("井盖松动")]},
+                    {"visitor_name": "赵阿姨", "issues": [issue("垃圾清运不及时")]},
+                ]),
+            ),
+        )
+        .await
+        .expect(200);
+    let cancelled = plan(&w, &w.group_staff_a, plan_body(&w, local_day(6), false)).await;
+    w.app
+        .post(
+            &format!("/api/v1/activities/{cancelled}/cancel"),
+            &w.group_staff_a,
+            json!({"reason": "下雨"}),
+        )
+        .await
+        .expect(200);
+    plan(&w, &w.group_staff_a, plan_body(&w, local_day(7), false)).await;
+    let period = format!("from={}&to={}", local_day(0), local_day(30));
+
+    let by_kind = report_of(&w, &w.admin, &format!("/api/v1/stats/activities?{period}")).await;
+    let row = &by_kind["items"][0];
+    assert_eq!(row["key"]["code"], "station_reception");
+    for (field, want) in [
+        ("activities", 3),
+        ("held", 1),
+        ("cancelled", 1),
+        ("voters_met", 12),
+        ("deputies_taking_part", 1),
+        ("registrations", 2),
+        ("opinions_raised", 3),
+    ] {
+        assert_eq!(row[field], want, "{field}");
+    }
+    assert_eq!(by_kind["totals"]["activities"], 3);
+    assert_eq!(row["rota_rate"], Value::Null);
+    let by_deputy = report_of(
+        &w,
+        &w.admin,
+        &format!("/api/v1/stats/activities?{period}&group_by=representative"),
+    )
+    .await;
+    assert_eq!(
+        by_deputy["items"][0]["key"]["id"],
+        w.representative_a.to_string()
+    );
+    assert_eq!(by_deputy["items"][0]["activities"], 3);
+    let other = report_of(
+        &w,
+        &w.committee_staff_b,
+        &format!("/api/v1/stats/activities?{period}"),
+    )
+    .await;
+    assert_eq!(other["totals"]["activities"], 0);
+    w.app
+        .get("/api/v1/stats/activities", &w.voter)
+        .await
+        .expect_problem(403, "forbidden");
+
+    // A rota on the 15th of odd months of 2025, the 15th of July called off: five receptions
+    // were due that year, and none was recorded held.
+    w.app
+        .post(
+            &format!("/api/v1/liaison-groups/{}/reception-rules", w.group_a),
+            &w.group_staff_a,
+            json!({"rrule": "FREQ=MONTHLY;BYMONTH=1,3,5,7,9,11;BYMONTHDAY=15", "dtstart": "2025-01-01",
+                   "start_time": "09:00", "end_time": "11:00",
+                   "representative_ids": [w.representative_a], "exdates": ["2025-07-15"]}),
+        )
+        .await
+        .expect(201);
+    let rota = report_of(
+        &w,
+        &w.committee_staff_a,
+        "/api/v1/stats/activities?from=2025-01-01&to=2025-12-31&group_by=liaison_group",
+    )
+    .await;
+    let station = &rota["items"][0];
+    assert_eq!(station["key"]["id"], w.group_a.to_string());
+    assert!(station["key"]["name"].is_string());
+    assert_eq!(
+        (
+            station["rota_scheduled"].as_i64(),
+            station["rota_held"].as_i64()
+        ),
+        (Some(5), Some(0))
+    );
+    close(&station["rota_rate"], 0.0);
+    assert_eq!(rota["totals"]["rota_scheduled"], 5);
+}
+
+async fn report_of(w: &World, token: &str, path: &str) -> Value {
+    w.app.get(path, token).await.expect(200).body
+}
