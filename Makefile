@@ -1,4 +1,4 @@
-.PHONY: run test lint openapi fmt
+.PHONY: run test lint openapi fmt bench
 
 # Start a private PostgreSQL (in .pg/), migrate, load demo data and serve on 127.0.0.1:8080.
 run:
@@ -18,3 +18,7 @@ openapi:
 
 fmt:
 	cargo fmt
+
+# The benchmark (not part of `make test`): SCALE=small|district|province; writes bench/RESULTS.md.
+bench:
+	SCALE=$(or $(SCALE),district) bash bench/run.sh

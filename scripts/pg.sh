@@ -92,7 +92,7 @@ pg_start() {
     fi
     # setsid: a Ctrl-C meant for the API must not reach the server; the caller stops it.
     _pg_as setsid "$PG_BIN/pg_ctl" -D "$data" -l "$top/server.log" -w -t 60 \
-        -o "-p $port -k $top/socket -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c synchronous_commit=${PG_SYNC_COMMIT:-on} -c full_page_writes=${PG_FSYNC:-on}" \
+        -o "-p $port -k $top/socket -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c synchronous_commit=${PG_SYNC_COMMIT:-on} -c full_page_writes=${PG_FSYNC:-on} ${PG_EXTRA_OPTS:-}" \
         start >/dev/null || { tail -n 30 "$top/server.log" >&2; return 1; }
     pg_log "PostgreSQL running on 127.0.0.1:$port (data in $data)"
 }

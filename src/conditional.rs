@@ -13,8 +13,9 @@ pub fn etag(version: i32) -> String {
 }
 
 /// What an `If-Match` header may hold (RFC 9110 §8.8.3): `*`, or entity tags separated by
-/// commas. Anything else is a malformed request (400), not a version that did not match.
-pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[^"\\,]*"( *, *(W/)?"[^"\\,]*")*)$"#;
+/// commas; an empty value is an empty list, the same as no header. Anything else is a
+/// malformed request (400), not a version that did not match.
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[^"\\,]*"( *, *(W/)?"[^"\\,]*")*)?$"#;
 
 fn is_entity_tag(tag: &str) -> bool {
     let quoted = tag.strip_prefix("W/").unwrap_or(tag);
@@ -64,16 +65,24 @@ impl FromRequest for IfMatch {
         if headers.is_empty() {
             return ready(Ok(Self(None)));
         }
-        // A header that is there but empty or unreadable is malformed, not absent.
-        let values: Vec<String> = headers
-            .iter()
-            .map(|v| v.to_str().unwrap_or("\u{0}"))
-            .flat_map(|v| v.split(','))
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty())
-            .collect();
-        let well_formed =
-            values == ["*"] || (!values.is_empty() && values.iter().all(|t| is_entity_tag(t)));
+        // An unreadable value is malformed; an empty one is an empty list, as if absent; an
+        // empty element between commas is malformed, as the grammar has none.
+        let mut values: Vec<String> = Vec::new();
+        let mut well_formed = true;
+        for raw in headers {
+            let text = raw.to_str().map(str::trim).unwrap_or("\u{0}");
+            if text.is_empty() {
+                continue;
+            }
+            for element in text.split(',').map(str::trim) {
+                well_formed &= element == "*" || is_entity_tag(element);
+                values.push(element.to_owned());
+            }
+        }
+        if values.is_empty() {
+            return ready(Ok(Self(None)));
+        }
+        well_formed &= !values.iter().any(|v| v == "*") || values == ["*"];
         ready(if well_formed {
             Ok(Self(Some(values)))
         } else {

@@ -30,8 +30,10 @@ text_enum!(
 pub struct ExportOptions {
     /// `csv` (UTF-8 with a byte-order mark) or `xlsx`; without it, the `Accept` header
     /// decides (`text/csv` or the XLSX type), and CSV otherwise.
+    #[param(inline)]
     pub format: Option<ExportFormat>,
     /// `zh` (default) or `en` column headings.
+    #[param(inline)]
     pub headers: Option<HeaderLanguage>,
 }
 

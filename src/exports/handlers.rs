@@ -11,6 +11,7 @@ use crate::access::{Action, Authed};
 use crate::activities::dto::ActivityListQuery;
 use crate::db::DbConn;
 use crate::error::ApiResult;
+use crate::pagination::PageRequest;
 use crate::opinions::dto::OpinionListQuery;
 use crate::stats::dto::{OpinionGrouping, OpinionStatsQuery};
 use crate::stats::handlers::report;
@@ -42,6 +43,8 @@ pub async fn export_opinions(
     caller.require(Action::ExportRecords)?;
     caller.require(Action::ReadOpinions)?;
     let filters = filters.into_inner();
+    // Paging does not apply to an export, but a malformed value is still refused.
+    PageRequest::parse(filters.limit, filters.cursor.as_deref())?;
     let period = filters.received_from.zip(filters.received_to);
     let file = Attachment {
         names: ("意见建议", "opinions"),
@@ -83,6 +86,7 @@ pub async fn export_activities(
     caller.require(Action::ExportRecords)?;
     caller.require(Action::ReadActivities)?;
     let filters = filters.into_inner();
+    PageRequest::parse(filters.limit, filters.cursor.as_deref())?;
     let file = Attachment {
         names: ("代表活动", "activities"),
         period: filters.from.zip(filters.to),

@@ -42,7 +42,9 @@ pub struct ActivityStatsQuery {
     pub to: Option<NaiveDate>,
     /// Default `kind`.
     pub group_by: Option<ActivityGrouping>,
+    /// Only activities of this committee and everything under it.
     pub committee_id: Option<Uuid>,
+    /// Only activities this liaison group organises or hosts.
     pub liaison_group_id: Option<Uuid>,
 }
 

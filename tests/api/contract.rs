@@ -325,6 +325,15 @@ fn operations_read_well_in_a_generated_client() {
             "{name} is never used"
         );
     }
+    // And every reference leads somewhere (a schema named only by a parameter is not
+    // registered on its own).
+    for reference in text.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap_or_default();
+        assert!(
+            schemas.contains_key(name),
+            "#/components/schemas/{name} is missing"
+        );
+    }
 }
 
 #[test]

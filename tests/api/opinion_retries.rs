@@ -54,8 +54,8 @@ async fn stale_if_match_is_412_and_changes_nothing() {
         .expect_problem(412, "precondition_failed");
     assert_eq!(stale.body["current_etag"], "\"v2\"");
     assert_eq!(state_of(&w, id).await, "received");
-    // A header that is there but empty or not a tag is malformed, not absent.
-    for malformed in ["", " , ", "v2"] {
+    // A value that is not an entity tag is malformed (an empty one is as if absent).
+    for malformed in ["v2", "\"v2", "W/v2", " , ", "\"v1\",,\"v2\""] {
         w.app
             .send(
                 Method::PATCH,

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections.abc import MutableMapping
 from typing import Any
 
 import schemathesis
@@ -135,8 +136,10 @@ def before_call(ctx: Any, case: Any, kwargs: Any) -> None:
         return
     # If-Match names a version the server issued, which a generator cannot know; it is
     # optional, so a positive case goes without it rather than with a made-up one.
-    for name in [n for n in (case.headers or {}) if n.lower() == "if-match"]:
-        del case.headers[name]
+    for headers in (case.headers, kwargs.get("headers") if isinstance(kwargs, dict) else None):
+        if isinstance(headers, MutableMapping):
+            for name in [n for n in headers if n.lower() == "if-match"]:
+                del headers[name]
     label = case.operation.label
     if label in IMPORT_FILES:
         if isinstance(case.query, dict) and "charset" in case.query:

@@ -1,0 +1,155 @@
+-- The benchmark's data set, set-based and deterministic (setseed). Run with psql variables:
+--   opinions, voters, activities (district: 1000000, 500000, 100000).
+-- One Standing Committee, 3 working committees and 20 townships; 10 homes and stations and 5
+-- constituencies per township; 3 deputies per station; 50 handling bodies. Opinions spread over
+-- three years in a realistic mix of states, each with its timeline and referrals. Triggers are
+-- off while loading (session_replication_role = replica): the rows are written consistent.
+\set ON_ERROR_STOP on
+SET session_replication_role = replica;
+SET maintenance_work_mem = '256MB';
+SELECT setseed(0.42);
+
+CREATE TEMP TABLE t_town AS
+SELECT i, ('0190f5a0-0000-7000-8000-' || lpad(to_hex(1000 + i), 12, '0'))::uuid AS id
+FROM generate_series(1, 20) i;
+
+INSERT INTO committees (id, name, kind, parent_id, ancestors)
+VALUES ('0190f5a0-0000-7000-8000-000000000b01', '基准区人大常委会', 'standing_committee', NULL,
+        ARRAY['0190f5a0-0000-7000-8000-000000000b01']::uuid[]);
+INSERT INTO committees (id, name, kind, parent_id, ancestors)
+SELECT ('0190f5a0-0000-7000-8000-' || lpad(to_hex(2000 + i), 12, '0'))::uuid,
+       '工作委员会 ' || i, 'working_committee', '0190f5a0-0000-7000-8000-000000000b01',
+       ARRAY['0190f5a0-0000-7000-8000-000000000b01'::uuid,
+             ('0190f5a0-0000-7000-8000-' || lpad(to_hex(2000 + i), 12, '0'))::uuid]
+FROM generate_series(1, 3) i;
+INSERT INTO committees (id, name, kind, parent_id, ancestors)
+SELECT id, '街道人大工委 ' || i, 'township', '0190f5a0-0000-7000-8000-000000000b01',
+       ARRAY['0190f5a0-0000-7000-8000-000000000b01'::uuid, id]
+FROM t_town;
+
+CREATE TEMP TABLE t_const AS
+SELECT t.i AS town, c, t.id AS committee_id, uuid_generate_v7() AS id
+FROM t_town t, generate_series(1, 5) c;
+INSERT INTO constituencies (id, committee_id, name, code)
+SELECT id, committee_id, '选区 ' || town || '-' || c, 'B' || town || '-' || c FROM t_const;
+
+CREATE TEMP TABLE t_group AS
+SELECT t.i AS town, g, t.id AS committee_id, uuid_generate_v7() AS id
+FROM t_town t, generate_series(1, 10) g;
+INSERT INTO liaison_groups (id, committee_id, kind, name, address, liaison_officers, officer_account_ids)
+SELECT id, committee_id, CASE WHEN g % 2 = 0 THEN 'station' ELSE 'home' END,
+       '代表联络站 ' || town || '-' || g, '街道 ' || town || ' 号院 ' || g, ARRAY[]::text[], ARRAY[]::uuid[]
+FROM t_group;
+
+CREATE TEMP TABLE t_rep AS
+SELECT g.id AS group_id, g.town, r, uuid_generate_v7() AS id,
+       (SELECT c.id FROM t_const c WHERE c.town = g.town AND c.c = 1 + (g.g + r) % 5) AS constituency_id
+FROM t_group g, generate_series(1, 3) r;
+INSERT INTO representatives (id, name, gender, level, term, constituency_id, liaison_group_id, status)
+SELECT id, '代表 ' || town || '-' || r || '-' || left(id::text, 4),
+       CASE WHEN r % 2 = 0 THEN 'female' ELSE 'male' END, 'district', 16, constituency_id, group_id, 'serving'
+FROM t_rep;
+
+INSERT INTO handling_bodies (id, name, kind, committee_id)
+SELECT uuid_generate_v7(), '承办单位 ' || i, 'government_department', '0190f5a0-0000-7000-8000-000000000b01'
+FROM generate_series(1, 50) i;
+CREATE TEMP TABLE t_body AS SELECT row_number() OVER (ORDER BY id) AS n, id FROM handling_bodies;
+
+CREATE TEMP TABLE t_c AS SELECT row_number() OVER (ORDER BY id) AS n, id, committee_id FROM t_const;
+INSERT INTO voters (id, name, constituency_id, phone, verified_at)
+SELECT uuid_generate_v7(), '选民 ' || i, c.id, '139' || lpad(i::text, 8, '0'), now()
+FROM generate_series(1, :voters) i JOIN t_c c ON c.n = 1 + i % 100;
+
+CREATE TEMP TABLE t_r AS
+SELECT row_number() OVER (ORDER BY r.id) AS n, r.id, r.constituency_id, r.group_id, c.committee_id
+FROM t_rep r JOIN t_const c ON c.id = r.constituency_id;
+CREATE TEMP TABLE t_v AS SELECT row_number() OVER (ORDER BY id) AS n, id, constituency_id FROM voters;
+
+-- Opinions: three years back from now; the state decides how far the timeline got.
+CREATE TEMP TABLE t_op AS
+SELECT i, uuid_generate_v7() AS id, r.id AS representative_id, r.group_id, r.constituency_id,
+       r.committee_id,
+       (SELECT v.id FROM t_v v WHERE v.n = 1 + (i * 7919) % :voters) AS voter_id,
+       now() - (random() * interval '1095 days') AS received_at,
+       CASE WHEN x < 0.10 THEN 'received' WHEN x < 0.35 THEN 'referred' WHEN x < 0.50 THEN 'answered'
+            WHEN x < 0.95 THEN 'fed_back' ELSE 'declined' END AS state,
+       (ARRAY['urban_management', 'transport', 'education', 'healthcare', 'environment', 'other'])[1 + i % 6] AS category,
+       (ARRAY['online', 'reception', 'visit', 'forum', 'letter'])[1 + i % 5] AS source,
+       (SELECT b.id FROM t_body b WHERE b.n = 1 + i % 50) AS body_id,
+       i % 97 = 0 AS urgent
+FROM (SELECT i, random() AS x FROM generate_series(1, :opinions) i) s
+JOIN t_r r ON r.n = 1 + s.i % 600;
+
+INSERT INTO opinions (id, committee_id, constituency_id, liaison_group_id, representative_id, voter_id,
+                      title, content, category, location, source, urgent, public_consent, state, round,
+                      received_at, current_due_at, outcome, rating, rated_at, version, created_at, updated_at)
+SELECT id, committee_id, constituency_id, group_id, representative_id, voter_id,
+       (ARRAY['路灯坏了', '垃圾清运不及时', '停车难', '噪音扰民', '学校扩建', '老旧小区加装电梯'])[1 + i % 6] || ' ' || i,
+       '基准数据：选民反映的问题 ' || i, category, NULL, source, urgent, i % 3 = 0, state, 1,
+       received_at,
+       CASE state WHEN 'received' THEN received_at + interval '5 days'
+                  WHEN 'referred' THEN received_at + interval '3 months'
+                  WHEN 'answered' THEN received_at + interval '100 days' END,
+       CASE WHEN state IN ('answered', 'fed_back') THEN (ARRAY['resolved', 'partly_resolved', 'explained_unresolvable'])[1 + i % 3] END,
+       CASE WHEN state = 'fed_back' AND i % 5 < 3 THEN (ARRAY['satisfied', 'basically_satisfied', 'unsatisfied'])[1 + i % 3] END,
+       CASE WHEN state = 'fed_back' AND i % 5 < 3 THEN received_at + interval '40 days' END,
+       1, received_at, received_at
+FROM t_op;
+
+INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_role, at, payload, internal)
+SELECT uuid_generate_v7(), id, 'receive', NULL, 'received', 1, 'voter', received_at,
+       jsonb_build_object('source', source, 'urgent', urgent, 'due_at', received_at + interval '5 days'), false
+FROM t_op;
+INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_role, at, payload, internal)
+SELECT uuid_generate_v7(), id, 'refer', 'received', 'referred', 1, 'committee_staff', received_at + interval '2 days',
+       jsonb_build_object('handling_body_id', body_id, 'assisting_body_ids', '[]'::jsonb,
+                          'channel', 'recess_suggestion', 'due_at', received_at + interval '3 months'), false
+FROM t_op WHERE state IN ('referred', 'answered', 'fed_back');
+INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_role, at, payload, internal)
+SELECT uuid_generate_v7(), id, 'answer', 'referred', 'answered', 1, 'handling_body', received_at + interval '30 days',
+       jsonb_build_object('outcome', (ARRAY['resolved', 'partly_resolved', 'explained_unresolvable'])[1 + i % 3],
+                          'text', '已办理', 'feed_back_due_at', received_at + interval '40 days'), false
+FROM t_op WHERE state IN ('answered', 'fed_back');
+INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_role, at, payload, internal)
+SELECT uuid_generate_v7(), id, 'feed_back', 'answered', 'fed_back', 1, 'group_staff', received_at + interval '35 days',
+       jsonb_build_object('method', 'phone', 'text', '已告知选民'), false
+FROM t_op WHERE state = 'fed_back';
+INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_role, at, payload, internal)
+SELECT uuid_generate_v7(), id, 'rate', 'fed_back', 'fed_back', 1, 'voter', received_at + interval '40 days',
+       jsonb_build_object('rating', (ARRAY['satisfied', 'basically_satisfied', 'unsatisfied'])[1 + i % 3]), false
+FROM t_op WHERE state = 'fed_back' AND i % 5 < 3;
+INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_role, at, payload, internal)
+SELECT uuid_generate_v7(), id, 'decline', 'received', 'declined', 1, 'committee_staff', received_at + interval '1 day',
+       jsonb_build_object('reason', '不属于受理范围', 'guidance', '信访办'), false
+FROM t_op WHERE state = 'declined';
+
+INSERT INTO referrals (id, opinion_id, handling_body_id, role, channel, round, referred_at, due_at,
+                       answered_at, outcome, answer_text)
+SELECT uuid_generate_v7(), id, body_id, 'lead', 'recess_suggestion', 1, received_at + interval '2 days',
+       received_at + interval '3 months',
+       CASE WHEN state IN ('answered', 'fed_back') THEN received_at + interval '30 days' END,
+       CASE WHEN state IN ('answered', 'fed_back') THEN (ARRAY['resolved', 'partly_resolved', 'explained_unresolvable'])[1 + i % 3] END,
+       CASE WHEN state IN ('answered', 'fed_back') THEN '已办理' END
+FROM t_op WHERE state IN ('referred', 'answered', 'fed_back');
+
+-- Activities: station receptions and the other kinds, three years back and a month ahead.
+CREATE TEMP TABLE t_act AS
+SELECT i, uuid_generate_v7() AS id, g.id AS group_id, g.committee_id,
+       date_trunc('hour', now() - (random() * interval '1095 days') + interval '30 days') AS starts_at,
+       (ARRAY['station_reception', 'centralised_contact', 'pre_session_consultation', 'supervision_consultation'])[1 + i % 4] AS kind
+FROM generate_series(1, :activities) i JOIN t_group g ON g.town = 1 + i % 20 AND g.g = 1 + (i / 20) % 10;
+INSERT INTO activities (id, kind, form, committee_id, organiser_group_id, liaison_group_id, starts_at, ends_at,
+                        topic, published, status, voters_met, held_at, attendee_officer_ids)
+SELECT id, kind, 'reception', committee_id, group_id, group_id, starts_at, starts_at + interval '2 hours',
+       '接待选民 ' || i, starts_at > now(),
+       CASE WHEN starts_at > now() THEN 'planned' WHEN i % 10 = 0 THEN 'cancelled' ELSE 'held' END,
+       CASE WHEN starts_at <= now() AND i % 10 <> 0 THEN 5 + i % 20 END,
+       CASE WHEN starts_at <= now() AND i % 10 <> 0 THEN starts_at + interval '2 hours' END,
+       ARRAY[]::uuid[]
+FROM t_act;
+INSERT INTO activity_participants (activity_id, representative_id, planned, attended)
+SELECT a.id, r.id, true, a.starts_at <= now()
+FROM t_act a JOIN t_rep r ON r.group_id = a.group_id AND r.r <= 1 + a.i % 3;
+
+RESET session_replication_role;
+ANALYZE;

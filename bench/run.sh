@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# `make bench [SCALE=district|small|province]`: a private PostgreSQL and the release server on
+# one machine, a generated data set, then for each scenario the load generator (wrk) against the
+# API and pgbench against the same cluster at the same concurrency, in the same run. Writes
+# bench/RESULTS.md. Not part of `make test`.
+#   BENCH_SECONDS (10) per scenario, BENCH_CONNECTIONS (32).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/pg.sh
+
+SCALE="${SCALE:-district}"
+case "$SCALE" in
+    small) OPINIONS=20000 VOTERS=10000 ACTIVITIES=2000 ;;
+    district) OPINIONS=1000000 VOTERS=500000 ACTIVITIES=100000 ;;
+    province) OPINIONS=10000000 VOTERS=10000000 ACTIVITIES=1000000 ;;
+    *) echo "SCALE is small, district or province" >&2; exit 2 ;;
+esac
+SECONDS_EACH="${BENCH_SECONDS:-10}"
+CONNS="${BENCH_CONNECTIONS:-32}"
+log() { echo "[bench] $*" >&2; }
+
+pg_ensure_binaries
+if ! command -v wrk >/dev/null; then
+    log "installing wrk"
+    if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
+fi
+cargo build --release --bin liaison
+BIN=target/release/liaison
+
+TOP="$(mktemp -d /tmp/liaison-bench.XXXXXX)"
+DATA="$TOP/data"
+PORT="$(pg_free_port)"
+API_PORT="$(pg_free_port)"
+SERVER_PID=""
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    pg_stop "$DATA"
+    rm -rf "$TOP"
+}
+trap cleanup EXIT
+PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements -c shared_buffers=512MB -c max_wal_size=4GB" \
+    pg_start "$DATA" "$PORT"
+pg_createdb "$DATA" "$PORT" liaison_bench
+URL="$(pg_url "$DATA" "$PORT" liaison_bench)"
+psql_db() { pg_psql "$DATA" "$PORT" -d liaison_bench "$@"; }
+DATABASE_URL="$URL" "$BIN" migrate >/dev/null
+
+log "generating the $SCALE data set ($OPINIONS opinions, $VOTERS voters, $ACTIVITIES activities)"
+started=$(date +%s)
+psql_db -v opinions="$OPINIONS" -v voters="$VOTERS" -v activities="$ACTIVITIES" -f bench/generate.sql >/dev/null
+GENERATE_SECS=$(( $(date +%s) - started ))
+psql_db -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+TOWN=0190f5a0-0000-7000-8000-0000000003e9
+psql_db -c "CREATE TABLE bench_ids AS SELECT row_number() OVER () AS n, id, committee_id
+            FROM (SELECT id, committee_id FROM opinions WHERE committee_id = '$TOWN' ORDER BY random() LIMIT 10000) s;
+            ALTER TABLE bench_ids ADD PRIMARY KEY (n);" >/dev/null
+psql_db -tAc "SELECT id FROM bench_ids ORDER BY n" >"$TOP/ids.txt"
+
+log "starting the server"
+ADMIN_PASSWORD="bench admin password 拱门 2026"
+printf '%s\n' "$ADMIN_PASSWORD" | DATABASE_URL="$URL" "$BIN" create-admin --username bench --password-stdin >/dev/null
+export DATABASE_URL="$URL" LIAISON_BIND="127.0.0.1:$API_PORT" RUST_LOG=warn \
+    LIAISON_JWT_SECRET="bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz" \
+    LIAISON_PII_KEY="bench-pii-key-0123456789-abcdefghijklmnop" \
+    LIAISON_ACCESS_TOKEN_TTL_SECS=7200 LIAISON_LOGIN_MAX_FAILURES_PER_ADDRESS=1000
+started=$(date +%s%N)
+"$BIN" serve >"$TOP/server.log" 2>&1 &
+SERVER_PID=$!
+until curl -sf "http://127.0.0.1:$API_PORT/readyz" >/dev/null; do sleep 0.02; done
+READY_MS=$(( ($(date +%s%N) - started) / 1000000 ))
+API="http://127.0.0.1:$API_PORT"
+rss() { awk -v k="$1:" '$1 == k {print int($2 / 1024)}' "/proc/$SERVER_PID/status"; }
+login() {
+    curl -sf "$API/api/v1/auth/login" -H 'content-type: application/json' \
+        -d "{\"username\":\"$1\",\"password\":\"$2\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+ADMIN="$(login bench "$ADMIN_PASSWORD")"
+curl -sf "$API/api/v1/users" -H "authorization: Bearer $ADMIN" -H 'content-type: application/json' \
+    -d "{\"username\":\"staff\",\"password\":\"$ADMIN_PASSWORD\",\"role\":\"committee_staff\",\"scope_id\":\"$TOWN\"}" >/dev/null
+STAFF="$(login staff "$ADMIN_PASSWORD")"
+CONSTITUENCY="$(psql_db -tAc "SELECT id FROM constituencies WHERE committee_id = '$TOWN' LIMIT 1")"
+DEPUTY="$(psql_db -tAc "SELECT id FROM representatives WHERE constituency_id = '$CONSTITUENCY' LIMIT 1")"
+
+# pgbench's own tables, in a database of their own on the same cluster.
+pg_createdb "$DATA" "$PORT" pgbench
+PGPASSWORD="$(cat "$TOP/password")" "$PG_BIN/pgbench" -q -i -s 20 -h 127.0.0.1 -p "$PORT" -U liaison pgbench >/dev/null 2>&1
+pgb() { PGPASSWORD="$(cat "$TOP/password")" "$PG_BIN/pgbench" -n -c "$CONNS" -j 2 -T "$SECONDS_EACH" -h 127.0.0.1 -p "$PORT" -U liaison "$@" 2>/dev/null | awk '/^tps/ {print int($3)}'; }
+log "pgbench ceilings"
+PGB_SELECT="$(pgb -S pgbench)"
+PGB_TPCB="$(pgb pgbench)"
+
+ROWS=()
+# scenario NAME CONNECTIONS LUA PGBENCH_TPS [env…]: wrk against the API, statements counted.
+scenario() {
+    local name="$1" conns="$2" script="$3" ceiling="$4"; shift 4
+    psql_db -c "SELECT pg_stat_statements_reset()" >/dev/null
+    local out
+    out="$(env "$@" BENCH_IDS="$TOP/ids.txt" wrk --latency -t 2 -c "$conns" -d "${SECONDS_EACH}s" -s "bench/wrk/$script" "$API" 2>&1)"
+    local rps p50 p99 requests non2xx statements ratio
+    rps="$(awk '/Requests\/sec/ {print int($2)}' <<<"$out")"
+    p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
+    p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    requests="$(awk '/requests in/ {print $1}' <<<"$out")"
+    non2xx="$(awk '/Non-2xx/ {print $4}' <<<"$out")"
+    statements="$(psql_db -tAc "SELECT round(sum(calls)::numeric / greatest($requests, 1), 1) FROM pg_stat_statements
+                                  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'liaison_bench')")"
+    ratio="$(python3 -c "print(f'{$rps / $ceiling:.2f}×' if $ceiling else '—')")"
+    ROWS+=("| $name | $conns | $rps | $p50 | $p99 | ${non2xx:-0} | $ceiling | $ratio | $statements | $(rss VmRSS) MiB |")
+    log "$name: $rps req/s, p99 $p99, $statements statements/request"
+}
+
+log "scenarios"
+PGB_GET="$(pgb -f bench/pgbench_get_opinion.sql liaison_bench)"
+scenario "GET one opinion (committee staff)" "$CONNS" get_opinion.lua "$PGB_SELECT" BENCH_TOKEN="$STAFF"
+scenario "List opinions: state=referred, page of 50" "$CONNS" get_path.lua "$PGB_SELECT" BENCH_TOKEN="$STAFF" \
+    BENCH_PATH="/api/v1/opinions?state=referred&limit=50"
+scenario "List opinions: q=加装电梯 (admin, whole district)" "$CONNS" get_path.lua "$PGB_SELECT" BENCH_TOKEN="$ADMIN" \
+    BENCH_PATH="/api/v1/opinions?q=%E5%8A%A0%E8%A3%85%E7%94%B5%E6%A2%AF&limit=50"
+scenario "Create opinion" "$CONNS" create_opinion.lua "$PGB_TPCB" BENCH_TOKEN="$STAFF" \
+    BENCH_BODY="{\"title\":\"基准压测\",\"content\":\"路灯坏了\",\"category\":\"urban_management\",\"constituency_id\":\"$CONSTITUENCY\",\"representative_id\":\"$DEPUTY\",\"source\":\"reception\"}"
+scenario "Public schedule, 30 days, all stations" "$CONNS" get_path.lua "$PGB_SELECT" BENCH_TOKEN="$STAFF" \
+    BENCH_PATH="/public/v1/schedule"
+scenario "Opinion stats by committee, 3 years (admin)" 2 get_path.lua 0 BENCH_TOKEN="$ADMIN" \
+    BENCH_PATH="/api/v1/stats/opinions?from=$(date -d '3 years ago' +%F)&group_by=committee"
+scenario "Changes feed page (admin)" "$CONNS" get_path.lua "$PGB_SELECT" BENCH_TOKEN="$ADMIN" \
+    BENCH_PATH="/api/v1/changes?limit=100"
+
+log "exporting every opinion as CSV"
+started=$(date +%s%N)
+EXPORT_BYTES="$(curl -sf -H "authorization: Bearer $ADMIN" "$API/api/v1/exports/opinions" | wc -c)"
+EXPORT_MS=$(( ($(date +%s%N) - started) / 1000000 ))
+EXPORT_ROWS="$(psql_db -tAc "SELECT count(*) FROM opinions")"
+
+{
+    echo "# Benchmark results"
+    echo
+    echo "Written by \`make bench SCALE=$SCALE\` on $(date -u +%F) ($(nproc) cores, $(awk '/MemTotal/ {print int($2/1048576)}' /proc/meminfo) GiB;"
+    echo "server, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), wrk and pgbench on the same machine, one run)."
+    echo "Data: $OPINIONS opinions with their timelines and referrals, $VOTERS voters, $ACTIVITIES activities"
+    echo "(generated in ${GENERATE_SECS} s). Each scenario runs ${SECONDS_EACH} s; the ratio compares with pgbench on the"
+    echo "same cluster at the same concurrency (\`-S\` for reads, tpcb-like for writes)."
+    echo
+    echo "| Scenario | Connections | Requests/s | p50 | p99 | Non-2xx | pgbench tps | Ratio | Statements per request | Server RSS after |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+    printf '%s\n' "${ROWS[@]}"
+    echo
+    echo "- pgbench \`-S\`: $PGB_SELECT tps; tpcb-like: $PGB_TPCB tps; the GET's own statements (\`bench/pgbench_get_opinion.sql\`): $PGB_GET tps."
+    echo "- Start to ready on the migrated, loaded database: $READY_MS ms."
+    echo "- Export of all $EXPORT_ROWS opinions as CSV: $EXPORT_BYTES bytes in $EXPORT_MS ms; server peak RSS (VmHWM) after it: $(rss VmHWM) MiB."
+    echo "- Statements per request are counted by \`pg_stat_statements\` (transaction control and pool checks included); each is a round trip today."
+    [ -f bench/NOTES.md ] && { echo; cat bench/NOTES.md; }
+} >bench/RESULTS.md
+log "wrote bench/RESULTS.md"
