@@ -64,12 +64,14 @@ CREATE TEMP TABLE t_r AS
 SELECT row_number() OVER (ORDER BY r.id) AS n, r.id, r.constituency_id, r.group_id, c.committee_id
 FROM t_rep r JOIN t_const c ON c.id = r.constituency_id;
 CREATE TEMP TABLE t_v AS SELECT row_number() OVER (ORDER BY id) AS n, id, constituency_id FROM voters;
+CREATE INDEX ON t_v (n);
+ANALYZE t_v;
 
 -- Opinions: three years back from now; the state decides how far the timeline got.
 CREATE TEMP TABLE t_op AS
 SELECT i, uuid_generate_v7() AS id, r.id AS representative_id, r.group_id, r.constituency_id,
        r.committee_id,
-       (SELECT v.id FROM t_v v WHERE v.n = 1 + (i * 7919) % :voters) AS voter_id,
+       (SELECT v.id FROM t_v v WHERE v.n = 1 + (i::bigint * 7919) % :voters) AS voter_id,
        now() - (random() * interval '1095 days') AS received_at,
        CASE WHEN x < 0.10 THEN 'received' WHEN x < 0.35 THEN 'referred' WHEN x < 0.50 THEN 'answered'
             WHEN x < 0.95 THEN 'fed_back' ELSE 'declined' END AS state,
@@ -139,16 +141,21 @@ SELECT i, uuid_generate_v7() AS id, g.id AS group_id, g.committee_id,
        (ARRAY['station_reception', 'centralised_contact', 'pre_session_consultation', 'supervision_consultation'])[1 + i % 4] AS kind
 FROM generate_series(1, :activities) i JOIN t_group g ON g.town = 1 + i % 20 AND g.g = 1 + (i / 20) % 10;
 INSERT INTO activities (id, kind, form, committee_id, organiser_group_id, liaison_group_id, starts_at, ends_at,
-                        topic, published, status, voters_met, held_at, attendee_officer_ids)
+                        topic, published, published_at, status, voters_met, summary, held_at,
+                        cancel_reason, cancelled_at, attendee_officer_ids)
 SELECT id, kind, 'reception', committee_id, group_id, group_id, starts_at, starts_at + interval '2 hours',
-       '接待选民 ' || i, starts_at > now(),
-       CASE WHEN starts_at > now() THEN 'planned' WHEN i % 10 = 0 THEN 'cancelled' ELSE 'held' END,
-       CASE WHEN starts_at <= now() AND i % 10 <> 0 THEN 5 + i % 20 END,
-       CASE WHEN starts_at <= now() AND i % 10 <> 0 THEN starts_at + interval '2 hours' END,
+       '接待选民 ' || i, starts_at > now(), CASE WHEN starts_at > now() THEN now() END,
+       status,
+       CASE WHEN status = 'held' THEN 5 + i % 20 END,
+       CASE WHEN status = 'held' THEN '接待选民，收集意见。' END,
+       CASE WHEN status = 'held' THEN starts_at + interval '2 hours' END,
+       CASE WHEN status = 'cancelled' THEN '天气原因' END,
+       CASE WHEN status = 'cancelled' THEN starts_at - interval '1 day' END,
        ARRAY[]::uuid[]
-FROM t_act;
+FROM (SELECT *, CASE WHEN starts_at > now() THEN 'planned' WHEN i % 10 = 0 THEN 'cancelled' ELSE 'held' END AS status
+      FROM t_act) a;
 INSERT INTO activity_participants (activity_id, representative_id, planned, attended)
-SELECT a.id, r.id, true, a.starts_at <= now()
+SELECT a.id, r.id, true, a.starts_at <= now() AND a.i % 10 <> 0
 FROM t_act a JOIN t_rep r ON r.group_id = a.group_id AND r.r <= 1 + a.i % 3;
 
 RESET session_replication_role;

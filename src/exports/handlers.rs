@@ -11,8 +11,8 @@ use crate::access::{Action, Authed};
 use crate::activities::dto::ActivityListQuery;
 use crate::db::DbConn;
 use crate::error::ApiResult;
-use crate::pagination::PageRequest;
 use crate::opinions::dto::OpinionListQuery;
+use crate::pagination::PageRequest;
 use crate::stats::dto::{OpinionGrouping, OpinionStatsQuery};
 use crate::stats::handlers::report;
 
