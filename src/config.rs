@@ -79,7 +79,7 @@ pub struct DbTimeouts {
     pub idle_in_transaction: Duration,
     /// Waiting for a free pooled connection.
     pub pool_wait: Duration,
-    /// Opening a connection, and checking a pooled one before handing it out.
+    /// Opening a connection, and recycling a pooled one (no query is run to check it).
     pub connect: Duration,
     /// How long `serve` keeps retrying a database that is not there yet before it gives up.
     pub startup: Duration,

@@ -37,6 +37,10 @@ pub fn build_pool(
 ) -> anyhow::Result<DbPool> {
     let t = timeouts.clone();
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    // No `SELECT 1` on every checkout: that was a round trip per request. A connection that
+    // died is found by the query that uses it (a 503 the client retries), and the pool drops
+    // it as broken instead of handing it out again.
+    config.recycling_method = diesel_async::pooled_connection::RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |url| {
         let url = url.to_owned();
         let t = t.clone();

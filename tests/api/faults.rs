@@ -96,7 +96,7 @@ async fn connections_terminated_mid_request_answer_503_then_recover() {
         );
     }
     drop(lock);
-    // The pool checks a connection before handing it out, so the dead ones are replaced.
+    // A connection that broke is dropped by the pool, never handed out again.
     for _ in 0..6 {
         app.get("/api/v1/opinions", &admin).await.expect(200);
     }
