@@ -9,14 +9,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::format::HeaderLanguage;
-use super::source::{BATCH, Column, RowSource, headings_of};
+use super::source::{Column, Keyset, RowSource, headings_of};
 use crate::access::Caller;
 use crate::activities::dto::ActivityListQuery;
 use crate::activities::model::{self, Activity};
 use crate::calendar::to_local;
 use crate::db::schema::{committees, liaison_groups, representatives};
 use crate::error::ApiResult;
-use crate::pagination::PageRequest;
 
 const COLUMNS: &[Column] = &[
     ("编号", "id"),
@@ -38,8 +37,7 @@ const COLUMNS: &[Column] = &[
 pub struct ActivityRows {
     caller: Caller,
     filters: ActivityListQuery,
-    after: Option<Uuid>,
-    done: bool,
+    walk: Keyset,
 }
 
 impl ActivityRows {
@@ -47,8 +45,7 @@ impl ActivityRows {
         Self {
             caller,
             filters,
-            after: None,
-            done: false,
+            walk: Keyset::default(),
         }
     }
 }
@@ -64,23 +61,16 @@ impl RowSource for ActivityRows {
         &mut self,
         conn: &mut AsyncPgConnection,
     ) -> ApiResult<Option<Vec<Vec<String>>>> {
-        if self.done {
+        let Some(page) = self.walk.page() else {
             return Ok(None);
-        }
-        let page = PageRequest {
-            limit: BATCH,
-            after: self.after,
         };
-        let mut batch: Vec<Activity> = model::list_query(&self.caller, &self.filters, page)
+        let rows: Vec<Activity> = model::list_query(&self.caller, &self.filters, page)
             .select(Activity::as_select())
             .load(conn)
             .await?;
-        batch.truncate(BATCH as usize);
-        self.done = batch.len() < BATCH as usize;
-        self.after = batch.last().map(|a| a.id);
-        if batch.is_empty() {
+        let Some(batch) = self.walk.advance(rows, |row| row.id) else {
             return Ok(None);
-        }
+        };
         let ids: Vec<Uuid> = batch.iter().map(|a| a.id).collect();
         let participants = model::participants_of(conn, &ids).await?;
         let deputies: HashMap<Uuid, String> = representatives::table

@@ -9,14 +9,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::format::HeaderLanguage;
-use super::source::{BATCH, Column, RowSource, headings_of};
+use super::source::{Column, Keyset, RowSource, headings_of};
 use crate::access::Caller;
 use crate::calendar::to_local;
 use crate::db::schema::{committees, representatives, voters};
 use crate::error::ApiResult;
 use crate::opinions::dto::OpinionListQuery;
 use crate::opinions::model::{self, Opinion};
-use crate::pagination::PageRequest;
 
 /// In column order; the voter's column only for staff.
 const COLUMNS: &[Column] = &[
@@ -45,8 +44,7 @@ pub struct OpinionRows {
     caller: Caller,
     filters: OpinionListQuery,
     with_voter: bool,
-    after: Option<Uuid>,
-    done: bool,
+    walk: Keyset,
 }
 
 impl OpinionRows {
@@ -55,8 +53,7 @@ impl OpinionRows {
             with_voter: crate::access::opinions::exports_voter_names(&caller),
             caller,
             filters,
-            after: None,
-            done: false,
+            walk: Keyset::default(),
         }
     }
 
@@ -106,23 +103,16 @@ impl RowSource for OpinionRows {
         &mut self,
         conn: &mut AsyncPgConnection,
     ) -> ApiResult<Option<Vec<Vec<String>>>> {
-        if self.done {
+        let Some(page) = self.walk.page() else {
             return Ok(None);
-        }
-        let page = PageRequest {
-            limit: BATCH,
-            after: self.after,
         };
-        let mut opinions: Vec<Opinion> = model::list_query(&self.caller, &self.filters, page)
+        let rows: Vec<Opinion> = model::list_query(&self.caller, &self.filters, page)
             .select(Opinion::as_select())
             .load(conn)
             .await?;
-        opinions.truncate(BATCH as usize);
-        self.done = opinions.len() < BATCH as usize;
-        self.after = opinions.last().map(|o| o.id);
-        if opinions.is_empty() {
+        let Some(opinions) = self.walk.advance(rows, |row| row.id) else {
             return Ok(None);
-        }
+        };
         let names = Names::load(conn, &opinions, self.with_voter).await?;
         let now = Utc::now();
         Ok(Some(

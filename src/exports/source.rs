@@ -21,6 +21,37 @@ pub trait RowSource {
     ) -> impl Future<Output = ApiResult<Option<Vec<Vec<String>>>>>;
 }
 
+/// Where a keyset walk through a list stands: the last id written, and whether the last
+/// batch was the final one.
+#[derive(Debug, Default)]
+pub struct Keyset {
+    after: Option<uuid::Uuid>,
+    done: bool,
+}
+
+impl Keyset {
+    /// The next page to read, or None once the walk is over.
+    pub fn page(&self) -> Option<crate::pagination::PageRequest> {
+        (!self.done).then_some(crate::pagination::PageRequest {
+            limit: BATCH,
+            after: self.after,
+        })
+    }
+
+    /// Takes a batch read with `page()` (a list reads one row more than asked) and moves past
+    /// it; None when it held nothing.
+    pub fn advance<T>(
+        &mut self,
+        mut rows: Vec<T>,
+        id: impl Fn(&T) -> uuid::Uuid,
+    ) -> Option<Vec<T>> {
+        rows.truncate(BATCH as usize);
+        self.done = rows.len() < BATCH as usize;
+        self.after = rows.last().map(&id);
+        (!rows.is_empty()).then_some(rows)
+    }
+}
+
 pub fn headings_of(columns: &[Column], language: HeaderLanguage) -> Vec<&'static str> {
     columns
         .iter()
