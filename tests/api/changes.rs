@@ -109,12 +109,7 @@ async fn every_change_is_served_exactly_once_under_concurrent_writers() {
 #[tokio::test]
 async fn the_feed_is_scoped_filtered_and_free_of_personal_data() {
     let w = World::new().await;
-    let opinion = w
-        .app
-        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
-        .await
-        .expect(201)
-        .id();
+    let opinion = crate::opinions::submit(&w).await;
     // A change is served once every older transaction in the cluster has ended (other tests'
     // included), so look until it comes.
     let mut change = None;

@@ -201,12 +201,7 @@ async fn bodies_and_deputies_get_no_voter_identity_and_voters_no_export() {
 #[tokio::test]
 async fn a_large_export_streams_in_batches() {
     let w = World::new().await;
-    let first = w
-        .app
-        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
-        .await
-        .expect(201)
-        .id();
+    let first = crate::opinions::submit(&w).await;
     let mut conn = w.app.db().await;
     // Rows without timelines: the consistency triggers are off for this bulk load.
     diesel::sql_query("SET session_replication_role = replica")

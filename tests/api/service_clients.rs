@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{Reply, World};
-use crate::opinions::opinion_body;
+use crate::opinions::submit;
 
 const TOKEN: &str = "/api/v1/auth/token";
 
@@ -47,12 +47,7 @@ async fn access(w: &World, creds: &(String, String), scope: Option<&str>) -> Str
 #[tokio::test]
 async fn a_client_signs_in_with_its_credentials_and_acts_within_its_scopes() {
     let w = World::new().await;
-    let opinion = w
-        .app
-        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
-        .await
-        .expect(201)
-        .id();
+    let opinion = submit(&w).await;
     let client = create(
         &w,
         &w.admin,
@@ -177,12 +172,7 @@ async fn token_errors_are_in_the_oauth_form() {
 #[tokio::test]
 async fn a_committee_bound_client_sees_its_subtree_only() {
     let w = World::new().await;
-    let opinion_a = w
-        .app
-        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
-        .await
-        .expect(201)
-        .id();
+    let opinion_a = submit(&w).await;
     // Committee staff bind clients inside their subtree only, never to the whole district.
     w.app
         .post(
@@ -306,12 +296,7 @@ async fn rotation_keeps_the_old_secret_a_while_and_revocation_is_immediate() {
 #[tokio::test]
 async fn a_bound_client_follows_only_its_subtree_changes() {
     let w = World::new().await;
-    let opinion = w
-        .app
-        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
-        .await
-        .expect(201)
-        .id();
+    let opinion = submit(&w).await;
     let bound = |committee: uuid::Uuid| json!({"name": "同步", "scopes": ["changes:read"], "committee_id": committee});
     let a = access(
         &w,

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, World, spawn_app_with, spawn_server_on};
-use crate::opinions::opinion_body;
+use crate::opinions::submit;
 use crate::webhook_receiver::{Receiver, verify};
 
 /// A client of `committee` (None: the whole district) with the scopes a webhook needs.
@@ -53,15 +53,6 @@ async fn register(app: &TestApp, token: &str, url: &str, types: Value) -> (Strin
     (created.id().to_string(), secret)
 }
 
-async fn submit(w: &World) -> String {
-    w.app
-        .post("/api/v1/opinions", &w.voter, opinion_body(w))
-        .await
-        .expect(201)
-        .id()
-        .to_string()
-}
-
 fn about(r: &crate::webhook_receiver::Received, subject: &str) -> bool {
     serde_json::from_str::<Value>(&r.body).is_ok_and(|b| b["data"]["subject"]["id"] == subject)
 }
@@ -72,7 +63,7 @@ async fn a_change_arrives_signed_and_the_delivery_records_its_attempt() {
     let receiver = Receiver::start();
     let token = client_token(&w, None).await;
     let (hook, secret) = register(&w.app, &token, &receiver.url, json!(["opinion.*"])).await;
-    let opinion = submit(&w).await;
+    let opinion = submit(&w).await.to_string();
     // A change is handed on once every older transaction in the cluster has ended.
     let got = receiver
         .wait_for(30, |r| r.iter().find(|r| about(r, &opinion)).cloned())
@@ -311,7 +302,7 @@ async fn an_endpoint_receives_and_shows_only_what_its_owner_may_read() {
     let token_b = client_token(&w, Some(w.committee_b)).await;
     let (hook_a, _) = register(&w.app, &token_a, &receiver_a.url, Value::Null).await;
     let (hook_b, _) = register(&w.app, &token_b, &receiver_b.url, Value::Null).await;
-    let opinion = submit(&w).await;
+    let opinion = submit(&w).await.to_string();
     receiver_a
         .wait_for(30, |r| r.iter().find(|r| about(r, &opinion)).cloned())
         .await;
