@@ -22,6 +22,7 @@ pub mod roles;
 pub mod scopes;
 pub mod stats;
 pub mod tree;
+pub mod webhooks;
 
 pub use caller::{Authed, Binding, BindingIds, Caller, Role};
 pub use roles::Action;

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::caller::{Binding, Caller, Role};
+use super::roles::Action;
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,12 +35,38 @@ pub fn stats_scope(caller: &Caller) -> ApiResult<StatsScope> {
     }
 }
 
+/// The scope of an opinion report: a handling body reads only its own row, so only a report
+/// grouped by handling body (`by_handling_body`).
+pub fn opinion_stats_scope(caller: &Caller, by_handling_body: bool) -> ApiResult<StatsScope> {
+    caller.require(Action::ReadStats)?;
+    let scope = stats_scope(caller)?;
+    if matches!(scope, StatsScope::HandlingBody(_)) && !by_handling_body {
+        return Err(ApiError::forbidden(
+            "a handling body reads its own row only: group_by=handling_body",
+        ));
+    }
+    Ok(scope)
+}
+
+/// The scope of activity figures: handling bodies read none.
+pub fn activity_stats_scope(caller: &Caller) -> ApiResult<StatsScope> {
+    caller.require(Action::ReadStats)?;
+    match stats_scope(caller)? {
+        StatsScope::HandlingBody(_) => Err(ApiError::forbidden(
+            "handling bodies read no activity figures",
+        )),
+        scope => Ok(scope),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use uuid::Uuid;
 
     use crate::access::caller::{Binding, Caller, Role};
-    use crate::access::stats::{StatsScope, stats_scope};
+    use crate::access::stats::{
+        StatsScope, activity_stats_scope, opinion_stats_scope, stats_scope,
+    };
 
     #[test]
     fn each_reader_gets_their_own_scope() {
@@ -58,6 +85,10 @@ mod tests {
             StatsScope::HandlingBody(id)
         );
         assert!(of(Role::Voter, Binding::Voter(id)).is_err());
+        let body = Caller::for_test(Role::HandlingBody, Binding::HandlingBody(id));
+        assert!(opinion_stats_scope(&body, true).is_ok());
+        assert!(opinion_stats_scope(&body, false).is_err());
+        assert!(activity_stats_scope(&body).is_err());
         assert!(of(Role::Representative, Binding::Representative(id)).is_err());
     }
 }

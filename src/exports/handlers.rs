@@ -14,7 +14,7 @@ use crate::error::ApiResult;
 use crate::opinions::dto::OpinionListQuery;
 use crate::pagination::PageRequest;
 use crate::stats::dto::{OpinionGrouping, OpinionStatsQuery};
-use crate::stats::handlers::report;
+use crate::stats::report::opinion_report;
 
 /// The opinions the list shows (same scope, filters and order; `limit` and `cursor` are
 /// ignored: an export holds every row) as CSV or XLSX. CSV is streamed as rows are read. No
@@ -127,11 +127,12 @@ pub async fn export_opinion_stats(
     caller.require(Action::ExportRecords)?;
     let format = options.format(&req);
     let language = options.language();
-    let asked = report(&mut conn, &caller, &query, query.group_by).await?;
+    let asked = opinion_report(&mut conn, &caller, &query, query.group_by).await?;
     let body = match format {
         ExportFormat::Csv => super::stats::csv(&asked, language),
         ExportFormat::Xlsx => {
-            let by_month = report(&mut conn, &caller, &query, Some(OpinionGrouping::Month)).await?;
+            let by_month =
+                opinion_report(&mut conn, &caller, &query, Some(OpinionGrouping::Month)).await?;
             super::stats::xlsx(&asked, &by_month, language)?
         }
     };

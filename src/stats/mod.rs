@@ -4,9 +4,11 @@
 //! - `dto`: the query, the figures and the definitions every answer carries;
 //! - `opinion_sql`: the statements over `opinion_events` and `referrals`;
 //! - `activities`: activity figures and the rota's receptions held against scheduled;
+//! - `report`: the opinion report as answered and exported;
 //! - `handlers`: the routes.
 
 pub mod activities;
 pub mod dto;
 pub mod handlers;
 pub mod opinion_sql;
+pub mod report;

@@ -7,18 +7,12 @@ use super::dto::{
 };
 use super::model::{self, EndpointChanges};
 use super::{guard, signing};
-use crate::access::{Action, Authed, Caller};
+use crate::access::Authed;
+use crate::access::webhooks::check_manage_webhooks;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::pagination::{Page, PageRequest};
 use crate::request::ValidJson;
 use crate::state::AppState;
-
-/// Keeping endpoints takes `webhooks:manage`, and an endpoint receives what its owner's feed
-/// shows, so its owner must be able to read the feed (`changes:read`).
-fn check_manage(caller: &Caller) -> ApiResult<()> {
-    caller.require(Action::ManageWebhooks)?;
-    caller.require(Action::ReadChanges)
-}
 
 async fn checked_url(state: &AppState, url: &str) -> ApiResult<String> {
     guard::check_url(url, state.settings.webhooks.allow_private)
@@ -46,7 +40,7 @@ pub async fn create_webhook(
     body: ValidJson<CreateWebhook>,
 ) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
-    check_manage(&caller)?;
+    check_manage_webhooks(&caller)?;
     let body = body.0;
     let event_types = match &body.event_types {
         Some(types) => Some(model::parse_event_types(types, "event_types")?),
@@ -88,7 +82,7 @@ pub async fn list_webhooks(
     query: web::Query<WebhookQuery>,
 ) -> ApiResult<web::Json<Page<WebhookView>>> {
     let Authed { caller, mut conn } = authed;
-    check_manage(&caller)?;
+    check_manage_webhooks(&caller)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let rows = model::list_visible(&mut conn, &caller, page).await?;
     Ok(web::Json(Page::from_rows(
@@ -110,7 +104,7 @@ pub async fn list_webhooks(
 #[tracing::instrument(skip_all)]
 pub async fn get_webhook(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<WebhookView>> {
     let Authed { caller, mut conn } = authed;
-    check_manage(&caller)?;
+    check_manage_webhooks(&caller)?;
     Ok(web::Json(
         model::find_visible(&mut conn, &caller, *id).await?.into(),
     ))
@@ -134,7 +128,7 @@ pub async fn update_webhook(
     body: ValidJson<UpdateWebhook>,
 ) -> ApiResult<web::Json<WebhookView>> {
     let Authed { caller, mut conn } = authed;
-    check_manage(&caller)?;
+    check_manage_webhooks(&caller)?;
     let body = body.0;
     let event_types = match &body.event_types {
         Some(Some(types)) => Some(Some(model::parse_event_types(types, "event_types")?)),
@@ -168,7 +162,7 @@ pub async fn update_webhook(
 #[tracing::instrument(skip_all)]
 pub async fn delete_webhook(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
-    check_manage(&caller)?;
+    check_manage_webhooks(&caller)?;
     let current = model::find_visible(&mut conn, &caller, *id).await?;
     model::delete(&mut conn, current.id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -198,7 +192,7 @@ fn refuse_if_disabled(endpoint: &model::Endpoint) -> ApiResult<()> {
 #[tracing::instrument(skip_all)]
 pub async fn test_webhook(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
-    check_manage(&caller)?;
+    check_manage_webhooks(&caller)?;
     let endpoint = model::find_visible(&mut conn, &caller, *id).await?;
     refuse_if_disabled(&endpoint)?;
     let ping = deliveries::enqueue_ping(&mut conn, endpoint.id).await?;
@@ -220,7 +214,7 @@ pub async fn list_webhook_deliveries(
     query: web::Query<WebhookQuery>,
 ) -> ApiResult<web::Json<Page<DeliveryView>>> {
     let Authed { caller, mut conn } = authed;
-    check_manage(&caller)?;
+    check_manage_webhooks(&caller)?;
     let endpoint = model::find_visible(&mut conn, &caller, *id).await?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let rows = deliveries::list(&mut conn, endpoint.id, page).await?;
@@ -253,7 +247,7 @@ pub async fn retry_webhook_delivery(
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
-    check_manage(&caller)?;
+    check_manage_webhooks(&caller)?;
     let (id, delivery_id) = path.into_inner();
     let endpoint = model::find_visible(&mut conn, &caller, id).await?;
     let delivery = deliveries::find(&mut conn, endpoint.id, delivery_id).await?;
