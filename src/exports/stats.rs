@@ -6,10 +6,11 @@ use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
 
 use super::cells::{BOM, csv_line, neutralise};
 use super::format::HeaderLanguage;
+use super::source::{Column, headings_of};
 use crate::error::{ApiError, ApiResult};
 use crate::stats::dto::{OpinionFigures, OpinionStats, StatsKey};
 
-const COLUMNS: &[(&str, &str)] = &[
+const COLUMNS: &[Column] = &[
     ("名称", "name"),
     ("受理", "received"),
     ("交办", "referred"),
@@ -30,16 +31,7 @@ const COLUMNS: &[(&str, &str)] = &[
 const FIRST_RATE: usize = 10;
 
 fn headings(language: HeaderLanguage) -> Vec<&'static str> {
-    COLUMNS
-        .iter()
-        .map(|(zh, en)| {
-            if language == HeaderLanguage::Zh {
-                *zh
-            } else {
-                *en
-            }
-        })
-        .collect()
+    headings_of(COLUMNS, language)
 }
 
 fn label(key: &StatsKey) -> String {

@@ -4,6 +4,7 @@
 //! no transaction stays open while an endpoint is slow (an open one would hold the changes
 //! feed back). A server killed mid-attempt leaves a lease that simply runs out.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -93,19 +94,21 @@ pub async fn list(
     }
     let deliveries: Vec<Delivery> = query.load(conn).await?;
     let ids: Vec<Uuid> = deliveries.iter().map(|d| d.id).collect();
-    let mut attempts: Vec<Attempt> = webhook_attempts::table
+    let attempts: Vec<Attempt> = webhook_attempts::table
         .filter(webhook_attempts::delivery_id.eq_any(&ids))
         .order((webhook_attempts::delivery_id, webhook_attempts::attempt))
         .select(Attempt::as_select())
         .load(conn)
         .await?;
+    let mut by_delivery: HashMap<Uuid, Vec<Attempt>> = HashMap::new();
+    for a in attempts {
+        by_delivery.entry(a.delivery_id).or_default().push(a);
+    }
     Ok(deliveries
         .into_iter()
         .map(|d| {
-            let (mine, rest): (Vec<Attempt>, Vec<Attempt>) =
-                attempts.drain(..).partition(|a| a.delivery_id == d.id);
-            attempts = rest;
-            (d, mine)
+            let tries = by_delivery.remove(&d.id).unwrap_or_default();
+            (d, tries)
         })
         .collect())
 }

@@ -81,6 +81,18 @@ fn body(change: &Change) -> String {
 /// One round: up to `BATCH` changes handed on. Answers how many changes it passed (0 when
 /// there were none, or another replica holds the cursor).
 pub async fn fan_out(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
+    // Every replica asks every second: look before locking, so an idle database sees two reads,
+    // not a row lock (a write) and a transaction holding the feed's horizon back.
+    let (txid, seq): (i64, i64) = webhook_fanout::table
+        .select((webhook_fanout::txid, webhook_fanout::seq))
+        .first(conn)
+        .await?;
+    if feed::all_after(conn, Position { txid, seq }, 1)
+        .await?
+        .is_empty()
+    {
+        return Ok(0);
+    }
     // diesel-async's transaction: the worker is a spawned task, whose future must be Send.
     conn.transaction::<_, ApiError, _>(async |conn| {
         {
