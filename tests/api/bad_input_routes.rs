@@ -290,6 +290,22 @@ pub fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<Write
             valid: new_opinion.clone(),
             invalid: vec![
                 (without(&new_opinion, "title"), "title"),
+                (
+                    with(
+                        &new_opinion,
+                        "external_ref",
+                        json!({"system": "DBHD", "id": "1"}),
+                    ),
+                    "external_ref.system",
+                ),
+                (
+                    with(
+                        &new_opinion,
+                        "external_ref",
+                        json!({"system": "dbhd", "id": " "}),
+                    ),
+                    "external_ref.id",
+                ),
                 (with(&new_opinion, "content", json!("")), "content"),
                 (with(&new_opinion, "source", json!("pigeon")), "source"),
                 (
@@ -351,6 +367,10 @@ pub fn routes(w: &World, opinion: uuid::Uuid, activity: uuid::Uuid) -> Vec<Write
             valid: new_activity.clone(),
             invalid: vec![
                 (with(&new_activity, "kind", json!("party")), "kind"),
+                (
+                    with(&new_activity, "external_ref", json!({"system": "dbhd"})),
+                    "external_ref.id",
+                ),
                 (with(&new_activity, "form", json!("letter")), "form"),
                 (
                     with(&new_activity, "starts_at", json!("next tuesday")),
