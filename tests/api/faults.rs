@@ -14,6 +14,12 @@ struct Count {
     n: i64,
 }
 
+#[derive(diesel::QueryableByName)]
+struct Terminated {
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Integer>)]
+    pids: Vec<i32>,
+}
+
 /// Locks the opinions table from a connection of the test's own until it is dropped.
 async fn lock_opinions(app: &TestApp) -> diesel_async::AsyncPgConnection {
     let mut conn = app.db().await;
@@ -79,14 +85,19 @@ async fn connections_terminated_mid_request_answer_503_then_recover() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let terminated: Count = diesel::sql_query(
-        "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+    let terminated: Terminated = diesel::sql_query(
+        "SELECT coalesce(array_agg(pid) FILTER (WHERE pg_terminate_backend(pid)), '{}') AS pids \
+         FROM pg_stat_activity \
          WHERE datname = current_database() AND wait_event_type = 'Lock'",
     )
     .get_result(&mut killer)
     .await
     .unwrap();
-    assert!(terminated.n >= 4, "terminated {}", terminated.n);
+    assert!(
+        terminated.pids.len() >= 4,
+        "terminated {:?}",
+        terminated.pids
+    );
     for request in in_flight {
         let response = request.await.unwrap().unwrap();
         assert_eq!(response.status().as_u16(), 503);
@@ -96,6 +107,21 @@ async fn connections_terminated_mid_request_answer_503_then_recover() {
         );
     }
     drop(lock);
+    // A terminated backend sends its error before it has exited and closed the socket; the
+    // pool can tell a connection is dead only once the close arrives. Wait for the exits, as
+    // a retrying client in effect does.
+    for _ in 0..100 {
+        let left: Count =
+            diesel::sql_query("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ANY($1)")
+                .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(&terminated.pids)
+                .get_result(&mut killer)
+                .await
+                .unwrap();
+        if left.n == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // A connection that broke is dropped by the pool, never handed out again.
     for _ in 0..6 {
         app.get("/api/v1/opinions", &admin).await.expect(200);
