@@ -1,5 +1,6 @@
-//! The opinion figures in one statement each: measures are drawn from the timeline (and, per
-//! handling body, from referrals, whose steps carry their own times), every one dated, then
+//! The opinion figures in one statement each: measures are read from `opinion_measures`, kept
+//! from the timeline in the transaction that appends to it (and, per handling body, drawn
+//! from referrals, whose steps carry their own times), every one dated, then
 //! counted per row of the report with its total (`GROUPING SETS`). Only what was recorded by
 //! `as_of` counts, and a measure counts in the period its date falls in.
 
@@ -30,94 +31,58 @@ pub struct Narrowing {
     pub liaison_group: Option<Uuid>,
 }
 
-/// The opinions counted: the caller's scope and the narrowing ($4–$8), received by `known_by`.
-const SCOPED: &str = "
-    s AS (
-        SELECT o.id, o.committee_id, o.liaison_group_id, o.representative_id, o.category,
-               o.constituency_id, o.source
-        FROM opinions o
-        WHERE o.received_at < $2
-          AND ($4::uuid IS NULL OR o.committee_id IN
+/// The caller's scope and the narrowing ($4, $5, $7, $8) over rows carrying an opinion's
+/// committee and group (`alias`).
+fn scoped(alias: &str) -> String {
+    format!(
+        "($4::uuid IS NULL OR {alias}.committee_id IN
                 (SELECT id FROM committees WHERE ancestors @> ARRAY[$4::uuid]))
-          AND ($5::uuid IS NULL OR o.liaison_group_id = $5)
-          AND ($6::uuid IS NULL OR o.id IN
-                (SELECT opinion_id FROM referrals WHERE handling_body_id = $6))
-          AND ($7::uuid IS NULL OR o.committee_id IN
+          AND ($5::uuid IS NULL OR {alias}.liaison_group_id = $5)
+          AND ($7::uuid IS NULL OR {alias}.committee_id IN
                 (SELECT id FROM committees WHERE ancestors @> ARRAY[$7::uuid]))
-          AND ($8::uuid IS NULL OR o.liaison_group_id = $8)
-    )";
+          AND ($8::uuid IS NULL OR {alias}.liaison_group_id = $8)"
+    )
+}
 
-/// Each measure as (opinion, date, kind, value).
-const OPINION_MEASURES: &str = "
-    e AS (
-        SELECT e.seq, e.opinion_id, e.action, e.to_state, e.round, e.at, e.payload,
-               max(e.at) FILTER (WHERE e.action = 'refer') OVER w AS last_refer_at,
-               max(e.at) FILTER (WHERE e.action = 'answer') OVER w AS last_answer_at
-        FROM opinion_events e JOIN s ON s.id = e.opinion_id
-        WHERE e.at < $2
-        WINDOW w AS (PARTITION BY e.opinion_id, e.round ORDER BY e.seq)
-    ),
-    recv AS (
-        SELECT opinion_id, at, (payload->>'due_at')::timestamptz AS due
-        FROM e WHERE action = 'receive'
-    ),
-    first_step AS (
-        SELECT opinion_id, min(at) AS at FROM e
-        WHERE action IN ('refer', 'answer', 'decline') GROUP BY opinion_id
-    ),
-    first_refer AS (
-        SELECT opinion_id, min(at) AS at FROM e WHERE action = 'refer' GROUP BY opinion_id
-    ),
-    at_end AS (
-        SELECT DISTINCT ON (opinion_id) opinion_id, to_state
-        FROM e WHERE at < $3 ORDER BY opinion_id, seq DESC
-    ),
-    due_at_end AS (
-        SELECT DISTINCT ON (opinion_id) opinion_id,
-               COALESCE(payload->>'due_at', payload->>'feed_back_due_at')::timestamptz AS due
-        FROM e
-        WHERE at < $3 AND (payload ? 'due_at' OR payload ? 'feed_back_due_at')
-        ORDER BY opinion_id, seq DESC
-    ),
-    m AS (
-        SELECT opinion_id, at, 'received' AS k, NULL::float8 AS v FROM recv
-        UNION ALL
-        SELECT opinion_id, at, 'referred', NULL FROM e WHERE action = 'refer'
-        UNION ALL
-        SELECT opinion_id, at,
-               CASE payload->>'outcome' WHEN 'resolved' THEN 'resolved'
-                    WHEN 'partly_resolved' THEN 'partly_resolved' ELSE 'answered' END, NULL
-        FROM e WHERE action = 'answer'
-        UNION ALL
-        SELECT opinion_id, at, 'fed_back', NULL FROM e
-        WHERE to_state = 'fed_back' AND action IN ('feed_back', 'answer')
-        UNION ALL
-        SELECT opinion_id, at, 'declined', NULL FROM e WHERE action = 'decline'
-        UNION ALL
-        SELECT opinion_id, at,
-               CASE WHEN payload->>'rating' IN ('satisfied', 'basically_satisfied')
-                    THEN 'satisfied' ELSE 'unsatisfied' END, NULL
-        FROM e WHERE action = 'rate'
-        UNION ALL
-        SELECT r.opinion_id, r.due,
-               CASE WHEN f.at <= r.due THEN 'responded' ELSE 'late' END, NULL
-        FROM recv r LEFT JOIN first_step f USING (opinion_id)
-        WHERE r.due IS NOT NULL
-        UNION ALL
-        SELECT f.opinion_id, f.at, 'refer_hours', EXTRACT(EPOCH FROM f.at - r.at) / 3600
-        FROM first_refer f JOIN recv r USING (opinion_id)
-        UNION ALL
-        SELECT opinion_id, at, 'answer_days', EXTRACT(EPOCH FROM at - last_refer_at) / 86400
-        FROM e WHERE action = 'answer' AND last_refer_at IS NOT NULL
-        UNION ALL
-        SELECT opinion_id, at, 'feed_back_days', EXTRACT(EPOCH FROM at - last_answer_at) / 86400
-        FROM e WHERE action = 'feed_back' AND last_answer_at IS NOT NULL
-        UNION ALL
-        SELECT a.opinion_id, $3 - interval '1 microsecond',
-               CASE WHEN d.due < $3 THEN 'overdue' ELSE 'open' END, NULL
-        FROM at_end a LEFT JOIN due_at_end d USING (opinion_id)
-        WHERE a.to_state NOT IN ('fed_back', 'declined')
-    )";
+/// The opinions counted per handling body: the scope and narrowing, and a handling body's
+/// own referrals ($6), received by `known_by`.
+fn scoped_opinions() -> String {
+    format!(
+        "s AS (
+            SELECT o.id FROM opinions o
+            WHERE o.received_at < $2
+              AND ($6::uuid IS NULL OR o.id IN
+                    (SELECT opinion_id FROM referrals WHERE handling_body_id = $6))
+              AND {}
+        )",
+        scoped("o")
+    )
+}
+
+/// Each measure in the period as (opinion, date, kind, value) with the opinion's dimensions,
+/// from `opinion_measures` (its migration defines every measure). What was open at the end
+/// of the period is dated just before it. A measure is dated when its event was recorded, so
+/// `at < end` (never past `known_by`) is all `as_of` needs.
+fn opinion_measures() -> String {
+    let scope = scoped("om");
+    format!(
+        "m AS (
+            SELECT om.opinion_id, om.at, om.kind AS k, om.v, om.committee_id,
+                   om.liaison_group_id, om.representative_id, om.constituency_id, om.category,
+                   om.source
+            FROM opinion_measures om
+            WHERE om.kind <> 'open' AND om.at >= $1 AND om.at < $3 AND {scope}
+            UNION ALL
+            SELECT om.opinion_id, $3 - interval '1 microsecond',
+                   CASE WHEN om.due_at < $3 THEN 'overdue' ELSE 'open' END, NULL,
+                   om.committee_id, om.liaison_group_id, om.representative_id,
+                   om.constituency_id, om.category, om.source
+            FROM opinion_measures om
+            WHERE om.kind = 'open' AND COALESCE(om.until_at, 'infinity') >= $3 AND om.at < $3
+              AND $3 - interval '1 microsecond' >= $1 AND {scope}
+        )"
+    )
+}
 
 /// Per referral: what each handling body received, answered and still holds.
 const REFERRAL_MEASURES: &str = "
@@ -292,12 +257,12 @@ impl Row {
 fn key_of(grouping: OpinionGrouping) -> (&'static str, &'static str, Option<&'static str>) {
     use OpinionGrouping::*;
     match grouping {
-        Committee => ("s.committee_id", "NULL::text", Some("committees")),
-        LiaisonGroup => ("s.liaison_group_id", "NULL::text", Some("liaison_groups")),
-        Representative => ("s.representative_id", "NULL::text", Some("representatives")),
-        Constituency => ("s.constituency_id", "NULL::text", Some("constituencies")),
-        Category => ("NULL::uuid", "s.category", None),
-        Source => ("NULL::uuid", "s.source", None),
+        Committee => ("m.committee_id", "NULL::text", Some("committees")),
+        LiaisonGroup => ("m.liaison_group_id", "NULL::text", Some("liaison_groups")),
+        Representative => ("m.representative_id", "NULL::text", Some("representatives")),
+        Constituency => ("m.constituency_id", "NULL::text", Some("constituencies")),
+        Category => ("NULL::uuid", "m.category", None),
+        Source => ("NULL::uuid", "m.source", None),
         Month => (
             "NULL::uuid",
             "to_char(m.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')",
@@ -311,26 +276,25 @@ fn statement(grouping: OpinionGrouping) -> String {
     let (id, text, names) = key_of(grouping);
     let by_body = grouping == OpinionGrouping::HandlingBody;
     // `referred` counts opinions once each (however many bodies), and referrals per body.
-    let (measures, from, role, counted) = if by_body {
-        (REFERRAL_MEASURES, "m", "m.role", "m.referral_id")
-    } else {
+    let (measures, role, counted) = if by_body {
         (
-            OPINION_MEASURES,
-            "m JOIN s ON s.id = m.opinion_id",
-            "NULL::text",
-            "m.opinion_id",
+            format!("{}, {REFERRAL_MEASURES}", scoped_opinions()),
+            "m.role",
+            "m.referral_id",
         )
+    } else {
+        (opinion_measures(), "NULL::text", "m.opinion_id")
     };
     let name = match names {
         Some(table) => format!("(SELECT n.name FROM {table} n WHERE n.id = agg.key_id)"),
         None => "NULL::text".to_owned(),
     };
     format!(
-        "WITH {SCOPED}, {measures},
+        "WITH {measures},
          keyed AS (
              SELECT {id} AS key_id, {text} AS key_text, {role} AS key_role,
                     {counted} AS counted, m.k, m.v
-             FROM {from}
+             FROM m
              WHERE m.at >= $1 AND m.at < $3
          ),
          agg AS (
