@@ -322,6 +322,8 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
     let served = web::Bytes::from(serde_json::to_vec(&crate::openapi::to_json(&doc))?);
     let in_flight = InFlight::default();
     let drain = in_flight.clone();
+    // One for all workers: a session seen by one worker pipelines on every other.
+    let hints = web::Data::new(crate::access::pipelined::CallerHints::default());
     let server = HttpServer::new(move || {
         let pool = crate::db::build_pool(&settings.database_url, per_worker, &settings.db_timeouts)
             .expect("a pool built once already");
@@ -330,6 +332,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
             .app_data(state)
             .app_data(web::Data::new(in_flight.clone()))
             .app_data(contract.clone())
+            .app_data(hints.clone())
             .app_data(request::BodyLimit(body_limit))
             .app_data(web::PathConfig::default().error_handler(request::path_error))
             .app_data(web::QueryConfig::default().error_handler(request::query_error))

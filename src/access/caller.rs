@@ -8,11 +8,11 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
-use crate::auth::tokens::TokenError;
+use crate::auth::tokens::{Claims, TokenError};
 use crate::db::schema::{accounts, sessions};
 use crate::db::{DbConn, text_enum};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -160,6 +160,15 @@ impl Caller {
 }
 
 impl Caller {
+    /// Whether `other` would be let see and do exactly what this caller may: the same role,
+    /// binding and scopes (names and other details aside).
+    pub fn same_access(&self, other: &Caller) -> bool {
+        self.account_id == other.account_id
+            && self.role == other.role
+            && self.binding == other.binding
+            && self.scopes == other.scopes
+    }
+
     /// Someone acted for without a request: the owner of a webhook endpoint, whose changes the
     /// fan-out reads on their behalf. Role, binding and scopes decide exactly as they would for
     /// a request of theirs.
@@ -217,36 +226,51 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
+/// The verified claims of the request's bearer token, with the state: 401 without one.
+pub(super) fn bearer_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, Claims), ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("app state missing")))?;
+    let token = bearer_token(req)
+        .ok_or_else(|| ApiError::unauthorized("a bearer access token is required"))?;
+    let claims = state.tokens.verify_access(&token).map_err(|e| match e {
+        TokenError::Expired => ApiError::unauthorized("the access token has expired; refresh it"),
+        TokenError::Invalid => ApiError::unauthorized("the access token is invalid"),
+    })?;
+    Ok((state, claims))
+}
+
+/// The live caller behind a token's claims, refused when the account must first change its
+/// password and `path` is not how it does so.
+pub(super) async fn live_caller<C>(conn: &mut C, claims: &Claims, path: &str) -> ApiResult<Caller>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
+    let caller = match &claims.scope {
+        Some(scope) => load_client(conn, claims.sub, scope).await?,
+        None => load(conn, claims.sub, claims.sid).await?,
+    };
+    if caller.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&path) {
+        return Err(ApiError::forbidden_with(
+            ErrorCode::PasswordChangeRequired,
+            "your password was reset: choose a new one with PUT /api/v1/me/password",
+        ));
+    }
+    Ok(caller)
+}
+
 impl FromRequest for Authed {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
+        let claims = bearer_claims(req);
         let path = req.path().to_owned();
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("app state missing")))?;
-            let token =
-                token.ok_or_else(|| ApiError::unauthorized("a bearer access token is required"))?;
-            let claims = state.tokens.verify_access(&token).map_err(|e| match e {
-                TokenError::Expired => {
-                    ApiError::unauthorized("the access token has expired; refresh it")
-                }
-                TokenError::Invalid => ApiError::unauthorized("the access token is invalid"),
-            })?;
+            let (state, claims) = claims?;
             let mut conn = state.db().await?;
-            let caller = match &claims.scope {
-                Some(scope) => load_client(&mut conn, claims.sub, scope).await?,
-                None => load(&mut conn, claims.sub, claims.sid).await?,
-            };
-            if caller.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&path.as_str()) {
-                return Err(ApiError::forbidden_with(
-                    ErrorCode::PasswordChangeRequired,
-                    "your password was reset: choose a new one with PUT /api/v1/me/password",
-                ));
-            }
+            let caller = live_caller(&mut conn, &claims, &path).await?;
             Ok(Authed { caller, conn })
         })
     }
@@ -256,7 +280,10 @@ type AccountRow = (Uuid, String, Role, BindingIds, bool);
 
 /// The live account behind a session: 401 once the session is revoked or expired or the
 /// account disabled.
-async fn load(conn: &mut AsyncPgConnection, account: Uuid, session: Uuid) -> ApiResult<Caller> {
+async fn load<C>(conn: &mut C, account: Uuid, session: Uuid) -> ApiResult<Caller>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     let row: Option<AccountRow> = accounts::table
         .inner_join(sessions::table)
         .filter(accounts::id.eq(account))
@@ -296,7 +323,10 @@ async fn load(conn: &mut AsyncPgConnection, account: Uuid, session: Uuid) -> Api
 /// The live service client behind a client-credentials token: 401 once it is deleted
 /// (revoked). Its scopes are those the token was granted that the client still holds, so
 /// narrowing a client narrows its tokens at once.
-async fn load_client(conn: &mut AsyncPgConnection, client: Uuid, scope: &str) -> ApiResult<Caller> {
+async fn load_client<C>(conn: &mut C, client: Uuid, scope: &str) -> ApiResult<Caller>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     use crate::db::schema::service_clients;
     let row: Option<(Uuid, String, Vec<super::scopes::Scope>, Option<Uuid>)> =
         service_clients::table

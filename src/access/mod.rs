@@ -2,6 +2,7 @@
 //! query goes through. Handlers never test roles themselves.
 //!
 //! - `caller`: who is asking (role and binding) and the `Authed` extractor that loads them;
+//! - `pipelined`: `AuthedRead`, for hot reads whose statements ride with the session check;
 //! - `roles`: what each role may do at all (`Caller::require(Action)`);
 //! - `filters`: row filters that narrow every query to the caller's scope, so an out-of-scope
 //!   row is simply not found (404), indistinguishable from a missing one;
@@ -18,6 +19,7 @@ pub mod caller;
 pub mod filters;
 pub mod opinions;
 pub mod people;
+pub mod pipelined;
 pub mod roles;
 pub mod scopes;
 pub mod stats;
@@ -25,5 +27,6 @@ pub mod tree;
 pub mod webhooks;
 
 pub use caller::{Authed, Binding, BindingIds, Caller, Role};
+pub use pipelined::AuthedRead;
 pub use roles::Action;
 pub use scopes::Scope;

@@ -152,27 +152,69 @@ pub async fn effective_policy(
     Ok(policy::inherit(ancestors, &rows))
 }
 
-/// The policies of several committees in two queries (for list views).
-pub async fn effective_policies(
-    conn: &mut AsyncPgConnection,
-    committees: &[Uuid],
-) -> ApiResult<std::collections::HashMap<Uuid, EffectivePolicy>> {
+/// Which committees' policies to read.
+#[derive(Debug, Clone, Copy)]
+pub enum CommitteesOf<'a> {
+    /// These committees.
+    Ids(&'a [Uuid]),
+    /// The committees these opinions are at: needs no opinion row, so a read can send it
+    /// alongside the opinion's.
+    Opinions(&'a [Uuid]),
+}
+
+/// The policies of several committees in one statement (for views): each committee's path
+/// with the policies set along it. Generic over the connection so a read can pipeline it.
+pub async fn effective_policies<C>(
+    conn: &mut C,
+    of: CommitteesOf<'_>,
+) -> ApiResult<std::collections::HashMap<Uuid, EffectivePolicy>>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     use crate::db::schema::committees as c;
-    let paths: Vec<(Uuid, Vec<Uuid>)> = c::table
-        .filter(c::id.eq_any(committees))
-        .select((c::id, c::ancestors))
-        .load(conn)
-        .await?;
-    let mut all: Vec<Uuid> = paths.iter().flat_map(|(_, p)| p.iter().copied()).collect();
-    all.sort_unstable();
-    all.dedup();
-    let rows: Vec<(Uuid, OwnPolicy)> = committee_policies::table
-        .filter(committee_policies::committee_id.eq_any(&all))
-        .select((committee_policies::committee_id, OwnPolicy::as_select()))
-        .load(conn)
-        .await?;
-    Ok(paths
+    use crate::db::schema::opinions;
+    let query = c::table
+        .left_join(
+            committee_policies::table
+                .on(c::ancestors.contains(diesel::dsl::array((committee_policies::committee_id,)))),
+        )
+        .select((
+            c::id,
+            c::ancestors,
+            committee_policies::committee_id.nullable(),
+            Option::<OwnPolicy>::as_select(),
+        ))
+        .into_boxed();
+    let query = match of {
+        CommitteesOf::Ids(ids) => query.filter(c::id.eq_any(ids)),
+        CommitteesOf::Opinions(ids) => query.filter(
+            c::id.eq_any(
+                opinions::table
+                    .filter(opinions::id.eq_any(ids))
+                    .select(opinions::committee_id),
+            ),
+        ),
+    };
+    let rows: Vec<PolicyOnPath> = query.load(conn).await?;
+    Ok(policies_along_paths(rows))
+}
+
+/// (committee, its path, the committee on the path that set a policy, that policy).
+type PolicyOnPath = (Uuid, Vec<Uuid>, Option<Uuid>, Option<OwnPolicy>);
+
+/// Each committee's effective policy from rows of (committee, path, a policy set on the path).
+fn policies_along_paths(
+    rows: Vec<PolicyOnPath>,
+) -> std::collections::HashMap<Uuid, EffectivePolicy> {
+    type PathAndPolicies = (Vec<Uuid>, Vec<(Uuid, OwnPolicy)>);
+    let mut along: std::collections::HashMap<Uuid, PathAndPolicies> =
+        std::collections::HashMap::new();
+    for (id, path, setter, set) in rows {
+        let entry = along.entry(id).or_insert_with(|| (path, Vec::new()));
+        entry.1.extend(setter.zip(set));
+    }
+    along
         .into_iter()
-        .map(|(id, path)| (id, policy::inherit(&path, &rows)))
-        .collect())
+        .map(|(id, (path, set))| (id, policy::inherit(&path, &set)))
+        .collect()
 }

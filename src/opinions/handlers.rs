@@ -11,7 +11,7 @@ use super::dto::{
 use super::model::{self, Opinion};
 use super::transition::TransitionRequest;
 use super::workflow::{self, Written};
-use crate::access::{self, Action, Authed, Caller};
+use crate::access::{self, Action, Authed, AuthedRead, Caller};
 use crate::conditional::IfMatch;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::external_refs::{self, Holder, Prior};
@@ -29,12 +29,25 @@ pub(super) async fn views(
     let mut committees: Vec<Uuid> = rows.iter().map(|o| o.committee_id).collect();
     committees.sort_unstable();
     committees.dedup();
-    let policies = crate::committees::model::effective_policies(conn, &committees).await?;
+    let policies = crate::committees::model::effective_policies(
+        conn,
+        crate::committees::model::CommitteesOf::Ids(&committees),
+    )
+    .await?;
     let refs: Vec<&Opinion> = rows.iter().collect();
     let live = model::live_referrals(conn, &refs).await?;
+    Ok(views_from(caller, rows, &live, &policies))
+}
+
+/// The views of `rows` from their live referrals and their committees' policies.
+fn views_from(
+    caller: &Caller,
+    rows: Vec<Opinion>,
+    live: &std::collections::HashMap<Uuid, Vec<(Uuid, bool)>>,
+    policies: &std::collections::HashMap<Uuid, crate::committees::policy::EffectivePolicy>,
+) -> Vec<OpinionView> {
     let now = Utc::now();
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|o| {
             let live = live.get(&o.id).map(Vec::as_slice).unwrap_or_default();
             let actions = policies
@@ -43,7 +56,7 @@ pub(super) async fn views(
                 .unwrap_or_default();
             OpinionView::for_caller(o, caller, lead_of(live), actions, now)
         })
-        .collect())
+        .collect()
 }
 
 fn lead_of(live: &[(Uuid, bool)]) -> Option<Uuid> {
@@ -204,12 +217,30 @@ pub async fn list_opinions(
 )]
 #[get("/opinions/{id}")]
 #[tracing::instrument(skip_all)]
-pub async fn get_opinion(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
-    let Authed { caller, mut conn } = authed;
-    caller.require(Action::ReadOpinions)?;
-    let o = model::find_visible(&mut conn, &caller, *id).await?;
-    let mut v = views(&mut conn, &caller, vec![o]).await?;
-    let v = v
+pub async fn get_opinion(read: AuthedRead, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let id = *id;
+    // The opinion, its referrals and its committee's policies are read by the opinion's id,
+    // so all three go out with the session check: one round trip.
+    let (Authed { caller, .. }, (o, referrals, policies)) = read
+        .run(|caller, conn| {
+            Box::pin(async move {
+                caller.require(Action::ReadOpinions)?;
+                let ids = [id];
+                let (mut a, mut b, mut c) = (conn, conn, conn);
+                futures_util::try_join!(
+                    model::find_visible(&mut a, caller, id),
+                    model::referrals_not_returned(&mut b, &ids),
+                    crate::committees::model::effective_policies(
+                        &mut c,
+                        crate::committees::model::CommitteesOf::Opinions(&ids),
+                    ),
+                )
+            })
+        })
+        .await?;
+    let rounds = [(o.id, o.round)].into_iter().collect();
+    let live = model::of_current_rounds(referrals, &rounds);
+    let v = views_from(&caller, vec![o], &live, &policies)
         .pop()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))?;
     Ok(stored(200, &v, None)?.into_response(false))
@@ -439,9 +470,11 @@ pub async fn list_opinion_categories(
     let constituency =
         crate::constituencies::model::find_visible(&mut conn, &caller, query.constituency_id)
             .await?;
-    let policies =
-        crate::committees::model::effective_policies(&mut conn, &[constituency.committee_id])
-            .await?;
+    let policies = crate::committees::model::effective_policies(
+        &mut conn,
+        crate::committees::model::CommitteesOf::Ids(&[constituency.committee_id]),
+    )
+    .await?;
     let items = policies
         .into_values()
         .next()

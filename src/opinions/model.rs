@@ -158,11 +158,10 @@ pub struct NewEvent {
     pub internal: bool,
 }
 
-pub async fn find_visible(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> ApiResult<Opinion> {
+pub async fn find_visible<C>(conn: &mut C, caller: &Caller, id: Uuid) -> ApiResult<Opinion>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     opinions::table
         .filter(opinions::id.eq(id))
         .filter(opinion_filter(caller))
@@ -290,13 +289,31 @@ pub fn list_query<'a>(
 
 /// The live (not returned) referrals of the current round of each opinion, in one query:
 /// opinion → [(body, is lead)].
-pub async fn live_referrals(
-    conn: &mut AsyncPgConnection,
+pub async fn live_referrals<C>(
+    conn: &mut C,
     opinions: &[&Opinion],
-) -> ApiResult<HashMap<Uuid, Vec<(Uuid, bool)>>> {
+) -> ApiResult<HashMap<Uuid, Vec<(Uuid, bool)>>>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     let ids: Vec<Uuid> = opinions.iter().map(|o| o.id).collect();
-    let rows: Vec<(Uuid, Uuid, ReferralRole, i32)> = referrals::table
-        .filter(referrals::opinion_id.eq_any(&ids))
+    let rows = referrals_not_returned(conn, &ids).await?;
+    let rounds: HashMap<Uuid, i32> = opinions.iter().map(|o| (o.id, o.round)).collect();
+    Ok(of_current_rounds(rows, &rounds))
+}
+
+/// (opinion, body, role, round) of every referral of `ids` not returned: what
+/// `live_referrals` narrows to each opinion's round. Needs no opinion row, so a read can
+/// send it alongside the opinion's.
+pub async fn referrals_not_returned<C>(
+    conn: &mut C,
+    ids: &[Uuid],
+) -> ApiResult<Vec<(Uuid, Uuid, ReferralRole, i32)>>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
+    Ok(referrals::table
+        .filter(referrals::opinion_id.eq_any(ids))
         .filter(referrals::returned_at.is_null())
         .select((
             referrals::opinion_id,
@@ -305,8 +322,14 @@ pub async fn live_referrals(
             referrals::round,
         ))
         .load(conn)
-        .await?;
-    let rounds: HashMap<Uuid, i32> = opinions.iter().map(|o| (o.id, o.round)).collect();
+        .await?)
+}
+
+/// The referrals of each opinion's current round, as (body, is lead).
+pub fn of_current_rounds(
+    rows: Vec<(Uuid, Uuid, ReferralRole, i32)>,
+    rounds: &HashMap<Uuid, i32>,
+) -> HashMap<Uuid, Vec<(Uuid, bool)>> {
     let mut out: HashMap<Uuid, Vec<(Uuid, bool)>> = HashMap::new();
     for (opinion, body, role, round) in rows {
         if rounds.get(&opinion) == Some(&round) {
@@ -315,7 +338,7 @@ pub async fn live_referrals(
                 .push((body, role == ReferralRole::Lead));
         }
     }
-    Ok(out)
+    out
 }
 
 /// The lead referral of the latest round that was not returned: the body answering the

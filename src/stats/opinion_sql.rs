@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::dto::{OpinionFigures, OpinionGrouping, Spread, StatsKey};
@@ -308,6 +308,8 @@ fn statement(grouping: OpinionGrouping) -> String {
     )
 }
 
+const SORT_MEMORY: &str = "SET LOCAL work_mem = '64MB'";
+
 /// The report's rows and its totals.
 pub async fn opinion_figures(
     conn: &mut AsyncPgConnection,
@@ -322,7 +324,7 @@ pub async fn opinion_figures(
         StatsScope::LiaisonGroup(g) => (None, Some(g), None),
         StatsScope::HandlingBody(b) => (None, None, Some(b)),
     };
-    let rows: Vec<Row> = diesel::sql_query(statement(grouping))
+    let query = diesel::sql_query(statement(grouping))
         .bind::<Timestamptz, _>(window.from)
         .bind::<Timestamptz, _>(window.known_by)
         .bind::<Timestamptz, _>(window.end)
@@ -330,8 +332,14 @@ pub async fn opinion_figures(
         .bind::<Nullable<SqlUuid>, _>(group)
         .bind::<Nullable<SqlUuid>, _>(body)
         .bind::<Nullable<SqlUuid>, _>(narrowing.committee)
-        .bind::<Nullable<SqlUuid>, _>(narrowing.liaison_group)
-        .load(conn)
+        .bind::<Nullable<SqlUuid>, _>(narrowing.liaison_group);
+    // Medians sort every measure of the period: room to do it in memory, for this statement
+    // only (SET LOCAL ends with the transaction).
+    let rows: Vec<Row> = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::sql_query(SORT_MEMORY).execute(conn).await?;
+            query.load(conn).await
+        })
         .await?;
     let mut totals = OpinionFigures::default().with_rates();
     let mut items = Vec::new();
