@@ -67,19 +67,29 @@ CREATE TEMP TABLE t_v AS SELECT row_number() OVER (ORDER BY id) AS n, id, consti
 CREATE INDEX ON t_v (n);
 ANALYZE t_v;
 
--- Opinions: three years back from now; the state decides how far the timeline got.
+-- Opinions: three years back from now; the state decides how far the timeline got (refer
+-- after 2 days, answer after 30, feedback after 35, rating after 40), and follows the age: a
+-- recent opinion is still moving, an old one is mostly finished, with a stuck tail.
 CREATE TEMP TABLE t_op AS
 SELECT i, uuid_generate_v7() AS id, r.id AS representative_id, r.group_id, r.constituency_id,
        r.committee_id,
        (SELECT v.id FROM t_v v WHERE v.n = 1 + (i::bigint * 7919) % :voters) AS voter_id,
-       now() - (random() * interval '1095 days') AS received_at,
-       CASE WHEN x < 0.10 THEN 'received' WHEN x < 0.35 THEN 'referred' WHEN x < 0.50 THEN 'answered'
-            WHEN x < 0.95 THEN 'fed_back' ELSE 'declined' END AS state,
+       received_at,
+       CASE WHEN x >= 0.95 AND age >= interval '1 day' THEN 'declined'
+            WHEN age < interval '2 days' THEN 'received'
+            WHEN age < interval '30 days' THEN CASE WHEN x < 0.1 THEN 'received' ELSE 'referred' END
+            WHEN age < interval '35 days' THEN CASE WHEN x < 0.3 THEN 'referred' ELSE 'answered' END
+            WHEN age < interval '60 days' THEN
+                CASE WHEN x < 0.1 THEN 'referred' WHEN x < 0.2 THEN 'answered' ELSE 'fed_back' END
+            ELSE CASE WHEN x < 0.02 THEN 'referred' WHEN x < 0.04 THEN 'answered' ELSE 'fed_back' END
+       END AS state,
        (ARRAY['urban_management', 'transport', 'education', 'healthcare', 'environment', 'other'])[1 + i % 6] AS category,
        (ARRAY['online', 'reception', 'visit', 'forum', 'letter'])[1 + i % 5] AS source,
        (SELECT b.id FROM t_body b WHERE b.n = 1 + i % 50) AS body_id,
        i % 97 = 0 AS urgent
-FROM (SELECT i, random() AS x FROM generate_series(1, :opinions) i) s
+FROM (SELECT i, x, received_at, now() - received_at AS age
+      FROM (SELECT i, random() AS x, now() - (random() * interval '1095 days') AS received_at
+            FROM generate_series(1, :opinions) i) drawn) s
 JOIN t_r r ON r.n = 1 + s.i % 600;
 
 INSERT INTO opinions (id, committee_id, constituency_id, liaison_group_id, representative_id, voter_id,
@@ -93,8 +103,8 @@ SELECT id, committee_id, constituency_id, group_id, representative_id, voter_id,
                   WHEN 'referred' THEN received_at + interval '3 months'
                   WHEN 'answered' THEN received_at + interval '100 days' END,
        CASE WHEN state IN ('answered', 'fed_back') THEN (ARRAY['resolved', 'partly_resolved', 'explained_unresolvable'])[1 + i % 3] END,
-       CASE WHEN state = 'fed_back' AND i % 5 < 3 THEN (ARRAY['satisfied', 'basically_satisfied', 'unsatisfied'])[1 + i % 3] END,
-       CASE WHEN state = 'fed_back' AND i % 5 < 3 THEN received_at + interval '40 days' END,
+       CASE WHEN state = 'fed_back' AND i % 5 < 3 AND received_at < now() - interval '40 days' THEN (ARRAY['satisfied', 'basically_satisfied', 'unsatisfied'])[1 + i % 3] END,
+       CASE WHEN state = 'fed_back' AND i % 5 < 3 AND received_at < now() - interval '40 days' THEN received_at + interval '40 days' END,
        1, received_at, received_at
 FROM t_op;
 
@@ -119,7 +129,7 @@ FROM t_op WHERE state = 'fed_back';
 INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_role, at, payload, internal)
 SELECT uuid_generate_v7(), id, 'rate', 'fed_back', 'fed_back', 1, 'voter', received_at + interval '40 days',
        jsonb_build_object('rating', (ARRAY['satisfied', 'basically_satisfied', 'unsatisfied'])[1 + i % 3]), false
-FROM t_op WHERE state = 'fed_back' AND i % 5 < 3;
+FROM t_op WHERE state = 'fed_back' AND i % 5 < 3 AND received_at < now() - interval '40 days';
 INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_role, at, payload, internal)
 SELECT uuid_generate_v7(), id, 'decline', 'received', 'declined', 1, 'committee_staff', received_at + interval '1 day',
        jsonb_build_object('reason', '不属于受理范围', 'guidance', '信访办'), false

@@ -5,8 +5,9 @@
 --
 -- A measure is (opinion, kind, at, value): `received`, `referred`, `answered` / `resolved` /
 -- `partly_resolved`, `fed_back`, `declined`, `satisfied` / `unsatisfied`, `responded` / `late`
--- (dated at the refer deadline), `refer_hours`, `answer_days`, `feed_back_days` (with the
--- duration in `v`). `open` rows are spans: the opinion was in an unfinished state from `at`
+-- (dated at the refer deadline). A step's duration rides on its row in `v`: hours from receipt
+-- on an opinion's first `referred`, days from the round's last referral on an answer, days
+-- from the round's last answer on a `fed_back` by feedback. `open` rows are spans: the opinion was in an unfinished state from `at`
 -- until `until_at` (exclusive of `at`, inclusive of `until_at`, as "the last event before T"
 -- reads), with the deadline then in force in `due_at`. The opinion's committee, group,
 -- deputy, constituency, category and source are copied so a report needs no join.
@@ -26,7 +27,11 @@ CREATE TABLE opinion_measures (
 );
 CREATE INDEX opinion_measures_opinion_idx ON opinion_measures (opinion_id);
 CREATE INDEX opinion_measures_at_idx ON opinion_measures (at) WHERE kind <> 'open';
+-- What was open at a moment is read from this index alone (an index-only scan): the open
+-- spans are scattered over the table.
 CREATE INDEX opinion_measures_open_idx ON opinion_measures (COALESCE(until_at, 'infinity'))
+    INCLUDE (at, due_at, opinion_id, committee_id, liaison_group_id, representative_id,
+             constituency_id, category, source)
     WHERE kind = 'open';
 
 -- Recomputes the measures of the given opinions from their timelines: the one definition of
@@ -60,21 +65,29 @@ BEGIN
         WHERE action IN ('refer', 'answer', 'decline') GROUP BY opinion_id
     ),
     first_refer AS (
-        SELECT opinion_id, min(at) AS at FROM e WHERE action = 'refer' GROUP BY opinion_id
+        SELECT DISTINCT ON (opinion_id) opinion_id, seq, at
+        FROM e WHERE action = 'refer' ORDER BY opinion_id, at, seq
     ),
     m (opinion_id, at, kind, v, until_at, due_at) AS (
         SELECT opinion_id, at, 'received', NULL::float8, NULL::timestamptz, NULL::timestamptz
         FROM recv
         UNION ALL
-        SELECT opinion_id, at, 'referred', NULL, NULL, NULL FROM e WHERE action = 'refer'
+        SELECT e.opinion_id, e.at, 'referred',
+               CASE WHEN e.seq = f.seq THEN EXTRACT(EPOCH FROM f.at - r.at) / 3600 END, NULL, NULL
+        FROM e LEFT JOIN first_refer f USING (opinion_id) LEFT JOIN recv r USING (opinion_id)
+        WHERE e.action = 'refer'
         UNION ALL
         SELECT opinion_id, at,
                CASE payload->>'outcome' WHEN 'resolved' THEN 'resolved'
                     WHEN 'partly_resolved' THEN 'partly_resolved' ELSE 'answered' END,
-               NULL, NULL, NULL
+               EXTRACT(EPOCH FROM at - last_refer_at) / 86400, NULL, NULL
         FROM e WHERE action = 'answer'
         UNION ALL
-        SELECT opinion_id, at, 'fed_back', NULL, NULL, NULL FROM e
+        SELECT opinion_id, at, 'fed_back',
+               CASE WHEN action = 'feed_back'
+                    THEN EXTRACT(EPOCH FROM at - last_answer_at) / 86400 END,
+               NULL, NULL
+        FROM e
         WHERE to_state = 'fed_back' AND action IN ('feed_back', 'answer')
         UNION ALL
         SELECT opinion_id, at, 'declined', NULL, NULL, NULL FROM e WHERE action = 'decline'
@@ -90,18 +103,6 @@ BEGIN
                CASE WHEN f.at <= r.due THEN 'responded' ELSE 'late' END, NULL, NULL, NULL
         FROM recv r LEFT JOIN first_step f USING (opinion_id)
         WHERE r.due IS NOT NULL
-        UNION ALL
-        SELECT f.opinion_id, f.at, 'refer_hours', EXTRACT(EPOCH FROM f.at - r.at) / 3600,
-               NULL, NULL
-        FROM first_refer f JOIN recv r USING (opinion_id)
-        UNION ALL
-        SELECT opinion_id, at, 'answer_days', EXTRACT(EPOCH FROM at - last_refer_at) / 86400,
-               NULL, NULL
-        FROM e WHERE action = 'answer' AND last_refer_at IS NOT NULL
-        UNION ALL
-        SELECT opinion_id, at, 'feed_back_days',
-               EXTRACT(EPOCH FROM at - last_answer_at) / 86400, NULL, NULL
-        FROM e WHERE action = 'feed_back' AND last_answer_at IS NOT NULL
         UNION ALL
         SELECT opinion_id, at, 'open', NULL, next_at, dues[cardinality(dues)]
         FROM e WHERE to_state NOT IN ('fed_back', 'declined')

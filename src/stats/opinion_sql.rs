@@ -101,10 +101,7 @@ const REFERRAL_MEASURES: &str = "
         UNION ALL
         SELECT id, handling_body_id, role, answered_at,
                CASE outcome WHEN 'resolved' THEN 'resolved'
-                    WHEN 'partly_resolved' THEN 'partly_resolved' ELSE 'answered' END, NULL
-        FROM r WHERE answered_at < $2
-        UNION ALL
-        SELECT id, handling_body_id, role, answered_at, 'answer_days',
+                    WHEN 'partly_resolved' THEN 'partly_resolved' ELSE 'answered' END,
                EXTRACT(EPOCH FROM answered_at - referred_at) / 86400
         FROM r WHERE answered_at < $2
         UNION ALL
@@ -124,7 +121,8 @@ const REFERRAL_MEASURES: &str = "
         WHERE e.action = 'rate' AND e.at < $2
     )";
 
-/// The counts of one row, from measures dated within the period.
+/// The counts of one row, from measures dated within the period. A step's duration rides on
+/// its own row (`v`; null where there is none, which percentiles skip).
 const COUNTS: &str = "
         count(*) FILTER (WHERE k = 'received') AS received,
         count(DISTINCT counted) FILTER (WHERE k = 'referred') AS referred,
@@ -139,17 +137,17 @@ const COUNTS: &str = "
         count(*) FILTER (WHERE k = 'responded') AS responded_in_time,
         count(*) FILTER (WHERE k IN ('satisfied', 'unsatisfied')) AS ratings,
         count(*) FILTER (WHERE k = 'satisfied') AS satisfied,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'refer_hours')
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'referred')
             AS refer_hours_median,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'refer_hours')
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'referred')
             AS refer_hours_p90,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'answer_days')
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE k IN ('resolved', 'partly_resolved', 'answered'))
             AS answer_days_median,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'answer_days')
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE k IN ('resolved', 'partly_resolved', 'answered'))
             AS answer_days_p90,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'feed_back_days')
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'fed_back')
             AS feed_back_days_median,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'feed_back_days')
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE k = 'fed_back')
             AS feed_back_days_p90";
 
 #[derive(Debug, QueryableByName)]
