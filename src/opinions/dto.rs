@@ -223,7 +223,7 @@ pub struct CategoryQuery {
     pub constituency_id: Uuid,
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OpinionListQuery {
     pub state: Option<State>,

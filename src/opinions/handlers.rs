@@ -194,16 +194,37 @@ pub async fn create_opinion(
 #[get("/opinions")]
 #[tracing::instrument(skip_all)]
 pub async fn list_opinions(
-    authed: Authed,
+    read: AuthedRead,
     query: web::Query<OpinionListQuery>,
 ) -> ApiResult<web::Json<Page<OpinionView>>> {
-    let Authed { caller, mut conn } = authed;
-    caller.require(Action::ReadOpinions)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let rows = model::list_visible(&mut conn, &caller, &query, page).await?;
+    let query = query.into_inner();
+    // The page goes out with the session check; its referrals and policies, which need the
+    // page's ids, together after it: two round trips.
+    let (Authed { caller, conn }, rows) = read
+        .run(|caller, conn| {
+            let query = query.clone();
+            Box::pin(async move {
+                caller.require(Action::ReadOpinions)?;
+                let mut conn = conn;
+                model::list_visible(&mut conn, caller, &query, page).await
+            })
+        })
+        .await?;
     let (rows, next_cursor) = Page::<OpinionView>::cut(rows, page, |o| o.id);
+    let ids: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
+    let (mut a, mut b) = (&*conn, &*conn);
+    let (referrals, policies) = futures_util::try_join!(
+        model::referrals_not_returned(&mut a, &ids),
+        crate::committees::model::effective_policies(
+            &mut b,
+            crate::committees::model::CommitteesOf::Opinions(&ids),
+        ),
+    )?;
+    let rounds = rows.iter().map(|o| (o.id, o.round)).collect();
+    let live = model::of_current_rounds(referrals, &rounds);
     Ok(web::Json(Page {
-        items: views(&mut conn, &caller, rows).await?,
+        items: views_from(&caller, rows, &live, &policies),
         next_cursor,
     }))
 }

@@ -191,12 +191,15 @@ pub async fn lock_visible(
 }
 
 /// Newest first: keyset on id descending (ids are UUIDv7, so creation order).
-pub async fn list_visible(
-    conn: &mut AsyncPgConnection,
+pub async fn list_visible<C>(
+    conn: &mut C,
     caller: &Caller,
     f: &OpinionListQuery,
     page: PageRequest,
-) -> ApiResult<Vec<Opinion>> {
+) -> ApiResult<Vec<Opinion>>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     Ok(list_query(caller, f, page)
         .select(Opinion::as_select())
         .load(conn)
