@@ -132,6 +132,13 @@ started=$(date +%s%N)
 STATS_STATUS="$(curl -s -o /dev/null -w '%{http_code}' -m 120 -H "authorization: Bearer $ADMIN" \
     "$API/api/v1/stats/opinions?from=$(date -d '3 years ago' +%F)&group_by=committee")"
 STATS_MS=$(( ($(date +%s%N) - started) / 1000000 ))
+log "last month's opinion report by committee, timed alone"
+LAST_MONTH_FROM="$(date -d "$(date +%Y-%m-01) -1 month" +%F)"
+LAST_MONTH_TO="$(date -d "$(date +%Y-%m-01) -1 day" +%F)"
+started=$(date +%s%N)
+MONTH_STATUS="$(curl -s -o /dev/null -w '%{http_code}' -m 120 -H "authorization: Bearer $ADMIN" \
+    "$API/api/v1/stats/opinions?from=$LAST_MONTH_FROM&to=$LAST_MONTH_TO&group_by=committee")"
+MONTH_MS=$(( ($(date +%s%N) - started) / 1000000 ))
 
 log "exporting every opinion as CSV"
 RSS_BEFORE_EXPORT="$(rss VmRSS)"
@@ -156,8 +163,9 @@ EXPORT_ROWS="$(psql_db -tAc "SELECT count(*) FROM opinions")"
     echo "- pgbench \`-S\`: $PGB_SELECT tps; tpcb-like: $PGB_TPCB tps; the GET's own statements (\`bench/pgbench_get_opinion.sql\`): $PGB_GET tps."
     echo "- Start to ready on the migrated, loaded database: $READY_MS ms."
     echo "- One opinion report by committee over three years, alone: $STATS_MS ms (HTTP $STATS_STATUS)."
+    echo "- Last month's report by committee ($LAST_MONTH_FROM to $LAST_MONTH_TO), alone: $MONTH_MS ms (HTTP $MONTH_STATUS)."
     echo "- Export of all $EXPORT_ROWS opinions as CSV: $EXPORT_BYTES bytes in $EXPORT_MS ms; server RSS $RSS_BEFORE_EXPORT MiB before it, peak (VmHWM) $(rss VmHWM) MiB after it."
-    echo "- Statements per request are counted by \`pg_stat_statements\` (transaction control and pool checks included); each is a round trip today."
+    echo "- Statements per request are counted by \`pg_stat_statements\` (transaction control included). Statements sent together on one connection (pipelined) share a round trip: a GET of one opinion sends its four at once; a list sends its page with the session check, then the page's referrals and policies together."
     [ -f bench/NOTES.md ] && { echo; cat bench/NOTES.md; }
 } >bench/RESULTS.md
 log "wrote bench/RESULTS.md"
