@@ -97,7 +97,7 @@ scenario() {
     local name="$1" conns="$2" script="$3" ceiling="$4"; shift 4
     psql_db -c "SELECT pg_stat_statements_reset()" >/dev/null
     local out
-    out="$(env "$@" BENCH_IDS="$TOP/ids.txt" wrk --latency --timeout 60s -t 2 -c "$conns" -d "${SECONDS_EACH}s" -s "bench/wrk/$script" "$API" 2>&1)"
+    out="$(env BENCH_IDS="$TOP/ids.txt" "$@" wrk --latency --timeout 60s -t 2 -c "$conns" -d "${SECONDS_EACH}s" -s "bench/wrk/$script" "$API" 2>&1)"
     local rps p50 p99 requests non2xx statements ratio
     rps="$(awk '/Requests\/sec/ {print int($2)}' <<<"$out")"
     p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
@@ -120,6 +120,17 @@ scenario "List opinions: q=加装电梯 (admin, whole district)" "$CONNS" get_pa
     BENCH_PATH="/api/v1/opinions?q=%E5%8A%A0%E8%A3%85%E7%94%B5%E6%A2%AF&limit=50"
 scenario "Create opinion" "$CONNS" create_opinion.lua "$PGB_TPCB" BENCH_TOKEN="$STAFF" \
     BENCH_BODY="{\"title\":\"基准压测\",\"content\":\"路灯坏了\",\"category\":\"urban_management\",\"constituency_id\":\"$CONSTITUENCY\",\"representative_id\":\"$DEPUTY\",\"source\":\"reception\"}"
+# Opinions the create scenario just received, referred once each.
+psql_db -tAc "SELECT id FROM opinions WHERE committee_id = '$TOWN' AND state = 'received'
+              AND title = '基准压测' ORDER BY id" >"$TOP/received.txt"
+BODY_ID="$(psql_db -tAc "SELECT id FROM handling_bodies ORDER BY name LIMIT 1")"
+scenario "Refer an opinion (state transition)" "$CONNS" refer_opinion.lua "$PGB_TPCB" BENCH_TOKEN="$STAFF" \
+    BENCH_IDS="$TOP/received.txt" \
+    BENCH_BODY="{\"action\":\"refer\",\"handling_body_id\":\"$BODY_ID\",\"channel\":\"recess_suggestion\"}"
+scenario "Obligations page of 50 deputies (committee staff)" "$CONNS" get_path.lua "$PGB_SELECT" BENCH_TOKEN="$STAFF" \
+    BENCH_PATH="/api/v1/obligations?limit=50"
+scenario "A deputy's duty record for the year" "$CONNS" get_path.lua "$PGB_SELECT" BENCH_TOKEN="$STAFF" \
+    BENCH_PATH="/api/v1/representatives/$DEPUTY/duty-record"
 scenario "Public schedule, 30 days, all stations" "$CONNS" get_path.lua "$PGB_SELECT" BENCH_TOKEN="$STAFF" \
     BENCH_PATH="/public/v1/schedule"
 scenario "Opinion stats by committee, 3 years (admin)" 2 get_path.lua 0 BENCH_TOKEN="$ADMIN" \

@@ -1,5 +1,8 @@
 //! Argon2id password hashing with OWASP's recommended parameters (m=19 MiB, t=2, p=1).
-//! Hashing takes tens of milliseconds of CPU, so it runs on the blocking pool.
+//! Hashing takes tens of milliseconds of CPU, so it runs on the blocking pool, and 19 MiB of
+//! memory, so at most `CONCURRENT_HASHES` run at once: a burst of log-ins queues for a few
+//! milliseconds instead of taking 19 MiB each (more at once would not finish sooner on a
+//! machine with that many cores).
 
 use std::sync::OnceLock;
 
@@ -62,7 +65,19 @@ fn dummy_hash() -> &'static str {
     })
 }
 
+/// Hashes (and verifications) running at once, across the process.
+const CONCURRENT_HASHES: usize = 2;
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_HASHES);
+
+async fn hashing_turn() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+    HASHING
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("password hashing closed: {e}")))
+}
+
 pub async fn hash(password: String) -> Result<String, ApiError> {
+    let _turn = hashing_turn().await?;
     actix_web::web::block(move || hash_blocking(&password))
         .await?
         .map_err(ApiError::internal)
@@ -70,6 +85,7 @@ pub async fn hash(password: String) -> Result<String, ApiError> {
 
 /// Verifies `password` against `hash`, or against the dummy hash when there is no account.
 pub async fn verify(password: String, hash: Option<String>) -> Result<bool, ApiError> {
+    let _turn = hashing_turn().await?;
     Ok(actix_web::web::block(move || match hash {
         Some(hash) => verify_blocking(&password, &hash),
         None => {
