@@ -113,6 +113,10 @@ BEGIN
 END
 $$;
 
+-- One plan for every call: planning the statement above each time cost twice its running
+-- on every step of every opinion.
+ALTER FUNCTION refresh_opinion_measures(uuid[]) SET plan_cache_mode = force_generic_plan;
+
 -- In the transaction that appends to the timeline: once per statement, for every opinion
 -- the statement touched.
 CREATE FUNCTION opinion_events_refresh_measures() RETURNS trigger LANGUAGE plpgsql AS $$

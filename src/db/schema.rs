@@ -292,6 +292,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    public_schedule_generation (only_row) {
+        only_row -> Bool,
+        n -> Int8,
+    }
+}
+
+diesel::table! {
     opinion_events (seq) {
         seq -> Int8,
         id -> Uuid,

@@ -278,19 +278,36 @@ fn window(q: &ScheduleQuery) -> Window {
 #[tracing::instrument(skip_all)]
 pub async fn get_public_schedule(
     state: web::Data<AppState>,
+    cache: web::Data<public::ScheduleCache>,
     query: web::Query<ScheduleQuery>,
-) -> ApiResult<web::Json<Schedule>> {
+) -> ApiResult<HttpResponse> {
     let w = window(&query);
-    let items = if w.to < w.from {
-        Vec::new()
-    } else {
-        public::items(&mut *state.db().await?, &w).await?
+    let mut conn = state.db().await?;
+    let generation = public::generation(&mut conn).await?;
+    let body = match cache.get(&w, generation) {
+        Some(body) => body,
+        None => {
+            let items = if w.to < w.from {
+                Vec::new()
+            } else {
+                public::items(&mut conn, &w).await?
+            };
+            let schedule = Schedule {
+                from: w.from,
+                to: w.to,
+                items,
+            };
+            let body = web::Bytes::from(
+                serde_json::to_vec(&schedule)
+                    .map_err(|e| ApiError::internal(anyhow::Error::from(e)))?,
+            );
+            cache.put(w, generation, body.clone());
+            body
+        }
     };
-    Ok(web::Json(Schedule {
-        from: w.from,
-        to: w.to,
-        items,
-    }))
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body))
 }
 
 /// A home or station's schedule as an iCalendar feed (`text/calendar`) to subscribe to: the

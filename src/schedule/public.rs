@@ -1,8 +1,16 @@
 //! The public schedule: published activities and every reception rule expanded over a window,
-//! with place, time and the deputies' names. Seven queries whatever the window.
+//! with place, time and the deputies' names. Seven queries whatever the window, and none while
+//! nothing it shows has changed: answers are kept per window, stamped with the database's
+//! `public_schedule_generation`, which every committed write to what they show raises (see
+//! its migration).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use actix_web::web;
 use chrono::NaiveDate;
-use diesel_async::AsyncPgConnection;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::dto::{DutyDeputy, ScheduleItem};
@@ -12,11 +20,47 @@ use crate::calendar::to_local;
 use crate::calendar::working_days::{end_of_local_day, start_of_local_day};
 use crate::error::ApiResult;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Window {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub station: Option<Uuid>,
     pub constituency: Option<Uuid>,
+}
+
+/// Built answers (serialised JSON) by window, each with the generation it was built at.
+#[derive(Debug, Default)]
+pub struct ScheduleCache {
+    answers: Mutex<HashMap<Window, (i64, web::Bytes)>>,
+}
+
+/// Windows kept at most; past it the cache starts again empty.
+const MAX_WINDOWS: usize = 256;
+
+impl ScheduleCache {
+    /// The answer for `window` built at `generation`, if kept.
+    pub fn get(&self, window: &Window, generation: i64) -> Option<web::Bytes> {
+        let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        answers
+            .get(window)
+            .filter(|(built_at, _)| *built_at == generation)
+            .map(|(_, body)| body.clone())
+    }
+
+    pub fn put(&self, window: Window, generation: i64, body: web::Bytes) {
+        let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        if answers.len() >= MAX_WINDOWS {
+            answers.clear();
+        }
+        answers.insert(window, (generation, body));
+    }
+}
+
+/// The generation now: read before the schedule, so an answer is never stamped newer than
+/// what it was built from.
+pub async fn generation(conn: &mut AsyncPgConnection) -> ApiResult<i64> {
+    use crate::db::schema::public_schedule_generation::dsl::{n, public_schedule_generation};
+    Ok(public_schedule_generation.select(n).first(conn).await?)
 }
 
 pub async fn items(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<ScheduleItem>> {

@@ -385,3 +385,69 @@ async fn the_station_calendar_parses_with_an_independent_parser() {
         .await
         .expect_problem(404, "not_found");
 }
+
+#[tokio::test]
+async fn a_kept_schedule_gives_way_to_a_change_made_through_another_server() {
+    // Each server keeps built schedules; a change committed through any server must show on
+    // the next read everywhere.
+    let w = World::new().await;
+    let other = w.app.replica(|_| {});
+    let path = format!(
+        "/public/v1/schedule?from=2025-01-01&to=2025-12-31&station={}",
+        w.group_a
+    );
+    assert_eq!(starts(&read(&other, &path).await).len(), 0);
+    assert_eq!(
+        starts(&read(&other, &path).await).len(),
+        0,
+        "kept, still empty"
+    );
+    let rule = odd_month_rule(&w).await;
+    assert_eq!(
+        starts(&read(&other, &path).await).len(),
+        5,
+        "the new rule, read elsewhere"
+    );
+    // Rotas change from this month on: the coming year loses its next reception.
+    let ahead = format!("/public/v1/schedule?to=2099-01-01&station={}", w.group_a);
+    let coming = starts(&read(&other, &ahead).await);
+    let next_day = &coming[0][..10];
+    let rule_id = rule["id"].as_str().unwrap();
+    w.app
+        .patch(
+            &format!(
+                "/api/v1/liaison-groups/{}/reception-rules/{rule_id}",
+                w.group_a
+            ),
+            &w.group_staff_a,
+            json!({"exdates": ["2025-07-15", next_day]}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(starts(&read(&other, &ahead).await).len(), coming.len() - 1);
+    assert_eq!(starts(&read(&w.app, &ahead).await).len(), coming.len() - 1);
+    // A renamed station shows under its new name.
+    w.app
+        .patch(
+            &format!("/api/v1/liaison-groups/{}", w.group_a),
+            &w.admin,
+            json!({"name": "新名字联络站"}),
+        )
+        .await
+        .expect(200);
+    let renamed = read(&other, &path).await;
+    assert!(
+        renamed["items"][0]["place"]
+            .as_str()
+            .unwrap()
+            .starts_with("新名字联络站"),
+        "{renamed}"
+    );
+}
+
+async fn read(app: &crate::helpers::TestApp, path: &str) -> Value {
+    app.request(reqwest::Method::GET, path, None, None)
+        .await
+        .expect(200)
+        .body
+}
