@@ -135,13 +135,17 @@ SELECT uuid_generate_v7(), id, 'decline', 'received', 'declined', 1, 'committee_
        jsonb_build_object('reason', '不属于受理范围', 'guidance', '信访办'), false
 FROM t_op WHERE state = 'declined';
 
+-- Overdue ones were announced when they fell due (overdue_notified_at), as on a running
+-- system; otherwise the first minutes of the run would be the sweep catching up on them.
 INSERT INTO referrals (id, opinion_id, handling_body_id, role, channel, round, referred_at, due_at,
-                       answered_at, outcome, answer_text)
+                       answered_at, outcome, answer_text, overdue_notified_at)
 SELECT uuid_generate_v7(), id, body_id, 'lead', 'recess_suggestion', 1, received_at + interval '2 days',
        received_at + interval '3 months',
        CASE WHEN state IN ('answered', 'fed_back') THEN received_at + interval '30 days' END,
        CASE WHEN state IN ('answered', 'fed_back') THEN (ARRAY['resolved', 'partly_resolved', 'explained_unresolvable'])[1 + i % 3] END,
-       CASE WHEN state IN ('answered', 'fed_back') THEN '已办理' END
+       CASE WHEN state IN ('answered', 'fed_back') THEN '已办理' END,
+       CASE WHEN state = 'referred' AND received_at + interval '3 months' < now()
+            THEN received_at + interval '3 months' END
 FROM t_op WHERE state IN ('referred', 'answered', 'fed_back');
 
 -- Activities: station receptions and the other kinds, three years back and a month ahead.

@@ -205,6 +205,15 @@ async fn opinion_lists_stay_index_scans_at_a_million_rows() {
             if plan.contains("Seq Scan on opinions") || !plan.contains("Index") {
                 failures.push(format!("{label}:\n{plan}"));
             }
+            // The plan a server's connection runs: one generic plan per prepared statement.
+            let generic = generic_plan(
+                &mut conn,
+                &list_query(who, filters, page).select(Opinion::as_select()),
+            )
+            .await;
+            if generic.contains("Seq Scan on opinions") || !generic.contains("Index") {
+                failures.push(format!("{label} (generic plan):\n{generic}"));
+            }
         }
     }
     assert!(
@@ -212,4 +221,87 @@ async fn opinion_lists_stay_index_scans_at_a_million_rows() {
         "sequential scans:\n{}",
         failures.join("\n\n")
     );
+}
+
+/// The generic plan of `query`, as a server's connection keeps it (`db::connect` sets
+/// `plan_cache_mode = force_generic_plan`): PREPAREd from its SQL, then EXPLAIN EXECUTE with
+/// its own values written as literals.
+async fn generic_plan<Q>(conn: &mut diesel_async::AsyncPgConnection, query: &Q) -> String
+where
+    Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    use diesel_async::SimpleAsyncConnection;
+    let shown = diesel::debug_query::<diesel::pg::Pg, _>(query).to_string();
+    let (sql, binds) = shown.rsplit_once(" -- binds: ").unwrap();
+    let binds = binds.trim();
+    let binds = binds
+        .strip_prefix('[')
+        .and_then(|b| b.strip_suffix(']'))
+        .unwrap();
+    let values: Vec<String> = top_level_items(binds)
+        .into_iter()
+        .map(|v| sql_literal(&v))
+        .collect();
+    conn.batch_execute(&format!(
+        "SET plan_cache_mode = force_generic_plan; DEALLOCATE ALL; PREPARE plan_probe AS {sql}"
+    ))
+    .await
+    .unwrap();
+    let lines: Vec<Plan> =
+        diesel::sql_query(format!("EXPLAIN EXECUTE plan_probe({})", values.join(", ")))
+            .load(conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql} {values:?}: {e}"));
+    conn.batch_execute("DEALLOCATE plan_probe; RESET plan_cache_mode")
+        .await
+        .unwrap();
+    lines
+        .into_iter()
+        .map(|l| l.plan)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[derive(QueryableByName)]
+struct Plan {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    plan: String,
+}
+
+/// `a, [b, c], "d, e"` → `a`, `[b, c]`, `"d, e"`: Debug-printed values split at the top level.
+fn top_level_items(list: &str) -> Vec<String> {
+    let (mut items, mut current, mut depth, mut quoted, mut escaped) =
+        (Vec::new(), String::new(), 0, false, false);
+    for c in list.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '[' | '(' if !quoted => depth += 1,
+            ']' | ')' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                items.push(current.trim().to_owned());
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() {
+        items.push(current.trim().to_owned());
+    }
+    items
+}
+
+/// A Debug-printed bind as an untyped SQL literal (PREPARE has inferred each parameter's type).
+fn sql_literal(value: &str) -> String {
+    let text = if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        inner.replace("\\\"", "\"").replace("\\\\", "\\")
+    } else if let Some(inner) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+        format!("{{{}}}", top_level_items(inner).join(","))
+    } else {
+        value.to_owned()
+    };
+    format!("'{}'", text.replace('\'', "''"))
 }
