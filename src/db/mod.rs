@@ -97,13 +97,32 @@ pub async fn wait_for(url: &str, t: &DbTimeouts) -> anyhow::Result<()> {
     unreachable!("the loop above returns or bails")
 }
 
+/// Runs `work` with its statements planned for their actual values and room to sort in
+/// memory: for reports and pages over many rows, whose narrowings (a period's start,
+/// `$n IS NULL OR …`) a generic plan cannot judge. Connections otherwise keep one generic
+/// plan per statement (`connect`), and get it back afterwards. (Not SET LOCAL in a
+/// transaction: diesel-async's transaction wants a `Send` future this generic helper cannot
+/// promise. A request dropped half-way leaves its connection planning per execution: slower,
+/// never wrong.)
+pub async fn with_custom_plans<R>(
+    conn: &mut AsyncPgConnection,
+    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> crate::error::ApiResult<R>,
+) -> crate::error::ApiResult<R> {
+    conn.batch_execute("SET plan_cache_mode = force_custom_plan; SET work_mem = '64MB'")
+        .await?;
+    let done = work(conn).await;
+    conn.batch_execute("SET plan_cache_mode = force_generic_plan; RESET work_mem")
+        .await?;
+    done
+}
+
 /// One connection with the request limits set. JIT compilation is off: it cost a report
 /// three quarters of a second of compiling and buys short requests nothing. Prepared
 /// statements keep one generic plan: with PostgreSQL's default, a statement taking an array
 /// (`= ANY($1)`) was planned afresh on every execution, and planning was most of the
 /// database's time on a read (GET one opinion went from 3.0k to 4.9k requests/s). Reports,
 /// whose filters only a plan for the actual values can drop, ask for custom plans themselves
-/// (`stats::opinion_sql`).
+/// (`with_custom_plans`).
 pub async fn connect(url: &str, t: &DbTimeouts) -> ConnectionResult<AsyncPgConnection> {
     let mut conn = tokio::time::timeout(t.connect, AsyncPgConnection::establish(url))
         .await

@@ -127,7 +127,11 @@ pub async fn get_duty_record(
     query: web::Query<RecordQuery>,
 ) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
-    let r = record(&mut conn, &caller, *id, query.year).await?;
+    // A year of one deputy's activities and opinions: plans for its values.
+    let r = crate::db::with_custom_plans(&mut conn, async |conn| {
+        record(conn, &caller, *id, query.year).await
+    })
+    .await?;
     Ok(match query.format.unwrap_or_default() {
         RecordFormat::Csv => HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")

@@ -73,9 +73,14 @@ pub async fn list_obligations(
         group: query.liaison_group_id.or(query.group),
         representative: query.representative_id.or(query.representative),
     };
-    let rows = model::deputies(&mut conn, &caller, &filter, page).await?;
-    let (rows, next_cursor) = Page::<DeputyObligations>::cut(rows, page, |r| r.0);
-    let mut years = model::years_of(&mut conn, &rows, year, Utc::now()).await?;
+    // A page reads a year of many deputies' activities and opinions: plans for its values.
+    let (rows, next_cursor, mut years) = crate::db::with_custom_plans(&mut conn, async |conn| {
+        let rows = model::deputies(conn, &caller, &filter, page).await?;
+        let (rows, next_cursor) = Page::<DeputyObligations>::cut(rows, page, |r| r.0);
+        let years = model::years_of(conn, &rows, year, Utc::now()).await?;
+        Ok((rows, next_cursor, years))
+    })
+    .await?;
     let items = rows
         .into_iter()
         .filter_map(|(id, name, ..)| {

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::dto::{OpinionFigures, OpinionGrouping, Spread, StatsKey};
@@ -306,9 +306,6 @@ fn statement(grouping: OpinionGrouping) -> String {
     )
 }
 
-const REPORT_SETTINGS: &str =
-    "SET LOCAL work_mem = '64MB'; SET LOCAL plan_cache_mode = force_custom_plan";
-
 /// The report's rows and its totals.
 pub async fn opinion_figures(
     conn: &mut AsyncPgConnection,
@@ -332,15 +329,10 @@ pub async fn opinion_figures(
         .bind::<Nullable<SqlUuid>, _>(body)
         .bind::<Nullable<SqlUuid>, _>(narrowing.committee)
         .bind::<Nullable<SqlUuid>, _>(narrowing.liaison_group);
-    // For this statement only (SET LOCAL ends with the transaction): medians sort every
-    // measure of the period, so room to do it in memory, and a plan for the actual values,
-    // which drops the narrowings not asked for (`$4 IS NULL OR …`).
-    let rows: Vec<Row> = conn
-        .transaction::<_, diesel::result::Error, _>(async |conn| {
-            conn.batch_execute(REPORT_SETTINGS).await?;
-            query.load(conn).await
-        })
-        .await?;
+    // Medians sort every measure of the period (room to do it in memory), and a plan for the
+    // actual values drops the narrowings not asked for (`$4 IS NULL OR …`).
+    let rows: Vec<Row> =
+        crate::db::with_custom_plans(conn, async |conn| Ok(query.load(conn).await?)).await?;
     let mut totals = OpinionFigures::default().with_rates();
     let mut items = Vec::new();
     for row in rows {

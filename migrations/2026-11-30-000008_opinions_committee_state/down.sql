@@ -1,0 +1,1 @@
+DROP INDEX opinions_committee_state_idx;
