@@ -20,32 +20,38 @@ use crate::pagination::{Page, PageRequest};
 use crate::request::{FingerprintedJson, ValidJson};
 use crate::state::AppState;
 
-/// Views of several opinions for one caller, in three queries whatever their number.
+/// Views of several opinions for one caller: their referrals and their committees'
+/// policies, sent together (one round trip) whatever their number.
 pub(super) async fn views(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     rows: Vec<Opinion>,
 ) -> ApiResult<Vec<OpinionView>> {
+    let ids: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
     let mut committees: Vec<Uuid> = rows.iter().map(|o| o.committee_id).collect();
     committees.sort_unstable();
     committees.dedup();
-    let policies = crate::committees::model::effective_policies(
-        conn,
-        crate::committees::model::CommitteesOf::Ids(&committees),
-    )
-    .await?;
-    let refs: Vec<&Opinion> = rows.iter().collect();
-    let live = model::live_referrals(conn, &refs).await?;
-    Ok(views_from(caller, rows, &live, &policies))
+    let (mut a, mut b) = (&*conn, &*conn);
+    let (referrals, policies) = futures_util::try_join!(
+        model::referrals_not_returned(&mut a, &ids),
+        crate::committees::model::effective_policies(
+            &mut b,
+            crate::committees::model::CommitteesOf::Ids(&committees),
+        ),
+    )?;
+    Ok(views_from(caller, rows, referrals, &policies))
 }
 
-/// The views of `rows` from their live referrals and their committees' policies.
+/// The views of `rows` from their referrals not returned (narrowed here to each one's
+/// current round) and their committees' policies.
 fn views_from(
     caller: &Caller,
     rows: Vec<Opinion>,
-    live: &std::collections::HashMap<Uuid, Vec<(Uuid, bool)>>,
+    referrals: Vec<(Uuid, Uuid, crate::opinions::domain::ReferralRole, i32)>,
     policies: &std::collections::HashMap<Uuid, crate::committees::policy::EffectivePolicy>,
 ) -> Vec<OpinionView> {
+    let rounds = rows.iter().map(|o| (o.id, o.round)).collect();
+    let live = model::of_current_rounds(referrals, &rounds);
     let now = Utc::now();
     rows.into_iter()
         .map(|o| {
@@ -199,9 +205,9 @@ pub async fn list_opinions(
 ) -> ApiResult<web::Json<Page<OpinionView>>> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let query = query.into_inner();
-    // The page goes out with the session check; its referrals and policies, which need the
-    // page's ids, together after it: two round trips.
-    let (Authed { caller, conn }, rows) = read
+    // The page goes out with the session check; its views' referrals and policies, which
+    // need the page's ids, together after it: two round trips.
+    let (Authed { caller, mut conn }, rows) = read
         .run(|caller, conn| {
             let query = query.clone();
             Box::pin(async move {
@@ -212,19 +218,8 @@ pub async fn list_opinions(
         })
         .await?;
     let (rows, next_cursor) = Page::<OpinionView>::cut(rows, page, |o| o.id);
-    let ids: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
-    let (mut a, mut b) = (&*conn, &*conn);
-    let (referrals, policies) = futures_util::try_join!(
-        model::referrals_not_returned(&mut a, &ids),
-        crate::committees::model::effective_policies(
-            &mut b,
-            crate::committees::model::CommitteesOf::Opinions(&ids),
-        ),
-    )?;
-    let rounds = rows.iter().map(|o| (o.id, o.round)).collect();
-    let live = model::of_current_rounds(referrals, &rounds);
     Ok(web::Json(Page {
-        items: views_from(&caller, rows, &live, &policies),
+        items: views(&mut conn, &caller, rows).await?,
         next_cursor,
     }))
 }
@@ -259,9 +254,7 @@ pub async fn get_opinion(read: AuthedRead, id: web::Path<Uuid>) -> ApiResult<Htt
             })
         })
         .await?;
-    let rounds = [(o.id, o.round)].into_iter().collect();
-    let live = model::of_current_rounds(referrals, &rounds);
-    let v = views_from(&caller, vec![o], &live, &policies)
+    let v = views_from(&caller, vec![o], referrals, &policies)
         .pop()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))?;
     Ok(stored(200, &v, None)?.into_response(false))
