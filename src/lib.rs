@@ -28,6 +28,7 @@ pub mod handling_bodies;
 pub mod health;
 pub mod idempotency;
 pub mod imports;
+pub mod kept;
 pub mod liaison_groups;
 pub mod notifications;
 pub mod obligations;

@@ -9,9 +9,6 @@
 //! hint decides only what is sent first, never what is shown, so no replica needs telling
 //! when it goes stale.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use diesel_async::AsyncPgConnection;
@@ -22,28 +19,20 @@ use super::caller::{Authed, Caller, bearer_claims, live_caller};
 use crate::auth::tokens::Claims;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
+use crate::kept::Kept;
 
 /// Whom each session (and, for a service client, each granted scope) was last found to be.
 #[derive(Debug, Default)]
-pub struct CallerHints {
-    by_session: Mutex<HashMap<(Uuid, Option<String>), Caller>>,
-}
-
-/// Hints kept at most; past it they are dropped and learnt again (a round trip each).
-const MAX_HINTS: usize = 10_000;
+pub struct CallerHints(Kept<(Uuid, Option<String>), Caller, 10_000>);
 
 impl CallerHints {
     fn get(&self, claims: &Claims) -> Option<Caller> {
-        let hints = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
-        hints.get(&(claims.sid, claims.scope.clone())).cloned()
+        self.0.get(&(claims.sid, claims.scope.clone()))
     }
 
     fn put(&self, claims: &Claims, caller: &Caller) {
-        let mut hints = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
-        if hints.len() >= MAX_HINTS {
-            hints.clear();
-        }
-        hints.insert((claims.sid, claims.scope.clone()), caller.clone());
+        self.0
+            .put((claims.sid, claims.scope.clone()), caller.clone());
     }
 }
 
@@ -96,28 +85,23 @@ impl AuthedRead {
             conn,
         } = self;
         let shared: &AsyncPgConnection = &conn;
-        let hint = hints.get(&claims);
-        let (caller, done) = match hint {
+        let mut check = shared;
+        // The work done for the hint, kept only if the live caller's access is the hint's.
+        let (caller, done) = match hints.get(&claims) {
             Some(hint) => {
-                let mut check = shared;
                 let (live, done) = futures_util::join!(
                     live_caller(&mut check, &claims, &path),
                     work(&hint, shared)
                 );
                 let live = live?;
-                if live.same_access(&hint) {
-                    (live, done)
-                } else {
-                    let done = work(&live, shared).await;
-                    (live, done)
-                }
-            }
-            None => {
-                let mut check = shared;
-                let live = live_caller(&mut check, &claims, &path).await?;
-                let done = work(&live, shared).await;
+                let done = live.same_access(&hint).then_some(done);
                 (live, done)
             }
+            None => (live_caller(&mut check, &claims, &path).await?, None),
+        };
+        let done = match done {
+            Some(done) => done,
+            None => work(&caller, shared).await,
         };
         hints.put(&claims, &caller);
         let done = done?;

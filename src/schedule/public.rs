@@ -4,9 +4,6 @@
 //! `public_schedule_generation`, which every committed write to what they show raises (see
 //! its migration).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use actix_web::web;
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -19,6 +16,7 @@ use crate::activities::domain::ActivityKind;
 use crate::calendar::to_local;
 use crate::calendar::working_days::{end_of_local_day, start_of_local_day};
 use crate::error::ApiResult;
+use crate::kept::Kept;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Window {
@@ -30,29 +28,19 @@ pub struct Window {
 
 /// Built answers (serialised JSON) by window, each with the generation it was built at.
 #[derive(Debug, Default)]
-pub struct ScheduleCache {
-    answers: Mutex<HashMap<Window, (i64, web::Bytes)>>,
-}
-
-/// Windows kept at most; past it the cache starts again empty.
-const MAX_WINDOWS: usize = 256;
+pub struct ScheduleCache(Kept<Window, (i64, web::Bytes), 256>);
 
 impl ScheduleCache {
     /// The answer for `window` built at `generation`, if kept.
     pub fn get(&self, window: &Window, generation: i64) -> Option<web::Bytes> {
-        let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
-        answers
+        self.0
             .get(window)
             .filter(|(built_at, _)| *built_at == generation)
-            .map(|(_, body)| body.clone())
+            .map(|(_, body)| body)
     }
 
     pub fn put(&self, window: Window, generation: i64, body: web::Bytes) {
-        let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
-        if answers.len() >= MAX_WINDOWS {
-            answers.clear();
-        }
-        answers.insert(window, (generation, body));
+        self.0.put(window, (generation, body));
     }
 }
 
