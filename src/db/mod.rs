@@ -111,10 +111,17 @@ pub async fn with_custom_plans<R>(
     conn.batch_execute("SET plan_cache_mode = force_custom_plan; SET work_mem = '64MB'")
         .await?;
     let done = work(conn).await;
-    conn.batch_execute("SET plan_cache_mode = force_generic_plan; RESET work_mem")
-        .await?;
-    done
+    let reset = conn
+        .batch_execute(&format!("{GENERIC_PLANS}; RESET work_mem"))
+        .await;
+    // The work's own error first; a failed reset matters only when the work succeeded.
+    let done = done?;
+    reset?;
+    Ok(done)
 }
+
+/// How every server connection plans its prepared statements (see `connect`).
+const GENERIC_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
 
 /// One connection with the request limits set. JIT compilation is off: it cost a report
 /// three quarters of a second of compiling and buys short requests nothing. Prepared
@@ -129,8 +136,7 @@ pub async fn connect(url: &str, t: &DbTimeouts) -> ConnectionResult<AsyncPgConne
         .map_err(|_| ConnectionError::BadConnection("timed out connecting".into()))??;
     let limits = format!(
         "SET statement_timeout = {}; SET lock_timeout = {}; \
-         SET idle_in_transaction_session_timeout = {}; SET jit = off; \
-         SET plan_cache_mode = force_generic_plan;",
+         SET idle_in_transaction_session_timeout = {}; SET jit = off; {GENERIC_PLANS};",
         t.statement.as_millis(),
         t.lock.as_millis(),
         t.idle_in_transaction.as_millis()
