@@ -152,51 +152,63 @@ pub async fn effective_policy(
     Ok(policy::inherit(ancestors, &rows))
 }
 
-/// Which committees' policies to read.
-#[derive(Debug, Clone, Copy)]
-pub enum CommitteesOf<'a> {
-    /// These committees.
-    Ids(&'a [Uuid]),
-    /// The committees these opinions are at: needs no opinion row, so a read can send it
-    /// alongside the opinion's.
-    Opinions(&'a [Uuid]),
-}
-
 /// The policies of several committees in one statement (for views): each committee's path
 /// with the policies set along it. Generic over the connection so a read can pipeline it.
 pub async fn effective_policies<C>(
     conn: &mut C,
-    of: CommitteesOf<'_>,
+    committees: &[Uuid],
 ) -> ApiResult<std::collections::HashMap<Uuid, EffectivePolicy>>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
     use crate::db::schema::committees as c;
-    use crate::db::schema::opinions;
     let query = c::table
         .left_join(
             committee_policies::table
                 .on(c::ancestors.contains(diesel::dsl::array((committee_policies::committee_id,)))),
         )
+        .filter(c::id.eq_any(committees))
         .select((
             c::id,
             c::ancestors,
             committee_policies::committee_id.nullable(),
             Option::<OwnPolicy>::as_select(),
-        ))
-        .into_boxed();
-    let query = match of {
-        CommitteesOf::Ids(ids) => query.filter(c::id.eq_any(ids)),
-        CommitteesOf::Opinions(ids) => query.filter(
-            c::id.eq_any(
-                opinions::table
-                    .filter(opinions::id.eq_any(ids))
-                    .select(opinions::committee_id),
-            ),
-        ),
-    };
+        ));
     let rows: Vec<PolicyOnPath> = query.load(conn).await?;
     Ok(policies_along_paths(rows))
+}
+
+/// The effective policy of the committee `committee` names (a column of the outer query), as
+/// one JSON value of its path and the policies set along it: a read folds it into its own
+/// statement instead of sending `effective_policies` beside it. `policy_from_path_json`
+/// reads it back.
+pub fn policy_along_path_json(
+    committee: &str,
+) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Jsonb>> {
+    // `to_jsonb(p)` names each column as `OwnPolicy` names its field; the two that are not
+    // policy are taken out (and `OwnPolicy` refuses any other it does not know).
+    diesel::dsl::sql(&format!(
+        "(SELECT jsonb_build_object('path', c.ancestors, 'set',
+                     COALESCE(jsonb_agg(jsonb_build_array(p.committee_id,
+                                  to_jsonb(p) - 'committee_id' - 'updated_at'))
+                              FILTER (WHERE p.committee_id IS NOT NULL), '[]'))
+          FROM committees c
+          LEFT JOIN committee_policies p ON c.ancestors @> ARRAY[p.committee_id]
+          WHERE c.id = {committee}
+          GROUP BY c.ancestors)"
+    ))
+}
+
+/// The policy `policy_along_path_json` read.
+pub fn policy_from_path_json(value: serde_json::Value) -> ApiResult<EffectivePolicy> {
+    #[derive(serde::Deserialize)]
+    struct AlongPath {
+        path: Vec<Uuid>,
+        set: Vec<(Uuid, OwnPolicy)>,
+    }
+    let along: AlongPath = serde_json::from_value(value)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("policy along a path: {e}")))?;
+    Ok(policy::inherit(&along.path, &along.set))
 }
 
 /// (committee, its path, the committee on the path that set a policy, that policy).

@@ -119,11 +119,7 @@ pub async fn years_of(
     let mut committees: Vec<Uuid> = committee_of.values().copied().collect();
     committees.sort_unstable();
     committees.dedup();
-    let policies = crate::committees::model::effective_policies(
-        conn,
-        crate::committees::model::CommitteesOf::Ids(&committees),
-    )
-    .await?;
+    let policies = crate::committees::model::effective_policies(conn, &committees).await?;
 
     // A session's window may begin in the year before: consultations from then count too.
     let consultations_from = start_of_local_day(first - Days::new(MAX_WINDOW_DAYS));

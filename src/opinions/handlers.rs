@@ -34,10 +34,7 @@ pub(super) async fn views(
     let (mut a, mut b) = (&*conn, &*conn);
     let (referrals, policies) = futures_util::try_join!(
         model::referrals_not_returned(&mut a, &ids),
-        crate::committees::model::effective_policies(
-            &mut b,
-            crate::committees::model::CommitteesOf::Ids(&committees),
-        ),
+        crate::committees::model::effective_policies(&mut b, &committees,),
     )?;
     Ok(views_from(caller, rows, referrals, &policies))
 }
@@ -235,25 +232,18 @@ pub async fn list_opinions(
 #[tracing::instrument(skip_all)]
 pub async fn get_opinion(read: AuthedRead, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let id = *id;
-    // The opinion, its referrals and its committee's policies are read by the opinion's id,
-    // so all three go out with the session check: one round trip.
-    let (Authed { caller, .. }, (o, referrals, policies)) = read
+    // The opinion, its referrals and its committee's policy in one statement, sent with the
+    // session check: one round trip, two statements.
+    let (Authed { caller, .. }, (o, referrals, policy)) = read
         .run(|caller, conn| {
             Box::pin(async move {
                 caller.require(Action::ReadOpinions)?;
-                let ids = [id];
-                let (mut a, mut b, mut c) = (conn, conn, conn);
-                futures_util::try_join!(
-                    model::find_visible(&mut a, caller, id),
-                    model::referrals_not_returned(&mut b, &ids),
-                    crate::committees::model::effective_policies(
-                        &mut c,
-                        crate::committees::model::CommitteesOf::Opinions(&ids),
-                    ),
-                )
+                let mut conn = conn;
+                model::find_visible_in_full(&mut conn, caller, id).await
             })
         })
         .await?;
+    let policies = std::collections::HashMap::from([(o.committee_id, policy)]);
     let v = views_from(&caller, vec![o], referrals, &policies)
         .pop()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))?;
@@ -484,11 +474,9 @@ pub async fn list_opinion_categories(
     let constituency =
         crate::constituencies::model::find_visible(&mut conn, &caller, query.constituency_id)
             .await?;
-    let policies = crate::committees::model::effective_policies(
-        &mut conn,
-        crate::committees::model::CommitteesOf::Ids(&[constituency.committee_id]),
-    )
-    .await?;
+    let policies =
+        crate::committees::model::effective_policies(&mut conn, &[constituency.committee_id])
+            .await?;
     let items = policies
         .into_values()
         .next()

@@ -12,6 +12,7 @@ use super::lifecycle::{Action, Rating, State};
 use crate::access::Caller;
 use crate::access::filters::opinion_filter;
 use crate::calendar::working_days::end_of_local_day;
+use crate::committees::policy::EffectivePolicy;
 use crate::db::contains_pattern;
 use crate::db::schema::{opinion_events, opinions, referrals};
 use crate::db::tree::subtree_of;
@@ -170,6 +171,51 @@ where
         .await
         .optional()?
         .ok_or_else(|| ApiError::not_found("opinion"))
+}
+
+/// An opinion the caller may see, with what its view needs in the same statement: its
+/// referrals not returned (as `referrals_not_returned`) and its committee's policy. The
+/// hottest read is then one statement beside the session check.
+pub async fn find_visible_in_full<C>(
+    conn: &mut C,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<(
+    Opinion,
+    Vec<(Uuid, Uuid, ReferralRole, i32)>,
+    EffectivePolicy,
+)>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
+    use diesel::sql_types::Jsonb;
+    let referrals = diesel::dsl::sql::<Jsonb>(
+        "COALESCE((SELECT jsonb_agg(jsonb_build_array(r.handling_body_id, r.role, r.round))
+                   FROM referrals r
+                   WHERE r.opinion_id = opinions.id AND r.returned_at IS NULL), '[]')",
+    );
+    let policy = crate::committees::model::policy_along_path_json("opinions.committee_id");
+    let (opinion, referrals, policy): (Opinion, serde_json::Value, Option<serde_json::Value>) =
+        opinions::table
+            .filter(opinions::id.eq(id))
+            .filter(opinion_filter(caller))
+            .select((Opinion::as_select(), referrals, policy))
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or_else(|| ApiError::not_found("opinion"))?;
+    let referrals: Vec<(Uuid, ReferralRole, i32)> = serde_json::from_value(referrals)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("referrals of an opinion: {e}")))?;
+    let policy = policy
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("opinion {id} has no committee path")))?;
+    Ok((
+        opinion,
+        referrals
+            .into_iter()
+            .map(|(body, role, round)| (id, body, role, round))
+            .collect(),
+        crate::committees::model::policy_from_path_json(policy)?,
+    ))
 }
 
 /// As `find_visible`, holding the row lock until the transaction ends: steps on one opinion

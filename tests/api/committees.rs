@@ -261,3 +261,58 @@ async fn committee_staff_set_the_rules_below_them_never_their_own() {
         .expect(200);
     assert_eq!(set.body["effective"]["answer_months"], 2);
 }
+
+/// The policy a read folds into its own statement (as JSON along the committee's path) is
+/// the one `effective_policies` reads: every field, set at two levels.
+#[tokio::test]
+async fn a_policy_folded_into_a_read_is_the_policy_read_alone() {
+    use diesel_async::RunQueryDsl;
+    use liaison::committees::model::{
+        effective_policies, policy_along_path_json, policy_from_path_json,
+    };
+    let w = World::new().await;
+    let app = &w.app;
+    let own = format!("/api/v1/committees/{}/policy", w.committee_a);
+    let mut every = app.get(&own, &w.admin).await.expect(200).body["effective"].clone();
+    for (_, value) in every.as_object_mut().unwrap().iter_mut() {
+        // Months of the year stay within it.
+        if let Some(n) = value.as_i64() {
+            *value = json!(if n >= 11 { n - 1 } else { n + 1 });
+        }
+    }
+    every["categories"] = json!(["transport", "other"]);
+    app.request(reqwest::Method::PUT, &own, Some(&w.admin), Some(every))
+        .await
+        .expect(200);
+    let child = app
+        .post(
+            "/api/v1/committees",
+            &w.admin,
+            json!({"name": "八宝山社区联组", "kind": "joint_group", "parent_id": w.committee_a}),
+        )
+        .await
+        .expect(201)
+        .id();
+    app.request(
+        reqwest::Method::PUT,
+        &format!("/api/v1/committees/{child}/policy"),
+        Some(&w.admin),
+        Some(json!({"answer_months": 2, "max_reopen_rounds": 0})),
+    )
+    .await
+    .expect(200);
+    let mut db = app.db().await;
+    for id in [w.committee_a, child] {
+        let alone = effective_policies(&mut db, &[id]).await.unwrap().remove(&id).unwrap();
+        let path: Option<serde_json::Value> =
+            diesel::select(policy_along_path_json(&format!("'{id}'::uuid")))
+                .get_result(&mut db)
+                .await
+                .unwrap();
+        let folded = policy_from_path_json(path.unwrap()).unwrap();
+        assert_eq!(folded, alone, "committee {id}");
+    }
+    let child_policy = effective_policies(&mut db, &[child]).await.unwrap()[&child].clone();
+    assert_eq!(child_policy.answer_months, 2);
+    assert_eq!(child_policy.max_reopen_rounds, 0);
+}
