@@ -78,7 +78,7 @@ fn opinion_measures() -> String {
                    om.committee_id, om.liaison_group_id, om.representative_id,
                    om.constituency_id, om.category, om.source
             FROM opinion_measures om
-            WHERE om.kind = 'open' AND COALESCE(om.until_at, 'infinity') >= $3 AND om.at < $3
+            WHERE om.kind = 'open' AND om.until_at >= $3 AND om.at < $3
               AND $3 - interval '1 microsecond' >= $1 AND {scope}
         )"
     )

@@ -303,7 +303,11 @@ async fn a_policy_folded_into_a_read_is_the_policy_read_alone() {
     .expect(200);
     let mut db = app.db().await;
     for id in [w.committee_a, child] {
-        let alone = effective_policies(&mut db, &[id]).await.unwrap().remove(&id).unwrap();
+        let alone = effective_policies(&mut db, &[id])
+            .await
+            .unwrap()
+            .remove(&id)
+            .unwrap();
         let path: Option<serde_json::Value> =
             diesel::select(policy_along_path_json(&format!("'{id}'::uuid")))
                 .get_result(&mut db)
