@@ -246,7 +246,13 @@ pub async fn list_visible<C>(
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
-    Ok(list_query(caller, f, page)
+    // The page's ids first, then its rows: the ids come from an index alone, where
+    // selecting every column fetched the row of each match from the heap before the top
+    // of the page was sorted out (thousands of pages for a committee's one state).
+    let page_ids = list_query(caller, f, page).select(opinions::id);
+    Ok(opinions::table
+        .filter(opinions::id.eq_any(page_ids))
+        .order(opinions::id.desc())
         .select(Opinion::as_select())
         .load(conn)
         .await?)
