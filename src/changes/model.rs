@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::{AsSelect, SqlTypeOf, sql};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::{BigInt, Bool};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -138,18 +138,24 @@ pub async fn all_after(
     Ok(committed_after(after, limit).load(conn).await?)
 }
 
-fn committed_after(
+/// The feed after `after`, committed, in order: public so the query-plan test can `EXPLAIN` it.
+pub fn committed_after(
     after: Position,
     limit: i64,
 ) -> outbox::BoxedQuery<'static, Pg, SqlTypeOf<AsSelect<Change, Pg>>> {
+    // As a row comparison the position bounds the index scan; spelled as `txid > a OR (txid
+    // = a AND seq > b)` it was a filter, and every poll read the whole retained feed. The
+    // horizon of committed transactions is a sub-select so it is taken once, not per row.
     outbox::table
         .filter(
-            outbox::txid
-                .gt(after.txid)
-                .or(outbox::txid.eq(after.txid).and(outbox::seq.gt(after.seq))),
+            sql::<Bool>("(outbox.txid, outbox.seq) > (")
+                .bind::<BigInt, _>(after.txid)
+                .sql(", ")
+                .bind::<BigInt, _>(after.seq)
+                .sql(")"),
         )
         .filter(sql::<Bool>(
-            "outbox.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            "outbox.txid < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)",
         ))
         .order((outbox::txid.asc(), outbox::seq.asc()))
         .limit(limit)
@@ -174,7 +180,7 @@ pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> ApiRe
         outbox::table
             .filter(outbox::created_at.lt(before))
             .filter(sql::<Bool>(
-                "outbox.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+                "outbox.txid < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)",
             ))
             // Nor any change not yet handed on to webhook endpoints.
             .filter(sql::<Bool>(

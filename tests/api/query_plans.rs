@@ -1,5 +1,6 @@
 //! The opinion list stays an index scan at a million rows, for every role's scope and every
-//! filter: the real query (`opinions::model::list_query`) is `EXPLAIN`ed, binds and all.
+//! filter: the real query (`opinions::model::list_query`) is `EXPLAIN`ed, binds and all. The
+//! changes feed reads from its position onwards.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -304,4 +305,39 @@ fn sql_literal(value: &str) -> String {
         value.to_owned()
     };
     format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The changes feed (pages, and the webhook fan-out polling it every second and on every
+/// commit) reads from its position onwards, however much the retention window holds: the
+/// position bounds the index scan instead of filtering every retained change.
+#[tokio::test]
+async fn the_changes_feed_reads_from_its_position_onwards() {
+    use liaison::changes::model::{Position, committed_after};
+    let w = World::new().await;
+    let mut conn = w.app.db().await;
+    diesel::sql_query(
+        "INSERT INTO outbox (topic, subject_kind, aggregate_id, payload, txid)
+         SELECT 'opinion.received', 'opinion', gen_random_uuid(), '{}', i / 2000
+         FROM generate_series(1, 100000) i",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    diesel::sql_query("ANALYZE outbox")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    // Transaction ids below any this cluster has running, so all are committed.
+    let near_the_end = Position { txid: 49, seq: 0 };
+    let plan = generic_plan(&mut conn, &committed_after(near_the_end, 500)).await;
+    let bounded = plan
+        .lines()
+        .any(|l| l.contains("Index Cond") && l.contains("ROW(txid, seq) > ROW("));
+    assert!(bounded, "the position does not bound the scan:\n{plan}");
+    let read: Vec<liaison::changes::model::Change> = committed_after(near_the_end, 500)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 500);
+    assert!(read.iter().all(|c| c.position() > near_the_end));
 }
