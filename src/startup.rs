@@ -219,6 +219,8 @@ pub struct Running {
     /// pruning of changes past their retention.
     pub change_listener: tokio::task::JoinHandle<()>,
     pub change_pruner: tokio::task::JoinHandle<()>,
+    /// Recomputes the report measures of opinions that steps changed.
+    pub measures_refresher: tokio::task::JoinHandle<()>,
     /// Webhook fan-out and delivery, unless switched off on this replica.
     pub webhook_worker: Option<tokio::task::JoinHandle<()>>,
 }
@@ -295,6 +297,11 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
         }
         None => None,
     };
+    let measures_pool = crate::db::build_pool(&settings.database_url, 1, &settings.db_timeouts)?;
+    let measures = tokio::spawn(crate::stats::measures::run(
+        measures_pool,
+        std::time::Duration::from_secs(1),
+    ));
     let changes = std::sync::Arc::new(crate::db::listen::ChangeSignal::default());
     let listener_task = tokio::spawn(crate::db::listen::run(
         settings.database_url.clone(),
@@ -381,6 +388,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
         sweep,
         change_listener: listener_task,
         change_pruner: pruner,
+        measures_refresher: measures,
         webhook_worker,
     })
 }

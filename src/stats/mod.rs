@@ -2,7 +2,8 @@
 //! report can be reproduced as it was printed (`as_of`) and no later edit changes it.
 //!
 //! - `dto`: the query, the figures and the definitions every answer carries;
-//! - `opinion_sql`: the statements over `opinion_events` and `referrals`;
+//! - `opinion_sql`: the statements over `opinion_measures` and `referrals`;
+//! - `measures`: keeps `opinion_measures` current after the steps that change them commit;
 //! - `activities`: activity figures and the rota's receptions held against scheduled;
 //! - `report`: the opinion report as answered and exported;
 //! - `handlers`: the routes.
@@ -10,5 +11,6 @@
 pub mod activities;
 pub mod dto;
 pub mod handlers;
+pub mod measures;
 pub mod opinion_sql;
 pub mod report;

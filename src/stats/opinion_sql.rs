@@ -320,6 +320,9 @@ pub async fn opinion_figures(
         StatsScope::LiaisonGroup(g) => (None, Some(g), None),
         StatsScope::HandlingBody(b) => (None, None, Some(b)),
     };
+    if grouping != OpinionGrouping::HandlingBody {
+        super::measures::catch_up(conn).await?;
+    }
     let query = diesel::sql_query(statement(grouping))
         .bind::<Timestamptz, _>(window.from)
         .bind::<Timestamptz, _>(window.known_by)

@@ -203,7 +203,11 @@ pub fn spawn_server_on(database_url: &str, customise: impl FnOnce(&mut Settings)
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let running = startup::run(listener, settings).unwrap();
-    let mut tasks = vec![running.change_listener, running.change_pruner];
+    let mut tasks = vec![
+        running.change_listener,
+        running.change_pruner,
+        running.measures_refresher,
+    ];
     tasks.extend(running.sweep);
     tasks.extend(running.webhook_worker);
     tokio::spawn(running.server);

@@ -575,3 +575,84 @@ async fn live_steps_and_a_recategorised_opinion_count_at_once() {
     assert_eq!(rows, expected);
     assert_eq!(after["totals"]["received"], 2);
 }
+
+/// Steps only note their opinion; refreshes on several servers (and reports catching up) take
+/// the notes side by side, and an opinion refreshed by two at once ends with one copy of its
+/// measures, the same as recomputing it afresh.
+#[tokio::test]
+async fn measures_refreshed_side_by_side_are_kept_once() {
+    use diesel::sql_types::{Bool, Integer};
+    let w = World::new().await;
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        let id = submit(&w).await;
+        step(&w, &w.admin, id, refer_to(w.body_a)).await.expect(200);
+        ids.push(id);
+    }
+    let mut conn = w.app.db().await;
+    // Many notes per opinion, as a burst of steps on few opinions leaves them.
+    diesel::sql_query(
+        "INSERT INTO opinion_measures_stale (opinion_id)
+         SELECT id FROM unnest($1::uuid[]) AS id, generate_series(1, 60)",
+    )
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let refreshers = (0..4).map(|n| {
+        let url = w.app.database_url.clone();
+        tokio::spawn(async move {
+            use diesel_async::AsyncConnection;
+            let mut conn = diesel_async::AsyncPgConnection::establish(&url)
+                .await
+                .unwrap();
+            loop {
+                #[derive(diesel::QueryableByName)]
+                struct Taken {
+                    #[diesel(sql_type = Integer)]
+                    taken: i32,
+                }
+                let row: Taken =
+                    diesel::sql_query("SELECT refresh_stale_opinion_measures($1, $2) AS taken")
+                        .bind::<Integer, _>(7)
+                        .bind::<Bool, _>(n % 2 == 0)
+                        .get_result(&mut conn)
+                        .await
+                        .unwrap();
+                if row.taken == 0 {
+                    break;
+                }
+            }
+        })
+    });
+    for refresher in refreshers.collect::<Vec<_>>() {
+        refresher.await.unwrap();
+    }
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = || {
+        diesel::sql_query("SELECT count(*) AS n FROM opinion_measures WHERE opinion_id = ANY($1)")
+            .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids.clone())
+    };
+    let stale: Count = diesel::sql_query("SELECT count(*) AS n FROM opinion_measures_stale")
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(stale.n, 0, "every note taken");
+    let kept: Count = count().get_result(&mut conn).await.unwrap();
+    diesel::sql_query("SELECT refresh_opinion_measures($1)")
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let afresh: Count = count().get_result(&mut conn).await.unwrap();
+    // Received, referred, responded-or-late and the open span after each of the two steps.
+    assert!(afresh.n >= 6 * 4, "{afresh:?}");
+    assert_eq!(kept, afresh);
+    let report = report(&w, &w.admin, "group_by=category").await;
+    assert_eq!(report["totals"]["received"], 6);
+    assert_eq!(report["totals"]["referred"], 6);
+}
