@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::{AsSelect, SqlTypeOf, sql};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -138,25 +138,27 @@ pub async fn all_after(
     Ok(committed_after(after, limit).load(conn).await?)
 }
 
+diesel::define_sql_function! {
+    /// The newest transaction id below which every transaction has ended (a function its
+    /// migration defines): changes written before it are all committed or gone.
+    fn committed_txid_horizon() -> BigInt;
+}
+
 /// The feed after `after`, committed, in order: public so the query-plan test can `EXPLAIN` it.
 pub fn committed_after(
     after: Position,
     limit: i64,
 ) -> outbox::BoxedQuery<'static, Pg, SqlTypeOf<AsSelect<Change, Pg>>> {
-    // As a row comparison the position bounds the index scan; spelled as `txid > a OR (txid
-    // = a AND seq > b)` it was a filter, and every poll read the whole retained feed. The
-    // horizon of committed transactions is a sub-select so it is taken once, not per row.
+    // `txid >= a` bounds the index scan; spelled only as `txid > a OR (txid = a AND seq >
+    // b)` the position was a filter, and every poll read the whole retained feed. The
+    // horizon is a function (not raw SQL) so the statement stays prepared.
     outbox::table
         .filter(
-            sql::<Bool>("(outbox.txid, outbox.seq) > (")
-                .bind::<BigInt, _>(after.txid)
-                .sql(", ")
-                .bind::<BigInt, _>(after.seq)
-                .sql(")"),
+            outbox::txid
+                .ge(after.txid)
+                .and(outbox::txid.gt(after.txid).or(outbox::seq.gt(after.seq))),
         )
-        .filter(sql::<Bool>(
-            "outbox.txid < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)",
-        ))
+        .filter(outbox::txid.lt(committed_txid_horizon()))
         .order((outbox::txid.asc(), outbox::seq.asc()))
         .limit(limit)
         .select(Change::as_select())
@@ -179,9 +181,7 @@ pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> ApiRe
     let deleted: Vec<(i64, i64)> = diesel::delete(
         outbox::table
             .filter(outbox::created_at.lt(before))
-            .filter(sql::<Bool>(
-                "outbox.txid < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)",
-            ))
+            .filter(outbox::txid.lt(committed_txid_horizon()))
             // Nor any change not yet handed on to webhook endpoints.
             .filter(sql::<Bool>(
                 "(outbox.txid, outbox.seq) <= (SELECT txid, seq FROM webhook_fanout)",

@@ -178,28 +178,17 @@ where
     Ok(policies_along_paths(rows))
 }
 
-/// The effective policy of the committee `committee` names (a column of the outer query), as
-/// one JSON value of its path and the policies set along it: a read folds it into its own
-/// statement instead of sending `effective_policies` beside it. `policy_from_path_json`
-/// reads it back.
-pub fn policy_along_path_json(
-    committee: &str,
-) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Jsonb>> {
-    // `to_jsonb(p)` names each column as `OwnPolicy` names its field; the two that are not
-    // policy are taken out (and `OwnPolicy` refuses any other it does not know).
-    diesel::dsl::sql(&format!(
-        "(SELECT jsonb_build_object('path', c.ancestors, 'set',
-                     COALESCE(jsonb_agg(jsonb_build_array(p.committee_id,
-                                  to_jsonb(p) - 'committee_id' - 'updated_at'))
-                              FILTER (WHERE p.committee_id IS NOT NULL), '[]'))
-          FROM committees c
-          LEFT JOIN committee_policies p ON c.ancestors @> ARRAY[p.committee_id]
-          WHERE c.id = {committee}
-          GROUP BY c.ancestors)"
-    ))
+diesel::define_sql_function! {
+    /// The effective policy of a committee as one JSON value of its path and the policies set
+    /// along it (a function its migration defines): a read folds it into its own statement
+    /// instead of sending `effective_policies` beside it. `policy_from_path_json` reads it
+    /// back.
+    fn committee_policy_along_path(
+        committee: diesel::sql_types::Uuid,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Jsonb>;
 }
 
-/// The policy `policy_along_path_json` read.
+/// The policy `committee_policy_along_path` read.
 pub fn policy_from_path_json(value: serde_json::Value) -> ApiResult<EffectivePolicy> {
     #[derive(serde::Deserialize)]
     struct AlongPath {

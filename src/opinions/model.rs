@@ -173,6 +173,12 @@ where
         .ok_or_else(|| ApiError::not_found("opinion"))
 }
 
+diesel::define_sql_function! {
+    /// The referrals of an opinion not returned, as JSON `[[body, role, round], …]` (a
+    /// function its migration defines).
+    fn opinion_live_referrals(opinion: diesel::sql_types::Uuid) -> diesel::sql_types::Jsonb;
+}
+
 /// An opinion the caller may see, with what its view needs in the same statement: its
 /// referrals not returned (as `referrals_not_returned`) and its committee's policy. The
 /// hottest read is then one statement beside the session check.
@@ -188,18 +194,8 @@ pub async fn find_visible_in_full<C>(
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
-    use diesel::sql_types::Jsonb;
-    let referrals = diesel::dsl::sql::<Jsonb>(
-        "COALESCE((SELECT jsonb_agg(jsonb_build_array(r.handling_body_id, r.role, r.round))
-                   FROM referrals r
-                   WHERE r.opinion_id = opinions.id AND r.returned_at IS NULL), '[]')",
-    );
-    let policy = crate::committees::model::policy_along_path_json("opinions.committee_id");
     let (opinion, referrals, policy): (Opinion, serde_json::Value, Option<serde_json::Value>) =
-        opinions::table
-            .filter(opinions::id.eq(id))
-            .filter(opinion_filter(caller))
-            .select((Opinion::as_select(), referrals, policy))
+        in_full_query(caller, id)
             .first(conn)
             .await
             .optional()?
@@ -216,6 +212,26 @@ where
             .collect(),
         crate::committees::model::policy_from_path_json(policy)?,
     ))
+}
+
+type InFull = (
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Opinion, Pg>>,
+    diesel::sql_types::Jsonb,
+    diesel::sql_types::Nullable<diesel::sql_types::Jsonb>,
+);
+
+/// The statement of `find_visible_in_full`; public so a test can check it stays prepared.
+pub fn in_full_query<'a>(caller: &Caller, id: Uuid) -> opinions::BoxedQuery<'a, Pg, InFull> {
+    use crate::committees::model::committee_policy_along_path;
+    opinions::table
+        .filter(opinions::id.eq(id))
+        .filter(opinion_filter(caller))
+        .select((
+            Opinion::as_select(),
+            opinion_live_referrals(opinions::id),
+            committee_policy_along_path(opinions::committee_id),
+        ))
+        .into_boxed()
 }
 
 /// As `find_visible`, holding the row lock until the transaction ends: steps on one opinion

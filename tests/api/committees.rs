@@ -268,7 +268,7 @@ async fn committee_staff_set_the_rules_below_them_never_their_own() {
 async fn a_policy_folded_into_a_read_is_the_policy_read_alone() {
     use diesel_async::RunQueryDsl;
     use liaison::committees::model::{
-        effective_policies, policy_along_path_json, policy_from_path_json,
+        committee_policy_along_path, effective_policies, policy_from_path_json,
     };
     let w = World::new().await;
     let app = &w.app;
@@ -308,11 +308,10 @@ async fn a_policy_folded_into_a_read_is_the_policy_read_alone() {
             .unwrap()
             .remove(&id)
             .unwrap();
-        let path: Option<serde_json::Value> =
-            diesel::select(policy_along_path_json(&format!("'{id}'::uuid")))
-                .get_result(&mut db)
-                .await
-                .unwrap();
+        let path: Option<serde_json::Value> = diesel::select(committee_policy_along_path(id))
+            .get_result(&mut db)
+            .await
+            .unwrap();
         let folded = policy_from_path_json(path.unwrap()).unwrap();
         assert_eq!(folded, alone, "committee {id}");
     }
