@@ -43,28 +43,17 @@ pub async fn catch_up(conn: &mut AsyncPgConnection) -> ApiResult<()> {
     Ok(())
 }
 
-/// Recomputes noted opinions every `every` until the task is dropped. A failed round (the
-/// database away) is logged and tried again at the next tick.
+/// Recomputes noted opinions every `every` until the task is dropped.
 pub async fn run(pool: DbPool, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        loop {
-            let taken = match pool.get().await {
-                Ok(mut conn) => refresh_stale(&mut conn, BATCH, false)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            match taken {
-                Ok(BATCH) => continue,
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "refreshing report measures failed; trying again later");
-                    break;
-                }
-            }
-        }
-    }
+    let round =
+        async |conn: &mut AsyncPgConnection| Ok(refresh_stale(conn, BATCH, false).await? as usize);
+    crate::db::batches::every(
+        pool,
+        every,
+        BATCH as usize,
+        "refreshing report measures",
+        round,
+        |_| {},
+    )
+    .await;
 }
