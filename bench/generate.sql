@@ -173,6 +173,28 @@ SELECT a.id, r.id, true, a.starts_at <= now() AND a.i % 10 <> 0
 FROM t_act a JOIN t_rep r ON r.group_id = a.group_id AND r.r <= 1 + a.i % 3;
 
 RESET session_replication_role;
--- The report's measures, which the timeline's trigger would have kept.
+-- The report's measures, which the steps would have kept. Their indexes are built afterwards,
+-- in one pass each (as the migrations define them): kept row by row, they tripled the time.
+CREATE TEMP TABLE t_measure_indexes AS
+SELECT indexname, indexdef FROM pg_indexes
+WHERE tablename = 'opinion_measures' AND indexname <> 'opinion_measures_opinion_idx';
+DO $$
+DECLARE ix record;
+BEGIN
+    FOR ix IN SELECT * FROM t_measure_indexes LOOP
+        EXECUTE format('DROP INDEX %I', ix.indexname);
+    END LOOP;
+END
+$$;
 SELECT refresh_all_opinion_measures();
-ANALYZE;
+DO $$
+DECLARE ix record;
+BEGIN
+    FOR ix IN SELECT * FROM t_measure_indexes LOOP
+        EXECUTE ix.indexdef;
+    END LOOP;
+END
+$$;
+-- As autovacuum would leave a database at rest: statistics, and pages marked all-visible so
+-- index-only scans need not visit the table.
+VACUUM ANALYZE;
