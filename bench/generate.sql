@@ -186,7 +186,7 @@ BEGIN
     END LOOP;
 END
 $$;
-SELECT refresh_all_opinion_measures();
+CALL refresh_all_opinion_measures();
 DO $$
 DECLARE ix record;
 BEGIN

@@ -652,6 +652,15 @@ async fn measures_refreshed_side_by_side_are_kept_once() {
     // Received, referred, responded-or-late and the open span after each of the two steps.
     assert!(afresh.n >= 6 * 4, "{afresh:?}");
     assert_eq!(kept, afresh);
+    // The whole rebuild, a committed thousand at a time, leaves the same.
+    {
+        use diesel_async::SimpleAsyncConnection;
+        conn.batch_execute("CALL refresh_all_opinion_measures()")
+            .await
+            .unwrap();
+    }
+    let rebuilt: Count = count().get_result(&mut conn).await.unwrap();
+    assert_eq!(rebuilt, afresh);
     let report = report(&w, &w.admin, "group_by=category").await;
     assert_eq!(report["totals"]["received"], 6);
     assert_eq!(report["totals"]["referred"], 6);
