@@ -1,8 +1,37 @@
--- The opinion report read its measures through the heap, a page per row, and chose a scan of
--- the whole table for what was open at a moment: an open span still running had no end
--- (NULL), like every other kind, so the planner could not tell the few spans running past a
--- moment from the millions of rows that are not spans. A running span now ends at
--- 'infinity' (other kinds keep NULL), and both reads are answered from an index alone.
+DROP FUNCTION refresh_stale_opinion_measures(integer, boolean);
+
+DROP PROCEDURE refresh_all_opinion_measures();
+CREATE FUNCTION refresh_all_opinion_measures() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    batch uuid[];
+BEGIN
+    FOR batch IN
+        SELECT array_agg(id) FROM (
+            SELECT id, (row_number() OVER (ORDER BY id) - 1) / 1000 AS chunk FROM opinions
+        ) numbered GROUP BY chunk
+    LOOP
+        PERFORM refresh_opinion_measures(batch);
+    END LOOP;
+END
+$$;
+ALTER FUNCTION refresh_opinion_measures(uuid[]) SET plan_cache_mode = force_generic_plan;
+
+CREATE OR REPLACE FUNCTION opinion_events_refresh_measures() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM refresh_opinion_measures(ARRAY(SELECT DISTINCT opinion_id FROM appended));
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION opinions_refresh_measures() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM refresh_opinion_measures(ARRAY[NEW.id]);
+    RETURN NULL;
+END
+$$;
+
+SELECT refresh_opinion_measures(ARRAY(SELECT DISTINCT opinion_id FROM opinion_measures_stale));
+DROP TABLE opinion_measures_stale;
 
 CREATE OR REPLACE FUNCTION refresh_opinion_measures(ids uuid[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -71,7 +100,7 @@ BEGIN
         FROM recv r LEFT JOIN first_step f USING (opinion_id)
         WHERE r.due IS NOT NULL
         UNION ALL
-        SELECT opinion_id, at, 'open', NULL, COALESCE(next_at, 'infinity'), dues[cardinality(dues)]
+        SELECT opinion_id, at, 'open', NULL, next_at, dues[cardinality(dues)]
         FROM e WHERE to_state NOT IN ('fed_back', 'declined')
     )
     SELECT m.opinion_id, m.kind, m.at, m.v, m.until_at, m.due_at, o.committee_id,
@@ -82,18 +111,13 @@ $$;
 ALTER FUNCTION refresh_opinion_measures(uuid[]) SET plan_cache_mode = force_generic_plan;
 
 
-UPDATE opinion_measures SET until_at = 'infinity' WHERE kind = 'open' AND until_at IS NULL;
+UPDATE opinion_measures SET until_at = NULL WHERE kind = 'open' AND until_at = 'infinity';
 
--- What was open at a moment T: spans with at < T <= until_at, found from T onwards.
 DROP INDEX opinion_measures_open_idx;
-CREATE INDEX opinion_measures_open_idx ON opinion_measures (until_at)
+CREATE INDEX opinion_measures_open_idx ON opinion_measures (COALESCE(until_at, 'infinity'))
     INCLUDE (at, due_at, opinion_id, committee_id, liaison_group_id, representative_id,
              constituency_id, category, source)
     WHERE kind = 'open';
 
--- The measures dated in a period, with everything a report groups by.
 DROP INDEX opinion_measures_at_idx;
-CREATE INDEX opinion_measures_at_idx ON opinion_measures (at)
-    INCLUDE (kind, v, opinion_id, committee_id, liaison_group_id, representative_id,
-             constituency_id, category, source)
-    WHERE kind <> 'open';
+CREATE INDEX opinion_measures_at_idx ON opinion_measures (at) WHERE kind <> 'open';
