@@ -298,10 +298,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
         None => None,
     };
     let measures_pool = crate::db::build_pool(&settings.database_url, 1, &settings.db_timeouts)?;
-    let measures = tokio::spawn(crate::stats::measures::run(
-        measures_pool,
-        std::time::Duration::from_secs(1),
-    ));
+    let measures = tokio::spawn(crate::stats::measures::run(measures_pool));
     let changes = std::sync::Arc::new(crate::db::listen::ChangeSignal::default());
     let listener_task = tokio::spawn(crate::db::listen::run(
         settings.database_url.clone(),

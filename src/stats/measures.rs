@@ -16,6 +16,8 @@ use crate::error::ApiResult;
 
 /// Notes taken per transaction by the background task: keeps each one short after a burst.
 const BATCH: i32 = 1_000;
+/// How often each server looks for noted opinions.
+const EVERY: Duration = Duration::from_secs(1);
 /// Notes taken per transaction by a report catching up.
 const CATCH_UP_BATCH: i32 = 10_000;
 
@@ -43,13 +45,13 @@ pub async fn catch_up(conn: &mut AsyncPgConnection) -> ApiResult<()> {
     Ok(())
 }
 
-/// Recomputes noted opinions every `every` until the task is dropped.
-pub async fn run(pool: DbPool, every: Duration) {
+/// Recomputes noted opinions every second until the task is dropped.
+pub async fn run(pool: DbPool) {
     let round =
         async |conn: &mut AsyncPgConnection| Ok(refresh_stale(conn, BATCH, false).await? as usize);
     crate::db::batches::every(
         pool,
-        every,
+        EVERY,
         BATCH as usize,
         "refreshing report measures",
         round,
