@@ -122,6 +122,10 @@ pub struct Settings {
     pub notification_sweep: Option<Duration>,
     /// How long the changes feed keeps a change (`LIAISON_CHANGES_RETENTION_DAYS`, default 180).
     pub changes_retention: Duration,
+    /// An opinion report over more measures than this, with a whole month in its period, is
+    /// read from monthly sums, its durations to within 2% (`LIAISON_STATS_EXACT_UP_TO`,
+    /// default 50 000); smaller ones are exact.
+    pub stats_exact_up_to: i64,
     pub webhooks: WebhookSettings,
 }
 
@@ -298,6 +302,7 @@ impl Settings {
             changes_retention: Duration::from_secs(
                 86_400 * env_parse::<u64>("LIAISON_CHANGES_RETENTION_DAYS", 180)?.max(1),
             ),
+            stats_exact_up_to: env_parse("LIAISON_STATS_EXACT_UP_TO", 50_000)?,
             webhooks: WebhookSettings {
                 allow_private: env_parse("LIAISON_WEBHOOK_ALLOW_PRIVATE", false)?,
                 retry_schedule: match env_opt("LIAISON_WEBHOOK_RETRY_SCHEDULE") {

@@ -1,4 +1,4 @@
--- Two changes to the opinion report's measures.
+-- Three changes to the opinion report's measures.
 --
 -- 1. The opinion report read its measures through the heap, a page per row, and chose a scan of
 --    the whole table for what was open at a moment: an open span still running had no end
@@ -15,6 +15,10 @@
 --    A note is a row of its own per statement (no unique key): a note written by a transaction
 --    still running stays out of sight of a refresh until it commits, and is then taken by the
 --    next one, never merged into a note a refresh has already taken.
+--
+-- 3. A `referred` measure carries the opinion's previous referral in `until_at`, so the number
+--    of opinions referred in a period is a count of rows (those whose previous referral is
+--    not in the period), which monthly sums can add up, instead of a count of distinct ids.
 
 CREATE TABLE opinion_measures_stale (
     seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -84,13 +88,16 @@ BEGIN
                max(e.at) FILTER (WHERE e.action = 'refer') OVER round_so_far AS last_refer_at,
                max(e.at) FILTER (WHERE e.action = 'answer') OVER round_so_far AS last_answer_at,
                lead(e.at) OVER so_far AS next_at,
+               max(e.at) FILTER (WHERE e.action = 'refer') OVER before AS prev_refer_at,
                array_agg(COALESCE(e.payload->>'due_at', e.payload->>'feed_back_due_at')::timestamptz)
                    FILTER (WHERE e.payload ? 'due_at' OR e.payload ? 'feed_back_due_at')
                    OVER so_far AS dues
         FROM opinion_events e
         WHERE e.opinion_id = ANY (ids)
         WINDOW round_so_far AS (PARTITION BY e.opinion_id, e.round ORDER BY e.seq),
-               so_far AS (PARTITION BY e.opinion_id ORDER BY e.seq)
+               so_far AS (PARTITION BY e.opinion_id ORDER BY e.seq),
+               before AS (PARTITION BY e.opinion_id ORDER BY e.seq
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
     ),
     recv AS (
         SELECT opinion_id, at, (payload->>'due_at')::timestamptz AS due
@@ -108,8 +115,11 @@ BEGIN
         SELECT opinion_id, at, 'received', NULL::float8, NULL::timestamptz, NULL::timestamptz
         FROM recv
         UNION ALL
+        -- `until_at`: the opinion's referral before this one, so a period counts each
+        -- opinion once (its first referral in the period is the one whose previous is not).
         SELECT e.opinion_id, e.at, 'referred',
-               CASE WHEN e.seq = f.seq THEN EXTRACT(EPOCH FROM f.at - r.at) / 3600 END, NULL, NULL
+               CASE WHEN e.seq = f.seq THEN EXTRACT(EPOCH FROM f.at - r.at) / 3600 END,
+               e.prev_refer_at, NULL
         FROM e LEFT JOIN first_refer f USING (opinion_id) LEFT JOIN recv r USING (opinion_id)
         WHERE e.action = 'refer'
         UNION ALL

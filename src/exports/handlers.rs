@@ -13,6 +13,7 @@ use crate::db::DbConn;
 use crate::error::ApiResult;
 use crate::opinions::dto::OpinionListQuery;
 use crate::pagination::PageRequest;
+use crate::state::AppState;
 use crate::stats::dto::{OpinionGrouping, OpinionStatsQuery};
 use crate::stats::report::opinion_report;
 
@@ -119,6 +120,7 @@ pub async fn export_activities(
 #[tracing::instrument(skip_all)]
 pub async fn export_opinion_stats(
     req: HttpRequest,
+    state: web::Data<AppState>,
     authed: Authed,
     query: web::Query<OpinionStatsQuery>,
     options: web::Query<ExportOptions>,
@@ -127,12 +129,19 @@ pub async fn export_opinion_stats(
     caller.require(Action::ExportRecords)?;
     let format = options.format(&req);
     let language = options.language();
-    let asked = opinion_report(&mut conn, &caller, &query, query.group_by).await?;
+    let exact_up_to = state.settings.stats_exact_up_to;
+    let asked = opinion_report(&mut conn, &caller, &query, query.group_by, exact_up_to).await?;
     let body = match format {
         ExportFormat::Csv => super::stats::csv(&asked, language),
         ExportFormat::Xlsx => {
-            let by_month =
-                opinion_report(&mut conn, &caller, &query, Some(OpinionGrouping::Month)).await?;
+            let by_month = opinion_report(
+                &mut conn,
+                &caller,
+                &query,
+                Some(OpinionGrouping::Month),
+                exact_up_to,
+            )
+            .await?;
             super::stats::xlsx(&asked, &by_month, language)?
         }
     };

@@ -8,6 +8,7 @@ use crate::access::stats::activity_stats_scope;
 use crate::access::{Action, Authed};
 use crate::calendar::working_days::{end_of_local_day, local_date, start_of_local_day};
 use crate::error::ApiResult;
+use crate::state::AppState;
 
 /// Opinion figures per committee, liaison group, deputy, handling body, category,
 /// constituency, source or month, with totals: counts of each step, the three rates (响应率,
@@ -22,12 +23,14 @@ use crate::error::ApiResult;
 #[get("/stats/opinions")]
 #[tracing::instrument(skip_all)]
 pub async fn opinion_stats(
+    state: web::Data<AppState>,
     authed: Authed,
     query: web::Query<OpinionStatsQuery>,
 ) -> ApiResult<web::Json<OpinionStats>> {
     let Authed { caller, mut conn } = authed;
+    let exact_up_to = state.settings.stats_exact_up_to;
     Ok(web::Json(
-        opinion_report(&mut conn, &caller, &query, query.group_by).await?,
+        opinion_report(&mut conn, &caller, &query, query.group_by, exact_up_to).await?,
     ))
 }
 

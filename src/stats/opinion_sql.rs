@@ -61,27 +61,43 @@ fn scoped_opinions() -> String {
 
 /// Each measure in the period as (opinion, date, kind, value) with the opinion's dimensions,
 /// from `opinion_measures` (its migration defines every measure). What was open at the end
-/// of the period is dated just before it. A measure is dated when its event was recorded, so
-/// `at < end` (never past `known_by`) is all `as_of` needs.
-fn opinion_measures() -> String {
+/// of the period is dated just before it, when $9 asks for it. A measure is dated when its
+/// event was recorded, so `at < end` (never past `known_by`) is all `as_of` needs. `prev`: a
+/// referral's previous one.
+pub(super) fn opinion_measures() -> String {
     let scope = scoped("om");
     format!(
         "m AS (
-            SELECT om.opinion_id, om.at, om.kind AS k, om.v, om.committee_id,
+            SELECT om.opinion_id, om.at, om.kind AS k, om.v, om.until_at AS prev, om.committee_id,
                    om.liaison_group_id, om.representative_id, om.constituency_id, om.category,
                    om.source
             FROM opinion_measures om
             WHERE om.kind <> 'open' AND om.at >= $1 AND om.at < $3 AND {scope}
             UNION ALL
             SELECT om.opinion_id, $3 - interval '1 microsecond',
-                   CASE WHEN om.due_at < $3 THEN 'overdue' ELSE 'open' END, NULL,
+                   CASE WHEN om.due_at < $3 THEN 'overdue' ELSE 'open' END, NULL, NULL,
                    om.committee_id, om.liaison_group_id, om.representative_id,
                    om.constituency_id, om.category, om.source
             FROM opinion_measures om
             WHERE om.kind = 'open' AND om.until_at >= $3 AND om.at < $3
-              AND $3 - interval '1 microsecond' >= $1 AND {scope}
+              AND $9 AND {scope}
         )"
     )
+}
+
+/// Which referrals count (an opinion once, however many times it is referred): in the
+/// totals, the first since the period began ($10); in a row, the first since the row's own
+/// start, which for a month is the later of the period's and the month's.
+pub(super) fn first_referrals(grouping: OpinionGrouping) -> (&'static str, &'static str) {
+    const IN_PERIOD: &str = "(m.k <> 'referred' OR m.prev IS NULL OR m.prev < $10)";
+    match grouping {
+        OpinionGrouping::Month => (
+            IN_PERIOD,
+            "(m.k <> 'referred' OR m.prev IS NULL OR m.prev < greatest($10,
+                date_trunc('month', m.at AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai'))",
+        ),
+        _ => (IN_PERIOD, IN_PERIOD),
+    }
 }
 
 /// Per referral: what each handling body received, answered and still holds.
@@ -125,7 +141,9 @@ const REFERRAL_MEASURES: &str = "
 /// its own row (`v`; null where there is none, which percentiles skip).
 const COUNTS: &str = "
         count(*) FILTER (WHERE k = 'received') AS received,
-        count(DISTINCT counted) FILTER (WHERE k = 'referred') AS referred,
+        CASE WHEN GROUPING(key_id, key_text, key_role) <> 0
+             THEN count(*) FILTER (WHERE k = 'referred' AND first_in_period)
+             ELSE count(*) FILTER (WHERE k = 'referred' AND first_in_row) END AS referred,
         count(*) FILTER (WHERE k IN ('resolved', 'partly_resolved', 'answered')) AS answered,
         count(*) FILTER (WHERE k = 'resolved') AS resolved,
         count(*) FILTER (WHERE k = 'partly_resolved') AS partly_resolved,
@@ -252,7 +270,9 @@ impl Row {
 }
 
 /// (id expression, text expression, name table) of a grouping over the opinion measures.
-fn key_of(grouping: OpinionGrouping) -> (&'static str, &'static str, Option<&'static str>) {
+pub(super) fn key_of(
+    grouping: OpinionGrouping,
+) -> (&'static str, &'static str, Option<&'static str>) {
     use OpinionGrouping::*;
     match grouping {
         Committee => ("m.committee_id", "NULL::text", Some("committees")),
@@ -273,15 +293,16 @@ fn key_of(grouping: OpinionGrouping) -> (&'static str, &'static str, Option<&'st
 fn statement(grouping: OpinionGrouping) -> String {
     let (id, text, names) = key_of(grouping);
     let by_body = grouping == OpinionGrouping::HandlingBody;
-    // `referred` counts opinions once each (however many bodies), and referrals per body.
-    let (measures, role, counted) = if by_body {
+    // `referred` counts opinions once each (however many bodies and transfers: the referral
+    // whose previous one is not in the period), and referrals per body.
+    let (measures, role, (first_in_period, first_in_row)) = if by_body {
         (
             format!("{}, {REFERRAL_MEASURES}", scoped_opinions()),
             "m.role",
-            "m.referral_id",
+            ("true", "true"),
         )
     } else {
-        (opinion_measures(), "NULL::text", "m.opinion_id")
+        (opinion_measures(), "NULL::text", first_referrals(grouping))
     };
     let name = match names {
         Some(table) => format!("(SELECT n.name FROM {table} n WHERE n.id = agg.key_id)"),
@@ -291,7 +312,8 @@ fn statement(grouping: OpinionGrouping) -> String {
         "WITH {measures},
          keyed AS (
              SELECT {id} AS key_id, {text} AS key_text, {role} AS key_role,
-                    {counted} AS counted, m.k, m.v
+                    m.k, m.v, {first_in_period} AS first_in_period,
+                    {first_in_row} AS first_in_row
              FROM m
              WHERE m.at >= $1 AND m.at < $3
          ),
@@ -306,36 +328,75 @@ fn statement(grouping: OpinionGrouping) -> String {
     )
 }
 
-/// The report's rows and its totals.
+/// What every opinion statement binds: $1 from, $2 known by, $3 end, $4–$6 the caller's
+/// committee, group or handling body, $7–$8 the narrowing, $9 whether to count what was open
+/// at the end, $10 the start of the whole period (when a period is read in parts).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Binds {
+    pub window: Window,
+    pub scope: StatsScope,
+    pub narrowing: Narrowing,
+    pub count_open: bool,
+    pub period_from: DateTime<Utc>,
+}
+
+impl Binds {
+    pub fn new(scope: StatsScope, narrowing: Narrowing, window: Window) -> Self {
+        Binds {
+            window,
+            scope,
+            narrowing,
+            count_open: window.end > window.from,
+            period_from: window.from,
+        }
+    }
+
+    /// Runs `sql` with these binds. Statements here sort every measure of what they read
+    /// (room to do it in memory), and a plan for the actual values drops the narrowings not
+    /// asked for (`$4 IS NULL OR …`).
+    pub async fn run<T>(&self, conn: &mut AsyncPgConnection, sql: String) -> ApiResult<Vec<T>>
+    where
+        T: QueryableByName<diesel::pg::Pg> + Send + 'static,
+    {
+        let (committee, group, body) = match self.scope {
+            StatsScope::District => (None, None, None),
+            StatsScope::Committee(c) => (Some(c), None, None),
+            StatsScope::LiaisonGroup(g) => (None, Some(g), None),
+            StatsScope::HandlingBody(b) => (None, None, Some(b)),
+        };
+        let query = diesel::sql_query(sql)
+            .bind::<Timestamptz, _>(self.window.from)
+            .bind::<Timestamptz, _>(self.window.known_by)
+            .bind::<Timestamptz, _>(self.window.end)
+            .bind::<Nullable<SqlUuid>, _>(committee)
+            .bind::<Nullable<SqlUuid>, _>(group)
+            .bind::<Nullable<SqlUuid>, _>(body)
+            .bind::<Nullable<SqlUuid>, _>(self.narrowing.committee)
+            .bind::<Nullable<SqlUuid>, _>(self.narrowing.liaison_group)
+            .bind::<Bool, _>(self.count_open)
+            .bind::<Timestamptz, _>(self.period_from);
+        crate::db::with_custom_plans(conn, async |conn| Ok(query.load(conn).await?)).await
+    }
+}
+
+/// The report's rows and its totals: from monthly sums where the period is long enough for
+/// them to pay (`super::monthly`), otherwise from the measures.
 pub async fn opinion_figures(
     conn: &mut AsyncPgConnection,
     grouping: OpinionGrouping,
     scope: StatsScope,
     narrowing: Narrowing,
     window: Window,
+    exact_up_to: i64,
 ) -> ApiResult<(Vec<(StatsKey, OpinionFigures)>, OpinionFigures)> {
-    let (committee, group, body) = match scope {
-        StatsScope::District => (None, None, None),
-        StatsScope::Committee(c) => (Some(c), None, None),
-        StatsScope::LiaisonGroup(g) => (None, Some(g), None),
-        StatsScope::HandlingBody(b) => (None, None, Some(b)),
-    };
+    let binds = Binds::new(scope, narrowing, window);
     if grouping != OpinionGrouping::HandlingBody {
         super::measures::catch_up(conn).await?;
+        if let Some(report) = super::monthly::figures(conn, grouping, binds, exact_up_to).await? {
+            return Ok(report);
+        }
     }
-    let query = diesel::sql_query(statement(grouping))
-        .bind::<Timestamptz, _>(window.from)
-        .bind::<Timestamptz, _>(window.known_by)
-        .bind::<Timestamptz, _>(window.end)
-        .bind::<Nullable<SqlUuid>, _>(committee)
-        .bind::<Nullable<SqlUuid>, _>(group)
-        .bind::<Nullable<SqlUuid>, _>(body)
-        .bind::<Nullable<SqlUuid>, _>(narrowing.committee)
-        .bind::<Nullable<SqlUuid>, _>(narrowing.liaison_group);
-    // Medians sort every measure of the period (room to do it in memory), and a plan for the
-    // actual values drops the narrowings not asked for (`$4 IS NULL OR …`).
-    let rows: Vec<Row> =
-        crate::db::with_custom_plans(conn, async |conn| Ok(query.load(conn).await?)).await?;
+    let rows: Vec<Row> = binds.run(conn, statement(grouping)).await?;
     let mut totals = OpinionFigures::default().with_rates();
     let mut items = Vec::new();
     for row in rows {

@@ -12,12 +12,14 @@ use crate::calendar::working_days::{end_of_local_day, local_date, start_of_local
 use crate::error::ApiResult;
 
 /// The opinion report `query` asks for, grouped by `grouping` (default `committee`), as the
-/// caller may see it: the route's answer, and what the stats export writes.
+/// caller may see it: the route's answer, and what the stats export writes. Durations are
+/// exact up to `exact_up_to` measures (`Settings::stats_exact_up_to`).
 pub async fn opinion_report(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     query: &OpinionStatsQuery,
     grouping: Option<OpinionGrouping>,
+    exact_up_to: i64,
 ) -> ApiResult<OpinionStats> {
     let grouping = grouping.unwrap_or(OpinionGrouping::Committee);
     let scope = opinion_stats_scope(caller, grouping == OpinionGrouping::HandlingBody)?;
@@ -42,7 +44,7 @@ pub async fn opinion_report(
         liaison_group: query.liaison_group_id,
     };
     let (rows, totals) =
-        opinion_sql::opinion_figures(conn, grouping, scope, narrowing, window).await?;
+        opinion_sql::opinion_figures(conn, grouping, scope, narrowing, window, exact_up_to).await?;
     let mut items: Vec<OpinionStatsRow> = rows
         .into_iter()
         .map(|(key, figures)| OpinionStatsRow { key, figures })

@@ -87,6 +87,7 @@ pub fn settings(database_url: &str) -> Settings {
         // Switched on by the tests of notifications, with a short period.
         notification_sweep: None,
         changes_retention: Duration::from_secs(180 * 86_400),
+        stats_exact_up_to: 50_000,
         // Receivers in tests listen on 127.0.0.1; retries come quickly.
         webhooks: liaison::config::WebhookSettings {
             allow_private: true,

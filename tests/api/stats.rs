@@ -18,7 +18,13 @@ use uuid::Uuid;
 use crate::helpers::World;
 use crate::opinions::{feed_back, refer_to, step, submit};
 
-async fn date_event(w: &World, opinion: Uuid, action: &str, day: &str, due: Option<&str>) {
+pub(crate) async fn date_event(
+    w: &World,
+    opinion: Uuid,
+    action: &str,
+    day: &str,
+    due: Option<&str>,
+) {
     let mut conn = w.app.db().await;
     // The timeline refuses updates (a trigger); the test's own history is written past it.
     diesel::sql_query("SET session_replication_role = replica")
@@ -86,8 +92,8 @@ async fn rate(w: &World, id: Uuid, rating: &str) {
         .expect(200);
 }
 
-/// The history in the table above.
-async fn history(w: &World) {
+/// The history in the table above; the opinions O1–O4.
+pub(crate) async fn history(w: &World) -> [Uuid; 4] {
     let o1 = submit(w).await;
     step(w, &w.admin, o1, refer_to(w.body_a)).await.expect(200);
     step(
@@ -140,9 +146,10 @@ async fn history(w: &World) {
 
     let o4 = submit(w).await;
     date_event(w, o4, "receive", "2025-04-10", Some("2025-04-12")).await;
+    [o1, o2, o3, o4]
 }
 
-async fn report(w: &World, token: &str, query: &str) -> Value {
+pub(crate) async fn report(w: &World, token: &str, query: &str) -> Value {
     w.app
         .get(&format!("/api/v1/stats/opinions?{query}"), token)
         .await
@@ -661,7 +668,35 @@ async fn measures_refreshed_side_by_side_are_kept_once() {
     }
     let rebuilt: Count = count().get_result(&mut conn).await.unwrap();
     assert_eq!(rebuilt, afresh);
+    // The monthly sums the refreshes kept side by side are those rebuilt from scratch.
+    assert!(!monthly_sums(&mut conn).await.is_empty());
+    let kept_sums = monthly_sums(&mut conn).await;
+    diesel::sql_query("SELECT rebuild_opinion_measures_monthly()")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(kept_sums, monthly_sums(&mut conn).await);
     let report = report(&w, &w.admin, "group_by=category").await;
     assert_eq!(report["totals"]["received"], 6);
     assert_eq!(report["totals"]["referred"], 6);
+}
+
+/// Every monthly sum that counts something, as text, in key order.
+pub(crate) async fn monthly_sums(conn: &mut diesel_async::AsyncPgConnection) -> String {
+    #[derive(diesel::QueryableByName)]
+    struct Sums {
+        #[diesel(sql_type = Nullable<Text>)]
+        sums: Option<String>,
+    }
+    let sums: Sums = diesel::sql_query(
+        "SELECT string_agg(concat_ws('|', grouping, month, committee_id, key_id, key_code, kind,
+                                     since, n, hist), E'\\n'
+                           ORDER BY grouping, month, committee_id, key_id, key_code, kind, since)
+                AS sums
+         FROM opinion_measures_monthly WHERE n <> 0",
+    )
+    .get_result(conn)
+    .await
+    .unwrap();
+    sums.sums.unwrap_or_default()
 }

@@ -1,0 +1,163 @@
+//! Long opinion reports read from monthly sums give the figures the measures give: the
+//! hand-counted history of `stats.rs` read by two servers on one database, one reading every
+//! report from the measures (the default, for a history this small) and one from the monthly
+//! sums wherever a period holds a whole month (`stats_exact_up_to` 0).
+
+use diesel::sql_types::{Text, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, World, spawn_server_on};
+use crate::stats::{date_event, history, monthly_sums};
+
+const COUNTS: [&str; 13] = [
+    "received",
+    "referred",
+    "answered",
+    "resolved",
+    "partly_resolved",
+    "fed_back",
+    "declined",
+    "open",
+    "overdue",
+    "response_due",
+    "responded_in_time",
+    "ratings",
+    "satisfied",
+];
+
+/// Same rows in the same order with the same counts and rates; each duration within 2% (or
+/// 0.01) of the exact one.
+fn assert_same_report(exact: &Value, from_sums: &Value, what: &str) {
+    let rows = |r: &Value| {
+        let mut rows = r["items"].as_array().unwrap().clone();
+        rows.push(r["totals"].clone());
+        rows
+    };
+    let (exact_rows, sums_rows) = (rows(exact), rows(from_sums));
+    let keys = |rows: &[Value]| rows.iter().map(|r| r["key"].clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&exact_rows), keys(&sums_rows), "{what}: rows");
+    for (e, s) in exact_rows.iter().zip(&sums_rows) {
+        for field in COUNTS {
+            assert_eq!(e[field], s[field], "{what}: {} {field}", e["key"]);
+        }
+        for rate in ["response_rate", "resolution_rate", "satisfaction_rate"] {
+            assert_eq!(e[rate], s[rate], "{what}: {} {rate}", e["key"]);
+        }
+        for spread in ["refer_hours", "answer_days", "feed_back_days"] {
+            for at in ["median", "p90"] {
+                let (e, s) = (&e[spread][at], &s[spread][at]);
+                match (e.as_f64(), s.as_f64()) {
+                    (Some(e), Some(s)) => {
+                        assert!(
+                            (e - s).abs() <= e * 0.02 + 0.01,
+                            "{what}: {spread} {at} {e} vs {s}"
+                        )
+                    }
+                    _ => assert_eq!(e, s, "{what}: {spread} {at}"),
+                }
+            }
+        }
+    }
+}
+
+async fn report_on(app: &TestApp, token: &str, query: &str) -> Value {
+    app.get(&format!("/api/v1/stats/opinions?{query}"), token)
+        .await
+        .expect(200)
+        .body
+}
+
+#[tokio::test]
+async fn reports_from_monthly_sums_equal_those_from_the_measures() {
+    let w = World::new().await;
+    let [_, o2, _, _] = history(&w).await;
+    // O2 referred a second time in April: a period counts it once, each month once.
+    {
+        let mut conn = w.app.db().await;
+        diesel::sql_query("SET session_replication_role = replica")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        diesel::sql_query(
+            "INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round,
+                                         actor_role, at, payload, internal)
+             SELECT gen_random_uuid(), opinion_id, 'refer', 'fed_back', 'referred', round,
+                    actor_role, $2::timestamptz, '{\"due_at\": \"2025-04-25T01:00:00Z\"}', false
+             FROM opinion_events WHERE opinion_id = $1 AND action = 'refer'",
+        )
+        .bind::<SqlUuid, _>(o2)
+        .bind::<Text, _>("2025-04-05 09:00+08")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    // Measured again (and summed) as any rewritten history is.
+    date_event(&w, o2, "rate", "2025-04-04", None).await;
+
+    let from_sums = spawn_server_on(&w.app.database_url, |s| s.stats_exact_up_to = 0).app;
+    let periods = [
+        "from=2025-03-01&to=2025-05-31",
+        "from=2025-03-02&to=2025-05-20",
+        "from=2025-02-15&to=2025-04-30&as_of=2025-04-15",
+        "from=2025-04-01&to=2025-04-30",
+    ];
+    for period in periods {
+        for grouping in [
+            "committee",
+            "liaison_group",
+            "representative",
+            "constituency",
+            "category",
+            "source",
+            "month",
+        ] {
+            let query = format!("{period}&group_by={grouping}");
+            let exact = report_on(&w.app, &w.admin, &query).await;
+            let summed = report_on(&from_sums, &w.admin, &query).await;
+            assert_same_report(&exact, &summed, &query);
+            let staff = report_on(&w.app, &w.committee_staff_a, &query).await;
+            let staff_summed = report_on(&from_sums, &w.committee_staff_a, &query).await;
+            assert_same_report(&staff, &staff_summed, &format!("staff {query}"));
+        }
+    }
+    let whole = report_on(
+        &from_sums,
+        &w.admin,
+        "from=2025-03-01&to=2025-05-31&group_by=month",
+    )
+    .await;
+    assert_eq!(whole["totals"]["referred"], 2, "O1 and O2, each once");
+    assert_eq!(whole["items"][1]["referred"], 1, "O2 again in April");
+
+    // The second server does read the sums: a sum changed behind its back shows.
+    let mut conn = w.app.db().await;
+    let before = monthly_sums(&mut conn).await;
+    diesel::sql_query(
+        "UPDATE opinion_measures_monthly SET n = n + 100
+         WHERE grouping = 'committee' AND kind = 'received' AND month = '2025-04-01'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let april = "from=2025-04-01&to=2025-04-30";
+    let tampered = report_on(&from_sums, &w.admin, april).await;
+    let exact = report_on(&w.app, &w.admin, april).await;
+    assert_eq!(
+        tampered["totals"]["received"].as_i64().unwrap(),
+        exact["totals"]["received"].as_i64().unwrap() + 100
+    );
+    diesel::sql_query(
+        "UPDATE opinion_measures_monthly SET n = n - 100
+         WHERE grouping = 'committee' AND kind = 'received' AND month = '2025-04-01'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    // And the sums kept step by step are those rebuilt from the measures.
+    diesel::sql_query("SELECT rebuild_opinion_measures_monthly()")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(before, monthly_sums(&mut conn).await);
+}
