@@ -192,6 +192,6 @@ CREATE INDEX opinion_measures_open_idx ON opinion_measures (until_at)
 -- The measures dated in a period, with everything a report groups by.
 DROP INDEX opinion_measures_at_idx;
 CREATE INDEX opinion_measures_at_idx ON opinion_measures (at)
-    INCLUDE (kind, v, opinion_id, committee_id, liaison_group_id, representative_id,
+    INCLUDE (kind, v, until_at, opinion_id, committee_id, liaison_group_id, representative_id,
              constituency_id, category, source)
     WHERE kind <> 'open';

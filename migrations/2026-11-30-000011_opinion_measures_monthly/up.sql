@@ -129,6 +129,12 @@ BEGIN
 END
 $$;
 
--- `referred` measures gained their previous referral (migration 000009): recompute them all.
-SELECT recompute_opinion_measures(ARRAY(SELECT id FROM opinions));
+-- `referred` measures gained their previous referral (migration 000009). Set in one statement:
+-- recomputing every opinion here would take a lock per opinion in one transaction.
+UPDATE opinion_measures m SET until_at = p.prev_at
+FROM (SELECT opinion_id, at,
+             lag(at) OVER (PARTITION BY opinion_id ORDER BY at) AS prev_at
+      FROM opinion_measures WHERE kind = 'referred') AS p
+WHERE m.kind = 'referred' AND m.opinion_id = p.opinion_id AND m.at = p.at
+  AND p.prev_at IS NOT NULL AND m.until_at IS DISTINCT FROM p.prev_at;
 SELECT rebuild_opinion_measures_monthly();

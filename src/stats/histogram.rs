@@ -34,12 +34,13 @@ impl Histogram {
         }
     }
 
-    /// Adds a `{bucket: count}` object as the database keeps it; anything else is ignored.
-    pub fn add_json(&mut self, json: &serde_json::Value) {
+    /// Adds (`sign` 1) or takes away (−1) a `{bucket: count}` object as the database keeps
+    /// it; anything else is ignored.
+    pub fn add_json(&mut self, json: &serde_json::Value, sign: i64) {
         if let Some(object) = json.as_object() {
             for (bucket, n) in object {
                 if let (Ok(bucket), Some(n)) = (bucket.parse(), n.as_i64()) {
-                    self.add(bucket, n);
+                    self.add(bucket, sign * n);
                 }
             }
         }
@@ -141,7 +142,7 @@ mod tests {
         assert_eq!(h, of(&[2.0]));
         let json = serde_json::json!({"5": 2, "x": 1, "7": "no"});
         let mut read = Histogram::default();
-        read.add_json(&json);
+        read.add_json(&json, 1);
         assert_eq!(read.count(), 2);
     }
 

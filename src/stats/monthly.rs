@@ -46,23 +46,55 @@ struct Part {
     hist: Option<serde_json::Value>,
 }
 
-/// The whole Beijing months inside [from, end): the first one's first day and the day after
-/// the last one; None when there is none.
-fn whole_months(from: DateTime<Utc>, end: DateTime<Utc>) -> Option<(NaiveDate, NaiveDate)> {
-    let first_day = local_date(from);
-    let start_month = first_day.with_day(1)?;
-    let first = if start_of_local_day(start_month) == from {
+/// How a period is read: the months [first, after) from the sums, then stretches of the
+/// measures added (+1) or taken away (−1). Each end of the period is met from whichever side
+/// is shorter: the days of a partial month before the end are added, or the month is taken
+/// whole and the days after the end taken away (for a period ending now: the few deadlines
+/// still to come this month).
+#[derive(Debug, PartialEq)]
+struct Cover {
+    first: NaiveDate,
+    after: NaiveDate,
+    stretches: Vec<(DateTime<Utc>, DateTime<Utc>, i64)>,
+}
+
+/// None when no month would be read from the sums.
+fn cover(from: DateTime<Utc>, end: DateTime<Utc>) -> Option<Cover> {
+    let next = |month: NaiveDate| month.checked_add_months(Months::new(1));
+    let mut stretches = Vec::new();
+    let start_month = local_date(from).with_day(1)?;
+    let (month_start, month_end) = (
+        start_of_local_day(start_month),
+        start_of_local_day(next(start_month)?),
+    );
+    let first = if month_start == from {
+        start_month
+    } else if from - month_start <= month_end - from {
+        stretches.push((month_start, from, -1));
         start_month
     } else {
-        start_month.checked_add_months(Months::new(1))?
+        stretches.push((from, month_end, 1));
+        next(start_month)?
     };
-    let after = local_date(end).with_day(1)?;
-    let after = if start_of_local_day(after) <= end {
-        after
+    let end_month = local_date(end).with_day(1)?;
+    let (month_start, month_end) = (
+        start_of_local_day(end_month),
+        start_of_local_day(next(end_month)?),
+    );
+    let after = if month_start == end {
+        end_month
+    } else if end - month_start >= month_end - end {
+        stretches.push((end, month_end, -1));
+        next(end_month)?
     } else {
-        after.checked_sub_months(Months::new(1))?
+        stretches.push((month_start, end, 1));
+        end_month
     };
-    (first < after).then_some((first, after))
+    (first < after).then_some(Cover {
+        first,
+        after,
+        stretches,
+    })
 }
 
 /// The monthly sums of whole months [first, after) in the caller's scope, with which count
@@ -128,7 +160,7 @@ pub(super) async fn figures(
     if binds.narrowing.liaison_group.is_some() || grouping == OpinionGrouping::HandlingBody {
         return Ok(None);
     }
-    let Some((first, after)) = whole_months(window.from, window.end) else {
+    let Some(cover) = cover(window.from, window.end) else {
         return Ok(None);
     };
     let stored = match grouping {
@@ -137,8 +169,8 @@ pub(super) async fn figures(
     };
     let mut parts: Vec<Part> = diesel::sql_query(sums_statement(grouping))
         .bind::<Text, _>(stored.as_str())
-        .bind::<Date, _>(first)
-        .bind::<Date, _>(after)
+        .bind::<Date, _>(cover.first)
+        .bind::<Date, _>(cover.after)
         .bind::<Nullable<SqlUuid>, _>(committee)
         .bind::<Nullable<SqlUuid>, _>(binds.narrowing.committee)
         .bind::<Date, _>(local_date(window.from))
@@ -147,40 +179,42 @@ pub(super) async fn figures(
     if parts.iter().map(|p| p.n.abs()).sum::<i64>() <= exact_up_to {
         return Ok(None);
     }
-    // The days before the first whole month, and after the last with what was open at the end.
-    let before = Binds {
-        window: Window {
-            end: start_of_local_day(first),
-            ..window
-        },
-        count_open: false,
-        ..binds
-    };
-    let after = Binds {
-        window: Window {
-            from: start_of_local_day(after),
-            ..window
-        },
-        ..binds
-    };
-    for part in [before, after] {
-        parts.extend(part.run::<Part>(conn, measures_statement(grouping)).await?);
+    let mut signs = vec![1; parts.len()];
+    // The stretches at the ends, and what was open at the end (an empty stretch).
+    let stretches = cover
+        .stretches
+        .iter()
+        .map(|&(from, end, sign)| (from, end, sign, false));
+    for (from, end, sign, count_open) in stretches.chain([(window.end, window.end, 1, true)]) {
+        let stretch = Binds {
+            window: Window {
+                from,
+                end,
+                ..window
+            },
+            count_open,
+            ..binds
+        };
+        let read: Vec<Part> = stretch.run(conn, measures_statement(grouping)).await?;
+        signs.extend(std::iter::repeat_n(sign, read.len()));
+        parts.extend(read);
     }
     let mut rows: HashMap<(Option<Uuid>, Option<String>), Tally> = HashMap::new();
     let mut totals = Tally::default();
-    for part in &parts {
+    for (part, sign) in parts.iter().zip(signs) {
         let mut hist = Histogram::default();
         if let Some(json) = &part.hist {
-            hist.add_json(json);
+            hist.add_json(json, sign);
         }
+        let n = sign * part.n;
         let row = rows
             .entry((part.key_id, part.key_text.clone()))
             .or_default();
         if part.first_in_period {
-            totals.add(&part.kind, part.n, &hist);
+            totals.add(&part.kind, n, &hist);
         }
         if part.first_in_row {
-            row.add(&part.kind, part.n, &hist);
+            row.add(&part.kind, n, &hist);
         }
     }
     let names = names_of(conn, grouping, rows.keys().filter_map(|k| k.0).collect()).await?;
@@ -326,25 +360,44 @@ mod tests {
     }
 
     #[test]
-    fn whole_months_are_those_inside_the_period() {
-        let months = |from: &str, to: &str| {
-            whole_months(start_of_local_day(day(from)), end_of_local_day(day(to)))
-        };
+    fn a_period_is_read_from_whole_months_and_the_shorter_side_of_each_end() {
+        let at = |d: &str| start_of_local_day(day(d));
+        let read = |from: &str, to: &str| cover(at(from), end_of_local_day(day(to)));
+        let months = |c: Option<Cover>| c.map(|c| (c.first, c.after, c.stretches.len()));
         assert_eq!(
-            months("2026-01-01", "2026-03-31"),
-            Some((day("2026-01-01"), day("2026-04-01")))
+            months(read("2026-01-01", "2026-03-31")),
+            Some((day("2026-01-01"), day("2026-04-01"), 0))
         );
+        // The 2nd: take January whole and its first day away; the 30th of March: add it.
         assert_eq!(
-            months("2026-01-02", "2026-03-30"),
-            Some((day("2026-02-01"), day("2026-03-01")))
+            read("2026-01-02", "2026-03-30"),
+            Some(Cover {
+                first: day("2026-01-01"),
+                after: day("2026-04-01"),
+                stretches: vec![
+                    (at("2026-01-01"), at("2026-01-02"), -1),
+                    (at("2026-03-31"), at("2026-04-01"), -1)
+                ],
+            })
         );
-        assert_eq!(months("2026-01-02", "2026-02-27"), None);
-        assert_eq!(months("2026-03-01", "2026-03-30"), None);
-        // A period ending now, in the middle of a day.
-        let now = start_of_local_day(day("2026-11-30")) + chrono::Duration::hours(15);
+        // The 20th: add the days to February; the 10th of March: add them from March 1st.
         assert_eq!(
-            whole_months(start_of_local_day(day("2023-11-30")), now),
-            Some((day("2023-12-01"), day("2026-11-01")))
+            read("2026-01-20", "2026-03-10"),
+            Some(Cover {
+                first: day("2026-02-01"),
+                after: day("2026-03-01"),
+                stretches: vec![
+                    (at("2026-01-20"), at("2026-02-01"), 1),
+                    (at("2026-03-01"), at("2026-03-11"), 1)
+                ],
+            })
         );
+        // Within a month, both ends added: nothing left for the sums.
+        assert_eq!(read("2026-03-20", "2026-04-05"), None);
+        // A period ending now, in the middle of the last day of a month.
+        let now = at("2026-11-30") + chrono::Duration::hours(15);
+        let c = cover(at("2026-01-01"), now).unwrap();
+        assert_eq!((c.first, c.after), (day("2026-01-01"), day("2026-12-01")));
+        assert_eq!(c.stretches, vec![(now, at("2026-12-01"), -1)]);
     }
 }

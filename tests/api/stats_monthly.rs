@@ -101,6 +101,8 @@ async fn reports_from_monthly_sums_equal_those_from_the_measures() {
         "from=2025-03-02&to=2025-05-20",
         "from=2025-02-15&to=2025-04-30&as_of=2025-04-15",
         "from=2025-04-01&to=2025-04-30",
+        "from=2025-02-20&to=2025-04-08",
+        "from=2025-03-25&to=2025-06-03",
     ];
     for period in periods {
         for grouping in [
