@@ -131,6 +131,8 @@ pub struct Definitions {
     pub refer_hours: &'static str,
     pub answer_days: &'static str,
     pub feed_back_days: &'static str,
+    pub durations: &'static str,
+    pub referred: &'static str,
     pub open: &'static str,
     pub as_of: &'static str,
 }
@@ -149,6 +151,13 @@ pub const DEFINITIONS: Definitions = Definitions {
         in the period",
     feed_back_days: "days from the answer to the feedback to the voter, for feedbacks in the \
         period",
+    durations: "medians and 90th percentiles interpolate between the two nearest values \
+        (percentile_cont); a report over more than 50 000 measures (the server's \
+        LIAISON_STATS_EXACT_UP_TO) reads its whole months from monthly sums and its durations \
+        from buckets 2% wide, so each is within 2% (or 0.01) of the exact figure; counts and \
+        rates are always exact",
+    referred: "opinions referred in the period, each once however many bodies or referrals; in \
+        a monthly report, once in each month it was referred in",
     open: "open: not fed back or declined at the end of the period; overdue: open and past the \
         current step's due date then. For handling bodies, lead referrals neither answered nor \
         returned",
