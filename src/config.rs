@@ -123,7 +123,7 @@ pub struct Settings {
     /// How long the changes feed keeps a change (`LIAISON_CHANGES_RETENTION_DAYS`, default 180).
     pub changes_retention: Duration,
     /// An opinion report over more measures than this, with a whole month in its period, is
-    /// read from monthly sums, its durations to within 2% (`LIAISON_STATS_EXACT_UP_TO`,
+    /// read from yearly and monthly sums, its durations to within 2% (`LIAISON_STATS_EXACT_UP_TO`,
     /// default 50 000); smaller ones are exact.
     pub stats_exact_up_to: i64,
     pub webhooks: WebhookSettings,

@@ -153,7 +153,7 @@ pub const DEFINITIONS: Definitions = Definitions {
         period",
     durations: "medians and 90th percentiles interpolate between the two nearest values \
         (percentile_cont); a report over more than 50 000 measures (the server's \
-        LIAISON_STATS_EXACT_UP_TO) reads its whole months from monthly sums and its durations \
+        LIAISON_STATS_EXACT_UP_TO) reads its whole years and months from sums and its durations \
         from buckets 2% wide, so each is within 2% (or 0.01) of the exact figure; counts and \
         rates are always exact",
     referred: "opinions referred in the period, each once however many bodies or referrals; in \

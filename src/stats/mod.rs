@@ -3,7 +3,7 @@
 //!
 //! - `dto`: the query, the figures and the definitions every answer carries;
 //! - `opinion_sql`: the statements over `opinion_measures` and `referrals`;
-//! - `monthly`: long reports from monthly sums, durations in buckets (`histogram`);
+//! - `sums`: long reports from yearly and monthly sums, durations in buckets (`histogram`);
 //! - `measures`: keeps `opinion_measures` current after the steps that change them commit;
 //! - `activities`: activity figures and the rota's receptions held against scheduled;
 //! - `report`: the opinion report as answered and exported;
@@ -14,6 +14,6 @@ pub mod dto;
 pub mod handlers;
 mod histogram;
 pub mod measures;
-mod monthly;
 pub mod opinion_sql;
 pub mod report;
+mod sums;

@@ -379,8 +379,8 @@ impl Binds {
     }
 }
 
-/// The report's rows and its totals: from monthly sums where the period is long enough for
-/// them to pay (`super::monthly`), otherwise from the measures.
+/// The report's rows and its totals: from yearly and monthly sums where the period is long
+/// enough for them to pay (`super::sums`), otherwise from the measures.
 pub async fn opinion_figures(
     conn: &mut AsyncPgConnection,
     grouping: OpinionGrouping,
@@ -392,7 +392,7 @@ pub async fn opinion_figures(
     let binds = Binds::new(scope, narrowing, window);
     if grouping != OpinionGrouping::HandlingBody {
         super::measures::catch_up(conn).await?;
-        if let Some(report) = super::monthly::figures(conn, grouping, binds, exact_up_to).await? {
+        if let Some(report) = super::sums::figures(conn, grouping, binds, exact_up_to).await? {
             return Ok(report);
         }
     }

@@ -37,7 +37,7 @@ mod service_clients;
 mod spec;
 mod station_people;
 mod stats;
-mod stats_monthly;
+mod stats_sums;
 mod stored_enums;
 mod users;
 mod webhook_receiver;

@@ -668,32 +668,32 @@ async fn measures_refreshed_side_by_side_are_kept_once() {
     }
     let rebuilt: Count = count().get_result(&mut conn).await.unwrap();
     assert_eq!(rebuilt, afresh);
-    // The monthly sums the refreshes kept side by side are those rebuilt from scratch.
-    assert!(!monthly_sums(&mut conn).await.is_empty());
-    let kept_sums = monthly_sums(&mut conn).await;
-    diesel::sql_query("SELECT rebuild_opinion_measures_monthly()")
+    // The sums the refreshes kept side by side are those rebuilt from scratch.
+    assert!(!sums_as_text(&mut conn).await.is_empty());
+    let kept_sums = sums_as_text(&mut conn).await;
+    diesel::sql_query("SELECT rebuild_opinion_measures_sums()")
         .execute(&mut conn)
         .await
         .unwrap();
-    assert_eq!(kept_sums, monthly_sums(&mut conn).await);
+    assert_eq!(kept_sums, sums_as_text(&mut conn).await);
     let report = report(&w, &w.admin, "group_by=category").await;
     assert_eq!(report["totals"]["received"], 6);
     assert_eq!(report["totals"]["referred"], 6);
 }
 
-/// Every monthly sum that counts something, as text, in key order.
-pub(crate) async fn monthly_sums(conn: &mut diesel_async::AsyncPgConnection) -> String {
+/// Every yearly and monthly sum that counts something, as text, in key order.
+pub(crate) async fn sums_as_text(conn: &mut diesel_async::AsyncPgConnection) -> String {
     #[derive(diesel::QueryableByName)]
     struct Sums {
         #[diesel(sql_type = Nullable<Text>)]
         sums: Option<String>,
     }
     let sums: Sums = diesel::sql_query(
-        "SELECT string_agg(concat_ws('|', grouping, month, committee_id, key_id, key_code, kind,
+        "SELECT string_agg(concat_ws('|', grouping, grain, period, committee_id, key_id, key_code, kind,
                                      since, n, hist), E'\\n'
-                           ORDER BY grouping, month, committee_id, key_id, key_code, kind, since)
+                           ORDER BY grouping, grain, period, committee_id, key_id, key_code, kind, since)
                 AS sums
-         FROM opinion_measures_monthly WHERE n <> 0",
+         FROM opinion_measures_sums WHERE n <> 0",
     )
     .get_result(conn)
     .await

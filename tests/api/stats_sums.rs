@@ -1,14 +1,14 @@
-//! Long opinion reports read from monthly sums give the figures the measures give: the
+//! Long opinion reports read from yearly and monthly sums give the figures the measures give: the
 //! hand-counted history of `stats.rs` read by two servers on one database, one reading every
-//! report from the measures (the default, for a history this small) and one from the monthly
-//! sums wherever a period holds a whole month (`stats_exact_up_to` 0).
+//! report from the measures (the default, for a history this small) and one from the sums
+//! wherever a period holds a whole month (`stats_exact_up_to` 0).
 
 use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use serde_json::Value;
 
 use crate::helpers::{TestApp, World, spawn_server_on};
-use crate::stats::{date_event, history, monthly_sums};
+use crate::stats::{date_event, history, sums_as_text};
 
 const COUNTS: [&str; 13] = [
     "received",
@@ -69,7 +69,7 @@ async fn report_on(app: &TestApp, token: &str, query: &str) -> Value {
 }
 
 #[tokio::test]
-async fn reports_from_monthly_sums_equal_those_from_the_measures() {
+async fn reports_from_sums_equal_those_from_the_measures() {
     let w = World::new().await;
     let [_, o2, _, _] = history(&w).await;
     // O2 referred a second time in April: a period counts it once, each month once.
@@ -103,6 +103,9 @@ async fn reports_from_monthly_sums_equal_those_from_the_measures() {
         "from=2025-04-01&to=2025-04-30",
         "from=2025-02-20&to=2025-04-08",
         "from=2025-03-25&to=2025-06-03",
+        "from=2025-01-01&to=2025-12-31",
+        "from=2024-12-01&to=2026-01-31",
+        "from=2024-11-20&to=2026-02-10",
     ];
     for period in periods {
         for grouping in [
@@ -134,10 +137,10 @@ async fn reports_from_monthly_sums_equal_those_from_the_measures() {
 
     // The second server does read the sums: a sum changed behind its back shows.
     let mut conn = w.app.db().await;
-    let before = monthly_sums(&mut conn).await;
+    let before = sums_as_text(&mut conn).await;
     diesel::sql_query(
-        "UPDATE opinion_measures_monthly SET n = n + 100
-         WHERE grouping = 'committee' AND kind = 'received' AND month = '2025-04-01'",
+        "UPDATE opinion_measures_sums SET n = n + 100
+         WHERE grouping = 'committee' AND grain = 'month' AND kind = 'received' AND period = '2025-04-01'",
     )
     .execute(&mut conn)
     .await
@@ -150,16 +153,16 @@ async fn reports_from_monthly_sums_equal_those_from_the_measures() {
         exact["totals"]["received"].as_i64().unwrap() + 100
     );
     diesel::sql_query(
-        "UPDATE opinion_measures_monthly SET n = n - 100
-         WHERE grouping = 'committee' AND kind = 'received' AND month = '2025-04-01'",
+        "UPDATE opinion_measures_sums SET n = n - 100
+         WHERE grouping = 'committee' AND grain = 'month' AND kind = 'received' AND period = '2025-04-01'",
     )
     .execute(&mut conn)
     .await
     .unwrap();
     // And the sums kept step by step are those rebuilt from the measures.
-    diesel::sql_query("SELECT rebuild_opinion_measures_monthly()")
+    diesel::sql_query("SELECT rebuild_opinion_measures_sums()")
         .execute(&mut conn)
         .await
         .unwrap();
-    assert_eq!(before, monthly_sums(&mut conn).await);
+    assert_eq!(before, sums_as_text(&mut conn).await);
 }

@@ -14,9 +14,9 @@ BEGIN
     END LOOP;
 END
 $$;
-DROP FUNCTION rebuild_opinion_measures_monthly();
-DROP FUNCTION add_to_opinion_measures_monthly(uuid[], integer);
+DROP FUNCTION rebuild_opinion_measures_sums();
+DROP FUNCTION add_to_opinion_measures_sums(uuid[], integer);
 DROP VIEW opinion_measures_by_grouping;
 DROP FUNCTION histogram_add(jsonb, jsonb);
 DROP FUNCTION duration_bucket(double precision);
-DROP TABLE opinion_measures_monthly;
+DROP TABLE opinion_measures_sums;

@@ -1,7 +1,6 @@
-//! Long opinion reports from monthly sums (`opinion_measures_monthly`, kept with the measures
-//! by `refresh_opinion_measures`): each whole Beijing month of the period is a few rows per row
-//! of the report, and only the days before the first whole month and after the last are read
-//! from the measures. Counts are exact either way; durations come from 2%-wide buckets
+//! Long opinion reports from yearly and sums (`opinion_measures_sums`, kept with the
+//! measures by `refresh_opinion_measures`): each whole Beijing year and month of the period is
+//! a few rows per row of the report, and only days at its ends are read from the measures. Counts are exact either way; durations come from 2%-wide buckets
 //! (`histogram`), so a report is read this way only when it covers more measures than
 //! `exact_up_to` (below that, the measures themselves are quick and give exact medians).
 //!
@@ -97,29 +96,51 @@ fn cover(from: DateTime<Utc>, end: DateTime<Utc>) -> Option<Cover> {
     })
 }
 
-/// The monthly sums of whole months [first, after) in the caller's scope, with which count
-/// in the totals and in their rows (as `first_referrals` says, by the referrals' `since`).
+/// Where whole years can stand in for months [first, after): the years [from, to), or an
+/// empty range at `after` (and always for a monthly report, whose rows are months).
+fn whole_years(
+    grouping: OpinionGrouping,
+    first: NaiveDate,
+    after: NaiveDate,
+) -> (NaiveDate, NaiveDate) {
+    let january = |year: i32| NaiveDate::from_ymd_opt(year, 1, 1);
+    let from = match january(first.year()) {
+        Some(jan) if jan == first => Some(jan),
+        _ => january(first.year() + 1),
+    };
+    match (from, january(after.year())) {
+        (Some(from), Some(to)) if from < to && grouping != OpinionGrouping::Month => (from, to),
+        _ => (after, after),
+    }
+}
+
+/// The sums of the months [$2, $3) and [$4, $5) and the years [$3, $4) in the caller's scope
+/// ($6, $7), with which count in the totals and in their rows (as `first_referrals` says, by
+/// the referrals' `since` against the period's first day, $8).
 fn sums_statement(grouping: OpinionGrouping) -> String {
     let (id, text) = match grouping {
-        OpinionGrouping::Month => ("NULL::uuid", "to_char(r.month, 'YYYY-MM')"),
+        OpinionGrouping::Month => ("NULL::uuid", "to_char(r.period, 'YYYY-MM')"),
         OpinionGrouping::Category | OpinionGrouping::Source => ("NULL::uuid", "r.key_code"),
         _ => ("r.key_id", "NULL::text"),
     };
     let row_start = match grouping {
-        OpinionGrouping::Month => "greatest($6, r.month)",
-        _ => "$6",
+        OpinionGrouping::Month => "greatest($8, r.period)",
+        _ => "$8",
     };
     format!(
         "SELECT {id} AS key_id, {text} AS key_text, r.kind, r.n, r.hist,
-                (r.kind <> 'referred' OR r.since IS NULL OR r.since < $6) AS first_in_period,
+                (r.kind <> 'referred' OR r.since IS NULL OR r.since < $8) AS first_in_period,
                 (r.kind <> 'referred' OR r.since IS NULL OR r.since < {row_start})
                     AS first_in_row
-         FROM opinion_measures_monthly r
-         WHERE r.grouping = $1 AND r.month >= $2 AND r.month < $3
-           AND ($4::uuid IS NULL OR r.committee_id IN
-                 (SELECT id FROM committees WHERE ancestors @> ARRAY[$4::uuid]))
-           AND ($5::uuid IS NULL OR r.committee_id IN
-                 (SELECT id FROM committees WHERE ancestors @> ARRAY[$5::uuid]))
+         FROM opinion_measures_sums r
+         WHERE r.grouping = $1
+           AND (r.grain = 'month' AND (r.period >= $2 AND r.period < $3
+                                       OR r.period >= $4 AND r.period < $5)
+                OR r.grain = 'year' AND r.period >= $3 AND r.period < $4)
+           AND ($6::uuid IS NULL OR r.committee_id IN
+                 (SELECT id FROM committees WHERE ancestors @> ARRAY[$6::uuid]))
+           AND ($7::uuid IS NULL OR r.committee_id IN
+                 (SELECT id FROM committees WHERE ancestors @> ARRAY[$7::uuid]))
            AND r.n <> 0"
     )
 }
@@ -144,7 +165,7 @@ fn measures_statement(grouping: OpinionGrouping) -> String {
     )
 }
 
-/// The report from monthly sums, or None when it is not worth it (see the module).
+/// The report from the sums, or None when it is not worth it (see the module).
 pub(super) async fn figures(
     conn: &mut AsyncPgConnection,
     grouping: OpinionGrouping,
@@ -167,9 +188,12 @@ pub(super) async fn figures(
         OpinionGrouping::Month => OpinionGrouping::Committee,
         other => other,
     };
+    let years = whole_years(grouping, cover.first, cover.after);
     let mut parts: Vec<Part> = diesel::sql_query(sums_statement(grouping))
         .bind::<Text, _>(stored.as_str())
         .bind::<Date, _>(cover.first)
+        .bind::<Date, _>(years.0)
+        .bind::<Date, _>(years.1)
         .bind::<Date, _>(cover.after)
         .bind::<Nullable<SqlUuid>, _>(committee)
         .bind::<Nullable<SqlUuid>, _>(binds.narrowing.committee)
@@ -199,7 +223,8 @@ pub(super) async fn figures(
         signs.extend(std::iter::repeat_n(sign, read.len()));
         parts.extend(read);
     }
-    let mut rows: HashMap<(Option<Uuid>, Option<String>), Tally> = HashMap::new();
+    // Per row, how many measures it has (a row shows when it has any, as over the measures).
+    let mut rows: HashMap<(Option<Uuid>, Option<String>), (i64, Tally)> = HashMap::new();
     let mut totals = Tally::default();
     for (part, sign) in parts.iter().zip(signs) {
         let mut hist = Histogram::default();
@@ -207,9 +232,10 @@ pub(super) async fn figures(
             hist.add_json(json, sign);
         }
         let n = sign * part.n;
-        let row = rows
+        let (measures, row) = rows
             .entry((part.key_id, part.key_text.clone()))
             .or_default();
+        *measures += n;
         if part.first_in_period {
             totals.add(&part.kind, n, &hist);
         }
@@ -220,7 +246,8 @@ pub(super) async fn figures(
     let names = names_of(conn, grouping, rows.keys().filter_map(|k| k.0).collect()).await?;
     let mut items: Vec<_> = rows
         .into_iter()
-        .map(|((id, text), tally)| {
+        .filter(|(_, (measures, _))| *measures > 0)
+        .map(|((id, text), (_, tally))| {
             let (code, month) = match grouping {
                 OpinionGrouping::Month => (None, text),
                 _ => (text, None),
@@ -357,6 +384,29 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn whole_years_stand_in_for_their_months() {
+        let years = |first: &str, after: &str, g| whole_years(g, day(first), day(after));
+        let by_committee = OpinionGrouping::Committee;
+        assert_eq!(
+            years("2023-12-01", "2026-12-01", by_committee),
+            (day("2024-01-01"), day("2026-01-01"))
+        );
+        assert_eq!(
+            years("2024-01-01", "2025-01-01", by_committee),
+            (day("2024-01-01"), day("2025-01-01"))
+        );
+        // No whole year, or a report by month: months only.
+        assert_eq!(
+            years("2024-02-01", "2025-01-01", by_committee),
+            (day("2025-01-01"), day("2025-01-01"))
+        );
+        assert_eq!(
+            years("2023-12-01", "2026-12-01", OpinionGrouping::Month),
+            (day("2026-12-01"), day("2026-12-01"))
+        );
     }
 
     #[test]
