@@ -20,3 +20,5 @@ DROP VIEW opinion_measures_by_grouping;
 DROP FUNCTION histogram_add(jsonb, jsonb);
 DROP FUNCTION duration_bucket(double precision);
 DROP TABLE opinion_measures_sums;
+DROP FUNCTION recompute_referral_measures(uuid[]);
+DROP TABLE referral_measures;

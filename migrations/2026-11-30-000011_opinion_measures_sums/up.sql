@@ -29,6 +29,59 @@ CREATE TABLE opinion_measures_sums (
         (grouping, grain, period, committee_id, key_id, key_code, kind, since)
 );
 
+-- What each handling body received, answered and held, per referral (lead and assisting
+-- apart), as the report by handling body counts it: `received` when referred; `answered`,
+-- `resolved` or `partly_resolved` with the days it took; a lead referral `open` from its
+-- referral until answered or returned (a span, as in `opinion_measures`); the voter's rating
+-- of a round, `satisfied` or `unsatisfied`, on its lead referral unless returned before it.
+-- Recomputed with the opinion's own measures (`refresh_opinion_measures`).
+CREATE TABLE referral_measures (
+    opinion_id       uuid NOT NULL REFERENCES opinions (id) ON DELETE CASCADE,
+    handling_body_id uuid NOT NULL,
+    role             text NOT NULL,
+    kind             text NOT NULL,
+    at               timestamptz NOT NULL,
+    v                double precision,
+    until_at         timestamptz,
+    due_at           timestamptz,
+    committee_id     uuid NOT NULL
+);
+CREATE INDEX referral_measures_opinion_idx ON referral_measures (opinion_id);
+CREATE INDEX referral_measures_at_idx ON referral_measures (at)
+    INCLUDE (kind, v, handling_body_id, role, committee_id) WHERE kind <> 'open';
+CREATE INDEX referral_measures_open_idx ON referral_measures (until_at)
+    INCLUDE (at, due_at, handling_body_id, role, committee_id) WHERE kind = 'open';
+
+CREATE FUNCTION recompute_referral_measures(ids uuid[]) RETURNS void LANGUAGE sql AS $$
+    DELETE FROM referral_measures WHERE opinion_id = ANY (ids);
+    INSERT INTO referral_measures (opinion_id, handling_body_id, role, kind, at, v, until_at,
+                                   due_at, committee_id)
+    SELECT r.opinion_id, r.handling_body_id, r.role, m.kind, m.at, m.v, m.until_at, m.due_at,
+           o.committee_id
+    FROM referrals r
+    JOIN opinions o ON o.id = r.opinion_id
+    CROSS JOIN LATERAL (
+        SELECT 'received', r.referred_at, NULL::float8, NULL::timestamptz, NULL::timestamptz
+        UNION ALL
+        SELECT CASE r.outcome WHEN 'resolved' THEN 'resolved'
+                    WHEN 'partly_resolved' THEN 'partly_resolved' ELSE 'answered' END,
+               r.answered_at, EXTRACT(EPOCH FROM r.answered_at - r.referred_at) / 86400, NULL,
+               NULL
+        WHERE r.answered_at IS NOT NULL
+        UNION ALL
+        SELECT 'open', r.referred_at, NULL,
+               COALESCE(least(r.answered_at, r.returned_at), 'infinity'), r.due_at
+        WHERE r.role = 'lead'
+        UNION ALL
+        SELECT CASE WHEN e.payload->>'rating' IN ('satisfied', 'basically_satisfied')
+                    THEN 'satisfied' ELSE 'unsatisfied' END, e.at, NULL, NULL, NULL
+        FROM opinion_events e
+        WHERE r.role = 'lead' AND e.opinion_id = r.opinion_id AND e.round = r.round
+          AND e.action = 'rate' AND (r.returned_at IS NULL OR r.returned_at > e.at)
+    ) AS m (kind, at, v, until_at, due_at)
+    WHERE r.opinion_id = ANY (ids)
+$$;
+
 CREATE FUNCTION duration_bucket(v double precision) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN v < 0.01 THEN 0 ELSE 1 + floor(ln(v / 0.01) / ln(1.02))::integer END
@@ -46,7 +99,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     ) AS summed
 $$;
 
--- Each measure once per grouping and grain, with its period, key and duration bucket.
+-- Each measure once per grouping and grain, with its period, key and duration bucket; a
+-- referral's measures only per handling body, keyed by body and role.
 CREATE VIEW opinion_measures_by_grouping AS
 SELECT m.opinion_id, g.grouping, p.grain,
        date_trunc(p.grain, m.at AT TIME ZONE 'Asia/Shanghai')::date AS period,
@@ -60,6 +114,13 @@ CROSS JOIN LATERAL (VALUES ('committee', m.committee_id, NULL::text),
                            ('constituency', m.constituency_id, NULL),
                            ('category', NULL::uuid, m.category),
                            ('source', NULL::uuid, m.source)) AS g (grouping, key_id, key_code)
+CROSS JOIN (VALUES ('month'), ('year')) AS p (grain)
+WHERE m.kind <> 'open'
+UNION ALL
+SELECT m.opinion_id, 'handling_body', p.grain,
+       date_trunc(p.grain, m.at AT TIME ZONE 'Asia/Shanghai')::date,
+       m.committee_id, m.handling_body_id, m.role, m.kind, NULL::date, duration_bucket(m.v)
+FROM referral_measures m
 CROSS JOIN (VALUES ('month'), ('year')) AS p (grain)
 WHERE m.kind <> 'open';
 
@@ -111,6 +172,7 @@ BEGIN
     FROM unnest(ids) AS id ORDER BY hashtextextended(id::text, 7201);
     PERFORM add_to_opinion_measures_sums(ids, -1);
     PERFORM recompute_opinion_measures(ids);
+    PERFORM recompute_referral_measures(ids);
     PERFORM add_to_opinion_measures_sums(ids, 1);
 END
 $$;
@@ -126,6 +188,7 @@ BEGIN
         ) numbered GROUP BY chunk
     LOOP
         PERFORM recompute_opinion_measures(batch);
+        PERFORM recompute_referral_measures(batch);
         COMMIT;
     END LOOP;
     PERFORM rebuild_opinion_measures_sums();
@@ -140,4 +203,5 @@ FROM (SELECT opinion_id, at,
       FROM opinion_measures WHERE kind = 'referred') AS p
 WHERE m.kind = 'referred' AND m.opinion_id = p.opinion_id AND m.at = p.at
   AND p.prev_at IS NOT NULL AND m.until_at IS DISTINCT FROM p.prev_at;
+SELECT recompute_referral_measures(ARRAY(SELECT id FROM opinions));
 SELECT rebuild_opinion_measures_sums();

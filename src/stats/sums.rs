@@ -120,7 +120,10 @@ fn whole_years(
 fn sums_statement(grouping: OpinionGrouping) -> String {
     let (id, text) = match grouping {
         OpinionGrouping::Month => ("NULL::uuid", "to_char(r.period, 'YYYY-MM')"),
-        OpinionGrouping::Category | OpinionGrouping::Source => ("NULL::uuid", "r.key_code"),
+        // A handling body's role rides in the code.
+        OpinionGrouping::Category | OpinionGrouping::Source | OpinionGrouping::HandlingBody => {
+            ("r.key_id", "r.key_code")
+        }
         _ => ("r.key_id", "NULL::text"),
     };
     let row_start = match grouping {
@@ -145,8 +148,12 @@ fn sums_statement(grouping: OpinionGrouping) -> String {
     )
 }
 
-/// The measures of a part of the period read from `opinion_measures`, in the sums' shape.
+/// The measures of a part of the period read from `opinion_measures` (per handling body,
+/// `referral_measures`), in the sums' shape.
 fn measures_statement(grouping: OpinionGrouping) -> String {
+    if grouping == OpinionGrouping::HandlingBody {
+        return REFERRAL_MEASURES_STATEMENT.to_owned();
+    }
     let (id, text, _) = key_of(grouping);
     let (first_in_period, first_in_row) = first_referrals(grouping);
     format!(
@@ -165,6 +172,38 @@ fn measures_statement(grouping: OpinionGrouping) -> String {
     )
 }
 
+/// `measures_statement` per handling body: each referral counted where it is, what lead
+/// referrals held at the end ($3, when $9 asks) from their spans, in the caller's committee
+/// ($4) and the narrowing ($7).
+const REFERRAL_MEASURES_STATEMENT: &str = "
+    WITH m AS (
+        SELECT rm.kind AS k, rm.v, rm.handling_body_id, rm.role
+        FROM referral_measures rm
+        WHERE rm.kind <> 'open' AND rm.at >= $1 AND rm.at < $3
+          AND ($4::uuid IS NULL OR rm.committee_id IN
+                (SELECT id FROM committees WHERE ancestors @> ARRAY[$4::uuid]))
+          AND ($7::uuid IS NULL OR rm.committee_id IN
+                (SELECT id FROM committees WHERE ancestors @> ARRAY[$7::uuid]))
+        UNION ALL
+        SELECT CASE WHEN rm.due_at < $3 THEN 'overdue' ELSE 'open' END, NULL,
+               rm.handling_body_id, rm.role
+        FROM referral_measures rm
+        WHERE rm.kind = 'open' AND rm.until_at >= $3 AND rm.at < $3 AND $9
+          AND ($4::uuid IS NULL OR rm.committee_id IN
+                (SELECT id FROM committees WHERE ancestors @> ARRAY[$4::uuid]))
+          AND ($7::uuid IS NULL OR rm.committee_id IN
+                (SELECT id FROM committees WHERE ancestors @> ARRAY[$7::uuid]))
+    ),
+    per_bucket AS (
+        SELECT handling_body_id AS key_id, role AS key_text, k AS kind,
+               duration_bucket(v) AS bucket, count(*) AS n
+        FROM m GROUP BY 1, 2, 3, 4
+    )
+    SELECT key_id, key_text, kind, true AS first_in_period, true AS first_in_row,
+           sum(n)::bigint AS n,
+           jsonb_object_agg(bucket, n) FILTER (WHERE bucket IS NOT NULL) AS hist
+    FROM per_bucket GROUP BY key_id, key_text, kind";
+
 /// The report from the sums, or None when it is not worth it (see the module).
 pub(super) async fn figures(
     conn: &mut AsyncPgConnection,
@@ -178,7 +217,7 @@ pub(super) async fn figures(
         StatsScope::LiaisonGroup(_) | StatsScope::HandlingBody(_) => return Ok(None),
     };
     let window = binds.window;
-    if binds.narrowing.liaison_group.is_some() || grouping == OpinionGrouping::HandlingBody {
+    if binds.narrowing.liaison_group.is_some() {
         return Ok(None);
     }
     let Some(cover) = cover(window.from, window.end) else {
@@ -236,11 +275,18 @@ pub(super) async fn figures(
             .entry((part.key_id, part.key_text.clone()))
             .or_default();
         *measures += n;
-        if part.first_in_period {
-            totals.add(&part.kind, n, &hist);
-        }
-        if part.first_in_row {
-            row.add(&part.kind, n, &hist);
+        // Per handling body, each referral received is one referred.
+        let kinds: &[&str] = match (grouping, part.kind.as_str()) {
+            (OpinionGrouping::HandlingBody, "received") => &["received", "referred"],
+            (_, kind) => &[kind],
+        };
+        for kind in kinds {
+            if part.first_in_period {
+                totals.add(kind, n, &hist);
+            }
+            if part.first_in_row {
+                row.add(kind, n, &hist);
+            }
         }
     }
     let names = names_of(conn, grouping, rows.keys().filter_map(|k| k.0).collect()).await?;
@@ -248,9 +294,10 @@ pub(super) async fn figures(
         .into_iter()
         .filter(|(_, (measures, _))| *measures > 0)
         .map(|((id, text), (_, tally))| {
-            let (code, month) = match grouping {
-                OpinionGrouping::Month => (None, text),
-                _ => (text, None),
+            let (code, month, role) = match grouping {
+                OpinionGrouping::Month => (None, text, None),
+                OpinionGrouping::HandlingBody => (None, None, text),
+                _ => (text, None, None),
             };
             let key = StatsKey {
                 kind: grouping.as_str().to_owned(),
@@ -258,12 +305,12 @@ pub(super) async fn figures(
                 name: id.and_then(|id| names.get(&id).map(|(_, name)| name.clone())),
                 code,
                 month,
-                role: None,
+                role,
             };
             (key, tally.figures())
         })
         .collect();
-    // As the statement over the measures orders its rows: by name, code or month, then id.
+    // As the statement over the measures orders its rows: by name, code or month, id, role.
     items.sort_by(|(a, _), (b, _)| {
         let rank = |k: &StatsKey| k.id.and_then(|id| names.get(&id).map(|(rank, _)| *rank));
         (
@@ -273,6 +320,7 @@ pub(super) async fn figures(
             &a.code,
             &a.month,
             a.id,
+            &a.role,
         )
             .cmp(&(
                 rank(b).is_none(),
@@ -281,6 +329,7 @@ pub(super) async fn figures(
                 &b.code,
                 &b.month,
                 b.id,
+                &b.role,
             ))
     });
     Ok(Some((items, totals.figures())))

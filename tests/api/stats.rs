@@ -79,6 +79,12 @@ async fn date_referral(w: &World, opinion: Uuid, referred: &str, due: &str, answ
     .execute(&mut conn)
     .await
     .unwrap();
+    // The report per handling body reads the referrals' measures when it reads sums.
+    diesel::sql_query("SELECT refresh_opinion_measures(ARRAY[$1])")
+        .bind::<SqlUuid, _>(opinion)
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }
 
 async fn rate(w: &World, id: Uuid, rating: &str) {

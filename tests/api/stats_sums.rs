@@ -116,6 +116,7 @@ async fn reports_from_sums_equal_those_from_the_measures() {
             "category",
             "source",
             "month",
+            "handling_body",
         ] {
             let query = format!("{period}&group_by={grouping}");
             let exact = report_on(&w.app, &w.admin, &query).await;
