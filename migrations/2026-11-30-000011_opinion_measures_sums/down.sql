@@ -22,3 +22,8 @@ DROP FUNCTION duration_bucket(double precision);
 DROP TABLE opinion_measures_sums;
 DROP FUNCTION recompute_referral_measures(uuid[]);
 DROP TABLE referral_measures;
+DROP INDEX opinion_measures_open_idx;
+CREATE INDEX opinion_measures_open_idx ON opinion_measures (until_at)
+    INCLUDE (at, due_at, opinion_id, committee_id, liaison_group_id, representative_id,
+             constituency_id, category, source)
+    WHERE kind = 'open';

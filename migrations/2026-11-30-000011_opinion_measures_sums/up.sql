@@ -49,7 +49,9 @@ CREATE TABLE referral_measures (
 CREATE INDEX referral_measures_opinion_idx ON referral_measures (opinion_id);
 CREATE INDEX referral_measures_at_idx ON referral_measures (at)
     INCLUDE (kind, v, handling_body_id, role, committee_id) WHERE kind <> 'open';
-CREATE INDEX referral_measures_open_idx ON referral_measures (until_at)
+-- Open spans by the month they began, then their end (as `opinion_measures_open_idx`).
+CREATE INDEX referral_measures_open_idx ON referral_measures
+    ((date_trunc('month', at AT TIME ZONE 'Asia/Shanghai')), until_at)
     INCLUDE (at, due_at, handling_body_id, role, committee_id) WHERE kind = 'open';
 
 CREATE FUNCTION recompute_referral_measures(ids uuid[]) RETURNS void LANGUAGE sql AS $$
@@ -81,6 +83,17 @@ CREATE FUNCTION recompute_referral_measures(ids uuid[]) RETURNS void LANGUAGE sq
     ) AS m (kind, at, v, until_at, due_at)
     WHERE r.opinion_id = ANY (ids)
 $$;
+
+-- What was open at a moment T: the spans with at < T <= until_at. Ordered by their end alone,
+-- a report ending a year back read every span that ended since (0.4 s at a million opinions);
+-- ordered by the month they began, then their end, it reads each month's spans running past T
+-- and no others.
+DROP INDEX opinion_measures_open_idx;
+CREATE INDEX opinion_measures_open_idx ON opinion_measures
+    ((date_trunc('month', at AT TIME ZONE 'Asia/Shanghai')), until_at)
+    INCLUDE (at, due_at, opinion_id, committee_id, liaison_group_id, representative_id,
+             constituency_id, category, source)
+    WHERE kind = 'open';
 
 CREATE FUNCTION duration_bucket(v double precision) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$

@@ -59,6 +59,13 @@ fn scoped_opinions() -> String {
     )
 }
 
+/// The months in which a span open at $3 may have begun, each read on its own from the open
+/// spans' index (by the month they began, then their end): an index on either end alone reads
+/// every span past $3 at that end, for a moment a year back most spans since. (Nothing this
+/// service records predates 1970.)
+pub(super) const OPEN_SPAN_MONTHS: &str = "generate_series(timestamp '1970-01-01',
+    date_trunc('month', $3 AT TIME ZONE 'Asia/Shanghai'), interval '1 month') AS began (month)";
+
 /// Each measure in the period as (opinion, date, kind, value) with the opinion's dimensions,
 /// from `opinion_measures` (its migration defines every measure). What was open at the end
 /// of the period is dated just before it, when $9 asks for it. A measure is dated when its
@@ -78,9 +85,14 @@ pub(super) fn opinion_measures() -> String {
                    CASE WHEN om.due_at < $3 THEN 'overdue' ELSE 'open' END, NULL, NULL,
                    om.committee_id, om.liaison_group_id, om.representative_id,
                    om.constituency_id, om.category, om.source
-            FROM opinion_measures om
-            WHERE om.kind = 'open' AND om.until_at >= $3 AND om.at < $3
-              AND $9 AND {scope}
+            FROM {OPEN_SPAN_MONTHS}
+            CROSS JOIN LATERAL (
+                SELECT * FROM opinion_measures om
+                WHERE om.kind = 'open'
+                  AND date_trunc('month', om.at AT TIME ZONE 'Asia/Shanghai') = began.month
+                  AND om.until_at >= $3 AND om.at < $3 AND {scope}
+            ) AS om
+            WHERE $9
         )"
     )
 }

@@ -17,7 +17,9 @@ use uuid::Uuid;
 
 use super::dto::{OpinionFigures, OpinionGrouping, Spread, StatsKey};
 use super::histogram::Histogram;
-use super::opinion_sql::{Binds, Window, first_referrals, key_of, opinion_measures};
+use super::opinion_sql::{
+    Binds, OPEN_SPAN_MONTHS, Window, first_referrals, key_of, opinion_measures,
+};
 use crate::access::stats::StatsScope;
 use crate::calendar::working_days::{local_date, start_of_local_day};
 use crate::error::ApiResult;
@@ -59,41 +61,44 @@ struct Cover {
 
 /// None when no month would be read from the sums.
 fn cover(from: DateTime<Utc>, end: DateTime<Utc>) -> Option<Cover> {
-    let next = |month: NaiveDate| month.checked_add_months(Months::new(1));
     let mut stretches = Vec::new();
-    let start_month = local_date(from).with_day(1)?;
-    let (month_start, month_end) = (
-        start_of_local_day(start_month),
-        start_of_local_day(next(start_month)?),
-    );
-    let first = if month_start == from {
-        start_month
-    } else if from - month_start <= month_end - from {
-        stretches.push((month_start, from, -1));
-        start_month
-    } else {
-        stretches.push((from, month_end, 1));
-        next(start_month)?
-    };
-    let end_month = local_date(end).with_day(1)?;
-    let (month_start, month_end) = (
-        start_of_local_day(end_month),
-        start_of_local_day(next(end_month)?),
-    );
-    let after = if month_start == end {
-        end_month
-    } else if end - month_start >= month_end - end {
-        stretches.push((end, month_end, -1));
-        next(end_month)?
-    } else {
-        stretches.push((month_start, end, 1));
-        end_month
-    };
+    let first = month_boundary(from, true, &mut stretches)?;
+    let after = month_boundary(end, false, &mut stretches)?;
     (first < after).then_some(Cover {
         first,
         after,
         stretches,
     })
+}
+
+/// The month boundary standing for `at`, one end of the period (`starts`: the period runs
+/// after it), noting the stretch to read from the measures: the part of `at`'s month outside
+/// the period taken away when it is no longer than the part inside, else the inside added.
+fn month_boundary(
+    at: DateTime<Utc>,
+    starts: bool,
+    stretches: &mut Vec<(DateTime<Utc>, DateTime<Utc>, i64)>,
+) -> Option<NaiveDate> {
+    let month = local_date(at).with_day(1)?;
+    let next = month.checked_add_months(Months::new(1))?;
+    let (month_start, month_end) = (start_of_local_day(month), start_of_local_day(next));
+    if month_start == at {
+        return Some(month);
+    }
+    let (before, after) = ((month_start, at), (at, month_end));
+    let (inside, outside) = if starts {
+        (after, before)
+    } else {
+        (before, after)
+    };
+    let whole_month = outside.1 - outside.0 <= inside.1 - inside.0;
+    if whole_month {
+        stretches.push((outside.0, outside.1, -1));
+    } else {
+        stretches.push((inside.0, inside.1, 1));
+    }
+    // The month counts when taken whole at the start, or left whole before the end.
+    Some(if whole_month == starts { month } else { next })
 }
 
 /// Where whole years can stand in for months [first, after): the years [from, to), or an
@@ -152,7 +157,7 @@ fn sums_statement(grouping: OpinionGrouping) -> String {
 /// `referral_measures`), in the sums' shape.
 fn measures_statement(grouping: OpinionGrouping) -> String {
     if grouping == OpinionGrouping::HandlingBody {
-        return REFERRAL_MEASURES_STATEMENT.to_owned();
+        return referral_measures_statement();
     }
     let (id, text, _) = key_of(grouping);
     let (first_in_period, first_in_row) = first_referrals(grouping);
@@ -172,10 +177,12 @@ fn measures_statement(grouping: OpinionGrouping) -> String {
     )
 }
 
-/// `measures_statement` per handling body: each referral counted where it is, what lead
+/// The statement `measures_statement` answers per handling body: each referral counted where it is, what lead
 /// referrals held at the end ($3, when $9 asks) from their spans, in the caller's committee
 /// ($4) and the narrowing ($7).
-const REFERRAL_MEASURES_STATEMENT: &str = "
+fn referral_measures_statement() -> String {
+    format!(
+        "
     WITH m AS (
         SELECT rm.kind AS k, rm.v, rm.handling_body_id, rm.role
         FROM referral_measures rm
@@ -187,12 +194,18 @@ const REFERRAL_MEASURES_STATEMENT: &str = "
         UNION ALL
         SELECT CASE WHEN rm.due_at < $3 THEN 'overdue' ELSE 'open' END, NULL,
                rm.handling_body_id, rm.role
-        FROM referral_measures rm
-        WHERE rm.kind = 'open' AND rm.until_at >= $3 AND rm.at < $3 AND $9
-          AND ($4::uuid IS NULL OR rm.committee_id IN
-                (SELECT id FROM committees WHERE ancestors @> ARRAY[$4::uuid]))
-          AND ($7::uuid IS NULL OR rm.committee_id IN
-                (SELECT id FROM committees WHERE ancestors @> ARRAY[$7::uuid]))
+        FROM {OPEN_SPAN_MONTHS}
+        CROSS JOIN LATERAL (
+            SELECT * FROM referral_measures rm
+            WHERE rm.kind = 'open'
+              AND date_trunc('month', rm.at AT TIME ZONE 'Asia/Shanghai') = began.month
+              AND rm.until_at >= $3 AND rm.at < $3
+              AND ($4::uuid IS NULL OR rm.committee_id IN
+                    (SELECT id FROM committees WHERE ancestors @> ARRAY[$4::uuid]))
+              AND ($7::uuid IS NULL OR rm.committee_id IN
+                    (SELECT id FROM committees WHERE ancestors @> ARRAY[$7::uuid]))
+        ) AS rm
+        WHERE $9
     ),
     per_bucket AS (
         SELECT handling_body_id AS key_id, role AS key_text, k AS kind,
@@ -202,7 +215,9 @@ const REFERRAL_MEASURES_STATEMENT: &str = "
     SELECT key_id, key_text, kind, true AS first_in_period, true AS first_in_row,
            sum(n)::bigint AS n,
            jsonb_object_agg(bucket, n) FILTER (WHERE bucket IS NOT NULL) AS hist
-    FROM per_bucket GROUP BY key_id, key_text, kind";
+    FROM per_bucket GROUP BY key_id, key_text, kind"
+    )
+}
 
 /// The report from the sums, or None when it is not worth it (see the module).
 pub(super) async fn figures(
