@@ -159,7 +159,6 @@ BEGIN
 END
 $$;
 ALTER FUNCTION refresh_opinion_measures(uuid[]) SET plan_cache_mode = force_generic_plan;
-ALTER FUNCTION refresh_opinion_measures(uuid[]) SET plan_cache_mode = force_generic_plan;
 
 -- Every opinion, a thousand at a time, each thousand committed on its own: its locks (one per
 -- opinion) would not fit in one transaction. After a bulk load with triggers off:

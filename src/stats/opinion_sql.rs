@@ -402,10 +402,9 @@ pub async fn opinion_figures(
     exact_up_to: i64,
 ) -> ApiResult<(Vec<(StatsKey, OpinionFigures)>, OpinionFigures)> {
     let binds = Binds::new(scope, narrowing, window);
-    // Per handling body, the measures read directly are the referrals themselves (always
-    // current); every other reading needs the noted opinions measured first.
-    let from_referrals = grouping == OpinionGrouping::HandlingBody;
-    if !from_referrals || !matches!(scope, StatsScope::HandlingBody(_)) {
+    // A handling body reads only its own row, straight from its referrals (always current,
+    // and small); every other report has the noted opinions measured first, and may read sums.
+    if !matches!(scope, StatsScope::HandlingBody(_)) {
         super::measures::catch_up(conn).await?;
         if let Some(report) = super::sums::figures(conn, grouping, binds, exact_up_to).await? {
             return Ok(report);

@@ -326,26 +326,18 @@ pub(super) async fn figures(
         })
         .collect();
     // As the statement over the measures orders its rows: by name, code or month, id, role.
-    items.sort_by(|(a, _), (b, _)| {
-        let rank = |k: &StatsKey| k.id.and_then(|id| names.get(&id).map(|(rank, _)| *rank));
+    items.sort_by_cached_key(|(k, _)| {
+        let rank = k.id.and_then(|id| names.get(&id).map(|(rank, _)| *rank));
+        let (code, month, role) = (k.code.clone(), k.month.clone(), k.role.clone());
         (
-            rank(a).is_none(),
-            rank(a),
-            a.code.is_none(),
-            &a.code,
-            &a.month,
-            a.id,
-            &a.role,
+            rank.is_none(),
+            rank,
+            code.is_none(),
+            code,
+            month,
+            k.id,
+            role,
         )
-            .cmp(&(
-                rank(b).is_none(),
-                rank(b),
-                b.code.is_none(),
-                &b.code,
-                &b.month,
-                b.id,
-                &b.role,
-            ))
     });
     Ok(Some((items, totals.figures())))
 }

@@ -15,7 +15,7 @@ use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::World;
+use crate::helpers::{TestApp, World};
 use crate::opinions::{feed_back, refer_to, step, submit};
 
 pub(crate) async fn date_event(
@@ -25,12 +25,7 @@ pub(crate) async fn date_event(
     day: &str,
     due: Option<&str>,
 ) {
-    let mut conn = w.app.db().await;
-    // The timeline refuses updates (a trigger); the test's own history is written past it.
-    diesel::sql_query("SET session_replication_role = replica")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    let mut conn = history_writer(w).await;
     diesel::sql_query(
         "UPDATE opinion_events SET at = ($3 || ' 09:00+08')::timestamptz,
                 payload = CASE WHEN $4::text IS NULL THEN payload
@@ -156,11 +151,26 @@ pub(crate) async fn history(w: &World) -> [Uuid; 4] {
 }
 
 pub(crate) async fn report(w: &World, token: &str, query: &str) -> Value {
-    w.app
-        .get(&format!("/api/v1/stats/opinions?{query}"), token)
+    report_on(&w.app, token, query).await
+}
+
+/// The opinion report as `app` (one of several servers on a database) answers it.
+pub(crate) async fn report_on(app: &TestApp, token: &str, query: &str) -> Value {
+    app.get(&format!("/api/v1/stats/opinions?{query}"), token)
         .await
         .expect(200)
         .body
+}
+
+/// A connection that writes the test's own history past the timeline's triggers (which
+/// refuse updates).
+pub(crate) async fn history_writer(w: &World) -> diesel_async::AsyncPgConnection {
+    let mut conn = w.app.db().await;
+    diesel::sql_query("SET session_replication_role = replica")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn
 }
 
 fn close(actual: &Value, expected: f64) {

@@ -7,8 +7,8 @@ use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, World, spawn_server_on};
-use crate::stats::{date_event, history, sums_as_text};
+use crate::helpers::{World, spawn_server_on};
+use crate::stats::{date_event, history, history_writer, report_on, sums_as_text};
 
 const COUNTS: [&str; 13] = [
     "received",
@@ -61,24 +61,13 @@ fn assert_same_report(exact: &Value, from_sums: &Value, what: &str) {
     }
 }
 
-async fn report_on(app: &TestApp, token: &str, query: &str) -> Value {
-    app.get(&format!("/api/v1/stats/opinions?{query}"), token)
-        .await
-        .expect(200)
-        .body
-}
-
 #[tokio::test]
 async fn reports_from_sums_equal_those_from_the_measures() {
     let w = World::new().await;
     let [_, o2, _, _] = history(&w).await;
     // O2 referred a second time in April: a period counts it once, each month once.
     {
-        let mut conn = w.app.db().await;
-        diesel::sql_query("SET session_replication_role = replica")
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        let mut conn = history_writer(&w).await;
         diesel::sql_query(
             "INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round,
                                          actor_role, at, payload, internal)
