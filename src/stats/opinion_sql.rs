@@ -66,25 +66,38 @@ fn scoped_opinions() -> String {
 pub(super) const OPEN_SPAN_MONTHS: &str = "generate_series(timestamp '1970-01-01',
     date_trunc('month', $3 AT TIME ZONE 'Asia/Shanghai'), interval '1 month') AS began (month)";
 
-/// Each measure in the period as (opinion, date, kind, value) with the opinion's dimensions,
+/// Each measure in the period as (date, kind, value, how many) with the opinion's dimensions,
 /// from `opinion_measures` (its migration defines every measure). What was open at the end
-/// of the period is dated just before it, when $9 asks for it. A measure is dated when its
-/// event was recorded, so `at < end` (never past `known_by`) is all `as_of` needs. `prev`: a
-/// referral's previous one.
-pub(super) fn opinion_measures() -> String {
+/// of the period is dated just before it, when $9 asks for it, and counted per value of the
+/// report's own dimension (tens of thousands of spans become a row per key: only that
+/// dimension is kept, the others are null). A measure is dated when its event was recorded,
+/// so `at < end` (never past `known_by`) is all `as_of` needs. `prev`: a referral's previous
+/// one.
+pub(super) fn opinion_measures(grouping: OpinionGrouping) -> String {
     let scope = scoped("om");
+    let kept = dimension(grouping);
+    let open_columns = DIMENSIONS
+        .iter()
+        .map(|&(column, ty)| {
+            if Some(column) == kept {
+                format!("om.{column}")
+            } else {
+                format!("NULL::{ty}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         "m AS (
-            SELECT om.opinion_id, om.at, om.kind AS k, om.v, om.until_at AS prev, om.committee_id,
+            SELECT om.at, om.kind AS k, om.v, om.until_at AS prev, om.committee_id,
                    om.liaison_group_id, om.representative_id, om.constituency_id, om.category,
-                   om.source
+                   om.source, 1::bigint AS n
             FROM opinion_measures om
             WHERE om.kind <> 'open' AND om.at >= $1 AND om.at < $3 AND {scope}
             UNION ALL
-            SELECT om.opinion_id, $3 - interval '1 microsecond',
+            SELECT $3 - interval '1 microsecond',
                    CASE WHEN om.due_at < $3 THEN 'overdue' ELSE 'open' END, NULL, NULL,
-                   om.committee_id, om.liaison_group_id, om.representative_id,
-                   om.constituency_id, om.category, om.source
+                   {open_columns}, count(*)
             FROM {OPEN_SPAN_MONTHS}
             CROSS JOIN LATERAL (
                 SELECT * FROM opinion_measures om
@@ -93,8 +106,33 @@ pub(super) fn opinion_measures() -> String {
                   AND om.until_at >= $3 AND om.at < $3 AND {scope}
             ) AS om
             WHERE $9
+            GROUP BY 2, 5, 6, 7, 8, 9, 10
         )"
     )
+}
+
+/// The opinion's dimensions a report may be grouped by, as `m` carries them, with their types.
+const DIMENSIONS: [(&str, &str); 6] = [
+    ("committee_id", "uuid"),
+    ("liaison_group_id", "uuid"),
+    ("representative_id", "uuid"),
+    ("constituency_id", "uuid"),
+    ("category", "text"),
+    ("source", "text"),
+];
+
+/// The dimension (of `DIMENSIONS`) a grouping's rows are keyed by, if it is one of them.
+fn dimension(grouping: OpinionGrouping) -> Option<&'static str> {
+    use OpinionGrouping::*;
+    match grouping {
+        Committee => Some("committee_id"),
+        LiaisonGroup => Some("liaison_group_id"),
+        Representative => Some("representative_id"),
+        Constituency => Some("constituency_id"),
+        Category => Some("category"),
+        Source => Some("source"),
+        Month | HandlingBody => None,
+    }
 }
 
 /// Which referrals count (an opinion once, however many times it is referred): in the
@@ -161,8 +199,8 @@ const COUNTS: &str = "
         count(*) FILTER (WHERE k = 'partly_resolved') AS partly_resolved,
         count(*) FILTER (WHERE k = 'fed_back') AS fed_back,
         count(*) FILTER (WHERE k = 'declined') AS declined,
-        count(*) FILTER (WHERE k IN ('open', 'overdue')) AS open,
-        count(*) FILTER (WHERE k = 'overdue') AS overdue,
+        coalesce(sum(n) FILTER (WHERE k IN ('open', 'overdue')), 0)::bigint AS open,
+        coalesce(sum(n) FILTER (WHERE k = 'overdue'), 0)::bigint AS overdue,
         count(*) FILTER (WHERE k IN ('responded', 'late')) AS response_due,
         count(*) FILTER (WHERE k = 'responded') AS responded_in_time,
         count(*) FILTER (WHERE k IN ('satisfied', 'unsatisfied')) AS ratings,
@@ -306,15 +344,22 @@ fn statement(grouping: OpinionGrouping) -> String {
     let (id, text, names) = key_of(grouping);
     let by_body = grouping == OpinionGrouping::HandlingBody;
     // `referred` counts opinions once each (however many bodies and transfers: the referral
-    // whose previous one is not in the period), and referrals per body.
-    let (measures, role, (first_in_period, first_in_row)) = if by_body {
+    // whose previous one is not in the period), and referrals per body. A referral's
+    // measures are one each; the opinions' open spans come counted (`n`).
+    let (measures, role, n, (first_in_period, first_in_row)) = if by_body {
         (
             format!("{}, {REFERRAL_MEASURES}", scoped_opinions()),
             "m.role",
+            "1::bigint",
             ("true", "true"),
         )
     } else {
-        (opinion_measures(), "NULL::text", first_referrals(grouping))
+        (
+            opinion_measures(grouping),
+            "NULL::text",
+            "m.n",
+            first_referrals(grouping),
+        )
     };
     let name = match names {
         Some(table) => format!("(SELECT n.name FROM {table} n WHERE n.id = agg.key_id)"),
@@ -324,7 +369,7 @@ fn statement(grouping: OpinionGrouping) -> String {
         "WITH {measures},
          keyed AS (
              SELECT {id} AS key_id, {text} AS key_text, {role} AS key_role,
-                    m.k, m.v, {first_in_period} AS first_in_period,
+                    m.k, m.v, {n} AS n, {first_in_period} AS first_in_period,
                     {first_in_row} AS first_in_row
              FROM m
              WHERE m.at >= $1 AND m.at < $3

@@ -1,4 +1,4 @@
-//! Long opinion reports from yearly and sums (`opinion_measures_sums`, kept with the
+//! Long opinion reports from yearly and monthly sums (`opinion_measures_sums`, kept with the
 //! measures by `refresh_opinion_measures`): each whole Beijing year and month of the period is
 //! a few rows per row of the report, and only days at its ends are read from the measures. Counts are exact either way; durations come from 2%-wide buckets
 //! (`histogram`), so a report is read this way only when it covers more measures than
@@ -45,6 +45,9 @@ struct Part {
     n: i64,
     #[diesel(sql_type = Nullable<Jsonb>)]
     hist: Option<serde_json::Value>,
+    /// −1 for sums taken away (the measures' stretches carry theirs apart).
+    #[diesel(sql_type = BigInt)]
+    sign: i64,
 }
 
 /// How a period is read: the months [first, after) from the sums, then stretches of the
@@ -101,27 +104,46 @@ fn month_boundary(
     Some(if whole_month == starts { month } else { next })
 }
 
-/// Where whole years can stand in for months [first, after): the years [from, to), or an
-/// empty range at `after` (and always for a monthly report, whose rows are months).
-fn whole_years(
-    grouping: OpinionGrouping,
-    first: NaiveDate,
-    after: NaiveDate,
-) -> (NaiveDate, NaiveDate) {
-    let january = |year: i32| NaiveDate::from_ymd_opt(year, 1, 1);
-    let from = match january(first.year()) {
-        Some(jan) if jan == first => Some(jan),
-        _ => january(first.year() + 1),
-    };
-    match (from, january(after.year())) {
-        (Some(from), Some(to)) if from < to && grouping != OpinionGrouping::Month => (from, to),
-        _ => (after, after),
-    }
+/// Which sums stand for the months [first, after): per calendar year, its months, or the year
+/// with the months outside the period taken away when those are fewer (for a report up to
+/// now, this year less the months still to come). A report by month reads its months.
+#[derive(Debug, Default, PartialEq)]
+struct SumRows {
+    /// Months read, added or (in `less`) taken away.
+    months: Vec<NaiveDate>,
+    years: Vec<NaiveDate>,
+    less: Vec<NaiveDate>,
 }
 
-/// The sums of the months [$2, $3) and [$4, $5) and the years [$3, $4) in the caller's scope
-/// ($6, $7), with which count in the totals and in their rows (as `first_referrals` says, by
-/// the referrals' `since` against the period's first day, $8).
+/// The first days of the months [from, to).
+fn months_between(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
+    std::iter::successors(Some(from), |m| m.checked_add_months(Months::new(1)))
+        .take_while(move |m| *m < to)
+}
+
+fn sum_rows(grouping: OpinionGrouping, first: NaiveDate, after: NaiveDate) -> SumRows {
+    let mut rows = SumRows::default();
+    let mut january = first.with_month(1).unwrap_or(first);
+    while january < after {
+        let next_january = january.checked_add_months(Months::new(12)).unwrap_or(after);
+        let inside = months_between(first.max(january), after.min(next_january));
+        let inside: Vec<NaiveDate> = inside.collect();
+        if grouping != OpinionGrouping::Month && inside.len() > 6 {
+            rows.years.push(january);
+            let outside = months_between(january, next_january).filter(|m| !inside.contains(m));
+            rows.less.extend(outside);
+        } else {
+            rows.months.extend(inside);
+        }
+        january = next_january;
+    }
+    rows.months.extend(rows.less.iter().copied());
+    rows
+}
+
+/// The sums of the months $2 and years $3, those of the months $4 taken away (`sign`), in the
+/// caller's scope ($5, $6), with which count in the totals and in their rows (as
+/// `first_referrals` says, by the referrals' `since` against the period's first day, $7).
 fn sums_statement(grouping: OpinionGrouping) -> String {
     let (id, text) = match grouping {
         OpinionGrouping::Month => ("NULL::uuid", "to_char(r.period, 'YYYY-MM')"),
@@ -132,23 +154,23 @@ fn sums_statement(grouping: OpinionGrouping) -> String {
         _ => ("r.key_id", "NULL::text"),
     };
     let row_start = match grouping {
-        OpinionGrouping::Month => "greatest($8, r.period)",
-        _ => "$8",
+        OpinionGrouping::Month => "greatest($7, r.period)",
+        _ => "$7",
     };
     format!(
         "SELECT {id} AS key_id, {text} AS key_text, r.kind, r.n, r.hist,
-                (r.kind <> 'referred' OR r.since IS NULL OR r.since < $8) AS first_in_period,
+                (r.kind <> 'referred' OR r.since IS NULL OR r.since < $7) AS first_in_period,
                 (r.kind <> 'referred' OR r.since IS NULL OR r.since < {row_start})
-                    AS first_in_row
+                    AS first_in_row,
+                CASE WHEN r.grain = 'month' AND r.period = ANY($4) THEN -1 ELSE 1 END::bigint
+                    AS sign
          FROM opinion_measures_sums r
          WHERE r.grouping = $1
-           AND (r.grain = 'month' AND (r.period >= $2 AND r.period < $3
-                                       OR r.period >= $4 AND r.period < $5)
-                OR r.grain = 'year' AND r.period >= $3 AND r.period < $4)
+           AND (r.grain = 'month' AND r.period = ANY($2) OR r.grain = 'year' AND r.period = ANY($3))
+           AND ($5::uuid IS NULL OR r.committee_id IN
+                 (SELECT id FROM committees WHERE ancestors @> ARRAY[$5::uuid]))
            AND ($6::uuid IS NULL OR r.committee_id IN
                  (SELECT id FROM committees WHERE ancestors @> ARRAY[$6::uuid]))
-           AND ($7::uuid IS NULL OR r.committee_id IN
-                 (SELECT id FROM committees WHERE ancestors @> ARRAY[$7::uuid]))
            AND r.n <> 0"
     )
 }
@@ -166,14 +188,15 @@ fn measures_statement(grouping: OpinionGrouping) -> String {
          per_bucket AS (
              SELECT {id} AS key_id, {text} AS key_text, m.k AS kind,
                     {first_in_period} AS first_in_period, {first_in_row} AS first_in_row,
-                    duration_bucket(m.v) AS bucket, count(*) AS n
+                    duration_bucket(m.v) AS bucket, sum(m.n) AS n
              FROM m
              GROUP BY 1, 2, 3, 4, 5, 6
          )
          SELECT key_id, key_text, kind, first_in_period, first_in_row, sum(n)::bigint AS n,
+                1::bigint AS sign,
                 jsonb_object_agg(bucket, n) FILTER (WHERE bucket IS NOT NULL) AS hist
          FROM per_bucket GROUP BY key_id, key_text, kind, first_in_period, first_in_row",
-        measures = opinion_measures(),
+        measures = opinion_measures(grouping),
     )
 }
 
@@ -213,7 +236,7 @@ fn referral_measures_statement() -> String {
         FROM m GROUP BY 1, 2, 3, 4
     )
     SELECT key_id, key_text, kind, true AS first_in_period, true AS first_in_row,
-           sum(n)::bigint AS n,
+           sum(n)::bigint AS n, 1::bigint AS sign,
            jsonb_object_agg(bucket, n) FILTER (WHERE bucket IS NOT NULL) AS hist
     FROM per_bucket GROUP BY key_id, key_text, kind"
     )
@@ -242,13 +265,12 @@ pub(super) async fn figures(
         OpinionGrouping::Month => OpinionGrouping::Committee,
         other => other,
     };
-    let years = whole_years(grouping, cover.first, cover.after);
+    let read = sum_rows(grouping, cover.first, cover.after);
     let mut parts: Vec<Part> = diesel::sql_query(sums_statement(grouping))
         .bind::<Text, _>(stored.as_str())
-        .bind::<Date, _>(cover.first)
-        .bind::<Date, _>(years.0)
-        .bind::<Date, _>(years.1)
-        .bind::<Date, _>(cover.after)
+        .bind::<Array<Date>, _>(read.months)
+        .bind::<Array<Date>, _>(read.years)
+        .bind::<Array<Date>, _>(read.less)
         .bind::<Nullable<SqlUuid>, _>(committee)
         .bind::<Nullable<SqlUuid>, _>(binds.narrowing.committee)
         .bind::<Date, _>(local_date(window.from))
@@ -257,7 +279,7 @@ pub(super) async fn figures(
     if parts.iter().map(|p| p.n.abs()).sum::<i64>() <= exact_up_to {
         return Ok(None);
     }
-    let mut signs = vec![1; parts.len()];
+    let mut signs: Vec<i64> = parts.iter().map(|p| p.sign).collect();
     // The stretches at the ends, and what was open at the end (an empty stretch).
     let stretches = cover
         .stretches
@@ -443,25 +465,56 @@ mod tests {
     }
 
     #[test]
-    fn whole_years_stand_in_for_their_months() {
-        let years = |first: &str, after: &str, g| whole_years(g, day(first), day(after));
+    fn years_stand_in_for_their_months_less_the_fewer_outside() {
         let by_committee = OpinionGrouping::Committee;
+        let rows = |first: &str, after: &str, g| sum_rows(g, day(first), day(after));
+        let days = |ds: &[&str]| ds.iter().map(|d| day(d)).collect::<Vec<_>>();
+        let months = |from: &str, to: &str| months_between(day(from), day(to)).collect::<Vec<_>>();
+        // Three years to the end of November: December alone, two years, this year less
+        // December.
         assert_eq!(
-            years("2023-12-01", "2026-12-01", by_committee),
-            (day("2024-01-01"), day("2026-01-01"))
+            rows("2023-12-01", "2026-12-01", by_committee),
+            SumRows {
+                months: days(&["2023-12-01", "2026-12-01"]),
+                years: days(&["2024-01-01", "2025-01-01", "2026-01-01"]),
+                less: days(&["2026-12-01"]),
+            }
         );
         assert_eq!(
-            years("2024-01-01", "2025-01-01", by_committee),
-            (day("2024-01-01"), day("2025-01-01"))
+            rows("2024-01-01", "2025-01-01", by_committee),
+            SumRows {
+                years: days(&["2024-01-01"]),
+                ..SumRows::default()
+            }
         );
-        // No whole year, or a report by month: months only.
+        // Six months each side of a new year: months; seven: the year less five.
         assert_eq!(
-            years("2024-02-01", "2025-01-01", by_committee),
-            (day("2025-01-01"), day("2025-01-01"))
+            rows("2024-07-01", "2025-07-01", by_committee),
+            SumRows {
+                months: months("2024-07-01", "2025-07-01"),
+                ..SumRows::default()
+            }
         );
+        // February to August: the year less January and September to December.
+        let less: Vec<_> = [day("2024-01-01")]
+            .into_iter()
+            .chain(months_between(day("2024-09-01"), day("2025-01-01")))
+            .collect();
         assert_eq!(
-            years("2023-12-01", "2026-12-01", OpinionGrouping::Month),
-            (day("2026-12-01"), day("2026-12-01"))
+            rows("2024-02-01", "2024-09-01", by_committee),
+            SumRows {
+                months: less.clone(),
+                years: days(&["2024-01-01"]),
+                less,
+            }
+        );
+        // A report by month reads its months.
+        assert_eq!(
+            rows("2023-12-01", "2026-12-01", OpinionGrouping::Month),
+            SumRows {
+                months: months("2023-12-01", "2026-12-01"),
+                ..SumRows::default()
+            }
         );
     }
 
