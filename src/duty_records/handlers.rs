@@ -59,8 +59,7 @@ async fn record(
 ) -> ApiResult<DutyRecord> {
     caller.require(Action::ReadDutyRecords)?;
     let year = year_or_current(year)?;
-    let deputy = crate::representatives::model::find_visible(conn, caller, id).await?;
-    model::load(conn, (deputy.id, deputy.name), year).await
+    model::load(conn, caller, id, year).await
 }
 
 fn csv(record: &DutyRecord) -> ApiResult<String> {

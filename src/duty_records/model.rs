@@ -3,19 +3,22 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::TryFutureExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::access::Caller;
 use crate::activities::domain::{ActivityForm, ActivityKind, ActivityStatus};
 use crate::activities::dto::EvaluationCounts;
 use crate::calendar::to_local;
 use crate::calendar::working_days::start_of_local_day;
 use crate::db::schema::{activities, activity_participants, opinions};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::opinions::domain::Outcome;
 use crate::opinions::lifecycle::Rating;
 use crate::opinions::lifecycle::{State, is_open};
+use crate::representatives::model::find_visible;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RecordActivity {
@@ -90,37 +93,69 @@ type ActivityRow = (
     bool,
 );
 
+/// The duty record of deputy `id`, if the caller may see them: the deputy, their activities
+/// and their opinions in one round trip (what is read for a deputy out of scope is dropped),
+/// then the evaluations of their reports to voters, if any.
 pub async fn load(
     conn: &mut AsyncPgConnection,
-    representative: (Uuid, String),
+    caller: &Caller,
+    id: Uuid,
     year: i32,
 ) -> ApiResult<DutyRecord> {
-    let (id, name) = representative;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("year checked by the handler");
     let next = NaiveDate::from_ymd_opt(year + 1, 1, 1).expect("year checked by the handler");
     let (from, to) = (start_of_local_day(first), start_of_local_day(next));
-    let rows: Vec<ActivityRow> = activity_participants::table
-        .inner_join(activities::table)
-        .filter(activity_participants::representative_id.eq(id))
-        .filter(activities::status.ne("cancelled"))
-        .filter(activities::starts_at.ge(from))
-        .filter(activities::starts_at.lt(to))
-        .select((
-            activities::id,
-            activities::kind,
-            activities::form,
-            activities::status,
-            activities::starts_at,
-            activities::topic,
-            activities::voters_met,
-            activity_participants::attended,
-        ))
-        .order((activities::starts_at, activities::id))
-        .load(conn)
-        .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-    let evaluations: HashMap<Uuid, EvaluationCounts> =
-        crate::activities::model::evaluations_of(conn, &ids).await?;
+    let shared: &AsyncPgConnection = conn;
+    let (mut a, mut b, mut c) = (shared, shared, shared);
+    let (deputy, rows, opinion_rows) = futures_util::try_join!(
+        find_visible(&mut a, caller, id),
+        activity_participants::table
+            .inner_join(activities::table)
+            .filter(activity_participants::representative_id.eq(id))
+            .filter(activities::status.ne("cancelled"))
+            .filter(activities::starts_at.ge(from))
+            .filter(activities::starts_at.lt(to))
+            .select((
+                activities::id,
+                activities::kind,
+                activities::form,
+                activities::status,
+                activities::starts_at,
+                activities::topic,
+                activities::voters_met,
+                activity_participants::attended,
+            ))
+            .order((activities::starts_at, activities::id))
+            .load::<ActivityRow>(&mut b)
+            .err_into::<ApiError>(),
+        opinions::table
+            .filter(opinions::representative_id.eq(id))
+            .filter(opinions::received_at.ge(from))
+            .filter(opinions::received_at.lt(to))
+            .select((
+                opinions::id,
+                opinions::title,
+                opinions::category,
+                opinions::state,
+                opinions::outcome,
+                opinions::rating,
+                opinions::received_at,
+                opinions::current_due_at,
+            ))
+            .order((opinions::received_at, opinions::id))
+            .load::<OpinionRow>(&mut c)
+            .err_into::<ApiError>(),
+    )?;
+    let reports: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| r.1 == ActivityKind::AnnualReport)
+        .map(|r| r.0)
+        .collect();
+    let evaluations: HashMap<Uuid, EvaluationCounts> = if reports.is_empty() {
+        HashMap::new()
+    } else {
+        crate::activities::model::evaluations_of(conn, &reports).await?
+    };
     let activities: Vec<RecordActivity> = rows
         .into_iter()
         .map(
@@ -139,23 +174,6 @@ pub async fn load(
         )
         .collect();
     let now = Utc::now();
-    let opinion_rows: Vec<OpinionRow> = opinions::table
-        .filter(opinions::representative_id.eq(id))
-        .filter(opinions::received_at.ge(from))
-        .filter(opinions::received_at.lt(to))
-        .select((
-            opinions::id,
-            opinions::title,
-            opinions::category,
-            opinions::state,
-            opinions::outcome,
-            opinions::rating,
-            opinions::received_at,
-            opinions::current_due_at,
-        ))
-        .order((opinions::received_at, opinions::id))
-        .load(conn)
-        .await?;
     let opinions: Vec<RecordOpinion> = opinion_rows
         .into_iter()
         .map(
@@ -173,8 +191,8 @@ pub async fn load(
         .collect();
     let totals = totals(&activities, &opinions);
     Ok(DutyRecord {
-        representative_id: id,
-        name,
+        representative_id: deputy.id,
+        name: deputy.name,
         year,
         activities,
         opinions,

@@ -1,11 +1,12 @@
-//! Loads what the obligation rules judge, for a page of deputies at once: ten queries
-//! whatever the page size.
+//! Loads what the obligation rules judge, for a page of deputies at once: the same few
+//! statements in two round trips (after the page itself) whatever the page size.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::TryFutureExt;
 use uuid::Uuid;
 
 use super::links::Link;
@@ -21,7 +22,7 @@ use crate::db::schema::{
     liaison_groups, opinions, representatives,
 };
 use crate::db::tree::subtree_of;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::opinions::lifecycle::State;
 use crate::pagination::PageRequest;
 use crate::representatives::contacts::ContactKind;
@@ -109,77 +110,99 @@ pub async fn years_of(
     let mut groups: Vec<Uuid> = deputies.iter().map(|d| d.2).collect();
     groups.sort_unstable();
     groups.dedup();
-    let committee_of: HashMap<Uuid, Uuid> = liaison_groups::table
-        .filter(liaison_groups::id.eq_any(&groups))
-        .select((liaison_groups::id, liaison_groups::committee_id))
-        .load::<(Uuid, Uuid)>(conn)
-        .await?
-        .into_iter()
+    // A session's window may begin in the year before: consultations from then count too.
+    let consultations_from = start_of_local_day(first - Days::new(MAX_WINDOW_DAYS));
+    let open_states: Vec<&str> = State::ALL
+        .iter()
+        .filter(|s| crate::opinions::lifecycle::is_open(**s))
+        .map(|s| s.as_str())
         .collect();
+    // Two round trips: what depends only on the page's deputies, then what depends on that.
+    let shared: &AsyncPgConnection = conn;
+    let (mut c1, mut c2, mut c3, mut c4, mut c5) = (shared, shared, shared, shared, shared);
+    let (committee_of, attended, links, rules, sessions, open) = futures_util::try_join!(
+        liaison_groups::table
+            .filter(liaison_groups::id.eq_any(&groups))
+            .select((liaison_groups::id, liaison_groups::committee_id))
+            .load::<(Uuid, Uuid)>(&mut c1)
+            .err_into::<ApiError>(),
+        activity_participants::table
+            .inner_join(activities::table)
+            .filter(activity_participants::representative_id.eq_any(&ids))
+            .filter(activity_participants::attended.eq(true))
+            .filter(activities::status.eq("held"))
+            .filter(
+                activities::starts_at.ge(from).or(activities::kind
+                    .eq(ActivityKind::PreSessionConsultation)
+                    .and(activities::starts_at.ge(consultations_from))),
+            )
+            .filter(activities::starts_at.lt(to))
+            .select((
+                activity_participants::representative_id,
+                activities::id,
+                activities::kind,
+                activities::starts_at,
+            ))
+            .order(activities::starts_at)
+            .load::<(Uuid, Uuid, ActivityKind, DateTime<Utc>)>(&mut c2)
+            .err_into::<ApiError>(),
+        // Links in force at some time in the year.
+        contact_links::table
+            .filter(contact_links::representative_id.eq_any(&ids))
+            .filter(contact_links::valid_from.lt(next))
+            .filter(
+                contact_links::valid_until
+                    .is_null()
+                    .or(contact_links::valid_until.gt(first)),
+            )
+            .select((
+                contact_links::representative_id,
+                contact_links::kind,
+                contact_links::voter_id,
+                contact_links::valid_from,
+                contact_links::valid_until,
+            ))
+            .load::<(Uuid, ContactKind, Uuid, NaiveDate, Option<NaiveDate>)>(&mut c3)
+            .err_into::<ApiError>(),
+        crate::schedule::model::rules_of_deputies(shared, &ids),
+        congress_sessions::table
+            .filter(congress_sessions::opens_on.ge(first))
+            .filter(congress_sessions::opens_on.lt(next))
+            .select((
+                congress_sessions::level,
+                congress_sessions::id,
+                congress_sessions::opens_on,
+                congress_sessions::closes_on,
+            ))
+            .order(congress_sessions::opens_on)
+            .load::<(Level, Uuid, NaiveDate, NaiveDate)>(&mut c4)
+            .err_into::<ApiError>(),
+        opinions::table
+            .filter(opinions::representative_id.eq_any(&ids))
+            .filter(opinions::state.eq_any(&open_states))
+            .filter(opinions::received_at.lt(to))
+            .select((
+                opinions::representative_id,
+                opinions::id,
+                opinions::current_due_at,
+            ))
+            .load::<(Option<Uuid>, Uuid, Option<DateTime<Utc>>)>(&mut c5)
+            .err_into::<ApiError>(),
+    )?;
+    let committee_of: HashMap<Uuid, Uuid> = committee_of.into_iter().collect();
     let mut committees: Vec<Uuid> = committee_of.values().copied().collect();
     committees.sort_unstable();
     committees.dedup();
-    let policies = crate::committees::model::effective_policies(conn, &committees).await?;
-
-    // A session's window may begin in the year before: consultations from then count too.
-    let consultations_from = start_of_local_day(first - Days::new(MAX_WINDOW_DAYS));
-    let attended: Vec<(Uuid, Uuid, ActivityKind, DateTime<Utc>)> = activity_participants::table
-        .inner_join(activities::table)
-        .filter(activity_participants::representative_id.eq_any(&ids))
-        .filter(activity_participants::attended.eq(true))
-        .filter(activities::status.eq("held"))
-        .filter(
-            activities::starts_at.ge(from).or(activities::kind
-                .eq(ActivityKind::PreSessionConsultation)
-                .and(activities::starts_at.ge(consultations_from))),
-        )
-        .filter(activities::starts_at.lt(to))
-        .select((
-            activity_participants::representative_id,
-            activities::id,
-            activities::kind,
-            activities::starts_at,
-        ))
-        .order(activities::starts_at)
-        .load(conn)
-        .await?;
     let activity_ids: Vec<Uuid> = attended.iter().map(|a| a.1).collect();
-    let contacts: Vec<(Uuid, Uuid)> = activity_contacts::table
-        .filter(activity_contacts::activity_id.eq_any(&activity_ids))
-        .select((activity_contacts::activity_id, activity_contacts::voter_id))
-        .load(conn)
-        .await?;
-    // Links in force at some time in the year.
-    let links: Vec<(Uuid, ContactKind, Uuid, NaiveDate, Option<NaiveDate>)> = contact_links::table
-        .filter(contact_links::representative_id.eq_any(&ids))
-        .filter(contact_links::valid_from.lt(next))
-        .filter(
-            contact_links::valid_until
-                .is_null()
-                .or(contact_links::valid_until.gt(first)),
-        )
-        .select((
-            contact_links::representative_id,
-            contact_links::kind,
-            contact_links::voter_id,
-            contact_links::valid_from,
-            contact_links::valid_until,
-        ))
-        .load(conn)
-        .await?;
-    let rules = crate::schedule::model::rules_of_deputies(conn, &ids).await?;
-    let sessions: Vec<(Level, Session)> = congress_sessions::table
-        .filter(congress_sessions::opens_on.ge(first))
-        .filter(congress_sessions::opens_on.lt(next))
-        .select((
-            congress_sessions::level,
-            congress_sessions::id,
-            congress_sessions::opens_on,
-            congress_sessions::closes_on,
-        ))
-        .order(congress_sessions::opens_on)
-        .load::<(Level, Uuid, NaiveDate, NaiveDate)>(conn)
-        .await?
+    let (contacts, policies) = futures_util::try_join!(
+        activity_contacts::table
+            .filter(activity_contacts::activity_id.eq_any(&activity_ids))
+            .select((activity_contacts::activity_id, activity_contacts::voter_id))
+            .load::<(Uuid, Uuid)>(&mut c1)
+            .err_into::<ApiError>(),
+        crate::committees::model::effective_policies(&mut c2, &committees),
+    )?;
+    let sessions: Vec<(Level, Session)> = sessions
         .into_iter()
         .map(|(level, id, opens_on, closes_on)| {
             (
@@ -192,45 +215,49 @@ pub async fn years_of(
             )
         })
         .collect();
-    let open_states: Vec<&str> = State::ALL
-        .iter()
-        .filter(|s| crate::opinions::lifecycle::is_open(**s))
-        .map(|s| s.as_str())
-        .collect();
-    let open: Vec<(Option<Uuid>, Uuid, Option<DateTime<Utc>>)> = opinions::table
-        .filter(opinions::representative_id.eq_any(&ids))
-        .filter(opinions::state.eq_any(open_states))
-        .filter(opinions::received_at.lt(to))
-        .select((
-            opinions::representative_id,
-            opinions::id,
-            opinions::current_due_at,
-        ))
-        .load(conn)
-        .await?;
 
     // Months each deputy is on some station's rota: the months a reception has them on duty,
     // by the rota version in force that day.
+    let on_page: HashSet<Uuid> = ids.iter().copied().collect();
     let mut rota: HashMap<Uuid, BTreeSet<u32>> = HashMap::new();
     for rule in &rules {
         for o in rule.occurrences(first, next.pred_opt().unwrap_or(next)) {
             let month = local_date(o.starts_at).month();
-            for d in o.representative_ids.iter().filter(|d| ids.contains(d)) {
+            for d in o.representative_ids.iter().filter(|d| on_page.contains(d)) {
                 rota.entry(*d).or_default().insert(month);
             }
         }
     }
-    let links_of = |deputy: Uuid, kind: ContactKind| -> Vec<Link> {
-        links
-            .iter()
-            .filter(|l| l.0 == deputy && l.1 == kind)
-            .map(|(_, _, voter, from, until)| Link {
-                voter: *voter,
-                from: *from,
-                until: *until,
-            })
-            .collect()
-    };
+    // Each read grouped once by whom it belongs to (a page holds thousands of activities).
+    let mut contacted: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (activity, voter) in contacts {
+        contacted.entry(activity).or_default().push(voter);
+    }
+    let mut attended_by: HashMap<Uuid, Vec<Attended>> = HashMap::new();
+    for (deputy, activity, kind, starts_at) in attended {
+        attended_by.entry(deputy).or_default().push(Attended {
+            id: activity,
+            kind,
+            day: local_date(starts_at),
+            contacted: contacted.get(&activity).cloned().unwrap_or_default(),
+        });
+    }
+    let mut links_by: HashMap<(Uuid, ContactKind), Vec<Link>> = HashMap::new();
+    for (deputy, kind, voter, from, until) in links {
+        links_by
+            .entry((deputy, kind))
+            .or_default()
+            .push(Link { voter, from, until });
+    }
+    let mut open_by: HashMap<Uuid, Vec<OpenOpinion>> = HashMap::new();
+    for (deputy, id, due) in open {
+        if let Some(deputy) = deputy {
+            open_by.entry(deputy).or_default().push(OpenOpinion {
+                id,
+                overdue: due.is_some_and(|d| d < now),
+            });
+        }
+    }
 
     let today = local_date(now);
     Ok(deputies
@@ -239,36 +266,20 @@ pub async fn years_of(
             let year = DeputyYear {
                 year,
                 today,
-                attended: attended
-                    .iter()
-                    .filter(|a| a.0 == *id)
-                    .map(|(_, activity, kind, starts_at)| Attended {
-                        id: *activity,
-                        kind: *kind,
-                        day: local_date(*starts_at),
-                        contacted: contacts
-                            .iter()
-                            .filter(|c| c.0 == *activity)
-                            .map(|c| c.1)
-                            .collect(),
-                    })
-                    .collect(),
-                fixed_households: links_of(*id, ContactKind::FixedHousehold),
-                voter_liaisons: links_of(*id, ContactKind::VoterLiaison),
+                attended: attended_by.remove(id).unwrap_or_default(),
+                fixed_households: links_by
+                    .remove(&(*id, ContactKind::FixedHousehold))
+                    .unwrap_or_default(),
+                voter_liaisons: links_by
+                    .remove(&(*id, ContactKind::VoterLiaison))
+                    .unwrap_or_default(),
                 rota_months: rota.remove(id).unwrap_or_default(),
                 sessions: sessions
                     .iter()
                     .filter(|(l, _)| l == level)
                     .map(|(_, s)| *s)
                     .collect(),
-                open_opinions: open
-                    .iter()
-                    .filter(|o| o.0 == Some(*id))
-                    .map(|(_, o, due)| OpenOpinion {
-                        id: *o,
-                        overdue: due.is_some_and(|d| d < now),
-                    })
-                    .collect(),
+                open_opinions: open_by.remove(id).unwrap_or_default(),
             };
             let policy = committee_of
                 .get(group)

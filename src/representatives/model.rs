@@ -65,11 +65,10 @@ pub struct RepresentativeChanges {
     pub status: Option<RepresentativeStatus>,
 }
 
-pub async fn find_visible(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> ApiResult<Representative> {
+pub async fn find_visible<C>(conn: &mut C, caller: &Caller, id: Uuid) -> ApiResult<Representative>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     representatives::table
         .filter(representatives::id.eq(id))
         .filter(representative_filter(caller))

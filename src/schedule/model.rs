@@ -68,25 +68,44 @@ impl Rota {
 }
 
 /// Attach each rule's versions: one query for all of them.
+type VersionRow = (Uuid, NaiveDate, Vec<Uuid>, Vec<NaiveDate>);
+
 async fn with_versions(
     conn: &mut AsyncPgConnection,
     rules: Vec<ReceptionRule>,
 ) -> ApiResult<Vec<Rota>> {
     let ids: Vec<Uuid> = rules.iter().map(|r| r.id).collect();
-    let rows: Vec<(Uuid, NaiveDate, Vec<Uuid>, Vec<NaiveDate>)> = reception_rule_versions::table
+    let rows: Vec<VersionRow> = reception_rule_versions::table
         .filter(reception_rule_versions::rule_id.eq_any(&ids))
-        .select((
-            reception_rule_versions::rule_id,
-            reception_rule_versions::effective_from,
-            reception_rule_versions::representative_ids,
-            reception_rule_versions::exdates,
-        ))
-        .order((
-            reception_rule_versions::rule_id,
-            reception_rule_versions::effective_from,
-        ))
+        .select(VERSION_COLUMNS)
+        .order(VERSION_ORDER)
         .load(conn)
         .await?;
+    Ok(rotas(rules, rows))
+}
+
+const VERSION_COLUMNS: (
+    reception_rule_versions::rule_id,
+    reception_rule_versions::effective_from,
+    reception_rule_versions::representative_ids,
+    reception_rule_versions::exdates,
+) = (
+    reception_rule_versions::rule_id,
+    reception_rule_versions::effective_from,
+    reception_rule_versions::representative_ids,
+    reception_rule_versions::exdates,
+);
+
+const VERSION_ORDER: (
+    reception_rule_versions::rule_id,
+    reception_rule_versions::effective_from,
+) = (
+    reception_rule_versions::rule_id,
+    reception_rule_versions::effective_from,
+);
+
+/// Each rule with its versions (`rows`, in order of rule and date).
+fn rotas(rules: Vec<ReceptionRule>, rows: Vec<VersionRow>) -> Vec<Rota> {
     let mut by_rule: HashMap<Uuid, Vec<RotaVersion>> = HashMap::new();
     for (rule, effective_from, representative_ids, exdates) in rows {
         by_rule.entry(rule).or_default().push(RotaVersion {
@@ -95,13 +114,13 @@ async fn with_versions(
             exdates,
         });
     }
-    Ok(rules
+    rules
         .into_iter()
         .map(|rule| Rota {
             versions: by_rule.remove(&rule.id).unwrap_or_default(),
             rule,
         })
-        .collect())
+        .collect()
 }
 
 pub async fn rules_of_group(conn: &mut AsyncPgConnection, group: Uuid) -> ApiResult<Vec<Rota>> {
@@ -188,22 +207,33 @@ pub async fn public_rules(
 }
 
 /// Rules any of whose versions puts one of `deputies` on duty.
+/// The rules whose rota ever named one of `deputies`, with all their versions: both read in
+/// one round trip.
 pub async fn rules_of_deputies(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     deputies: &[Uuid],
 ) -> ApiResult<Vec<Rota>> {
-    let rules = reception_rules::table
-        .filter(
-            reception_rules::id.eq_any(
-                reception_rule_versions::table
-                    .filter(reception_rule_versions::representative_ids.overlaps_with(deputies))
-                    .select(reception_rule_versions::rule_id),
-            ),
+    let naming = || {
+        let v = diesel::alias!(reception_rule_versions as naming);
+        v.filter(
+            v.field(reception_rule_versions::representative_ids)
+                .overlaps_with(deputies),
         )
-        .select(ReceptionRule::as_select())
-        .load(conn)
-        .await?;
-    with_versions(conn, rules).await
+        .select(v.field(reception_rule_versions::rule_id))
+    };
+    let (mut a, mut b) = (conn, conn);
+    let (rules, rows) = futures_util::try_join!(
+        reception_rules::table
+            .filter(reception_rules::id.eq_any(naming()))
+            .select(ReceptionRule::as_select())
+            .load::<ReceptionRule>(&mut a),
+        reception_rule_versions::table
+            .filter(reception_rule_versions::rule_id.eq_any(naming()))
+            .select(VERSION_COLUMNS)
+            .order(VERSION_ORDER)
+            .load::<VersionRow>(&mut b),
+    )?;
+    Ok(rotas(rules, rows))
 }
 
 /// The public columns of a published activity.
