@@ -3,7 +3,7 @@
 //! never personal data.
 
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::db::schema::outbox;
@@ -12,13 +12,16 @@ use crate::error::ApiResult;
 /// Queue a message in the caller's transaction. `topic` is `<kind>.<what happened>` (the
 /// kind names the subject, `aggregate_id` its id); `committee_id` is the committee whose
 /// subtree the subject belongs to, which scopes who may read the change.
-pub async fn enqueue(
-    conn: &mut AsyncPgConnection,
+pub async fn enqueue<C>(
+    conn: &mut C,
     topic: &str,
     aggregate_id: Uuid,
     committee_id: Uuid,
     payload: serde_json::Value,
-) -> ApiResult<()> {
+) -> ApiResult<()>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     let kind = topic.split('.').next().unwrap_or(topic);
     diesel::insert_into(outbox::table)
         .values((

@@ -95,11 +95,10 @@ pub struct Registration {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn find_visible(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> ApiResult<Activity> {
+pub async fn find_visible<C>(conn: &mut C, caller: &Caller, id: Uuid) -> ApiResult<Activity>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     activities::table
         .filter(activities::id.eq(id))
         .filter(activity_filter(caller))

@@ -38,7 +38,10 @@ impl From<CalendarDay> for CalendarDayView {
 
 /// Every override from `from` on: due dates only ever look forward, and the table holds a few
 /// dozen rows a year.
-pub async fn load_from(conn: &mut AsyncPgConnection, from: NaiveDate) -> ApiResult<WorkCalendar> {
+pub async fn load_from<C>(conn: &mut C, from: NaiveDate) -> ApiResult<WorkCalendar>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     let rows: Vec<(NaiveDate, DayKind)> = calendar_days::table
         .filter(calendar_days::day.ge(from))
         .select((calendar_days::day, calendar_days::kind))

@@ -190,6 +190,13 @@ diesel::define_sql_function! {
 
 /// The policy `committee_policy_along_path` read.
 pub fn policy_from_path_json(value: serde_json::Value) -> ApiResult<EffectivePolicy> {
+    Ok(path_and_policy_from_json(value)?.1)
+}
+
+/// The path (root first) and the policy `committee_policy_along_path` read.
+pub fn path_and_policy_from_json(
+    value: serde_json::Value,
+) -> ApiResult<(Vec<Uuid>, EffectivePolicy)> {
     #[derive(serde::Deserialize)]
     struct AlongPath {
         path: Vec<Uuid>,
@@ -197,7 +204,8 @@ pub fn policy_from_path_json(value: serde_json::Value) -> ApiResult<EffectivePol
     }
     let along: AlongPath = serde_json::from_value(value)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("policy along a path: {e}")))?;
-    Ok(policy::inherit(&along.path, &along.set))
+    let policy = policy::inherit(&along.path, &along.set);
+    Ok((along.path, policy))
 }
 
 /// (committee, its path, the committee on the path that set a policy, that policy).

@@ -47,17 +47,29 @@ impl<'a> Step<'a> {
         id: Uuid,
         if_match: &IfMatch,
     ) -> ApiResult<Self> {
-        let opinion = model::lock_visible(conn, caller, id).await?;
-        if_match.check(opinion.version)?;
-        let path = model::committee_path(conn, opinion.committee_id).await?;
-        let policy = crate::committees::model::effective_policy(conn, &path).await?;
-        let live = model::live_referrals(conn, &[&opinion])
-            .await?
-            .remove(&opinion.id)
-            .unwrap_or_default();
-        let lead = model::latest_lead(conn, opinion.id).await?;
+        // One round trip: the lock first, then what the step reads, each statement (sent
+        // after the lock's, so run once it is held) seeing what the previous holder left. The
+        // calendar from today on also covers the moment the lock is held.
+        let today = local_date(Utc::now());
+        let ids = [id];
+        let shared: &AsyncPgConnection = conn;
+        let (mut a, mut b, mut c, mut d, mut e) = (shared, shared, shared, shared, shared);
+        let (opinion, referrals, along, lead, calendar) = futures_util::try_join!(
+            model::lock_visible(&mut a, caller, id),
+            model::referrals_not_returned(&mut b, &ids),
+            model::path_and_policy_of(&mut c, id),
+            model::latest_lead(&mut d, id),
+            load_calendar(&mut e, today),
+        )?;
+        // Dated once the lock is held: after the step before it.
         let now = Utc::now();
-        let calendar = load_calendar(conn, local_date(now)).await?;
+        if_match.check(opinion.version)?;
+        let (path, policy) = along.ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("opinion {id} has no committee path"))
+        })?;
+        let live = model::of_current_rounds(referrals, &[(id, opinion.round)].into())
+            .remove(&id)
+            .unwrap_or_default();
         Ok(Step {
             facts: facts_of(&opinion, &policy),
             ties: ties_of(caller, &opinion, &live),

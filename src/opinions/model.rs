@@ -236,11 +236,10 @@ pub fn in_full_query<'a>(caller: &Caller, id: Uuid) -> opinions::BoxedQuery<'a, 
 
 /// As `find_visible`, holding the row lock until the transaction ends: steps on one opinion
 /// run one after another, and each sees the state the previous one left.
-pub async fn lock_visible(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> ApiResult<Opinion> {
+pub async fn lock_visible<C>(conn: &mut C, caller: &Caller, id: Uuid) -> ApiResult<Opinion>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     opinions::table
         .filter(opinions::id.eq(id))
         .filter(opinion_filter(caller))
@@ -414,10 +413,10 @@ pub fn of_current_rounds(
 
 /// The lead referral of the latest round that was not returned: the body answering the
 /// current round, or the one that answered the last.
-pub async fn latest_lead(
-    conn: &mut AsyncPgConnection,
-    opinion: Uuid,
-) -> ApiResult<Option<Referral>> {
+pub async fn latest_lead<C>(conn: &mut C, opinion: Uuid) -> ApiResult<Option<Referral>>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     Ok(referrals::table
         .filter(referrals::opinion_id.eq(opinion))
         .filter(referrals::role.eq(ReferralRole::Lead))
@@ -457,7 +456,10 @@ pub async fn events_of(
         .await?)
 }
 
-pub async fn insert_event(conn: &mut AsyncPgConnection, event: &NewEvent) -> ApiResult<()> {
+pub async fn insert_event<C>(conn: &mut C, event: &NewEvent) -> ApiResult<()>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     diesel::insert_into(opinion_events::table)
         .values(event)
         .execute(conn)
@@ -467,12 +469,15 @@ pub async fn insert_event(conn: &mut AsyncPgConnection, event: &NewEvent) -> Api
 
 /// Announces a change for the webhook and sync workers, in the caller's transaction. Ids and
 /// states only: never personal data.
-pub async fn announce(
-    conn: &mut AsyncPgConnection,
+pub async fn announce<C>(
+    conn: &mut C,
     opinion: &Opinion,
     topic: &str,
     action: Action,
-) -> ApiResult<()> {
+) -> ApiResult<()>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     let payload = serde_json::json!({
         "opinion_id": opinion.id,
         "action": action.as_str(),
@@ -573,6 +578,25 @@ pub async fn accept_referral(
 }
 
 /// The path (root first, itself last) of the committee an opinion belongs to.
+/// The committee path of opinion `id` (root first) and its effective policy, in one
+/// statement; None if there is no such opinion.
+pub async fn path_and_policy_of<C>(
+    conn: &mut C,
+    id: Uuid,
+) -> ApiResult<Option<(Vec<Uuid>, EffectivePolicy)>>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
+    use crate::committees::model::{committee_policy_along_path, path_and_policy_from_json};
+    let along: Option<Option<serde_json::Value>> = opinions::table
+        .filter(opinions::id.eq(id))
+        .select(committee_policy_along_path(opinions::committee_id))
+        .first(conn)
+        .await
+        .optional()?;
+    along.flatten().map(path_and_policy_from_json).transpose()
+}
+
 pub async fn committee_path(conn: &mut AsyncPgConnection, committee: Uuid) -> ApiResult<Vec<Uuid>> {
     use crate::db::schema::committees;
     Ok(committees::table

@@ -36,16 +36,12 @@ pub async fn receive(
     caller: &Caller,
     b: CreateOpinion,
 ) -> ApiResult<Written> {
-    let constituency = crate::constituencies::model::find_visible(conn, caller, b.constituency_id)
-        .await
-        .map_err(|e| e.on_field("constituency_id", "no such constituency"))?;
     let recorder = opinion_recorder(caller);
     let mut representative = b.representative_id;
     let mut voter = b.voter_id;
     let mut group = None;
     match recorder {
         Recorder::Voter(own) => {
-            crate::voters::phone::check_may_submit(conn, caller).await?;
             if voter.is_some_and(|v| v != own) {
                 return Err(ApiError::invalid_field(
                     "voter_id",
@@ -54,6 +50,12 @@ pub async fn receive(
             }
             if b.source != Source::Online {
                 return Err(ApiError::invalid_field("source", "voters submit online"));
+            }
+            if b.activity_id.is_some() {
+                return Err(ApiError::invalid_field(
+                    "activity_id",
+                    "voters submit online, not at an activity",
+                ));
             }
             voter = Some(own);
         }
@@ -69,52 +71,77 @@ pub async fn receive(
         Recorder::Group(own) => group = Some(own),
         Recorder::Staff => {}
     }
-    if let Some(r) = representative {
-        // A voter may address any serving deputy of the constituency; others name deputies
-        // in their own scope.
-        let rep_group = if let Recorder::Voter(_) = recorder {
-            representatives::table
-                .filter(representatives::id.eq(r))
-                .filter(representatives::constituency_id.eq(constituency.id))
-                .filter(representatives::status.eq("serving"))
-                .select(representatives::liaison_group_id)
-                .first(conn)
+    // Every check and what the opinion takes from its constituency in one round trip; the
+    // first refusal, in this order, is the answer.
+    let today = local_date(Utc::now());
+    let shared: &AsyncPgConnection = conn;
+    let (mut c1, mut c2, mut c3, mut c4, mut c5, mut c6, mut c7) =
+        (shared, shared, shared, shared, shared, shared, shared);
+    let (constituency, (), rep_group, (), (), along, calendar) = futures_util::try_join!(
+        async {
+            crate::constituencies::model::find_visible(&mut c1, caller, b.constituency_id)
                 .await
-                .optional()?
-                .ok_or_else(|| ApiError::invalid_field("representative_id", "no such deputy"))?
-        } else {
-            crate::representatives::model::find_visible(conn, caller, r)
-                .await
-                .map_err(|e| e.on_field("representative_id", "no such deputy"))?
-                .liaison_group_id
-        };
-        group = Some(rep_group);
+                .map_err(|e| e.on_field("constituency_id", "no such constituency"))
+        },
+        crate::voters::phone::check_may_submit(&mut c2, caller),
+        async {
+            let Some(r) = representative else {
+                return Ok(None);
+            };
+            // A voter may address any serving deputy of the constituency; others name
+            // deputies in their own scope.
+            let group = if let Recorder::Voter(_) = recorder {
+                representatives::table
+                    .filter(representatives::id.eq(r))
+                    .filter(representatives::constituency_id.eq(b.constituency_id))
+                    .filter(representatives::status.eq("serving"))
+                    .select(representatives::liaison_group_id)
+                    .first(&mut c3)
+                    .await
+                    .optional()?
+                    .ok_or_else(|| ApiError::invalid_field("representative_id", "no such deputy"))?
+            } else {
+                crate::representatives::model::find_visible(&mut c3, caller, r)
+                    .await
+                    .map_err(|e| e.on_field("representative_id", "no such deputy"))?
+                    .liaison_group_id
+            };
+            Ok(Some(group))
+        },
+        async {
+            // A voter's own record needs no lookup; anyone else names a voter in their scope.
+            match voter {
+                Some(v) if !matches!(recorder, Recorder::Voter(_)) => {
+                    crate::voters::model::find_visible(&mut c4, caller, v)
+                        .await
+                        .map_err(|e| e.on_field("voter_id", "no such voter"))?;
+                    Ok(())
+                }
+                _ => Ok(()),
+            }
+        },
+        async {
+            if let Some(activity) = b.activity_id {
+                crate::activities::model::find_visible(&mut c5, caller, activity)
+                    .await
+                    .map_err(|e| e.on_field("activity_id", "no such activity"))?;
+            }
+            Ok(())
+        },
+        crate::constituencies::model::path_and_policy_of(&mut c6, b.constituency_id),
+        load_calendar(&mut c7, today),
+    )?;
+    if rep_group.is_some() {
+        group = rep_group;
     }
-    // A voter's own record needs no lookup; anyone else names a voter in their scope.
-    if !matches!(recorder, Recorder::Voter(_))
-        && let Some(v) = voter
-    {
-        crate::voters::model::find_visible(conn, caller, v)
-            .await
-            .map_err(|e| e.on_field("voter_id", "no such voter"))?;
-    }
-    if let Some(activity) = b.activity_id {
-        // Voters submit online, never at an activity; others name one they can see.
-        if matches!(recorder, Recorder::Voter(_)) {
-            return Err(ApiError::invalid_field(
-                "activity_id",
-                "voters submit online, not at an activity",
-            ));
-        }
-        crate::activities::model::find_visible(conn, caller, activity)
-            .await
-            .map_err(|e| e.on_field("activity_id", "no such activity"))?;
-    }
-    let path = model::committee_path(conn, constituency.committee_id).await?;
-    let policy = crate::committees::model::effective_policy(conn, &path).await?;
+    let (_, policy) = along.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "constituency {} has no committee path",
+            constituency.id
+        ))
+    })?;
     check_category(&policy, &b.category)?;
     let now = Utc::now();
-    let calendar = load_calendar(conn, local_date(now)).await?;
     let due = calendar.due_at(now, policy.refer_period(b.urgent));
     let id = Uuid::now_v7();
     let created: Opinion = diesel::insert_into(opinions::table)
@@ -215,30 +242,27 @@ async fn record(
     payload: serde_json::Value,
     internal: bool,
 ) -> ApiResult<()> {
-    model::insert_event(
-        conn,
-        &NewEvent {
-            id: Uuid::now_v7(),
-            opinion_id: after.id,
-            action,
-            from_state: before.map(|o| o.state),
-            to_state: after.state,
-            round: after.round,
-            actor_id: Some(caller.account_id),
-            actor_role: caller.role.as_str(),
-            at,
-            payload,
-            internal,
-        },
-    )
-    .await?;
-    model::announce(
-        conn,
-        after,
-        &format!("opinion.{}", action.happened()),
+    // The event and its announcement go out together (one round trip).
+    let event = NewEvent {
+        id: Uuid::now_v7(),
+        opinion_id: after.id,
         action,
-    )
-    .await?;
+        from_state: before.map(|o| o.state),
+        to_state: after.state,
+        round: after.round,
+        actor_id: Some(caller.account_id),
+        actor_role: caller.role.as_str(),
+        at,
+        payload,
+        internal,
+    };
+    let topic = format!("opinion.{}", action.happened());
+    let shared: &AsyncPgConnection = conn;
+    let (mut a, mut b) = (shared, shared);
+    futures_util::try_join!(
+        model::insert_event(&mut a, &event),
+        model::announce(&mut b, after, &topic, action),
+    )?;
     if after.urgent && !before.is_some_and(|o| o.urgent) {
         model::announce(conn, after, "opinion.urgent", action).await?;
         crate::notifications::model::notify_urgent(conn, after.id).await?;

@@ -66,11 +66,10 @@ pub struct VoterChanges {
     pub address: Option<Option<String>>,
 }
 
-pub async fn find_visible(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> ApiResult<Voter> {
+pub async fn find_visible<C>(conn: &mut C, caller: &Caller, id: Uuid) -> ApiResult<Voter>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     voters::table
         .filter(voters::id.eq(id))
         .filter(voter_filter(caller))

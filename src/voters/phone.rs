@@ -69,7 +69,10 @@ pub async fn issue_code(
 /// A self-registered voter whose phone is not proven (and whom staff have not verified) may
 /// read but not submit: otherwise anyone could file opinions and book deputies in the name of
 /// someone else's phone.
-pub async fn check_may_submit(conn: &mut AsyncPgConnection, caller: &Caller) -> ApiResult<()> {
+pub async fn check_may_submit<C>(conn: &mut C, caller: &Caller) -> ApiResult<()>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     let Some(voter) = access::people::own_voter(caller) else {
         return Ok(());
     };
