@@ -127,7 +127,7 @@ scenario() {
 }
 
 log "scenarios"
-PGB_GET="$(pgb -f bench/pgbench_get_opinion.sql liaison_bench)"
+PGB_GET="$(pgb -M prepared -f bench/pgbench_get_opinion.sql liaison_bench)"
 scenario "GET one opinion (committee staff)" "$CONNS" get_opinion.lua "$PGB_SELECT" BENCH_TOKEN="$STAFF"
 scenario "List opinions: state=referred, page of 50" "$CONNS" get_path.lua "$PGB_SELECT" BENCH_TOKEN="$STAFF" \
     BENCH_PATH="/api/v1/opinions?state=referred&limit=50"
