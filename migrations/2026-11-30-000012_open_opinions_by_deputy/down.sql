@@ -1,0 +1,1 @@
+DROP INDEX opinions_open_by_representative_idx;
