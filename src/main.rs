@@ -65,6 +65,22 @@ fn return_freed_memory() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn return_freed_memory() {}
 
+/// Every ten seconds, hands the allocator's free pages back to the system: after a burst
+/// (a page of obligations, a large duty record) glibc keeps freed memory inside its arenas,
+/// and only trims what lies at the top of one.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+async fn trim_freed_memory() {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+    loop {
+        every.tick().await;
+        // SAFETY: malloc_trim only returns free pages; it is safe to call at any time.
+        let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+async fn trim_freed_memory() {}
+
 // The actix System runtime, not a plain Tokio one: inside an existing Tokio runtime actix
 // cannot hold SIGTERM until every worker has finished its requests in flight.
 #[actix_web::main]
@@ -129,6 +145,7 @@ async fn main() -> anyhow::Result<()> {
                 server.handle.clone(),
                 server.drain.clone(),
             ));
+            actix_web::rt::spawn(trim_freed_memory());
             server.server.await?;
         }
     }
