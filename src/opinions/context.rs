@@ -151,7 +151,21 @@ impl<'a> Step<'a> {
         bodies: &[Uuid],
         field: &str,
     ) -> ApiResult<()> {
-        let found: Vec<Uuid> = handling_bodies::table
+        let found = self.referable(conn, bodies).await?;
+        if bodies.iter().all(|b| found.contains(b)) {
+            Ok(())
+        } else {
+            Err(no_such_body(field))
+        }
+    }
+
+    /// Which of `bodies` this opinion may be referred to.
+    pub async fn referable(
+        &self,
+        conn: &mut AsyncPgConnection,
+        bodies: &[Uuid],
+    ) -> ApiResult<Vec<Uuid>> {
+        Ok(handling_bodies::table
             .filter(handling_bodies::id.eq_any(bodies))
             .filter(referable_body_filter(
                 &self.path,
@@ -160,16 +174,13 @@ impl<'a> Step<'a> {
             ))
             .select(handling_bodies::id)
             .load(conn)
-            .await?;
-        if bodies.iter().all(|b| found.contains(b)) {
-            Ok(())
-        } else {
-            Err(ApiError::invalid_field(
-                field,
-                "no such handling body for this opinion",
-            ))
-        }
+            .await?)
     }
+}
+
+/// The refusal of a handling body this opinion cannot be referred to, on `field`.
+pub fn no_such_body(field: &str) -> ApiError {
+    ApiError::invalid_field(field, "no such handling body for this opinion")
 }
 
 pub fn check_category(policy: &EffectivePolicy, category: &str) -> ApiResult<()> {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::command::Command;
-use super::context::{Step, check_category};
+use super::context::{Step, check_category, no_such_body};
 use super::domain::{Channel, FeedBackMethod, Outcome, ReferralRole};
 use super::dto::UpdateOpinion;
 use super::lifecycle::{Rating, State};
@@ -117,7 +117,14 @@ async fn refer(
     channel: Channel,
     due_at: Option<DateTime<Utc>>,
 ) -> ApiResult<Effect> {
-    s.check_referable(conn, &[lead], "handling_body_id").await?;
+    // The lead and the assisting bodies checked in one statement, refused in this order.
+    let bodies: Vec<Uuid> = std::iter::once(lead)
+        .chain(assisting.iter().copied())
+        .collect();
+    let found = s.referable(conn, &bodies).await?;
+    if !found.contains(&lead) {
+        return Err(no_such_body("handling_body_id"));
+    }
     let mut seen = HashSet::from([lead]);
     if !assisting.iter().all(|body| seen.insert(*body)) {
         return Err(ApiError::invalid_field(
@@ -125,8 +132,9 @@ async fn refer(
             "each body may appear once, and not as the lead too",
         ));
     }
-    s.check_referable(conn, &assisting, "assisting_body_ids")
-        .await?;
+    if !assisting.iter().all(|b| found.contains(b)) {
+        return Err(no_such_body("assisting_body_ids"));
+    }
     let due = answer_due(s, due_at)?;
     let mut rows = vec![s.referral(lead, ReferralRole::Lead, channel, due)];
     rows.extend(
