@@ -577,7 +577,6 @@ pub async fn accept_referral(
     Ok(accepted == 1)
 }
 
-/// The path (root first, itself last) of the committee an opinion belongs to.
 /// The committee path of opinion `id` (root first) and its effective policy, in one
 /// statement; None if there is no such opinion.
 pub async fn path_and_policy_of<C>(
@@ -597,6 +596,7 @@ where
     along.flatten().map(path_and_policy_from_json).transpose()
 }
 
+/// The path (root first, itself last) of the committee an opinion belongs to.
 pub async fn committee_path(conn: &mut AsyncPgConnection, committee: Uuid) -> ApiResult<Vec<Uuid>> {
     use crate::db::schema::committees;
     Ok(committees::table

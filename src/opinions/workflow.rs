@@ -131,9 +131,7 @@ pub async fn receive(
         crate::constituencies::model::path_and_policy_of(&mut c6, b.constituency_id),
         load_calendar(&mut c7, today),
     )?;
-    if rep_group.is_some() {
-        group = rep_group;
-    }
+    let group = rep_group.or(group);
     let (_, policy) = along.ok_or_else(|| {
         ApiError::internal(anyhow::anyhow!(
             "constituency {} has no committee path",

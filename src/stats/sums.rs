@@ -45,7 +45,7 @@ struct Part {
     n: i64,
     #[diesel(sql_type = Nullable<Jsonb>)]
     hist: Option<serde_json::Value>,
-    /// −1 for sums taken away (the measures' stretches carry theirs apart).
+    /// −1 for what is taken away (sums of months outside the period, stretches of measures).
     #[diesel(sql_type = BigInt)]
     sign: i64,
 }
@@ -109,9 +109,10 @@ fn month_boundary(
 /// now, this year less the months still to come). A report by month reads its months.
 #[derive(Debug, Default, PartialEq)]
 struct SumRows {
-    /// Months read, added or (in `less`) taken away.
+    /// Months added.
     months: Vec<NaiveDate>,
     years: Vec<NaiveDate>,
+    /// Months taken away (each of a year in `years`).
     less: Vec<NaiveDate>,
 }
 
@@ -126,8 +127,8 @@ fn sum_rows(grouping: OpinionGrouping, first: NaiveDate, after: NaiveDate) -> Su
     let mut january = first.with_month(1).unwrap_or(first);
     while january < after {
         let next_january = january.checked_add_months(Months::new(12)).unwrap_or(after);
-        let inside = months_between(first.max(january), after.min(next_january));
-        let inside: Vec<NaiveDate> = inside.collect();
+        let inside: Vec<NaiveDate> =
+            months_between(first.max(january), after.min(next_january)).collect();
         if grouping != OpinionGrouping::Month && inside.len() > 6 {
             rows.years.push(january);
             let outside = months_between(january, next_january).filter(|m| !inside.contains(m));
@@ -137,11 +138,10 @@ fn sum_rows(grouping: OpinionGrouping, first: NaiveDate, after: NaiveDate) -> Su
         }
         january = next_january;
     }
-    rows.months.extend(rows.less.iter().copied());
     rows
 }
 
-/// The sums of the months $2 and years $3, those of the months $4 taken away (`sign`), in the
+/// The sums of the months $2 and years $3 added, and of the months $4 taken away (`sign`), in the
 /// caller's scope ($5, $6), with which count in the totals and in their rows (as
 /// `first_referrals` says, by the referrals' `since` against the period's first day, $7).
 fn sums_statement(grouping: OpinionGrouping) -> String {
@@ -166,7 +166,8 @@ fn sums_statement(grouping: OpinionGrouping) -> String {
                     AS sign
          FROM opinion_measures_sums r
          WHERE r.grouping = $1
-           AND (r.grain = 'month' AND r.period = ANY($2) OR r.grain = 'year' AND r.period = ANY($3))
+           AND (r.grain = 'month' AND (r.period = ANY($2) OR r.period = ANY($4))
+                OR r.grain = 'year' AND r.period = ANY($3))
            AND ($5::uuid IS NULL OR r.committee_id IN
                  (SELECT id FROM committees WHERE ancestors @> ARRAY[$5::uuid]))
            AND ($6::uuid IS NULL OR r.committee_id IN
@@ -200,9 +201,9 @@ fn measures_statement(grouping: OpinionGrouping) -> String {
     )
 }
 
-/// The statement `measures_statement` answers per handling body: each referral counted where it is, what lead
-/// referrals held at the end ($3, when $9 asks) from their spans, in the caller's committee
-/// ($4) and the narrowing ($7).
+/// The statement `measures_statement` answers per handling body: each referral counted where
+/// it is, what lead referrals held at the end ($3, when $9 asks) from their spans, in the
+/// caller's committee ($4) and the narrowing ($7).
 fn referral_measures_statement() -> String {
     format!(
         "
@@ -279,7 +280,6 @@ pub(super) async fn figures(
     if parts.iter().map(|p| p.n.abs()).sum::<i64>() <= exact_up_to {
         return Ok(None);
     }
-    let mut signs: Vec<i64> = parts.iter().map(|p| p.sign).collect();
     // The stretches at the ends, and what was open at the end (an empty stretch).
     let stretches = cover
         .stretches
@@ -296,13 +296,13 @@ pub(super) async fn figures(
             ..binds
         };
         let read: Vec<Part> = stretch.run(conn, measures_statement(grouping)).await?;
-        signs.extend(std::iter::repeat_n(sign, read.len()));
-        parts.extend(read);
+        parts.extend(read.into_iter().map(|part| Part { sign, ..part }));
     }
     // Per row, how many measures it has (a row shows when it has any, as over the measures).
     let mut rows: HashMap<(Option<Uuid>, Option<String>), (i64, Tally)> = HashMap::new();
     let mut totals = Tally::default();
-    for (part, sign) in parts.iter().zip(signs) {
+    for part in &parts {
+        let sign = part.sign;
         let mut hist = Histogram::default();
         if let Some(json) = &part.hist {
             hist.add_json(json, sign);
@@ -475,7 +475,7 @@ mod tests {
         assert_eq!(
             rows("2023-12-01", "2026-12-01", by_committee),
             SumRows {
-                months: days(&["2023-12-01", "2026-12-01"]),
+                months: days(&["2023-12-01"]),
                 years: days(&["2024-01-01", "2025-01-01", "2026-01-01"]),
                 less: days(&["2026-12-01"]),
             }
@@ -503,9 +503,9 @@ mod tests {
         assert_eq!(
             rows("2024-02-01", "2024-09-01", by_committee),
             SumRows {
-                months: less.clone(),
                 years: days(&["2024-01-01"]),
                 less,
+                ..SumRows::default()
             }
         );
         // A report by month reads its months.
