@@ -70,7 +70,7 @@ async fn respond(
         (status = 422, description = "Incomplete plan (`work_plan_incomplete`) or invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/activities")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_activity(
     authed: Authed,
@@ -122,7 +122,7 @@ pub async fn create_activity(
     params(ActivityListQuery),
     responses((status = 200, description = "A page of activities", body = Page<ActivityView>)),
 )]
-#[get("/activities")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_activities(
     authed: Authed,
@@ -146,7 +146,7 @@ pub async fn list_activities(
     params(("id" = Uuid, Path, description = "Activity id")),
     responses((status = 200, description = "The activity", body = ActivityView)),
 )]
-#[get("/activities/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_activity(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
@@ -175,7 +175,7 @@ pub async fn get_activity(authed: Authed, id: web::Path<Uuid>) -> ApiResult<Http
         (status = 422, description = "Incomplete plan (`work_plan_incomplete`) or invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[patch("/activities/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_activity(
     authed: Authed,
@@ -202,7 +202,7 @@ pub async fn update_activity(
     params(("id" = Uuid, Path, description = "Activity id")),
     responses((status = 200, description = "The timeline, oldest first", body = ActivityEventList)),
 )]
-#[get("/activities/{id}/events")]
+#[get("/{id}/events")]
 #[tracing::instrument(skip_all)]
 pub async fn list_activity_events(
     authed: Authed,
@@ -239,7 +239,7 @@ pub async fn list_activity_events(
         (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/activities/{id}/confirm")]
+#[post("/{id}/confirm")]
 #[tracing::instrument(skip_all)]
 pub async fn confirm_activity(
     authed: Authed,
@@ -272,7 +272,7 @@ pub async fn confirm_activity(
         (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/activities/{id}/reject")]
+#[post("/{id}/reject")]
 #[tracing::instrument(skip_all)]
 pub async fn reject_activity(
     authed: Authed,
@@ -309,7 +309,7 @@ pub async fn reject_activity(
         (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/activities/{id}/hold")]
+#[post("/{id}/hold")]
 #[tracing::instrument(skip_all)]
 pub async fn hold_activity(
     authed: Authed,
@@ -344,7 +344,7 @@ pub async fn hold_activity(
         (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/activities/{id}/cancel")]
+#[post("/{id}/cancel")]
 #[tracing::instrument(skip_all)]
 pub async fn cancel_activity(
     authed: Authed,
@@ -372,7 +372,7 @@ pub async fn cancel_activity(
     params(("id" = Uuid, Path, description = "Activity id")),
     responses((status = 200, description = "The registrations", body = RegistrationList)),
 )]
-#[get("/activities/{id}/registrations")]
+#[get("/{id}/registrations")]
 #[tracing::instrument(skip_all)]
 pub async fn list_registrations(
     authed: Authed,
@@ -402,7 +402,7 @@ pub async fn list_registrations(
         (status = 409, description = "Not a held report, or you evaluated it already", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/activities/{id}/evaluations")]
+#[post("/{id}/evaluations")]
 #[tracing::instrument(skip_all)]
 pub async fn evaluate_activity(
     authed: Authed,

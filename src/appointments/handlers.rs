@@ -57,7 +57,7 @@ fn reply(a: Appointment, status: actix_web::http::StatusCode) -> HttpResponse {
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/appointments")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_appointment(
     authed: Authed,
@@ -150,7 +150,7 @@ pub async fn create_appointment(
     params(AppointmentListQuery),
     responses((status = 200, description = "A page of requests", body = Page<AppointmentView>)),
 )]
-#[get("/appointments")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_appointments(
     authed: Authed,
@@ -175,7 +175,7 @@ pub async fn list_appointments(
     params(("id" = Uuid, Path, description = "Appointment id")),
     responses((status = 200, description = "The request", body = AppointmentView)),
 )]
-#[get("/appointments/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_appointment(
     authed: Authed,
@@ -200,7 +200,7 @@ pub async fn get_appointment(
         (status = 409, description = "Not requested any more", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/appointments/{id}/accept")]
+#[post("/{id}/accept")]
 #[tracing::instrument(skip_all)]
 pub async fn accept_appointment(
     authed: Authed,
@@ -284,7 +284,7 @@ pub async fn accept_appointment(
         (status = 409, description = "Not requested any more", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/appointments/{id}/decline")]
+#[post("/{id}/decline")]
 #[tracing::instrument(skip_all)]
 pub async fn decline_appointment(
     authed: Authed,
@@ -318,7 +318,7 @@ pub async fn decline_appointment(
         (status = 409, description = "Already declined, held or cancelled", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/appointments/{id}/cancel")]
+#[post("/{id}/cancel")]
 #[tracing::instrument(skip_all)]
 pub async fn cancel_appointment(
     authed: Authed,

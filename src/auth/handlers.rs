@@ -65,7 +65,7 @@ fn invalid_credentials() -> ApiError {
     ),
     security(()),
 )]
-#[post("/auth/login")]
+#[post("/login")]
 #[tracing::instrument(skip_all)]
 pub async fn login(
     state: web::Data<AppState>,
@@ -123,7 +123,7 @@ pub async fn login(
     ),
     security(()),
 )]
-#[post("/auth/refresh")]
+#[post("/refresh")]
 #[tracing::instrument(skip_all)]
 pub async fn refresh(
     state: web::Data<AppState>,
@@ -157,7 +157,7 @@ pub async fn refresh(
     responses((status = 204, description = "Session ended")),
     security(()),
 )]
-#[post("/auth/logout")]
+#[post("/logout")]
 #[tracing::instrument(skip_all)]
 pub async fn logout(
     state: web::Data<AppState>,

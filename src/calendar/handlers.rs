@@ -43,7 +43,7 @@ pub struct CalendarYear {
     params(CalendarQuery),
     responses((status = 200, description = "The year's exceptions", body = CalendarYear)),
 )]
-#[get("/calendar")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn get_calendar(
     authed: Authed,
@@ -74,7 +74,7 @@ pub async fn get_calendar(
     request_body = PutCalendarDay,
     responses((status = 200, description = "The day as stored", body = CalendarDayView)),
 )]
-#[put("/calendar/{day}")]
+#[put("/{day}")]
 #[tracing::instrument(skip_all)]
 pub async fn put_calendar_day(
     authed: Authed,
@@ -94,7 +94,7 @@ pub async fn put_calendar_day(
     params(("day" = NaiveDate, Path, description = "The date")),
     responses((status = 204, description = "Removed")),
 )]
-#[delete("/calendar/{day}")]
+#[delete("/{day}")]
 #[tracing::instrument(skip_all)]
 pub async fn delete_calendar_day(
     authed: Authed,

@@ -35,7 +35,7 @@ fn name_taken(err: diesel::result::Error) -> ApiError {
         (status = 409, description = "A sibling has the same name", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/committees")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_committee(
     authed: Authed,
@@ -81,7 +81,7 @@ pub async fn create_committee(
     params(CommitteeListQuery),
     responses((status = 200, description = "A page of committees", body = Page<CommitteeView>)),
 )]
-#[get("/committees")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_committees(
     authed: Authed,
@@ -106,7 +106,7 @@ pub async fn list_committees(
     params(("id" = Uuid, Path, description = "Committee id")),
     responses((status = 200, description = "The committee", body = CommitteeView)),
 )]
-#[get("/committees/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_committee(
     authed: Authed,
@@ -133,7 +133,7 @@ pub async fn get_committee(
         (status = 409, description = "A sibling has the same name; or the move would put it under its own subtree, or leave a committee that is not a Standing Committee without a parent", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[patch("/committees/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_committee(
     authed: Authed,
@@ -190,7 +190,7 @@ pub async fn update_committee(
         (status = 409, description = "Still in use", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[delete("/committees/{id}")]
+#[delete("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn delete_committee(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
@@ -227,7 +227,7 @@ async fn view(conn: &mut AsyncPgConnection, committee: &model::Committee) -> Api
     params(("id" = Uuid, Path, description = "Committee id")),
     responses((status = 200, description = "The policy", body = PolicyView)),
 )]
-#[get("/committees/{id}/policy")]
+#[get("/{id}/policy")]
 #[tracing::instrument(skip_all)]
 pub async fn get_policy(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<PolicyView>> {
     let Authed { caller, mut conn } = authed;
@@ -245,7 +245,7 @@ pub async fn get_policy(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::J
     request_body = OwnPolicy,
     responses((status = 200, description = "The policy now", body = PolicyView)),
 )]
-#[put("/committees/{id}/policy")]
+#[put("/{id}/policy")]
 #[tracing::instrument(skip_all)]
 pub async fn put_policy(
     authed: Authed,

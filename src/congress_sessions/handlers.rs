@@ -46,7 +46,7 @@ fn in_order(opens_on: NaiveDate, closes_on: NaiveDate) -> ApiResult<()> {
         (status = 409, description = "This level already has a session of this term and number", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/congress-sessions")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_congress_session(
     authed: Authed,
@@ -86,7 +86,7 @@ pub async fn create_congress_session(
     params(CongressSessionQuery),
     responses((status = 200, description = "The sessions", body = CongressSessionList)),
 )]
-#[get("/congress-sessions")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_congress_sessions(
     authed: Authed,
@@ -118,7 +118,7 @@ pub async fn list_congress_sessions(
     params(("id" = Uuid, Path, description = "Congress session id")),
     responses((status = 200, description = "The session", body = CongressSessionView)),
 )]
-#[get("/congress-sessions/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_congress_session(
     authed: Authed,
@@ -141,7 +141,7 @@ pub async fn get_congress_session(
         (status = 409, description = "This level already has a session of this term and number, or the one date sent crosses the stored other", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[patch("/congress-sessions/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_congress_session(
     authed: Authed,
@@ -184,7 +184,7 @@ pub async fn update_congress_session(
     params(("id" = Uuid, Path, description = "Congress session id")),
     responses((status = 204, description = "Removed")),
 )]
-#[delete("/congress-sessions/{id}")]
+#[delete("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn delete_congress_session(
     authed: Authed,

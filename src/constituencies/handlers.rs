@@ -32,7 +32,7 @@ fn code_taken(err: diesel::result::Error) -> ApiError {
         (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/constituencies")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_constituency(
     authed: Authed,
@@ -75,7 +75,7 @@ pub async fn create_constituency(
     params(ConstituencyListQuery),
     responses((status = 200, description = "A page of constituencies", body = Page<ConstituencyView>)),
 )]
-#[get("/constituencies")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_constituencies(
     authed: Authed,
@@ -100,7 +100,7 @@ pub async fn list_constituencies(
     params(("id" = Uuid, Path, description = "Constituency id")),
     responses((status = 200, description = "The constituency", body = ConstituencyView)),
 )]
-#[get("/constituencies/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_constituency(
     authed: Authed,
@@ -124,7 +124,7 @@ pub async fn get_constituency(
         (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[patch("/constituencies/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_constituency(
     authed: Authed,
@@ -159,7 +159,7 @@ pub async fn update_constituency(
         (status = 409, description = "Still in use", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[delete("/constituencies/{id}")]
+#[delete("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn delete_constituency(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
@@ -179,7 +179,7 @@ pub async fn delete_constituency(authed: Authed, id: web::Path<Uuid>) -> ApiResu
     responses((status = 200, description = "A page of constituencies", body = Page<PublicConstituencyView>)),
     security(()),
 )]
-#[get("/constituencies")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_public_constituencies(
     state: web::Data<AppState>,

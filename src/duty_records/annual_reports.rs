@@ -53,7 +53,7 @@ pub struct AnnualReportList {
     params(("id" = Uuid, Path, description = "Representative id")),
     responses((status = 200, description = "The held reports", body = AnnualReportList)),
 )]
-#[get("/representatives/{id}/annual-reports")]
+#[get("/{id}/annual-reports")]
 #[tracing::instrument(skip_all)]
 pub async fn list_annual_reports(
     authed: Authed,

@@ -118,7 +118,7 @@ fn csv(record: &DutyRecord) -> ApiResult<String> {
         )),
     ),
 )]
-#[get("/representatives/{id}/duty-record")]
+#[get("/{id}/duty-record")]
 #[tracing::instrument(skip_all)]
 pub async fn get_duty_record(
     authed: Authed,
@@ -160,7 +160,7 @@ pub async fn get_duty_record(
         )),
     ),
 )]
-#[get("/representatives/{id}/annual-report-draft")]
+#[get("/{id}/annual-report-draft")]
 #[tracing::instrument(skip_all)]
 pub async fn get_annual_report_draft(
     authed: Authed,

@@ -32,7 +32,7 @@ use crate::stats::report::opinion_report;
         ), headers(("Content-Disposition" = String, description = "attachment, with the Chinese file name in filename*"))),
     ),
 )]
-#[get("/exports/opinions")]
+#[get("/opinions")]
 #[tracing::instrument(skip_all)]
 pub async fn export_opinions(
     req: HttpRequest,
@@ -75,7 +75,7 @@ pub async fn export_opinions(
         ), headers(("Content-Disposition" = String, description = "attachment, with the Chinese file name in filename*"))),
     ),
 )]
-#[get("/exports/activities")]
+#[get("/activities")]
 #[tracing::instrument(skip_all)]
 pub async fn export_activities(
     req: HttpRequest,
@@ -116,7 +116,7 @@ pub async fn export_activities(
         ), headers(("Content-Disposition" = String, description = "attachment, with the Chinese file name in filename*"))),
     ),
 )]
-#[get("/exports/stats/opinions")]
+#[get("/stats/opinions")]
 #[tracing::instrument(skip_all)]
 pub async fn export_opinion_stats(
     req: HttpRequest,

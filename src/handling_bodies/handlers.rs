@@ -28,7 +28,7 @@ fn name_taken(err: diesel::result::Error) -> ApiError {
         (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/handling-bodies")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_handling_body(
     authed: Authed,
@@ -63,7 +63,7 @@ pub async fn create_handling_body(
     params(HandlingBodyListQuery),
     responses((status = 200, description = "A page of handling bodies", body = Page<HandlingBodyView>)),
 )]
-#[get("/handling-bodies")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_handling_bodies(
     authed: Authed,
@@ -89,7 +89,7 @@ pub async fn list_handling_bodies(
     params(("id" = Uuid, Path, description = "Handling body id")),
     responses((status = 200, description = "The handling body", body = HandlingBodyView)),
 )]
-#[get("/handling-bodies/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_handling_body(
     authed: Authed,
@@ -113,7 +113,7 @@ pub async fn get_handling_body(
         (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[patch("/handling-bodies/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_handling_body(
     authed: Authed,
@@ -148,7 +148,7 @@ pub async fn update_handling_body(
         (status = 409, description = "Still in use", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[delete("/handling-bodies/{id}")]
+#[delete("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn delete_handling_body(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;

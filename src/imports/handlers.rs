@@ -81,7 +81,7 @@ impl utoipa::ToSchema for XlsxFile {}
         (status = 422, description = "Bad rows; nothing imported", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/imports/voters")]
+#[post("/voters")]
 #[tracing::instrument(skip_all)]
 pub async fn import_voters(
     state: web::Data<AppState>,
@@ -118,7 +118,7 @@ pub async fn import_voters(
         (status = 422, description = "Bad rows; nothing imported", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/imports/representatives")]
+#[post("/representatives")]
 #[tracing::instrument(skip_all)]
 pub async fn import_representatives(
     authed: Authed,

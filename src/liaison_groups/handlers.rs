@@ -32,7 +32,7 @@ fn name_taken(err: diesel::result::Error) -> ApiError {
         (status = 409, description = "The committee already has a group of this name", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/liaison-groups")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_liaison_group(
     authed: Authed,
@@ -75,7 +75,7 @@ pub async fn create_liaison_group(
     params(LiaisonGroupListQuery),
     responses((status = 200, description = "A page of liaison groups", body = Page<LiaisonGroupView>)),
 )]
-#[get("/liaison-groups")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_liaison_groups(
     authed: Authed,
@@ -106,7 +106,7 @@ pub async fn list_liaison_groups(
     params(("id" = Uuid, Path, description = "Liaison group id")),
     responses((status = 200, description = "The liaison group", body = LiaisonGroupView)),
 )]
-#[get("/liaison-groups/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_liaison_group(
     authed: Authed,
@@ -130,7 +130,7 @@ pub async fn get_liaison_group(
         (status = 409, description = "The committee already has a group of this name", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[patch("/liaison-groups/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_liaison_group(
     authed: Authed,
@@ -194,7 +194,7 @@ pub async fn update_liaison_group(
         (status = 409, description = "Still in use", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[delete("/liaison-groups/{id}")]
+#[delete("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn delete_liaison_group(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
@@ -215,7 +215,7 @@ pub async fn delete_liaison_group(authed: Authed, id: web::Path<Uuid>) -> ApiRes
     responses((status = 200, description = "A page of homes and stations", body = Page<PublicStationView>)),
     security(()),
 )]
-#[get("/stations")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_public_stations(
     state: web::Data<AppState>,

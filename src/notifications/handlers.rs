@@ -55,7 +55,7 @@ fn decode(raw: &str) -> ApiResult<After> {
     params(NotificationQuery),
     responses((status = 200, description = "A page of notifications", body = NotificationList)),
 )]
-#[get("/notifications")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_notifications(
     authed: Authed,
@@ -105,7 +105,7 @@ pub async fn list_notifications(
     params(("id" = Uuid, Path, description = "Notification id")),
     responses((status = 200, description = "The notification, read", body = NotificationView)),
 )]
-#[post("/notifications/{id}/read")]
+#[post("/{id}/read")]
 #[tracing::instrument(skip_all)]
 pub async fn read_notification(
     authed: Authed,

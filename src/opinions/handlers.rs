@@ -145,7 +145,7 @@ async fn take_step(
         (status = 422, description = "Invalid fields, or the key was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/opinions")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_opinion(
     _state: web::Data<AppState>,
@@ -194,7 +194,7 @@ pub async fn create_opinion(
     params(OpinionListQuery),
     responses((status = 200, description = "A page of opinions", body = Page<OpinionView>)),
 )]
-#[get("/opinions")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_opinions(
     read: AuthedRead,
@@ -228,7 +228,7 @@ pub async fn list_opinions(
     params(("id" = Uuid, Path, description = "Opinion id")),
     responses((status = 200, description = "The opinion", body = OpinionView)),
 )]
-#[get("/opinions/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_opinion(read: AuthedRead, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let id = *id;
@@ -265,7 +265,7 @@ pub async fn get_opinion(read: AuthedRead, id: web::Path<Uuid>) -> ApiResult<Htt
         (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[patch("/opinions/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_opinion(
     _state: web::Data<AppState>,
@@ -305,7 +305,7 @@ pub async fn update_opinion(
         (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/opinions/{id}/transitions")]
+#[post("/{id}/transitions")]
 #[tracing::instrument(skip_all)]
 pub async fn transition_opinion(
     _state: web::Data<AppState>,
@@ -338,7 +338,7 @@ pub async fn transition_opinion(
         (status = 409, description = "Not fed back yet, or rated already", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/opinions/{id}/rating")]
+#[post("/{id}/rating")]
 #[tracing::instrument(skip_all)]
 pub async fn rate_opinion(
     _state: web::Data<AppState>,
@@ -367,7 +367,7 @@ pub async fn rate_opinion(
     params(("id" = Uuid, Path, description = "Opinion id")),
     responses((status = 200, description = "The timeline", body = EventList)),
 )]
-#[get("/opinions/{id}/events")]
+#[get("/{id}/events")]
 #[tracing::instrument(skip_all)]
 pub async fn list_opinion_events(
     authed: Authed,
@@ -398,7 +398,7 @@ pub async fn list_opinion_events(
     params(("id" = Uuid, Path, description = "Opinion id")),
     responses((status = 200, description = "The referrals", body = ReferralList)),
 )]
-#[get("/opinions/{id}/referrals")]
+#[get("/{id}/referrals")]
 #[tracing::instrument(skip_all)]
 pub async fn list_opinion_referrals(
     authed: Authed,
@@ -431,7 +431,7 @@ pub async fn list_opinion_referrals(
         (status = 409, description = "Not open for acceptance", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/opinions/{id}/referrals/{referral_id}/accept")]
+#[post("/{id}/referrals/{referral_id}/accept")]
 #[tracing::instrument(skip_all)]
 pub async fn accept_referral(
     _state: web::Data<AppState>,

@@ -31,7 +31,7 @@ pub struct ReferableBodies {
     params(("id" = Uuid, Path, description = "Opinion id")),
     responses((status = 200, description = "The bodies", body = ReferableBodies)),
 )]
-#[get("/opinions/{id}/referable-bodies")]
+#[get("/{id}/referable-bodies")]
 #[tracing::instrument(skip_all)]
 pub async fn list_referable_bodies(
     authed: Authed,

@@ -152,7 +152,7 @@ async fn limit_for(
     params(("id" = Uuid, Path, description = "Representative id"), ContactQuery),
     responses((status = 200, description = "The deputy's contact links", body = ContactList)),
 )]
-#[get("/representatives/{id}/contacts")]
+#[get("/{id}/contacts")]
 #[tracing::instrument(skip_all)]
 pub async fn list_contacts(
     authed: Authed,
@@ -191,7 +191,7 @@ pub async fn list_contacts(
         (status = 422, description = "Over the committee's limit, or no such voter", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/representatives/{id}/contacts")]
+#[post("/{id}/contacts")]
 #[tracing::instrument(skip_all)]
 pub async fn create_contact(
     authed: Authed,
@@ -284,7 +284,7 @@ pub async fn create_contact(
         (status = 404, description = "No such link in force", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[delete("/representatives/{id}/contacts/{link_id}")]
+#[delete("/{id}/contacts/{link_id}")]
 #[tracing::instrument(skip_all)]
 pub async fn delete_contact(
     authed: Authed,

@@ -62,7 +62,7 @@ pub async fn check_placement(
         (status = 409, description = "Already registered", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/representatives")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_representative(
     authed: Authed,
@@ -110,7 +110,7 @@ pub async fn create_representative(
     params(RepresentativeListQuery),
     responses((status = 200, description = "A page of deputies", body = Page<RepresentativeView>)),
 )]
-#[get("/representatives")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_representatives(
     authed: Authed,
@@ -140,7 +140,7 @@ pub async fn list_representatives(
     params(("id" = Uuid, Path, description = "Representative id")),
     responses((status = 200, description = "The deputy", body = RepresentativeView)),
 )]
-#[get("/representatives/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_representative(
     authed: Authed,
@@ -166,7 +166,7 @@ pub async fn get_representative(
         (status = 409, description = "Conflicts with another deputy, or a district deputy would be left without a constituency", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[patch("/representatives/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_representative(
     authed: Authed,
@@ -226,7 +226,7 @@ pub async fn update_representative(
     responses((status = 200, description = "A page of deputies", body = Page<PublicRepresentativeView>)),
     security(()),
 )]
-#[get("/representatives")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_public_representatives(
     state: web::Data<AppState>,

@@ -41,7 +41,7 @@ fn sorted_dates(mut dates: Vec<chrono::NaiveDate>) -> Vec<chrono::NaiveDate> {
         (status = 422, description = "Not a usable recurrence rule, or invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/liaison-groups/{id}/reception-rules")]
+#[post("/{id}/reception-rules")]
 #[tracing::instrument(skip_all)]
 pub async fn create_reception_rule(
     authed: Authed,
@@ -105,7 +105,7 @@ pub async fn create_reception_rule(
     params(("id" = Uuid, Path, description = "Liaison group id")),
     responses((status = 200, description = "The rules", body = ReceptionRuleList)),
 )]
-#[get("/liaison-groups/{id}/reception-rules")]
+#[get("/{id}/reception-rules")]
 #[tracing::instrument(skip_all)]
 pub async fn list_reception_rules(
     authed: Authed,
@@ -139,7 +139,7 @@ pub async fn list_reception_rules(
         (status = 422, description = "effective_from before this month or after the rule ends", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[patch("/liaison-groups/{id}/reception-rules/{rule_id}")]
+#[patch("/{id}/reception-rules/{rule_id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_reception_rule(
     authed: Authed,
@@ -224,7 +224,7 @@ fn deduped_in_order(ids: &[Uuid]) -> Vec<Uuid> {
         (status = 422, description = "effective_from before this month", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[delete("/liaison-groups/{id}/reception-rules/{rule_id}")]
+#[delete("/{id}/reception-rules/{rule_id}")]
 #[tracing::instrument(skip_all)]
 pub async fn delete_reception_rule(
     authed: Authed,
@@ -322,7 +322,7 @@ pub async fn get_public_schedule(
     ),
     security(()),
 )]
-#[get("/stations/{id}/calendar.ics")]
+#[get("/{id}/calendar.ics")]
 #[tracing::instrument(skip_all)]
 pub async fn get_station_calendar(
     state: web::Data<AppState>,

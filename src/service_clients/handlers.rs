@@ -24,7 +24,7 @@ pub const ROTATION_GRACE_HOURS: i64 = 24;
         (status = 201, description = "Created, with its secret (shown once)", body = ServiceClientCredentials),
     ),
 )]
-#[post("/service-clients")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_service_client(
     authed: Authed,
@@ -69,7 +69,7 @@ pub async fn create_service_client(
     params(ServiceClientQuery),
     responses((status = 200, description = "A page of clients", body = Page<ServiceClientView>)),
 )]
-#[get("/service-clients")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_service_clients(
     authed: Authed,
@@ -94,7 +94,7 @@ pub async fn list_service_clients(
     params(("id" = Uuid, Path, description = "Service client id")),
     responses((status = 200, description = "The client", body = ServiceClientView)),
 )]
-#[get("/service-clients/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_service_client(
     authed: Authed,
@@ -115,7 +115,7 @@ pub async fn get_service_client(
     request_body = UpdateServiceClient,
     responses((status = 200, description = "Updated", body = ServiceClientView)),
 )]
-#[patch("/service-clients/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_service_client(
     authed: Authed,
@@ -139,7 +139,7 @@ pub async fn update_service_client(
     params(("id" = Uuid, Path, description = "Service client id")),
     responses((status = 200, description = "The new secret (shown once)", body = ServiceClientCredentials)),
 )]
-#[post("/service-clients/{id}/rotate-secret")]
+#[post("/{id}/rotate-secret")]
 #[tracing::instrument(skip_all)]
 pub async fn rotate_service_client_secret(
     authed: Authed,
@@ -164,7 +164,7 @@ pub async fn rotate_service_client_secret(
     params(("id" = Uuid, Path, description = "Service client id")),
     responses((status = 204, description = "Revoked")),
 )]
-#[delete("/service-clients/{id}")]
+#[delete("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn delete_service_client(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;

@@ -109,7 +109,7 @@ fn credentials(req: &HttpRequest, form: &[(String, String)]) -> Option<(String, 
     ),
     security(()),
 )]
-#[post("/auth/token")]
+#[post("/token")]
 #[tracing::instrument(skip_all)]
 pub async fn issue_client_token(
     req: HttpRequest,

@@ -20,7 +20,7 @@ use crate::state::AppState;
     params(OpinionStatsQuery),
     responses((status = 200, description = "The report", body = OpinionStats)),
 )]
-#[get("/stats/opinions")]
+#[get("/opinions")]
 #[tracing::instrument(skip_all)]
 pub async fn opinion_stats(
     state: web::Data<AppState>,
@@ -44,7 +44,7 @@ pub async fn opinion_stats(
     params(ActivityStatsQuery),
     responses((status = 200, description = "The report", body = ActivityStats)),
 )]
-#[get("/stats/activities")]
+#[get("/activities")]
 #[tracing::instrument(skip_all)]
 pub async fn activity_stats(
     authed: Authed,

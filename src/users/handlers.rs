@@ -93,7 +93,7 @@ async fn resolve_binding(
         (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/users")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_user(authed: Authed, body: ValidJson<CreateUser>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
@@ -131,7 +131,7 @@ pub async fn create_user(authed: Authed, body: ValidJson<CreateUser>) -> ApiResu
     params(UserListQuery),
     responses((status = 200, description = "A page of accounts", body = Page<UserView>)),
 )]
-#[get("/users")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_users(
     authed: Authed,
@@ -156,7 +156,7 @@ pub async fn list_users(
     params(("id" = Uuid, Path, description = "Account id")),
     responses((status = 200, description = "The account", body = UserView)),
 )]
-#[get("/users/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_user(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<UserView>> {
     let Authed { caller, mut conn } = authed;
@@ -179,7 +179,7 @@ pub async fn get_user(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Jso
         (status = 409, description = "You cannot disable your own account; or a `scope_id` sent alone does not fit the account's role", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[patch("/users/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_user(
     authed: Authed,
@@ -285,7 +285,7 @@ pub async fn update_user(
     operation_id = "get_me",
     responses((status = 200, description = "The signed-in account", body = MeView)),
 )]
-#[get("/me")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn me(authed: Authed) -> ApiResult<web::Json<MeView>> {
     let Authed { caller, mut conn } = authed;
@@ -319,7 +319,7 @@ pub async fn me(authed: Authed) -> ApiResult<web::Json<MeView>> {
         (status = 422, description = "The current password does not match, or the new one is refused", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[put("/me/password")]
+#[put("/password")]
 #[tracing::instrument(skip_all)]
 pub async fn change_own_password(
     authed: Authed,

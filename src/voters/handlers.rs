@@ -37,7 +37,7 @@ async fn check_constituency(
         (status = 429, description = "Too many ID-number collisions from this account: probing the register is slowed", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/voters")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_voter(
     state: web::Data<AppState>,
@@ -81,7 +81,7 @@ const ID_NUMBER_KEY: &str = "voters_id_number_hmac_key";
     params(VoterListQuery),
     responses((status = 200, description = "A page of voters", body = Page<VoterView>)),
 )]
-#[get("/voters")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_voters(
     state: web::Data<AppState>,
@@ -139,7 +139,7 @@ pub async fn list_voters(
     params(("id" = Uuid, Path, description = "Voter id")),
     responses((status = 200, description = "The voter", body = VoterView)),
 )]
-#[get("/voters/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_voter(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<VoterView>> {
     let Authed { caller, mut conn } = authed;
@@ -161,7 +161,7 @@ pub async fn get_voter(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Js
         (status = 429, description = "Too many ID-number collisions from this account: probing the register is slowed", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[patch("/voters/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_voter(
     state: web::Data<AppState>,
@@ -224,7 +224,7 @@ pub async fn update_voter(
     params(("id" = Uuid, Path, description = "Voter id")),
     responses((status = 200, description = "Verified", body = VoterView)),
 )]
-#[post("/voters/{id}/verify")]
+#[post("/{id}/verify")]
 #[tracing::instrument(skip_all)]
 pub async fn verify_voter(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<VoterView>> {
     let Authed { caller, mut conn } = authed;

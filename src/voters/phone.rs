@@ -110,7 +110,7 @@ pub struct PhoneCode {
         (status = 422, description = "Wrong or expired code (`code` names it)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/me/phone/verify")]
+#[post("/phone/verify")]
 #[tracing::instrument(skip_all)]
 pub async fn verify_phone(authed: Authed, body: ValidJson<PhoneCode>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
@@ -168,7 +168,7 @@ pub async fn verify_phone(authed: Authed, body: ValidJson<PhoneCode>) -> ApiResu
         (status = 429, description = "Too many codes for this phone", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/me/phone/code")]
+#[post("/phone/code")]
 #[tracing::instrument(skip_all)]
 pub async fn send_phone_code(
     state: web::Data<AppState>,

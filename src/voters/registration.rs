@@ -70,7 +70,7 @@ fn is_unique_violation(err: &ApiError) -> bool {
     ),
     security(()),
 )]
-#[post("/auth/register")]
+#[post("/register")]
 #[tracing::instrument(skip_all)]
 pub async fn register(
     state: web::Data<AppState>,

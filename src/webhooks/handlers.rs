@@ -32,7 +32,7 @@ async fn checked_url(state: &AppState, url: &str) -> ApiResult<String> {
         (status = 201, description = "Created, with its signing secret (shown once)", body = WebhookWithSecret),
     ),
 )]
-#[post("/webhooks")]
+#[post("")]
 #[tracing::instrument(skip_all)]
 pub async fn create_webhook(
     authed: Authed,
@@ -75,7 +75,7 @@ pub async fn create_webhook(
     params(WebhookQuery),
     responses((status = 200, description = "A page of endpoints", body = Page<WebhookView>)),
 )]
-#[get("/webhooks")]
+#[get("")]
 #[tracing::instrument(skip_all)]
 pub async fn list_webhooks(
     authed: Authed,
@@ -100,7 +100,7 @@ pub async fn list_webhooks(
     params(("id" = Uuid, Path, description = "Webhook endpoint id")),
     responses((status = 200, description = "The endpoint", body = WebhookView)),
 )]
-#[get("/webhooks/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn get_webhook(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::Json<WebhookView>> {
     let Authed { caller, mut conn } = authed;
@@ -119,7 +119,7 @@ pub async fn get_webhook(authed: Authed, id: web::Path<Uuid>) -> ApiResult<web::
     request_body = UpdateWebhook,
     responses((status = 200, description = "Updated", body = WebhookView)),
 )]
-#[patch("/webhooks/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_webhook(
     authed: Authed,
@@ -158,7 +158,7 @@ pub async fn update_webhook(
     params(("id" = Uuid, Path, description = "Webhook endpoint id")),
     responses((status = 204, description = "Deleted")),
 )]
-#[delete("/webhooks/{id}")]
+#[delete("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn delete_webhook(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
@@ -188,7 +188,7 @@ fn refuse_if_disabled(endpoint: &model::Endpoint) -> ApiResult<()> {
         (status = 409, description = "The endpoint is switched off", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/webhooks/{id}/test")]
+#[post("/{id}/test")]
 #[tracing::instrument(skip_all)]
 pub async fn test_webhook(authed: Authed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
@@ -206,7 +206,7 @@ pub async fn test_webhook(authed: Authed, id: web::Path<Uuid>) -> ApiResult<Http
     params(("id" = Uuid, Path, description = "Webhook endpoint id"), WebhookQuery),
     responses((status = 200, description = "A page of deliveries", body = Page<DeliveryView>)),
 )]
-#[get("/webhooks/{id}/deliveries")]
+#[get("/{id}/deliveries")]
 #[tracing::instrument(skip_all)]
 pub async fn list_webhook_deliveries(
     authed: Authed,
@@ -240,7 +240,7 @@ pub async fn list_webhook_deliveries(
         (status = 409, description = "The endpoint is switched off", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]
+#[post("/{id}/deliveries/{delivery_id}/retry")]
 #[tracing::instrument(skip_all)]
 pub async fn retry_webhook_delivery(
     authed: Authed,
