@@ -4,7 +4,7 @@
 //! misspelt filter must not quietly return everything). Built once from the same document the
 //! server publishes, so the two cannot drift apart.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -28,7 +28,22 @@ struct Operation {
 
 #[derive(Debug, Clone, Default)]
 pub struct Contract {
-    operations: Vec<Operation>,
+    /// Operations by their segment count and leading segments (`/api/v1/opinions`): a request
+    /// is compared with its own resource's few operations, not with every one of them.
+    keyed: HashMap<(usize, String), Vec<Operation>>,
+    /// Operations with a parameter among their leading segments (none today), compared with
+    /// every request.
+    loose: Vec<Operation>,
+}
+
+/// How many leading segments key an operation: `""`, `api`, `v1` and the resource.
+const KEYED_SEGMENTS: usize = 4;
+
+fn key(asked: &[&str]) -> (usize, String) {
+    (
+        asked.len(),
+        asked[..asked.len().min(KEYED_SEGMENTS)].join("/"),
+    )
 }
 
 /// What the contract says of a request.
@@ -48,12 +63,23 @@ fn segments(path: &str) -> Vec<&str> {
 
 impl Contract {
     pub fn from_document(doc: &OpenApi) -> Self {
-        let mut operations = Vec::new();
+        let mut contract = Self::default();
         for (path, item) in doc.paths.paths.iter() {
             let shape: Vec<Option<String>> = segments(path)
                 .into_iter()
                 .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
                 .collect();
+            let leading: Option<Vec<&str>> = shape[..shape.len().min(KEYED_SEGMENTS)]
+                .iter()
+                .map(Option::as_deref)
+                .collect();
+            let operations = match leading {
+                Some(leading) => contract
+                    .keyed
+                    .entry((shape.len(), leading.join("/")))
+                    .or_default(),
+                None => &mut contract.loose,
+            };
             let common = item.parameters.clone().unwrap_or_default();
             let methods = [
                 ("GET", &item.get),
@@ -77,14 +103,17 @@ impl Contract {
                 });
             }
         }
-        Self { operations }
+        contract
     }
 
     pub fn judge(&self, method: &str, path: &str, query: &str) -> Verdict {
         let asked = segments(path);
         let on_path: Vec<&Operation> = self
-            .operations
-            .iter()
+            .keyed
+            .get(&key(&asked))
+            .into_iter()
+            .flatten()
+            .chain(&self.loose)
             .filter(|op| {
                 op.segments.len() == asked.len()
                     && op
@@ -114,6 +143,9 @@ impl Contract {
             allow.dedup();
             return Verdict::MethodNotAllowed(allow);
         };
+        if query.is_empty() {
+            return Verdict::Allowed;
+        }
         for (name, _) in form_urlencoded(query) {
             if !op.query.contains(&name) {
                 return Verdict::UnknownQueryParameter(name);
@@ -222,5 +254,43 @@ mod tests {
             c.judge("GET", "/api/v1/me", "x=1"),
             Verdict::UnknownQueryParameter("x".into())
         );
+    }
+
+    #[test]
+    fn every_documented_operation_is_found_by_its_own_path() {
+        let doc = crate::startup::openapi_document();
+        let c = Contract::from_document(&doc);
+        let mut checked = 0;
+        for (path, item) in doc.paths.paths.iter() {
+            let asked: Vec<String> = segments(path)
+                .into_iter()
+                .map(|s| {
+                    if s.starts_with('{') {
+                        "x1".into()
+                    } else {
+                        s.to_owned()
+                    }
+                })
+                .collect();
+            let asked = asked.join("/");
+            for (method, op) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ] {
+                let verdict = c.judge(method, &asked, "");
+                match op {
+                    Some(_) => assert_eq!(verdict, Verdict::Allowed, "{method} {asked}"),
+                    None => assert!(
+                        matches!(verdict, Verdict::MethodNotAllowed(_)),
+                        "{method} {asked}: {verdict:?}"
+                    ),
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "only {checked} operations checked");
     }
 }
