@@ -25,7 +25,9 @@ if ! command -v wrk >/dev/null; then
     log "installing wrk"
     if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
 fi
+RUN_STARTED=$(date +%s)
 cargo build --release --bin liaison
+BUILD_SECS=$(( $(date +%s) - RUN_STARTED ))
 BIN=target/release/liaison
 
 TOP="$(mktemp -d /tmp/liaison-bench.XXXXXX)"
@@ -208,7 +210,8 @@ EXPORT_ROWS="$(psql_db -tAc "SELECT count(*) FROM opinions")"
     echo "server, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), wrk and pgbench on the same machine, one run)."
     echo "Data: $OPINIONS opinions with their timelines and referrals, $VOTERS voters, $ACTIVITIES activities"
     echo "(generated in ${GENERATE_SECS} s). Each scenario runs ${SECONDS_EACH} s; the ratio compares with pgbench on the"
-    echo "same cluster at the same concurrency (\`-S\` for reads, tpcb-like for writes)."
+    echo "same cluster at the same concurrency (\`-S\` for reads, tpcb-like for writes). The whole run took"
+    echo "$(( $(date +%s) - RUN_STARTED )) s, of which ${BUILD_SECS} s building the release server."
     echo
     echo "| Scenario | Connections | Requests/s | p50 | p99 | Errors | pgbench tps | Ratio | Statements per request | Server RSS after |"
     echo "|---|---|---|---|---|---|---|---|---|---|"
