@@ -181,16 +181,11 @@ where
 diesel::define_sql_function! {
     /// The effective policy of a committee as one JSON value of its path and the policies set
     /// along it (a function its migration defines): a read folds it into its own statement
-    /// instead of sending `effective_policies` beside it. `policy_from_path_json` reads it
-    /// back.
+    /// instead of sending `effective_policies` beside it. `path_and_policy_from_json` reads
+    /// it back.
     fn committee_policy_along_path(
         committee: diesel::sql_types::Uuid,
     ) -> diesel::sql_types::Nullable<diesel::sql_types::Jsonb>;
-}
-
-/// The policy `committee_policy_along_path` read.
-pub fn policy_from_path_json(value: serde_json::Value) -> ApiResult<EffectivePolicy> {
-    Ok(path_and_policy_from_json(value)?.1)
 }
 
 /// The path (root first) and the policy `committee_policy_along_path` read.

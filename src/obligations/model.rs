@@ -4,8 +4,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnectionCore, AsyncPgConnection, RunQueryDsl};
 use futures_util::TryFutureExt;
 use uuid::Uuid;
 
@@ -112,80 +113,16 @@ pub async fn years_of(
     groups.dedup();
     // A session's window may begin in the year before: consultations from then count too.
     let consultations_from = start_of_local_day(first - Days::new(MAX_WINDOW_DAYS));
-    let open_states: Vec<&str> = State::ALL
-        .iter()
-        .filter(|s| crate::opinions::lifecycle::is_open(**s))
-        .map(|s| s.as_str())
-        .collect();
     // Two round trips: what depends only on the page's deputies, then what depends on that.
     let shared: &AsyncPgConnection = conn;
     let (mut c1, mut c2, mut c3, mut c4, mut c5) = (shared, shared, shared, shared, shared);
     let (committee_of, attended, links, rules, sessions, open) = futures_util::try_join!(
-        liaison_groups::table
-            .filter(liaison_groups::id.eq_any(&groups))
-            .select((liaison_groups::id, liaison_groups::committee_id))
-            .load::<(Uuid, Uuid)>(&mut c1)
-            .err_into::<ApiError>(),
-        activity_participants::table
-            .inner_join(activities::table)
-            .filter(activity_participants::representative_id.eq_any(&ids))
-            .filter(activity_participants::attended.eq(true))
-            .filter(activities::status.eq("held"))
-            .filter(
-                activities::starts_at.ge(from).or(activities::kind
-                    .eq(ActivityKind::PreSessionConsultation)
-                    .and(activities::starts_at.ge(consultations_from))),
-            )
-            .filter(activities::starts_at.lt(to))
-            .select((
-                activity_participants::representative_id,
-                activities::id,
-                activities::kind,
-                activities::starts_at,
-            ))
-            .order(activities::starts_at)
-            .load::<(Uuid, Uuid, ActivityKind, DateTime<Utc>)>(&mut c2)
-            .err_into::<ApiError>(),
-        // Links in force at some time in the year.
-        contact_links::table
-            .filter(contact_links::representative_id.eq_any(&ids))
-            .filter(contact_links::valid_from.lt(next))
-            .filter(
-                contact_links::valid_until
-                    .is_null()
-                    .or(contact_links::valid_until.gt(first)),
-            )
-            .select((
-                contact_links::representative_id,
-                contact_links::kind,
-                contact_links::voter_id,
-                contact_links::valid_from,
-                contact_links::valid_until,
-            ))
-            .load::<(Uuid, ContactKind, Uuid, NaiveDate, Option<NaiveDate>)>(&mut c3)
-            .err_into::<ApiError>(),
+        committees_of_groups(&mut c1, &groups),
+        attended_in(&mut c2, &ids, (from, to), consultations_from),
+        links_in_force(&mut c3, &ids, first, next),
         crate::schedule::model::rules_of_deputies(shared, &ids),
-        congress_sessions::table
-            .filter(congress_sessions::opens_on.ge(first))
-            .filter(congress_sessions::opens_on.lt(next))
-            .select((
-                congress_sessions::level,
-                congress_sessions::id,
-                congress_sessions::opens_on,
-                congress_sessions::closes_on,
-            ))
-            .order(congress_sessions::opens_on)
-            .load::<(Level, Uuid, NaiveDate, NaiveDate)>(&mut c4)
-            .err_into::<ApiError>(),
-        opinions::table
-            .filter(opinions::representative_id.eq_any(&ids))
-            .filter(opinions::state.eq_any(&open_states))
-            .filter(opinions::received_at.lt(to))
-            .select((
-                opinions::representative_id,
-                opinions::id,
-                opinions::current_due_at,
-            ))
+        sessions_opening_in(&mut c4, first, next),
+        open_opinions_query(&ids, to)
             .load::<(Option<Uuid>, Uuid, Option<DateTime<Utc>>)>(&mut c5)
             .err_into::<ApiError>(),
     )?;
@@ -195,11 +132,7 @@ pub async fn years_of(
     committees.dedup();
     let activity_ids: Vec<Uuid> = attended.iter().map(|a| a.1).collect();
     let (contacts, policies) = futures_util::try_join!(
-        activity_contacts::table
-            .filter(activity_contacts::activity_id.eq_any(&activity_ids))
-            .select((activity_contacts::activity_id, activity_contacts::voter_id))
-            .load::<(Uuid, Uuid)>(&mut c1)
-            .err_into::<ApiError>(),
+        contacts_at(&mut c1, &activity_ids),
         crate::committees::model::effective_policies(&mut c2, &committees),
     )?;
     let sessions: Vec<(Level, Session)> = sessions
@@ -289,4 +222,147 @@ pub async fn years_of(
             (*id, (year, thresholds(&policy)))
         })
         .collect())
+}
+
+// The loads of `years_of`, each generic over the connection so several go out on one
+// (pipelined).
+
+/// (liaison group, its committee) for each of `groups`.
+async fn committees_of_groups<C>(conn: &mut C, groups: &[Uuid]) -> ApiResult<Vec<(Uuid, Uuid)>>
+where
+    C: AsyncConnectionCore<Backend = Pg> + Send,
+{
+    Ok(liaison_groups::table
+        .filter(liaison_groups::id.eq_any(groups))
+        .select((liaison_groups::id, liaison_groups::committee_id))
+        .load(conn)
+        .await?)
+}
+
+/// (deputy, activity, kind, start) of the held activities `deputies` attended in `[from, to)`,
+/// and the pre-session consultations from `consultations_from` on, by start.
+async fn attended_in<C>(
+    conn: &mut C,
+    deputies: &[Uuid],
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    consultations_from: DateTime<Utc>,
+) -> ApiResult<Vec<(Uuid, Uuid, ActivityKind, DateTime<Utc>)>>
+where
+    C: AsyncConnectionCore<Backend = Pg> + Send,
+{
+    Ok(activity_participants::table
+        .inner_join(activities::table)
+        .filter(activity_participants::representative_id.eq_any(deputies))
+        .filter(activity_participants::attended.eq(true))
+        .filter(activities::status.eq("held"))
+        .filter(
+            activities::starts_at.ge(from).or(activities::kind
+                .eq(ActivityKind::PreSessionConsultation)
+                .and(activities::starts_at.ge(consultations_from))),
+        )
+        .filter(activities::starts_at.lt(to))
+        .select((
+            activity_participants::representative_id,
+            activities::id,
+            activities::kind,
+            activities::starts_at,
+        ))
+        .order(activities::starts_at)
+        .load(conn)
+        .await?)
+}
+
+/// (deputy, kind, voter, from, until) of the contact links of `deputies` in force at some time
+/// in `[first, next)`.
+async fn links_in_force<C>(
+    conn: &mut C,
+    deputies: &[Uuid],
+    first: NaiveDate,
+    next: NaiveDate,
+) -> ApiResult<Vec<(Uuid, ContactKind, Uuid, NaiveDate, Option<NaiveDate>)>>
+where
+    C: AsyncConnectionCore<Backend = Pg> + Send,
+{
+    Ok(contact_links::table
+        .filter(contact_links::representative_id.eq_any(deputies))
+        .filter(contact_links::valid_from.lt(next))
+        .filter(
+            contact_links::valid_until
+                .is_null()
+                .or(contact_links::valid_until.gt(first)),
+        )
+        .select((
+            contact_links::representative_id,
+            contact_links::kind,
+            contact_links::voter_id,
+            contact_links::valid_from,
+            contact_links::valid_until,
+        ))
+        .load(conn)
+        .await?)
+}
+
+/// (level, id, opens, closes) of the congress sessions opening in `[first, next)`, by opening.
+async fn sessions_opening_in<C>(
+    conn: &mut C,
+    first: NaiveDate,
+    next: NaiveDate,
+) -> ApiResult<Vec<(Level, Uuid, NaiveDate, NaiveDate)>>
+where
+    C: AsyncConnectionCore<Backend = Pg> + Send,
+{
+    Ok(congress_sessions::table
+        .filter(congress_sessions::opens_on.ge(first))
+        .filter(congress_sessions::opens_on.lt(next))
+        .select((
+            congress_sessions::level,
+            congress_sessions::id,
+            congress_sessions::opens_on,
+            congress_sessions::closes_on,
+        ))
+        .order(congress_sessions::opens_on)
+        .load(conn)
+        .await?)
+}
+
+/// (activity, voter) of the voters contacted at `activities`.
+async fn contacts_at<C>(conn: &mut C, activities: &[Uuid]) -> ApiResult<Vec<(Uuid, Uuid)>>
+where
+    C: AsyncConnectionCore<Backend = Pg> + Send,
+{
+    Ok(activity_contacts::table
+        .filter(activity_contacts::activity_id.eq_any(activities))
+        .select((activity_contacts::activity_id, activity_contacts::voter_id))
+        .load(conn)
+        .await?)
+}
+
+type OpenOpinionRow = (
+    diesel::sql_types::Nullable<diesel::sql_types::Uuid>,
+    diesel::sql_types::Uuid,
+    diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+);
+
+/// (deputy, opinion, due) of the open opinions of `deputies` received before `before`. The
+/// partial index `opinions_open_by_representative_idx` (migration 000012) spells out the open
+/// states `lifecycle::is_open` defines; the query-plan test checks this read still uses it.
+pub fn open_opinions_query(
+    deputies: &[Uuid],
+    before: DateTime<Utc>,
+) -> opinions::BoxedQuery<'_, Pg, OpenOpinionRow> {
+    let open_states: Vec<&'static str> = State::ALL
+        .iter()
+        .filter(|s| crate::opinions::lifecycle::is_open(**s))
+        .map(|s| s.as_str())
+        .collect();
+    opinions::table
+        .filter(opinions::representative_id.eq_any(deputies))
+        .filter(opinions::state.eq_any(open_states))
+        .filter(opinions::received_at.lt(before))
+        .select((
+            opinions::representative_id,
+            opinions::id,
+            opinions::current_due_at,
+        ))
+        .into_boxed()
 }

@@ -41,6 +41,19 @@ pub(super) async fn views(
 
 /// The views of `rows` from their referrals not returned (narrowed here to each one's
 /// current round) and their committees' policies.
+/// The view of one opinion read with its live referrals and its committee's policy.
+pub(super) fn view_of_one(
+    caller: &Caller,
+    o: Opinion,
+    referrals: Vec<(Uuid, Uuid, crate::opinions::domain::ReferralRole, i32)>,
+    policy: crate::committees::policy::EffectivePolicy,
+) -> ApiResult<OpinionView> {
+    let policies = std::collections::HashMap::from([(o.committee_id, policy)]);
+    views_from(caller, vec![o], referrals, &policies)
+        .pop()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))
+}
+
 fn views_from(
     caller: &Caller,
     rows: Vec<Opinion>,
@@ -234,7 +247,7 @@ pub async fn get_opinion(read: AuthedRead, id: web::Path<Uuid>) -> ApiResult<Htt
     let id = *id;
     // The opinion, its referrals and its committee's policy in one statement, sent with the
     // session check: one round trip, two statements.
-    let (Authed { caller, .. }, (o, referrals, policy)) = read
+    let (Authed { caller, .. }, (o, referrals, (_, policy))) = read
         .run(|caller, conn| {
             Box::pin(async move {
                 caller.require(Action::ReadOpinions)?;
@@ -243,10 +256,7 @@ pub async fn get_opinion(read: AuthedRead, id: web::Path<Uuid>) -> ApiResult<Htt
             })
         })
         .await?;
-    let policies = std::collections::HashMap::from([(o.committee_id, policy)]);
-    let v = views_from(&caller, vec![o], referrals, &policies)
-        .pop()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))?;
+    let v = view_of_one(&caller, o, referrals, policy)?;
     Ok(stored(200, &v, None)?.into_response(false))
 }
 

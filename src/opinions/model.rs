@@ -189,7 +189,7 @@ pub async fn find_visible_in_full<C>(
 ) -> ApiResult<(
     Opinion,
     Vec<(Uuid, Uuid, ReferralRole, i32)>,
-    EffectivePolicy,
+    (Vec<Uuid>, EffectivePolicy),
 )>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
@@ -210,7 +210,7 @@ where
             .into_iter()
             .map(|(body, role, round)| (id, body, role, round))
             .collect(),
-        crate::committees::model::policy_from_path_json(policy)?,
+        crate::committees::model::path_and_policy_from_json(policy)?,
     ))
 }
 
@@ -594,14 +594,4 @@ where
         .await
         .optional()?;
     along.flatten().map(path_and_policy_from_json).transpose()
-}
-
-/// The path (root first, itself last) of the committee an opinion belongs to.
-pub async fn committee_path(conn: &mut AsyncPgConnection, committee: Uuid) -> ApiResult<Vec<Uuid>> {
-    use crate::db::schema::committees;
-    Ok(committees::table
-        .find(committee)
-        .select(committees::ancestors)
-        .first(conn)
-        .await?)
 }

@@ -7,11 +7,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::handlers::views;
+use super::handlers::view_of_one;
 use super::lifecycle::Action as Step;
 use super::model;
 use crate::access::{Action, Authed};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::handling_bodies::dto::HandlingBodyView;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -40,12 +40,12 @@ pub async fn list_referable_bodies(
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
     crate::access::opinions::check_list_referable(&caller)?;
-    let opinion = model::find_visible(&mut conn, &caller, *id).await?;
+    // The opinion, its referrals and its committee's path and policy in one statement.
+    let (opinion, referrals, (path, policy)) =
+        model::find_visible_in_full(&mut conn, &caller, *id).await?;
     let committee = opinion.committee_id;
-    let view = views(&mut conn, &caller, vec![opinion])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))?;
+    let route = policy.referral_route;
+    let view = view_of_one(&caller, opinion, referrals, policy)?;
     let steps: Vec<Step> = view
         .actions
         .into_iter()
@@ -57,17 +57,10 @@ pub async fn list_referable_bodies(
             items: vec![],
         }));
     }
-    let path = model::committee_path(&mut conn, committee).await?;
-    let policy = crate::committees::model::effective_policy(&mut conn, &path).await?;
-    let items = crate::handling_bodies::model::referable(
-        &mut conn,
-        &path,
-        committee,
-        policy.referral_route,
-    )
-    .await?
-    .into_iter()
-    .map(HandlingBodyView::from)
-    .collect();
+    let items = crate::handling_bodies::model::referable(&mut conn, &path, committee, route)
+        .await?
+        .into_iter()
+        .map(HandlingBodyView::from)
+        .collect();
     Ok(web::Json(ReferableBodies { steps, items }))
 }

@@ -268,7 +268,7 @@ async fn committee_staff_set_the_rules_below_them_never_their_own() {
 async fn a_policy_folded_into_a_read_is_the_policy_read_alone() {
     use diesel_async::RunQueryDsl;
     use liaison::committees::model::{
-        committee_policy_along_path, effective_policies, policy_from_path_json,
+        committee_policy_along_path, effective_policies, path_and_policy_from_json,
     };
     let w = World::new().await;
     let app = &w.app;
@@ -312,7 +312,7 @@ async fn a_policy_folded_into_a_read_is_the_policy_read_alone() {
             .get_result(&mut db)
             .await
             .unwrap();
-        let folded = policy_from_path_json(path.unwrap()).unwrap();
+        let (_, folded) = path_and_policy_from_json(path.unwrap()).unwrap();
         assert_eq!(folded, alone, "committee {id}");
     }
     let child_policy = effective_policies(&mut db, &[child]).await.unwrap()[&child].clone();

@@ -1,6 +1,7 @@
 //! The opinion list stays an index scan at a million rows, for every role's scope and every
-//! filter: the real query (`opinions::model::list_query`) is `EXPLAIN`ed, binds and all. The
-//! changes feed reads from its position onwards.
+//! filter: the real query (`opinions::model::list_query`) is `EXPLAIN`ed, binds and all; so
+//! does the obligations page's read of open opinions. The changes feed reads from its
+//! position onwards.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -8,6 +9,7 @@ use uuid::Uuid;
 
 use liaison::access::{Binding, Caller, Role};
 use liaison::db::Explain;
+use liaison::obligations::model::open_opinions_query;
 use liaison::opinions::dto::OpinionListQuery;
 use liaison::opinions::lifecycle::State;
 use liaison::opinions::model::{Opinion, list_query};
@@ -216,6 +218,20 @@ async fn opinion_lists_stay_index_scans_at_a_million_rows() {
                 failures.push(format!("{label} (generic plan):\n{generic}"));
             }
         }
+    }
+    // The obligations page's read of its deputies' open opinions keeps to the partial index
+    // that spells out the open states (migration 000012): if `lifecycle::is_open` and the
+    // index's predicate drift apart, the plan falls back to reading every opinion.
+    let open: Vec<String> = Explain(open_opinions_query(
+        &[w.representative_a],
+        chrono::Utc::now(),
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let open = open.join("\n");
+    if !open.contains("opinions_open_by_representative_idx") {
+        failures.push(format!("open opinions of a page of deputies:\n{open}"));
     }
     assert!(
         failures.is_empty(),
