@@ -20,7 +20,11 @@ impl<K, V, const CAP: usize> Default for Kept<K, V, CAP> {
 }
 
 impl<K: Eq + Hash, V: Clone, const CAP: usize> Kept<K, V, CAP> {
-    pub fn get(&self, key: &K) -> Option<V> {
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         map.get(key).cloned()
     }
