@@ -1,6 +1,7 @@
-//! Small maps a server keeps between requests (whom a session was, built public answers):
-//! shared by all workers, bounded by starting again empty when full, so a burst of distinct
-//! keys costs only a few recomputations, never unbounded memory.
+//! Small maps a server keeps between requests (whom a session was and built public answers,
+//! shared by all workers; the tokens a worker has verified, its own): bounded by starting
+//! again empty when full, so a burst of distinct keys costs only a few recomputations, never
+//! unbounded memory.
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -7,7 +7,6 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnectionCore, AsyncPgConnection, RunQueryDsl};
-use futures_util::TryFutureExt;
 use uuid::Uuid;
 
 use super::links::Link;
@@ -23,7 +22,7 @@ use crate::db::schema::{
     liaison_groups, opinions, representatives,
 };
 use crate::db::tree::subtree_of;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::opinions::lifecycle::State;
 use crate::pagination::PageRequest;
 use crate::representatives::contacts::ContactKind;
@@ -122,9 +121,7 @@ pub async fn years_of(
         links_in_force(&mut c3, &ids, first, next),
         crate::schedule::model::rules_of_deputies(shared, &ids),
         sessions_opening_in(&mut c4, first, next),
-        open_opinions_query(&ids, to)
-            .load::<(Option<Uuid>, Uuid, Option<DateTime<Utc>>)>(&mut c5)
-            .err_into::<ApiError>(),
+        open_opinions_of(&mut c5, &ids, to),
     )?;
     let committee_of: HashMap<Uuid, Uuid> = committee_of.into_iter().collect();
     let mut committees: Vec<Uuid> = committee_of.values().copied().collect();
@@ -337,14 +334,25 @@ where
         .await?)
 }
 
+/// (deputy, opinion, due) of the open opinions of `deputies` received before `before`.
+async fn open_opinions_of<C>(
+    conn: &mut C,
+    deputies: &[Uuid],
+    before: DateTime<Utc>,
+) -> ApiResult<Vec<(Option<Uuid>, Uuid, Option<DateTime<Utc>>)>>
+where
+    C: AsyncConnectionCore<Backend = Pg> + Send,
+{
+    Ok(open_opinions_query(deputies, before).load(conn).await?)
+}
+
 type OpenOpinionRow = (
     diesel::sql_types::Nullable<diesel::sql_types::Uuid>,
     diesel::sql_types::Uuid,
     diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
 );
 
-/// (deputy, opinion, due) of the open opinions of `deputies` received before `before`. The
-/// partial index `opinions_open_by_representative_idx` (migration 000012) spells out the open
+/// The statement of `open_opinions_of`, public for the query-plan test. The partial index `opinions_open_by_representative_idx` (migration 000012) spells out the open
 /// states `lifecycle::is_open` defines; the query-plan test checks this read still uses it.
 pub fn open_opinions_query(
     deputies: &[Uuid],

@@ -39,8 +39,6 @@ pub(super) async fn views(
     Ok(views_from(caller, rows, referrals, &policies))
 }
 
-/// The views of `rows` from their referrals not returned (narrowed here to each one's
-/// current round) and their committees' policies.
 /// The view of one opinion read with its live referrals and its committee's policy.
 pub(super) fn view_of_one(
     caller: &Caller,
@@ -54,6 +52,8 @@ pub(super) fn view_of_one(
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))
 }
 
+/// The views of `rows` from their referrals not returned (narrowed here to each one's
+/// current round) and their committees' policies.
 fn views_from(
     caller: &Caller,
     rows: Vec<Opinion>,
