@@ -403,6 +403,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
     // One for all workers: a session seen by one worker pipelines on every other.
     let hints = web::Data::new(crate::access::pipelined::CallerHints::default());
     let schedules = web::Data::new(crate::schedule::public::ScheduleCache::default());
+    let policies = web::Data::new(crate::committees::kept_policies::KeptPolicies::default());
     let server = HttpServer::new(move || {
         let pool = crate::db::build_pool(&settings.database_url, per_worker, &settings.db_timeouts)
             .expect("a pool built once already");
@@ -413,6 +414,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
             .app_data(contract.clone())
             .app_data(hints.clone())
             .app_data(schedules.clone())
+            .app_data(policies.clone())
             .app_data(request::BodyLimit(body_limit))
             .app_data(web::PathConfig::default().error_handler(request::path_error))
             .app_data(web::QueryConfig::default().error_handler(request::query_error))

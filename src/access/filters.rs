@@ -20,19 +20,23 @@ use crate::db::tree::{committee_of_group, subtree_of};
 pub type Filter<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Bool>>;
 pub type NullableFilter<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Nullable<Bool>>>;
 
+/// Every row. A bound `TRUE` rather than SQL text: diesel never keeps a statement holding SQL
+/// text prepared, so an admin's reads would be planned afresh each time.
 fn everything<T>() -> Filter<T>
 where
-    diesel::expression::SqlLiteral<Bool>: BoxableExpression<T, Pg, SqlType = Bool>,
+    Constant: BoxableExpression<T, Pg, SqlType = Bool>,
 {
-    Box::new(sql::<Bool>("TRUE"))
+    Box::new(true.into_sql::<Bool>())
 }
 
 fn nothing<T>() -> Filter<T>
 where
-    diesel::expression::SqlLiteral<Bool>: BoxableExpression<T, Pg, SqlType = Bool>,
+    Constant: BoxableExpression<T, Pg, SqlType = Bool>,
 {
-    Box::new(sql::<Bool>("FALSE"))
+    Box::new(false.into_sql::<Bool>())
 }
+
+type Constant = diesel::dsl::AsExprOf<bool, Bool>;
 
 /// Committees the caller may read.
 pub fn committee_filter(caller: &Caller) -> Filter<committees::table> {
@@ -321,7 +325,7 @@ pub fn referable_body_filter(
 /// Accounts the caller may read and manage: those bound to something inside their subtree.
 pub fn account_filter(caller: &Caller) -> NullableFilter<accounts::table> {
     match caller.committee_root() {
-        _ if caller.role == Role::Admin => Box::new(sql::<Nullable<Bool>>("TRUE")),
+        _ if caller.role == Role::Admin => Box::new(Some(true).into_sql::<Nullable<Bool>>()),
         Some(root) => {
             let subtree = || subtree_of(root);
             Box::new(
@@ -365,7 +369,7 @@ pub fn account_filter(caller: &Caller) -> NullableFilter<accounts::table> {
                     )),
             )
         }
-        None => Box::new(sql::<Nullable<Bool>>("FALSE")),
+        None => Box::new(Some(false).into_sql::<Nullable<Bool>>()),
     }
 }
 

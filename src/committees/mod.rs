@@ -4,5 +4,6 @@
 pub mod domain;
 pub mod dto;
 pub mod handlers;
+pub mod kept_policies;
 pub mod model;
 pub mod policy;

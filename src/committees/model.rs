@@ -188,6 +188,21 @@ diesel::define_sql_function! {
     ) -> diesel::sql_types::Nullable<diesel::sql_types::Jsonb>;
 }
 
+/// The path (root first) and effective policy of `committee`, in one statement; None if there
+/// is no such committee.
+pub async fn path_and_policy<C>(
+    conn: &mut C,
+    committee: Uuid,
+) -> ApiResult<Option<(Vec<Uuid>, EffectivePolicy)>>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
+    let along: Option<serde_json::Value> = diesel::select(committee_policy_along_path(committee))
+        .get_result(conn)
+        .await?;
+    along.map(path_and_policy_from_json).transpose()
+}
+
 /// The path (root first) and the policy `committee_policy_along_path` read.
 pub fn path_and_policy_from_json(
     value: serde_json::Value,

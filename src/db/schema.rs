@@ -292,6 +292,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    committee_policy_generation (only_row) {
+        only_row -> Bool,
+        n -> Int8,
+    }
+}
+
+diesel::table! {
     public_schedule_generation (only_row) {
         only_row -> Bool,
         n -> Int8,
@@ -584,6 +591,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     phone_codes,
     committees,
+    committee_policy_generation,
     liaison_groups,
     handling_bodies,
     accounts,

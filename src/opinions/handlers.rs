@@ -12,6 +12,7 @@ use super::model::{self, Opinion};
 use super::transition::TransitionRequest;
 use super::workflow::{self, Written};
 use crate::access::{self, Action, Authed, AuthedRead, Caller};
+use crate::committees::kept_policies::KeptPolicies;
 use crate::conditional::IfMatch;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::external_refs::{self, Holder, Prior};
@@ -36,7 +37,7 @@ pub(super) async fn views(
         model::referrals_not_returned(&mut a, &ids),
         crate::committees::model::effective_policies(&mut b, &committees,),
     )?;
-    Ok(views_from(caller, rows, referrals, &policies))
+    Ok(views_from(caller, rows, referrals, |c| policies.get(&c)))
 }
 
 /// The view of one opinion read with its live referrals and its committee's policy.
@@ -44,21 +45,23 @@ pub(super) fn view_of_one(
     caller: &Caller,
     o: Opinion,
     referrals: Vec<(Uuid, Uuid, crate::opinions::domain::ReferralRole, i32)>,
-    policy: crate::committees::policy::EffectivePolicy,
+    policy: &crate::committees::policy::EffectivePolicy,
 ) -> ApiResult<OpinionView> {
-    let policies = std::collections::HashMap::from([(o.committee_id, policy)]);
-    views_from(caller, vec![o], referrals, &policies)
-        .pop()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))
+    let committee = o.committee_id;
+    views_from(caller, vec![o], referrals, |c| {
+        (c == committee).then_some(policy)
+    })
+    .pop()
+    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))
 }
 
 /// The views of `rows` from their referrals not returned (narrowed here to each one's
 /// current round) and their committees' policies.
-fn views_from(
+fn views_from<'p>(
     caller: &Caller,
     rows: Vec<Opinion>,
     referrals: Vec<(Uuid, Uuid, crate::opinions::domain::ReferralRole, i32)>,
-    policies: &std::collections::HashMap<Uuid, crate::committees::policy::EffectivePolicy>,
+    policy_of: impl Fn(Uuid) -> Option<&'p crate::committees::policy::EffectivePolicy>,
 ) -> Vec<OpinionView> {
     let rounds = rows.iter().map(|o| (o.id, o.round)).collect();
     let live = model::of_current_rounds(referrals, &rounds);
@@ -66,8 +69,7 @@ fn views_from(
     rows.into_iter()
         .map(|o| {
             let live = live.get(&o.id).map(Vec::as_slice).unwrap_or_default();
-            let actions = policies
-                .get(&o.committee_id)
+            let actions = policy_of(o.committee_id)
                 .map(|p| workflow::actions_for(caller, &o, p, live))
                 .unwrap_or_default();
             OpinionView::for_caller(o, caller, lead_of(live), actions, now)
@@ -243,20 +245,26 @@ pub async fn list_opinions(
 )]
 #[get("/{id}")]
 #[tracing::instrument(skip_all)]
-pub async fn get_opinion(read: AuthedRead, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_opinion(
+    read: AuthedRead,
+    kept: web::Data<KeptPolicies>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = *id;
-    // The opinion, its referrals and its committee's policy in one statement, sent with the
-    // session check: one round trip, two statements.
-    let (Authed { caller, .. }, (o, referrals, (_, policy))) = read
+    let kept = kept.into_inner();
+    // The opinion and its referrals in one statement, sent with the session check (one round
+    // trip, two statements); its committee's policy kept from an earlier read.
+    let (Authed { caller, .. }, (o, referrals, along)) = read
         .run(|caller, conn| {
+            let kept = kept.clone();
             Box::pin(async move {
                 caller.require(Action::ReadOpinions)?;
                 let mut conn = conn;
-                model::find_visible_in_full(&mut conn, caller, id).await
+                model::find_visible_in_full(&mut conn, caller, id, &kept).await
             })
         })
         .await?;
-    let v = view_of_one(&caller, o, referrals, policy)?;
+    let v = view_of_one(&caller, o, referrals, &along.policy)?;
     Ok(stored(200, &v, None)?.into_response(false))
 }
 

@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -12,6 +13,7 @@ use super::lifecycle::{Action, Rating, State};
 use crate::access::Caller;
 use crate::access::filters::opinion_filter;
 use crate::calendar::working_days::end_of_local_day;
+use crate::committees::kept_policies::{KeptPolicies, PathAndPolicy};
 use crate::committees::policy::EffectivePolicy;
 use crate::db::contains_pattern;
 use crate::db::schema::{opinion_events, opinions, referrals};
@@ -179,22 +181,24 @@ diesel::define_sql_function! {
     fn opinion_live_referrals(opinion: diesel::sql_types::Uuid) -> diesel::sql_types::Jsonb;
 }
 
-/// An opinion the caller may see, with what its view needs in the same statement: its
-/// referrals not returned (as `referrals_not_returned`) and its committee's policy. The
-/// hottest read is then one statement beside the session check.
+/// An opinion the caller may see, with what its view needs: its referrals not returned (as
+/// `referrals_not_returned`) in the same statement, and its committee's path and policy from
+/// `kept` (read again only when the tree or a policy changed since). The hottest read is then
+/// one statement beside the session check.
 pub async fn find_visible_in_full<C>(
     conn: &mut C,
     caller: &Caller,
     id: Uuid,
+    kept: &KeptPolicies,
 ) -> ApiResult<(
     Opinion,
     Vec<(Uuid, Uuid, ReferralRole, i32)>,
-    (Vec<Uuid>, EffectivePolicy),
+    Arc<PathAndPolicy>,
 )>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
-    let (opinion, referrals, policy): (Opinion, serde_json::Value, Option<serde_json::Value>) =
+    let (opinion, referrals, generation): (Opinion, serde_json::Value, Option<i64>) =
         in_full_query(caller, id)
             .first(conn)
             .await
@@ -202,34 +206,32 @@ where
             .ok_or_else(|| ApiError::not_found("opinion"))?;
     let referrals: Vec<(Uuid, ReferralRole, i32)> = serde_json::from_value(referrals)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("referrals of an opinion: {e}")))?;
-    let policy = policy
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("opinion {id} has no committee path")))?;
+    let policy = kept.of(conn, opinion.committee_id, generation).await?;
     Ok((
         opinion,
         referrals
             .into_iter()
             .map(|(body, role, round)| (id, body, role, round))
             .collect(),
-        crate::committees::model::path_and_policy_from_json(policy)?,
+        policy,
     ))
 }
 
 type InFull = (
     diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Opinion, Pg>>,
     diesel::sql_types::Jsonb,
-    diesel::sql_types::Nullable<diesel::sql_types::Jsonb>,
+    diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
 );
 
 /// The statement of `find_visible_in_full`; public so a test can check it stays prepared.
 pub fn in_full_query<'a>(caller: &Caller, id: Uuid) -> opinions::BoxedQuery<'a, Pg, InFull> {
-    use crate::committees::model::committee_policy_along_path;
     opinions::table
         .filter(opinions::id.eq(id))
         .filter(opinion_filter(caller))
         .select((
             Opinion::as_select(),
             opinion_live_referrals(opinions::id),
-            committee_policy_along_path(opinions::committee_id),
+            crate::committees::kept_policies::generation(),
         ))
         .into_boxed()
 }

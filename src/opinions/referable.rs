@@ -11,6 +11,7 @@ use super::handlers::view_of_one;
 use super::lifecycle::Action as Step;
 use super::model;
 use crate::access::{Action, Authed};
+use crate::committees::kept_policies::KeptPolicies;
 use crate::error::ApiResult;
 use crate::handling_bodies::dto::HandlingBodyView;
 
@@ -35,17 +36,16 @@ pub struct ReferableBodies {
 #[tracing::instrument(skip_all)]
 pub async fn list_referable_bodies(
     authed: Authed,
+    kept: web::Data<KeptPolicies>,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ReferableBodies>> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
     crate::access::opinions::check_list_referable(&caller)?;
-    // The opinion, its referrals and its committee's path and policy in one statement.
-    let (opinion, referrals, (path, policy)) =
-        model::find_visible_in_full(&mut conn, &caller, *id).await?;
+    let (opinion, referrals, along) =
+        model::find_visible_in_full(&mut conn, &caller, *id, &kept).await?;
     let committee = opinion.committee_id;
-    let route = policy.referral_route;
-    let view = view_of_one(&caller, opinion, referrals, policy)?;
+    let view = view_of_one(&caller, opinion, referrals, &along.policy)?;
     let steps: Vec<Step> = view
         .actions
         .into_iter()
@@ -57,10 +57,15 @@ pub async fn list_referable_bodies(
             items: vec![],
         }));
     }
-    let items = crate::handling_bodies::model::referable(&mut conn, &path, committee, route)
-        .await?
-        .into_iter()
-        .map(HandlingBodyView::from)
-        .collect();
+    let items = crate::handling_bodies::model::referable(
+        &mut conn,
+        &along.path,
+        committee,
+        along.policy.referral_route,
+    )
+    .await?
+    .into_iter()
+    .map(HandlingBodyView::from)
+    .collect();
     Ok(web::Json(ReferableBodies { steps, items }))
 }

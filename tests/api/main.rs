@@ -31,6 +31,7 @@ mod opinions;
 mod people;
 mod process;
 mod query_plans;
+mod replicas;
 mod schedule;
 mod seed_rules;
 mod service_clients;

@@ -388,4 +388,18 @@ fn hot_reads_are_kept_prepared() {
         kept(&committed_after(Position::default(), 50)),
         "the changes feed"
     );
+    // An admin's filter lets every row through, still without SQL text.
+    let admin = caller(Role::Admin, Binding::Unbound);
+    assert!(
+        kept(&in_full_query(&admin, Uuid::now_v7())),
+        "GET one opinion as admin"
+    );
+    let search = OpinionListQuery {
+        q: Some("加装电梯".into()),
+        ..Default::default()
+    };
+    assert!(
+        kept(&list_query(&admin, &search, page).select(Opinion::as_select())),
+        "an admin's search"
+    );
 }

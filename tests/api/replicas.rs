@@ -1,0 +1,157 @@
+//! What a server keeps between requests (verified tokens, whom a session was, committees'
+//! policies) gives way at once to a change made through another server on the same database.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, World};
+use crate::opinions::{answer, feed_back, opinion_body, refer_to, step, submit};
+
+async fn actions(app: &TestApp, w: &World, id: uuid::Uuid) -> Vec<String> {
+    let seen = app
+        .get(&format!("/api/v1/opinions/{id}"), &w.committee_staff_a)
+        .await
+        .expect(200);
+    seen.body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_changed_policy_decides_the_next_read_on_another_server() {
+    let w = World::new().await;
+    let other = w.app.replica(|_| {});
+    // Fed back and rated unsatisfied: staff may reopen while the policy allows another round.
+    let id = submit(&w).await;
+    step(&w, &w.committee_staff_a, id, refer_to(w.body_a))
+        .await
+        .expect(200);
+    step(&w, &w.handling_body, id, answer()).await.expect(200);
+    step(&w, &w.representative, id, feed_back())
+        .await
+        .expect(200);
+    w.app
+        .post(
+            &format!("/api/v1/opinions/{id}/rating"),
+            &w.voter,
+            json!({"rating": "unsatisfied"}),
+        )
+        .await
+        .expect(200);
+    // Read twice on the other server, so its policy is kept there.
+    for _ in 0..2 {
+        assert!(actions(&other, &w, id).await.contains(&"reopen".into()));
+    }
+    let policy = format!("/api/v1/committees/{}/policy", w.committee_a);
+    w.app
+        .put(&policy, &w.admin, json!({"max_reopen_rounds": 0}))
+        .await
+        .expect(200);
+    assert!(!actions(&other, &w, id).await.contains(&"reopen".into()));
+    let bodies = other
+        .get(
+            &format!("/api/v1/opinions/{id}/referable-bodies"),
+            &w.committee_staff_a,
+        )
+        .await
+        .expect(200);
+    assert_eq!(bodies.body["steps"], json!([]));
+    // A policy set higher up the tree reaches the committee below it too.
+    w.app.put(&policy, &w.admin, json!({})).await.expect(200);
+    w.app
+        .put(
+            &format!("/api/v1/committees/{}/policy", w.standing),
+            &w.admin,
+            json!({"max_reopen_rounds": 3}),
+        )
+        .await
+        .expect(200);
+    assert!(actions(&other, &w, id).await.contains(&"reopen".into()));
+    let bodies = other
+        .get(
+            &format!("/api/v1/opinions/{id}/referable-bodies"),
+            &w.committee_staff_a,
+        )
+        .await
+        .expect(200);
+    assert_eq!(bodies.body["steps"], json!(["reopen"]));
+}
+
+/// The Beijing day a due date ends (due dates are the end of a day, midnight after it).
+fn local_day_of(reply: &Value) -> NaiveDate {
+    let at: DateTime<Utc> = reply["current_due_at"].as_str().unwrap().parse().unwrap();
+    (at + Duration::hours(8) - Duration::seconds(1)).date_naive()
+}
+
+#[tokio::test]
+async fn a_new_holiday_moves_the_next_due_date_on_another_server() {
+    let w = World::new().await;
+    let other = w.app.replica(|_| {});
+    w.app
+        .put(
+            &format!("/api/v1/committees/{}/policy", w.committee_a),
+            &w.admin,
+            json!({"refer_working_days": 1}),
+        )
+        .await
+        .expect(200);
+    let first = other
+        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
+        .await
+        .expect(201);
+    let due = local_day_of(&first.body);
+    w.app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/calendar/{due}"),
+            Some(&w.admin),
+            Some(json!({"kind": "holiday", "name": "临时休假"})),
+        )
+        .await
+        .expect(200);
+    let second = other
+        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
+        .await
+        .expect(201);
+    assert!(
+        local_day_of(&second.body) > due,
+        "{due} is a holiday now, yet the next opinion is due {}",
+        second.body["current_due_at"]
+    );
+}
+
+#[tokio::test]
+async fn a_session_ended_through_one_server_is_refused_by_another() {
+    let w = World::new().await;
+    let other = w.app.replica(|_| {});
+    let login = w.app.login("admin", PASSWORD).await.expect(200);
+    let access = login.body["access_token"].as_str().unwrap();
+    let refresh = login.body["refresh_token"].as_str().unwrap();
+    let id = submit(&w).await;
+    let path = format!("/api/v1/opinions/{id}");
+    // Read twice on the other server, so it keeps the token and whom the session was.
+    for _ in 0..2 {
+        other.get(&path, access).await.expect(200);
+    }
+    w.app
+        .request(
+            Method::POST,
+            "/api/v1/auth/logout",
+            None,
+            Some(json!({"refresh_token": refresh})),
+        )
+        .await
+        .expect(204);
+    other
+        .get(&path, access)
+        .await
+        .expect_problem(401, "unauthorized");
+    other
+        .get("/api/v1/opinions", access)
+        .await
+        .expect_problem(401, "unauthorized");
+}
