@@ -9,6 +9,7 @@
 //! broadcasting. An entry is stamped with a number read before the policy was, never after, so
 //! it can only be older than its stamp says, which costs a re-read, never a stale answer.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use diesel::prelude::*;
@@ -50,8 +51,48 @@ impl KeptPolicies {
             .map(|(_, entry)| entry)
     }
 
-    /// The path and policy of `committee` now: the kept entry while `generation` (read in the
-    /// caller's statement) has not moved, else read in one statement and kept.
+    /// The path and policy of each of `committees` now: kept entries while `generation` (read
+    /// in the caller's own statement) has not moved, the rest read in one statement and kept.
+    pub async fn of_all<C>(
+        &self,
+        conn: &mut C,
+        committees: &[Uuid],
+        generation: Option<i64>,
+    ) -> ApiResult<HashMap<Uuid, Arc<PathAndPolicy>>>
+    where
+        C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+    {
+        if committees.is_empty() {
+            // An empty read (a page with no rows) has no generation to go by, and needs none.
+            return Ok(HashMap::new());
+        }
+        let generation = generation.ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("committee_policy_generation has no row"))
+        })?;
+        let mut found = HashMap::with_capacity(committees.len());
+        let mut missing = Vec::new();
+        for &committee in committees {
+            match self.get(committee, generation) {
+                Some(kept) => {
+                    found.insert(committee, kept);
+                }
+                None => missing.push(committee),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        for (committee, (path, policy)) in super::model::paths_and_policies(conn, &missing).await? {
+            let entry = Arc::new(PathAndPolicy { path, policy });
+            self.0.put(committee, (generation, entry.clone()));
+            found.insert(committee, entry);
+        }
+        Ok(found)
+    }
+
+    /// As `of_all` for one committee.
     pub async fn of<C>(
         &self,
         conn: &mut C,
@@ -61,19 +102,32 @@ impl KeptPolicies {
     where
         C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
     {
-        let generation = generation.ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("committee_policy_generation has no row"))
-        })?;
-        if let Some(kept) = self.get(committee, generation) {
-            return Ok(kept);
-        }
-        let (path, policy) = super::model::path_and_policy(conn, committee)
+        self.of_all(conn, &[committee], generation)
             .await?
-            .ok_or_else(|| {
-                ApiError::internal(anyhow::anyhow!("committee {committee} has no path"))
-            })?;
-        let entry = Arc::new(PathAndPolicy { path, policy });
-        self.0.put(committee, (generation, entry.clone()));
-        Ok(entry)
+            .remove(&committee)
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("committee {committee} has no path")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_serves_only_the_generation_it_was_kept_at() {
+        let kept = KeptPolicies::default();
+        let committee = Uuid::now_v7();
+        let entry = Arc::new(PathAndPolicy {
+            path: vec![committee],
+            policy: super::super::policy::defaults(),
+        });
+        kept.0.put(committee, (7, entry));
+        assert!(kept.get(committee, 7).is_some());
+        assert!(
+            kept.get(committee, 8).is_none(),
+            "a newer generation reads again"
+        );
+        assert!(kept.get(committee, 6).is_none());
+        assert!(kept.get(Uuid::now_v7(), 7).is_none());
     }
 }

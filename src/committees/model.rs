@@ -161,6 +161,21 @@ pub async fn effective_policies<C>(
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
+    Ok(paths_and_policies(conn, committees)
+        .await?
+        .into_iter()
+        .map(|(id, (_, policy))| (id, policy))
+        .collect())
+}
+
+/// Each committee's path (root first) and effective policy, in one statement.
+pub async fn paths_and_policies<C>(
+    conn: &mut C,
+    committees: &[Uuid],
+) -> ApiResult<std::collections::HashMap<Uuid, (Vec<Uuid>, EffectivePolicy)>>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     use crate::db::schema::committees as c;
     let query = c::table
         .left_join(
@@ -188,21 +203,6 @@ diesel::define_sql_function! {
     ) -> diesel::sql_types::Nullable<diesel::sql_types::Jsonb>;
 }
 
-/// The path (root first) and effective policy of `committee`, in one statement; None if there
-/// is no such committee.
-pub async fn path_and_policy<C>(
-    conn: &mut C,
-    committee: Uuid,
-) -> ApiResult<Option<(Vec<Uuid>, EffectivePolicy)>>
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
-{
-    let along: Option<serde_json::Value> = diesel::select(committee_policy_along_path(committee))
-        .get_result(conn)
-        .await?;
-    along.map(path_and_policy_from_json).transpose()
-}
-
 /// The path (root first) and the policy `committee_policy_along_path` read.
 pub fn path_and_policy_from_json(
     value: serde_json::Value,
@@ -221,10 +221,11 @@ pub fn path_and_policy_from_json(
 /// (committee, its path, the committee on the path that set a policy, that policy).
 type PolicyOnPath = (Uuid, Vec<Uuid>, Option<Uuid>, Option<OwnPolicy>);
 
-/// Each committee's effective policy from rows of (committee, path, a policy set on the path).
+/// Each committee's path and effective policy from rows of (committee, path, a policy set on
+/// the path).
 fn policies_along_paths(
     rows: Vec<PolicyOnPath>,
-) -> std::collections::HashMap<Uuid, EffectivePolicy> {
+) -> std::collections::HashMap<Uuid, (Vec<Uuid>, EffectivePolicy)> {
     type PathAndPolicies = (Vec<Uuid>, Vec<(Uuid, OwnPolicy)>);
     let mut along: std::collections::HashMap<Uuid, PathAndPolicies> =
         std::collections::HashMap::new();
@@ -234,6 +235,9 @@ fn policies_along_paths(
     }
     along
         .into_iter()
-        .map(|(id, (path, set))| (id, policy::inherit(&path, &set)))
+        .map(|(id, (path, set))| {
+            let policy = policy::inherit(&path, &set);
+            (id, (path, policy))
+        })
         .collect()
 }

@@ -12,7 +12,7 @@ use super::model::{self, Opinion};
 use super::transition::TransitionRequest;
 use super::workflow::{self, Written};
 use crate::access::{self, Action, Authed, AuthedRead, Caller};
-use crate::committees::kept_policies::KeptPolicies;
+use crate::committees::kept_policies::{KeptPolicies, PathAndPolicy};
 use crate::conditional::IfMatch;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::external_refs::{self, Holder, Prior};
@@ -40,19 +40,33 @@ pub(super) async fn views(
     Ok(views_from(caller, rows, referrals, |c| policies.get(&c)))
 }
 
-/// The view of one opinion read with its live referrals and its committee's policy.
-pub(super) fn view_of_one(
+/// The views of opinions read in full, their committees' policies kept (read in one more
+/// statement only when the tree or a policy has changed since).
+pub(super) async fn views_in_full(
+    conn: &mut AsyncPgConnection,
     caller: &Caller,
-    o: Opinion,
-    referrals: Vec<(Uuid, Uuid, crate::opinions::domain::ReferralRole, i32)>,
-    policy: &crate::committees::policy::EffectivePolicy,
-) -> ApiResult<OpinionView> {
-    let committee = o.committee_id;
-    views_from(caller, vec![o], referrals, |c| {
-        (c == committee).then_some(policy)
+    kept: &KeptPolicies,
+    read: model::InFull,
+) -> ApiResult<Vec<OpinionView>> {
+    let policies = read.policies(conn, kept).await?;
+    Ok(views_with(caller, read, &policies))
+}
+
+pub(super) fn views_with(
+    caller: &Caller,
+    read: model::InFull,
+    policies: &std::collections::HashMap<Uuid, std::sync::Arc<PathAndPolicy>>,
+) -> Vec<OpinionView> {
+    views_from(caller, read.rows, read.referrals, |c| {
+        policies.get(&c).map(|along| &along.policy)
     })
-    .pop()
-    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))
+}
+
+/// The one view of a read of one opinion.
+pub(super) fn only(mut views: Vec<OpinionView>) -> ApiResult<OpinionView> {
+    views
+        .pop()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))
 }
 
 /// The views of `rows` from their referrals not returned (narrowed here to each one's
@@ -213,13 +227,14 @@ pub async fn create_opinion(
 #[tracing::instrument(skip_all)]
 pub async fn list_opinions(
     read: AuthedRead,
+    kept: web::Data<KeptPolicies>,
     query: web::Query<OpinionListQuery>,
 ) -> ApiResult<web::Json<Page<OpinionView>>> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let query = query.into_inner();
-    // The page goes out with the session check; its views' referrals and policies, which
-    // need the page's ids, together after it: two round trips.
-    let (Authed { caller, mut conn }, rows) = read
+    // The page, with its referrals, goes out with the session check: one round trip, and a
+    // second only when a committee's policy is not kept.
+    let (Authed { caller, mut conn }, mut read) = read
         .run(|caller, conn| {
             let query = query.clone();
             Box::pin(async move {
@@ -229,9 +244,10 @@ pub async fn list_opinions(
             })
         })
         .await?;
-    let (rows, next_cursor) = Page::<OpinionView>::cut(rows, page, |o| o.id);
+    let (rows, next_cursor) = Page::<OpinionView>::cut(read.rows, page, |o| o.id);
+    read.rows = rows;
     Ok(web::Json(Page {
-        items: views(&mut conn, &caller, rows).await?,
+        items: views_in_full(&mut conn, &caller, &kept, read).await?,
         next_cursor,
     }))
 }
@@ -251,20 +267,18 @@ pub async fn get_opinion(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = *id;
-    let kept = kept.into_inner();
-    // The opinion and its referrals in one statement, sent with the session check (one round
-    // trip, two statements); its committee's policy kept from an earlier read.
-    let (Authed { caller, .. }, (o, referrals, along)) = read
+    // The opinion and its referrals in one statement, sent with the session check: one round
+    // trip, two statements (its committee's policy is kept).
+    let (Authed { caller, mut conn }, read) = read
         .run(|caller, conn| {
-            let kept = kept.clone();
             Box::pin(async move {
                 caller.require(Action::ReadOpinions)?;
                 let mut conn = conn;
-                model::find_visible_in_full(&mut conn, caller, id, &kept).await
+                model::find_visible_in_full(&mut conn, caller, id).await
             })
         })
         .await?;
-    let v = view_of_one(&caller, o, referrals, &along.policy)?;
+    let v = only(views_in_full(&mut conn, &caller, &kept, read).await?)?;
     Ok(stored(200, &v, None)?.into_response(false))
 }
 

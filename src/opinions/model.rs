@@ -181,58 +181,96 @@ diesel::define_sql_function! {
     fn opinion_live_referrals(opinion: diesel::sql_types::Uuid) -> diesel::sql_types::Jsonb;
 }
 
-/// An opinion the caller may see, with what its view needs: its referrals not returned (as
-/// `referrals_not_returned`) in the same statement, and its committee's path and policy from
-/// `kept` (read again only when the tree or a policy changed since). The hottest read is then
-/// one statement beside the session check.
-pub async fn find_visible_in_full<C>(
-    conn: &mut C,
-    caller: &Caller,
-    id: Uuid,
-    kept: &KeptPolicies,
-) -> ApiResult<(
-    Opinion,
-    Vec<(Uuid, Uuid, ReferralRole, i32)>,
-    Arc<PathAndPolicy>,
-)>
+/// An opinion's row with what its view needs beside it, read in the same statement: its
+/// referrals not returned (as `referrals_not_returned`, in JSON) and the number that says
+/// whether a kept committee policy is still current (`kept_policies::generation`).
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = opinions, check_for_backend(Pg))]
+pub struct InFullRow {
+    #[diesel(embed)]
+    opinion: Opinion,
+    #[diesel(
+        select_expression = opinion_live_referrals(opinions::id),
+        select_expression_type = opinion_live_referrals<opinions::id>
+    )]
+    referrals: serde_json::Value,
+    #[diesel(
+        select_expression = crate::committees::kept_policies::generation(),
+        select_expression_type = crate::committees::kept_policies::Generation
+    )]
+    generation: Option<i64>,
+}
+
+/// Opinions read in full: their rows, their referrals not returned as (opinion, body, role,
+/// round), and the policy generation their statement saw.
+pub struct InFull {
+    pub rows: Vec<Opinion>,
+    pub referrals: Vec<(Uuid, Uuid, ReferralRole, i32)>,
+    pub generation: Option<i64>,
+}
+
+impl InFull {
+    fn from_rows(read: Vec<InFullRow>) -> ApiResult<InFull> {
+        let mut generation = None;
+        let mut rows = Vec::with_capacity(read.len());
+        let mut referrals = Vec::new();
+        for row in read {
+            let id = row.opinion.id;
+            let live: Vec<(Uuid, ReferralRole, i32)> = serde_json::from_value(row.referrals)
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("referrals of {id}: {e}")))?;
+            referrals.extend(
+                live.into_iter()
+                    .map(|(body, role, round)| (id, body, role, round)),
+            );
+            generation = generation.or(row.generation);
+            rows.push(row.opinion);
+        }
+        Ok(InFull {
+            rows,
+            referrals,
+            generation,
+        })
+    }
+
+    /// The paths and policies of the rows' committees, kept or read (see `KeptPolicies`).
+    pub async fn policies<C>(
+        &self,
+        conn: &mut C,
+        kept: &KeptPolicies,
+    ) -> ApiResult<HashMap<Uuid, Arc<PathAndPolicy>>>
+    where
+        C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+    {
+        let mut committees: Vec<Uuid> = self.rows.iter().map(|o| o.committee_id).collect();
+        committees.sort_unstable();
+        committees.dedup();
+        kept.of_all(conn, &committees, self.generation).await
+    }
+}
+
+/// An opinion the caller may see, read in full (one statement): the hottest read is then one
+/// statement beside the session check.
+pub async fn find_visible_in_full<C>(conn: &mut C, caller: &Caller, id: Uuid) -> ApiResult<InFull>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
-    let (opinion, referrals, generation): (Opinion, serde_json::Value, Option<i64>) =
-        in_full_query(caller, id)
-            .first(conn)
-            .await
-            .optional()?
-            .ok_or_else(|| ApiError::not_found("opinion"))?;
-    let referrals: Vec<(Uuid, ReferralRole, i32)> = serde_json::from_value(referrals)
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("referrals of an opinion: {e}")))?;
-    let policy = kept.of(conn, opinion.committee_id, generation).await?;
-    Ok((
-        opinion,
-        referrals
-            .into_iter()
-            .map(|(body, role, round)| (id, body, role, round))
-            .collect(),
-        policy,
-    ))
+    let row = in_full_query(caller, id)
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("opinion"))?;
+    InFull::from_rows(vec![row])
 }
 
-type InFull = (
-    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Opinion, Pg>>,
-    diesel::sql_types::Jsonb,
-    diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
-);
-
 /// The statement of `find_visible_in_full`; public so a test can check it stays prepared.
-pub fn in_full_query<'a>(caller: &Caller, id: Uuid) -> opinions::BoxedQuery<'a, Pg, InFull> {
+pub fn in_full_query<'a>(
+    caller: &Caller,
+    id: Uuid,
+) -> opinions::BoxedQuery<'a, Pg, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<InFullRow, Pg>>> {
     opinions::table
         .filter(opinions::id.eq(id))
         .filter(opinion_filter(caller))
-        .select((
-            Opinion::as_select(),
-            opinion_live_referrals(opinions::id),
-            crate::committees::kept_policies::generation(),
-        ))
+        .select(InFullRow::as_select())
         .into_boxed()
 }
 
@@ -259,7 +297,7 @@ pub async fn list_visible<C>(
     caller: &Caller,
     f: &OpinionListQuery,
     page: PageRequest,
-) -> ApiResult<Vec<Opinion>>
+) -> ApiResult<InFull>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
@@ -267,12 +305,13 @@ where
     // selecting every column fetched the row of each match from the heap before the top
     // of the page was sorted out (thousands of pages for a committee's one state).
     let page_ids = list_query(caller, f, page).select(opinions::id);
-    Ok(opinions::table
+    let rows = opinions::table
         .filter(opinions::id.eq_any(page_ids))
         .order(opinions::id.desc())
-        .select(Opinion::as_select())
+        .select(InFullRow::as_select())
         .load(conn)
-        .await?)
+        .await?;
+    InFull::from_rows(rows)
 }
 
 /// The list query before its select list, public so the query-plan test can `EXPLAIN` it.

@@ -7,12 +7,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::handlers::view_of_one;
+use super::handlers::{only, views_with};
 use super::lifecycle::Action as Step;
 use super::model;
 use crate::access::{Action, Authed};
 use crate::committees::kept_policies::KeptPolicies;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::handling_bodies::dto::HandlingBodyView;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,10 +42,13 @@ pub async fn list_referable_bodies(
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
     crate::access::opinions::check_list_referable(&caller)?;
-    let (opinion, referrals, along) =
-        model::find_visible_in_full(&mut conn, &caller, *id, &kept).await?;
-    let committee = opinion.committee_id;
-    let view = view_of_one(&caller, opinion, referrals, &along.policy)?;
+    let read = model::find_visible_in_full(&mut conn, &caller, *id).await?;
+    let policies = read.policies(&mut conn, &kept).await?;
+    let view = only(views_with(&caller, read, &policies))?;
+    let committee = view.committee_id;
+    let along = policies
+        .get(&committee)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no policy for {committee}")))?;
     let steps: Vec<Step> = view
         .actions
         .into_iter()
