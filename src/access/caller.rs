@@ -13,7 +13,7 @@ use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
 use crate::auth::tokens::{Claims, TokenError};
-use crate::db::schema::{accounts, sessions};
+use crate::db::schema::{accounts, committees, sessions};
 use crate::db::{DbConn, text_enum};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
@@ -101,6 +101,11 @@ pub struct Caller {
     pub must_change_password: bool,
     /// A service client's grant (role `service`); None for people, whose role decides.
     pub scopes: Option<Vec<super::scopes::Scope>>,
+    /// Bound to a committee with none below it, found with the session: its subtree is the
+    /// committee alone, so a filter compares with it directly, which lets an index give the
+    /// rows in order (a subtree is a join, whose rows must be sorted). False when unknown,
+    /// which only costs the sort.
+    pub leaf_committee: bool,
 }
 
 /// What an account of a role must be bound to, if anything.
@@ -167,6 +172,7 @@ impl Caller {
             && self.role == other.role
             && self.binding == other.binding
             && self.scopes == other.scopes
+            && self.leaf_committee == other.leaf_committee
     }
 
     /// Someone acted for without a request: the owner of a webhook endpoint, whose changes the
@@ -186,6 +192,7 @@ impl Caller {
             session_id: id,
             must_change_password: false,
             scopes,
+            leaf_committee: false,
         }
     }
 }
@@ -202,6 +209,7 @@ impl Caller {
             session_id: Uuid::nil(),
             must_change_password: false,
             scopes: None,
+            leaf_committee: false,
         }
     }
 }
@@ -276,7 +284,7 @@ impl FromRequest for Authed {
     }
 }
 
-type AccountRow = (Uuid, String, Role, BindingIds, bool);
+type AccountRow = (Uuid, String, Role, BindingIds, bool, bool);
 
 /// The live account behind a session: 401 once the session is revoked or expired or the
 /// account disabled.
@@ -303,20 +311,25 @@ where
                 accounts::voter_id,
             ),
             accounts::must_change_password,
+            diesel::dsl::exists(
+                committees::table.filter(committees::parent_id.eq(accounts::committee_id)),
+            ),
         ))
         .first(conn)
         .await
         .optional()?;
-    let (account_id, username, role, binding, must_change_password) =
+    let (account_id, username, role, binding, must_change_password, has_children) =
         row.ok_or_else(|| ApiError::unauthorized("the session has ended; log in again"))?;
+    let binding = Binding::from_columns(binding);
     Ok(Caller {
         account_id,
         username,
         role,
-        binding: Binding::from_columns(binding),
+        binding,
         session_id: session,
         must_change_password,
         scopes: None,
+        leaf_committee: matches!(binding, Binding::Committee(_)) && !has_children,
     })
 }
 
@@ -328,20 +341,23 @@ where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
     use crate::db::schema::service_clients;
-    let row: Option<(Uuid, String, Vec<super::scopes::Scope>, Option<Uuid>)> =
-        service_clients::table
-            .filter(service_clients::id.eq(client))
-            .filter(service_clients::revoked_at.is_null())
-            .select((
-                service_clients::id,
-                service_clients::name,
-                service_clients::scopes,
-                service_clients::committee_id,
-            ))
-            .first(conn)
-            .await
-            .optional()?;
-    let (id, name, held, committee) =
+    type ClientRow = (Uuid, String, Vec<super::scopes::Scope>, Option<Uuid>, bool);
+    let row: Option<ClientRow> = service_clients::table
+        .filter(service_clients::id.eq(client))
+        .filter(service_clients::revoked_at.is_null())
+        .select((
+            service_clients::id,
+            service_clients::name,
+            service_clients::scopes,
+            service_clients::committee_id,
+            diesel::dsl::exists(
+                committees::table.filter(committees::parent_id.eq(service_clients::committee_id)),
+            ),
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    let (id, name, held, committee, has_children) =
         row.ok_or_else(|| ApiError::unauthorized("the service client has been revoked"))?;
     let granted = super::scopes::Scope::parse_list(scope).unwrap_or_default();
     let scopes = granted.into_iter().filter(|s| held.contains(s)).collect();
@@ -353,6 +369,7 @@ where
         session_id: id,
         must_change_password: false,
         scopes: Some(scopes),
+        leaf_committee: committee.is_some() && !has_children,
     })
 }
 

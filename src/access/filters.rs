@@ -212,6 +212,11 @@ pub fn voter_filter(caller: &Caller) -> Filter<voters::table> {
 pub fn opinion_filter(caller: &Caller) -> Filter<opinions::table> {
     match (caller.role, caller.binding) {
         (Role::Admin, _) | (Role::Service, Binding::Unbound) => everything(),
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root))
+            if caller.leaf_committee =>
+        {
+            Box::new(opinions::committee_id.eq(root))
+        }
         (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => {
             Box::new(opinions::committee_id.eq_any(subtree_of(root)))
         }

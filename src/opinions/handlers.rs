@@ -8,6 +8,7 @@ use super::dto::{
     CategoryList, CategoryQuery, CreateOpinion, EventList, EventView, OpinionListQuery,
     OpinionView, RatingRequest, ReferralList, ReferralView, UpdateOpinion,
 };
+use super::in_full;
 use super::model::{self, Opinion};
 use super::transition::TransitionRequest;
 use super::workflow::{self, Written};
@@ -46,7 +47,7 @@ pub(super) async fn views_in_full(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     kept: &KeptPolicies,
-    read: model::InFull,
+    read: in_full::InFull,
 ) -> ApiResult<Vec<OpinionView>> {
     let policies = read.policies(conn, kept).await?;
     Ok(views_with(caller, read, &policies))
@@ -54,7 +55,7 @@ pub(super) async fn views_in_full(
 
 pub(super) fn views_with(
     caller: &Caller,
-    read: model::InFull,
+    read: in_full::InFull,
     policies: &std::collections::HashMap<Uuid, std::sync::Arc<PathAndPolicy>>,
 ) -> Vec<OpinionView> {
     views_from(caller, read.rows, read.referrals, |c| {
@@ -232,15 +233,15 @@ pub async fn list_opinions(
 ) -> ApiResult<web::Json<Page<OpinionView>>> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let query = query.into_inner();
-    // The page, with its referrals, goes out with the session check: one round trip, and a
-    // second only when a committee's policy is not kept.
+    // The page, with its referrals joined, goes out with the session check: one round trip,
+    // and a second only when a committee's policy is not kept.
     let (Authed { caller, mut conn }, mut read) = read
         .run(|caller, conn| {
             let query = query.clone();
             Box::pin(async move {
                 caller.require(Action::ReadOpinions)?;
                 let mut conn = conn;
-                model::list_visible(&mut conn, caller, &query, page).await
+                in_full::list_visible(&mut conn, caller, &query, page).await
             })
         })
         .await?;
@@ -274,7 +275,7 @@ pub async fn get_opinion(
             Box::pin(async move {
                 caller.require(Action::ReadOpinions)?;
                 let mut conn = conn;
-                model::find_visible_in_full(&mut conn, caller, id).await
+                in_full::find_visible_in_full(&mut conn, caller, id).await
             })
         })
         .await?;

@@ -10,6 +10,7 @@ pub mod context;
 pub mod domain;
 pub mod dto;
 pub mod handlers;
+pub mod in_full;
 pub mod lifecycle;
 pub mod model;
 pub mod referable;

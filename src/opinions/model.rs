@@ -1,5 +1,4 @@
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -13,7 +12,6 @@ use super::lifecycle::{Action, Rating, State};
 use crate::access::Caller;
 use crate::access::filters::opinion_filter;
 use crate::calendar::working_days::end_of_local_day;
-use crate::committees::kept_policies::{KeptPolicies, PathAndPolicy};
 use crate::committees::policy::EffectivePolicy;
 use crate::db::contains_pattern;
 use crate::db::schema::{opinion_events, opinions, referrals};
@@ -175,105 +173,6 @@ where
         .ok_or_else(|| ApiError::not_found("opinion"))
 }
 
-diesel::define_sql_function! {
-    /// The referrals of an opinion not returned, as JSON `[[body, role, round], …]` (a
-    /// function its migration defines).
-    fn opinion_live_referrals(opinion: diesel::sql_types::Uuid) -> diesel::sql_types::Jsonb;
-}
-
-/// An opinion's row with what its view needs beside it, read in the same statement: its
-/// referrals not returned (as `referrals_not_returned`, in JSON) and the number that says
-/// whether a kept committee policy is still current (`kept_policies::generation`).
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = opinions, check_for_backend(Pg))]
-pub struct InFullRow {
-    #[diesel(embed)]
-    opinion: Opinion,
-    #[diesel(
-        select_expression = opinion_live_referrals(opinions::id),
-        select_expression_type = opinion_live_referrals<opinions::id>
-    )]
-    referrals: serde_json::Value,
-    #[diesel(
-        select_expression = crate::committees::kept_policies::generation(),
-        select_expression_type = crate::committees::kept_policies::Generation
-    )]
-    generation: Option<i64>,
-}
-
-/// Opinions read in full: their rows, their referrals not returned as (opinion, body, role,
-/// round), and the policy generation their statement saw.
-pub struct InFull {
-    pub rows: Vec<Opinion>,
-    pub referrals: Vec<(Uuid, Uuid, ReferralRole, i32)>,
-    pub generation: Option<i64>,
-}
-
-impl InFull {
-    fn from_rows(read: Vec<InFullRow>) -> ApiResult<InFull> {
-        let mut generation = None;
-        let mut rows = Vec::with_capacity(read.len());
-        let mut referrals = Vec::new();
-        for row in read {
-            let id = row.opinion.id;
-            let live: Vec<(Uuid, ReferralRole, i32)> = serde_json::from_value(row.referrals)
-                .map_err(|e| ApiError::internal(anyhow::anyhow!("referrals of {id}: {e}")))?;
-            referrals.extend(
-                live.into_iter()
-                    .map(|(body, role, round)| (id, body, role, round)),
-            );
-            generation = generation.or(row.generation);
-            rows.push(row.opinion);
-        }
-        Ok(InFull {
-            rows,
-            referrals,
-            generation,
-        })
-    }
-
-    /// The paths and policies of the rows' committees, kept or read (see `KeptPolicies`).
-    pub async fn policies<C>(
-        &self,
-        conn: &mut C,
-        kept: &KeptPolicies,
-    ) -> ApiResult<HashMap<Uuid, Arc<PathAndPolicy>>>
-    where
-        C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
-    {
-        let mut committees: Vec<Uuid> = self.rows.iter().map(|o| o.committee_id).collect();
-        committees.sort_unstable();
-        committees.dedup();
-        kept.of_all(conn, &committees, self.generation).await
-    }
-}
-
-/// An opinion the caller may see, read in full (one statement): the hottest read is then one
-/// statement beside the session check.
-pub async fn find_visible_in_full<C>(conn: &mut C, caller: &Caller, id: Uuid) -> ApiResult<InFull>
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
-{
-    let row = in_full_query(caller, id)
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("opinion"))?;
-    InFull::from_rows(vec![row])
-}
-
-/// The statement of `find_visible_in_full`; public so a test can check it stays prepared.
-pub fn in_full_query<'a>(
-    caller: &Caller,
-    id: Uuid,
-) -> opinions::BoxedQuery<'a, Pg, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<InFullRow, Pg>>> {
-    opinions::table
-        .filter(opinions::id.eq(id))
-        .filter(opinion_filter(caller))
-        .select(InFullRow::as_select())
-        .into_boxed()
-}
-
 /// As `find_visible`, holding the row lock until the transaction ends: steps on one opinion
 /// run one after another, and each sees the state the previous one left.
 pub async fn lock_visible<C>(conn: &mut C, caller: &Caller, id: Uuid) -> ApiResult<Opinion>
@@ -289,29 +188,6 @@ where
         .await
         .optional()?
         .ok_or_else(|| ApiError::not_found("opinion"))
-}
-
-/// Newest first: keyset on id descending (ids are UUIDv7, so creation order).
-pub async fn list_visible<C>(
-    conn: &mut C,
-    caller: &Caller,
-    f: &OpinionListQuery,
-    page: PageRequest,
-) -> ApiResult<InFull>
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
-{
-    // The page's ids first, then its rows: the ids come from an index alone, where
-    // selecting every column fetched the row of each match from the heap before the top
-    // of the page was sorted out (thousands of pages for a committee's one state).
-    let page_ids = list_query(caller, f, page).select(opinions::id);
-    let rows = opinions::table
-        .filter(opinions::id.eq_any(page_ids))
-        .order(opinions::id.desc())
-        .select(InFullRow::as_select())
-        .load(conn)
-        .await?;
-    InFull::from_rows(rows)
 }
 
 /// The list query before its select list, public so the query-plan test can `EXPLAIN` it.

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::handlers::{only, views_with};
+use super::in_full;
 use super::lifecycle::Action as Step;
-use super::model;
 use crate::access::{Action, Authed};
 use crate::committees::kept_policies::KeptPolicies;
 use crate::error::{ApiError, ApiResult};
@@ -42,7 +42,7 @@ pub async fn list_referable_bodies(
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadOpinions)?;
     crate::access::opinions::check_list_referable(&caller)?;
-    let read = model::find_visible_in_full(&mut conn, &caller, *id).await?;
+    let read = in_full::find_visible_in_full(&mut conn, &caller, *id).await?;
     let policies = read.policies(&mut conn, &kept).await?;
     let view = only(views_with(&caller, read, &policies))?;
     let committee = view.committee_id;

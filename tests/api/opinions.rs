@@ -587,3 +587,44 @@ async fn list_filters_search_and_pages() {
             .contains(&json!("public_safety"))
     );
 }
+
+#[tokio::test]
+async fn a_list_shows_an_opinion_referred_to_several_bodies_once() {
+    // A page reads each opinion's referrals joined to it, a row per referral.
+    let w = World::new().await;
+    let assisting = new_body(&w, "区住建委").await;
+    let shared = submit(&w).await;
+    let alone = submit(&w).await;
+    let mut refer = refer_to(w.body_a);
+    refer["assisting_body_ids"] = json!([assisting]);
+    step(&w, &w.committee_staff_a, shared, refer)
+        .await
+        .expect(200);
+    for limit in ["", "&limit=1"] {
+        let page = w
+            .app
+            .get(
+                &format!("/api/v1/opinions?state=referred{limit}"),
+                &w.committee_staff_a,
+            )
+            .await
+            .expect(200);
+        let items = page.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{}", page.body);
+        assert_eq!(items[0]["id"], shared.to_string());
+        assert_eq!(items[0]["lead_handling_body_id"], w.body_a.to_string());
+    }
+    let all = w
+        .app
+        .get("/api/v1/opinions", &w.committee_staff_a)
+        .await
+        .expect(200);
+    let ids: Vec<&str> = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [alone.to_string(), shared.to_string()]);
+    assert!(all.body["next_cursor"].is_null());
+}

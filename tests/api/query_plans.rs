@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use liaison::access::{Binding, Caller, Role};
 use liaison::db::Explain;
+use liaison::db::schema::opinions;
 use liaison::obligations::model::open_opinions_query;
 use liaison::opinions::dto::OpinionListQuery;
 use liaison::opinions::lifecycle::State;
@@ -26,6 +27,7 @@ fn caller(role: Role, binding: Binding) -> Caller {
         session_id: Uuid::nil(),
         must_change_password: false,
         scopes: None,
+        leaf_committee: false,
     }
 }
 
@@ -219,6 +221,29 @@ async fn opinion_lists_stay_index_scans_at_a_million_rows() {
             }
         }
     }
+    // Staff of a committee with none below it compare with it directly: the index gives
+    // their list in order, where a subtree's matches must all be read and sorted.
+    let leaf = Caller {
+        leaf_committee: true,
+        ..staff.clone()
+    };
+    let referred = OpinionListQuery {
+        state: Some(State::Referred),
+        ..Default::default()
+    };
+    for (label, filters) in [
+        ("leaf", OpinionListQuery::default()),
+        ("leaf, referred", referred),
+    ] {
+        let generic = generic_plan(
+            &mut conn,
+            &list_query(&leaf, &filters, deep_page).select(opinions::id),
+        )
+        .await;
+        if generic.contains("Sort") || !generic.contains("Index") {
+            failures.push(format!("{label} (generic plan, sorted):\n{generic}"));
+        }
+    }
     // The obligations page's read of its deputies' open opinions keeps to the partial index
     // that spells out the open states (migration 000012): if `lifecycle::is_open` and the
     // index's predicate drift apart, the plan falls back to reading every opinion.
@@ -365,7 +390,7 @@ async fn the_changes_feed_reads_from_its_position_onwards() {
 fn hot_reads_are_kept_prepared() {
     use diesel::query_builder::QueryFragment;
     use liaison::changes::model::{Position, committed_after};
-    use liaison::opinions::model::in_full_query;
+    use liaison::opinions::in_full::in_full_query;
     let staff = caller(Role::CommitteeStaff, Binding::Committee(Uuid::now_v7()));
     let page = PageRequest::parse(Some(50), None).unwrap();
     let kept = |query: &dyn QueryFragment<diesel::pg::Pg>| {

@@ -155,3 +155,52 @@ async fn a_session_ended_through_one_server_is_refused_by_another() {
         .await
         .expect_problem(401, "unauthorized");
 }
+
+#[tokio::test]
+async fn a_committee_given_one_below_it_reads_that_ones_opinions_at_once() {
+    // Staff of a committee with none below it read with a plain comparison (found with the
+    // session); once a committee is added below, the next read covers it, on every server.
+    let w = World::new().await;
+    let other = w.app.replica(|_| {});
+    let id = submit(&w).await;
+    let listed = |reply: &crate::helpers::Reply| -> Vec<String> {
+        reply.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for _ in 0..2 {
+        let page = other
+            .get("/api/v1/opinions", &w.committee_staff_a)
+            .await
+            .expect(200);
+        assert_eq!(listed(&page), [id.to_string()]);
+    }
+    let below = w
+        .app
+        .post(
+            "/api/v1/committees",
+            &w.admin,
+            json!({"name": "八宝山社区工作组", "kind": "joint_group", "parent_id": w.committee_a}),
+        )
+        .await
+        .expect(201)
+        .id();
+    w.app
+        .sql(&format!(
+            "UPDATE opinions SET committee_id = '{below}' WHERE id = '{id}'"
+        ))
+        .await;
+    let page = other
+        .get("/api/v1/opinions", &w.committee_staff_a)
+        .await
+        .expect(200);
+    assert_eq!(listed(&page), [id.to_string()]);
+    let one = other
+        .get(&format!("/api/v1/opinions/{id}"), &w.committee_staff_a)
+        .await
+        .expect(200);
+    assert_eq!(one.body["committee_id"], below.to_string());
+}
