@@ -159,3 +159,76 @@ async fn reports_from_sums_equal_those_from_the_measures() {
         .unwrap();
     assert_eq!(before, sums_as_text(&mut conn).await);
 }
+
+/// The `n` a statement counts.
+async fn count(conn: &mut diesel_async::AsyncPgConnection, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .await
+        .unwrap()
+        .n
+}
+
+#[tokio::test]
+async fn a_refresh_of_more_opinions_than_one_part_gives_the_sums_a_rebuild_gives() {
+    // A refresh recomputes two hundred opinions at a time (migration 000013): one given 450
+    // runs three parts, and must leave the measures and sums a full rebuild would.
+    let w = World::new().await;
+    for _ in 0..18 {
+        futures_util::future::join_all((0..25).map(|_| crate::opinions::submit(&w))).await;
+    }
+    let mut conn = w.app.db().await;
+    // The after-commit refreshes of the 450 receipts have run.
+    for _ in 0..200 {
+        if count(
+            &mut conn,
+            "SELECT count(*) AS n FROM opinion_measures_stale",
+        )
+        .await
+            == 0
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM opinion_measures WHERE kind = 'received'"
+        )
+        .await,
+        450
+    );
+    let before = sums_as_text(&mut conn).await;
+    // Every timeline forty days back, behind the triggers' back: the measures are stale.
+    for sql in [
+        "SET session_replication_role = replica",
+        "UPDATE opinion_events SET at = at - interval '40 days'",
+        "UPDATE opinions SET received_at = received_at - interval '40 days'",
+        "SET session_replication_role = origin",
+        "SELECT refresh_opinion_measures(ARRAY(SELECT id FROM opinions))",
+    ] {
+        diesel::sql_query(sql).execute(&mut conn).await.unwrap();
+    }
+    let refreshed = sums_as_text(&mut conn).await;
+    assert_ne!(refreshed, before, "the sums moved with the timelines");
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM opinion_measures
+             WHERE kind = 'received' AND at < now() - interval '39 days'"
+        )
+        .await,
+        450
+    );
+    diesel::sql_query("CALL refresh_all_opinion_measures()")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(sums_as_text(&mut conn).await, refreshed);
+}
