@@ -22,25 +22,6 @@ use crate::pagination::{Page, PageRequest};
 use crate::request::{FingerprintedJson, ValidJson};
 use crate::state::AppState;
 
-/// Views of several opinions for one caller: their referrals and their committees'
-/// policies, sent together (one round trip) whatever their number.
-pub(super) async fn views(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    rows: Vec<Opinion>,
-) -> ApiResult<Vec<OpinionView>> {
-    let ids: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
-    let mut committees: Vec<Uuid> = rows.iter().map(|o| o.committee_id).collect();
-    committees.sort_unstable();
-    committees.dedup();
-    let (mut a, mut b) = (&*conn, &*conn);
-    let (referrals, policies) = futures_util::try_join!(
-        model::referrals_not_returned(&mut a, &ids),
-        crate::committees::model::effective_policies(&mut b, &committees,),
-    )?;
-    Ok(views_from(caller, rows, referrals, |c| policies.get(&c)))
-}
-
 /// The views of opinions read in full, their committees' policies kept (read in one more
 /// statement only when the tree or a policy has changed since).
 pub(super) async fn views_in_full(
@@ -123,18 +104,18 @@ async fn view_written(
 async fn retried(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
+    kept: &KeptPolicies,
     id: Uuid,
 ) -> ApiResult<OpinionView> {
-    let found = model::find_visible(conn, caller, id).await.map_err(|_| {
-        ApiError::conflict(
-            ErrorCode::ExternalRefConflict,
-            "this external_ref already names a record you cannot see",
-        )
-    })?;
-    views(conn, caller, vec![found])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one opinion was empty")))
+    let found = in_full::find_visible_in_full(conn, caller, id)
+        .await
+        .map_err(|_| {
+            ApiError::conflict(
+                ErrorCode::ExternalRefConflict,
+                "this external_ref already names a record you cannot see",
+            )
+        })?;
+    only(views_in_full(conn, caller, kept, found).await?)
 }
 
 fn stored(status: u16, view: &OpinionView, location: Option<String>) -> ApiResult<StoredResponse> {
@@ -179,6 +160,7 @@ async fn take_step(
 #[tracing::instrument(skip_all)]
 pub async fn create_opinion(
     _state: web::Data<AppState>,
+    kept: web::Data<KeptPolicies>,
     authed: Authed,
     key: IdempotencyKey,
     body: FingerprintedJson<CreateOpinion>,
@@ -194,7 +176,7 @@ pub async fn create_opinion(
             if let Some(reference) = &value.external_ref {
                 let prior = external_refs::claim(conn, Holder::Opinions, reference, &fingerprint);
                 if let Prior::Retry(id) = prior.await? {
-                    let made = retried(conn, &caller, id).await?;
+                    let made = retried(conn, &caller, &kept, id).await?;
                     return stored(200, &made, None);
                 }
             }

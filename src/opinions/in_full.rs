@@ -55,25 +55,17 @@ pub struct InFull {
 }
 
 impl InFull {
-    fn from_rows(read: Vec<InFullRow>) -> ApiResult<InFull> {
-        let mut generation = None;
-        let mut rows = Vec::with_capacity(read.len());
-        let mut referrals = Vec::new();
-        for row in read {
-            let id = row.opinion.id;
-            let live: Vec<(Uuid, ReferralRole, i32)> = serde_json::from_value(row.referrals)
-                .map_err(|e| ApiError::internal(anyhow::anyhow!("referrals of {id}: {e}")))?;
-            referrals.extend(
-                live.into_iter()
-                    .map(|(body, role, round)| (id, body, role, round)),
-            );
-            generation = generation.or(row.generation);
-            rows.push(row.opinion);
-        }
+    fn from_row(row: InFullRow) -> ApiResult<InFull> {
+        let id = row.opinion.id;
+        let live: Vec<(Uuid, ReferralRole, i32)> = serde_json::from_value(row.referrals)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("referrals of {id}: {e}")))?;
         Ok(InFull {
-            rows,
-            referrals,
-            generation,
+            rows: vec![row.opinion],
+            referrals: live
+                .into_iter()
+                .map(|(body, role, round)| (id, body, role, round))
+                .collect(),
+            generation: row.generation,
         })
     }
 
@@ -104,7 +96,7 @@ where
         .await
         .optional()?
         .ok_or_else(|| ApiError::not_found("opinion"))?;
-    InFull::from_rows(vec![row])
+    InFull::from_row(row)
 }
 
 /// The statement of `find_visible_in_full`; public so a test can check it stays prepared.

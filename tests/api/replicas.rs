@@ -21,6 +21,18 @@ async fn actions(app: &TestApp, w: &World, id: uuid::Uuid) -> Vec<String> {
         .collect()
 }
 
+/// The steps committee staff are offered on `app` that name a handling body.
+async fn steps_naming_a_body(app: &TestApp, w: &World, id: uuid::Uuid) -> Value {
+    let bodies = app
+        .get(
+            &format!("/api/v1/opinions/{id}/referable-bodies"),
+            &w.committee_staff_a,
+        )
+        .await
+        .expect(200);
+    bodies.body["steps"].clone()
+}
+
 #[tokio::test]
 async fn a_changed_policy_decides_the_next_read_on_another_server() {
     let w = World::new().await;
@@ -52,14 +64,7 @@ async fn a_changed_policy_decides_the_next_read_on_another_server() {
         .await
         .expect(200);
     assert!(!actions(&other, &w, id).await.contains(&"reopen".into()));
-    let bodies = other
-        .get(
-            &format!("/api/v1/opinions/{id}/referable-bodies"),
-            &w.committee_staff_a,
-        )
-        .await
-        .expect(200);
-    assert_eq!(bodies.body["steps"], json!([]));
+    assert_eq!(steps_naming_a_body(&other, &w, id).await, json!([]));
     // A policy set higher up the tree reaches the committee below it too.
     w.app.put(&policy, &w.admin, json!({})).await.expect(200);
     w.app
@@ -71,14 +76,7 @@ async fn a_changed_policy_decides_the_next_read_on_another_server() {
         .await
         .expect(200);
     assert!(actions(&other, &w, id).await.contains(&"reopen".into()));
-    let bodies = other
-        .get(
-            &format!("/api/v1/opinions/{id}/referable-bodies"),
-            &w.committee_staff_a,
-        )
-        .await
-        .expect(200);
-    assert_eq!(bodies.body["steps"], json!(["reopen"]));
+    assert_eq!(steps_naming_a_body(&other, &w, id).await, json!(["reopen"]));
 }
 
 /// The Beijing day a due date ends (due dates are the end of a day, midnight after it).
