@@ -4,7 +4,7 @@
 # API and pgbench against the same cluster at the same concurrency, in the same run. Writes
 # bench/RESULTS.md. Not part of `make test`. The server's statement timeout is raised to 60 s so
 # a slow report is measured, not cut off.
-#   BENCH_SECONDS (10) per scenario, BENCH_CONNECTIONS (32).
+#   BENCH_SECONDS (10) per scenario, BENCH_WARMUP_SECONDS (3) before each, BENCH_CONNECTIONS (32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pg.sh
@@ -17,6 +17,7 @@ case "$SCALE" in
     *) echo "SCALE is small, district or province" >&2; exit 2 ;;
 esac
 SECONDS_EACH="${BENCH_SECONDS:-10}"
+WARMUP_SECONDS="${BENCH_WARMUP_SECONDS:-3}"
 CONNS="${BENCH_CONNECTIONS:-32}"
 log() { echo "[bench] $*" >&2; }
 
@@ -109,9 +110,18 @@ wait_idle() {
 
 ROWS=()
 # scenario NAME CONNECTIONS LUA PGBENCH_TPS [env…]: wrk against the API, statements counted.
+# Each is warmed up first with the same requests, unmeasured, so the figures are those of a
+# server that has its connections open and its statements prepared, as one in service does.
+# The refer scenario is not (WARMUP_SECONDS=0 before it): each opinion can be referred once,
+# and its warm-up would use up the received opinions the measured run needs.
 scenario() {
     local name="$1" conns="$2" script="$3" ceiling="$4"; shift 4
     wait_idle
+    if [ "$WARMUP_SECONDS" -gt 0 ]; then
+        env BENCH_IDS="$TOP/ids.txt" "$@" wrk --timeout 60s -t 2 -c "$conns" -d "${WARMUP_SECONDS}s" \
+            -s "bench/wrk/$script" "$API" >/dev/null 2>&1
+        wait_idle
+    fi
     psql_db -c "SELECT pg_stat_statements_reset()" >/dev/null
     local out
     out="$(env BENCH_IDS="$TOP/ids.txt" "$@" wrk --latency --timeout 60s -t 2 -c "$conns" -d "${SECONDS_EACH}s" -s "bench/wrk/$script" "$API" 2>&1)"
@@ -142,6 +152,7 @@ scenario "Create opinion" "$CONNS" create_opinion.lua "$PGB_TPCB" BENCH_TOKEN="$
 psql_db -tAc "SELECT id FROM opinions WHERE committee_id = '$TOWN' AND state = 'received'
               ORDER BY title = '基准压测' DESC, id" >"$TOP/received.txt"
 BODY_ID="$(psql_db -tAc "SELECT id FROM handling_bodies ORDER BY name LIMIT 1")"
+WARMUP_SECONDS=0 \
 scenario "Refer an opinion (state transition)" "$CONNS" refer_opinion.lua "$PGB_TPCB" BENCH_TOKEN="$STAFF" \
     BENCH_IDS="$TOP/received.txt" \
     BENCH_BODY="{\"action\":\"refer\",\"handling_body_id\":\"$BODY_ID\",\"channel\":\"recess_suggestion\"}"
