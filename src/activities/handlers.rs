@@ -312,6 +312,7 @@ pub async fn reject_activity(
 #[post("/{id}/hold")]
 #[tracing::instrument(skip_all)]
 pub async fn hold_activity(
+    kept: web::Data<crate::committees::kept_policies::KeptPolicies>,
     authed: Authed,
     id: web::Path<Uuid>,
     if_match: IfMatch,
@@ -322,7 +323,7 @@ pub async fn hold_activity(
     let body = body.0;
     body.check_sizes()?;
     let held = crate::db::in_transaction(&mut conn, async |conn| {
-        workflow::hold(conn, &caller, *id, &if_match, body.clone()).await
+        workflow::hold(conn, &caller, &kept, *id, &if_match, body.clone()).await
     })
     .await?;
     Ok(respond(&mut conn, held, false).await?.into_response(false))

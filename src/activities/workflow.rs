@@ -408,6 +408,7 @@ fn opinion_of(
 pub async fn hold(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
+    kept: &crate::committees::kept_policies::KeptPolicies,
     id: Uuid,
     if_match: &IfMatch,
     b: HoldActivity,
@@ -512,7 +513,7 @@ pub async fn hold(
                 first_attendee,
             )
             .map_err(|e| e.nested_under(&at))?;
-            crate::opinions::workflow::receive(conn, caller, opinion)
+            crate::opinions::workflow::receive(conn, caller, kept, opinion)
                 .await
                 .map_err(|e| e.nested_under(&at))?;
         }

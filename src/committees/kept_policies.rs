@@ -42,6 +42,15 @@ pub fn generation() -> Generation {
         .single_value()
 }
 
+/// The generation now, for a statement that cannot select `generation()` beside its rows.
+pub async fn current_generation<C>(conn: &mut C) -> diesel::QueryResult<i64>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
+    let query = committee_policy_generation::table.select(committee_policy_generation::n);
+    diesel_async::RunQueryDsl::first(query, conn).await
+}
+
 impl KeptPolicies {
     /// The entry for `committee` if it was kept at `generation`.
     pub fn get(&self, committee: Uuid, generation: i64) -> Option<Arc<PathAndPolicy>> {

@@ -193,31 +193,6 @@ where
     Ok(policies_along_paths(rows))
 }
 
-diesel::define_sql_function! {
-    /// The effective policy of a committee as one JSON value of its path and the policies set
-    /// along it (a function its migration defines): a read folds it into its own statement
-    /// instead of sending `effective_policies` beside it. `path_and_policy_from_json` reads
-    /// it back.
-    fn committee_policy_along_path(
-        committee: diesel::sql_types::Uuid,
-    ) -> diesel::sql_types::Nullable<diesel::sql_types::Jsonb>;
-}
-
-/// The path (root first) and the policy `committee_policy_along_path` read.
-pub fn path_and_policy_from_json(
-    value: serde_json::Value,
-) -> ApiResult<(Vec<Uuid>, EffectivePolicy)> {
-    #[derive(serde::Deserialize)]
-    struct AlongPath {
-        path: Vec<Uuid>,
-        set: Vec<(Uuid, OwnPolicy)>,
-    }
-    let along: AlongPath = serde_json::from_value(value)
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("policy along a path: {e}")))?;
-    let policy = policy::inherit(&along.path, &along.set);
-    Ok((along.path, policy))
-}
-
 /// (committee, its path, the committee on the path that set a policy, that policy).
 type PolicyOnPath = (Uuid, Vec<Uuid>, Option<Uuid>, Option<OwnPolicy>);
 

@@ -156,22 +156,3 @@ pub async fn delete(
         .execute(conn)
         .await
 }
-
-/// The committee path of constituency `id` (root first) and its effective policy, in one
-/// statement; None if there is no such constituency.
-pub async fn path_and_policy_of<C>(
-    conn: &mut C,
-    id: Uuid,
-) -> ApiResult<Option<(Vec<Uuid>, crate::committees::policy::EffectivePolicy)>>
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
-{
-    use crate::committees::model::{committee_policy_along_path, path_and_policy_from_json};
-    let along: Option<Option<serde_json::Value>> = constituencies::table
-        .filter(constituencies::id.eq(id))
-        .select(committee_policy_along_path(constituencies::committee_id))
-        .first(conn)
-        .await
-        .optional()?;
-    along.flatten().map(path_and_policy_from_json).transpose()
-}

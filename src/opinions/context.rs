@@ -1,6 +1,8 @@
 //! What one step of the lifecycle loads before it acts, loaded once (`Step::load`) and then
 //! read by the check, by the command's own function in `steps.rs` and by the view.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -16,6 +18,7 @@ use crate::access::opinions::{OpinionTies, check_step, permitted_steps};
 use crate::calendar::WorkCalendar;
 use crate::calendar::model::load_from as load_calendar;
 use crate::calendar::working_days::local_date;
+use crate::committees::kept_policies::{KeptPolicies, PathAndPolicy};
 use crate::committees::policy::EffectivePolicy;
 use crate::conditional::IfMatch;
 use crate::db::schema::handling_bodies;
@@ -26,9 +29,9 @@ pub struct Step<'a> {
     pub caller: &'a Caller,
     /// The row as it was before the step, locked until the transaction ends.
     pub opinion: Opinion,
-    /// The committee path of the opinion, root first: where it may be referred.
-    pub path: Vec<Uuid>,
-    pub policy: EffectivePolicy,
+    /// The committee path of the opinion (root first: where it may be referred) and its
+    /// policy, kept by the server (`KeptPolicies`) while the tree and policies stay as they are.
+    pub along: Arc<PathAndPolicy>,
     pub facts: Facts,
     pub ties: OpinionTies,
     /// The body leading now (or, once answered or fed back, the last one to lead).
@@ -44,6 +47,7 @@ impl<'a> Step<'a> {
     pub async fn load(
         conn: &mut AsyncPgConnection,
         caller: &'a Caller,
+        kept: &KeptPolicies,
         id: Uuid,
         if_match: &IfMatch,
     ) -> ApiResult<Self> {
@@ -53,30 +57,32 @@ impl<'a> Step<'a> {
         let today = local_date(Utc::now());
         let ids = [id];
         let shared: &AsyncPgConnection = conn;
-        let (mut a, mut b, mut c, mut d, mut e) = (shared, shared, shared, shared, shared);
-        let (opinion, referrals, along, lead, calendar) = futures_util::try_join!(
+        let (mut a, mut b, mut d, mut e) = (shared, shared, shared, shared);
+        let ((opinion, generation), referrals, lead, calendar) = futures_util::try_join!(
             model::lock_visible(&mut a, caller, id),
             model::referrals_not_returned(&mut b, &ids),
-            model::path_and_policy_of(&mut c, id),
             model::latest_lead(&mut d, id),
             load_calendar(&mut e, today),
         )?;
         // Dated once the lock is held: after the step before it.
         let now = Utc::now();
         if_match.check(opinion.version)?;
-        let (path, policy) = along.ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("opinion {id} has no committee path"))
-        })?;
+        let along = kept
+            .of_all(conn, &[opinion.committee_id], generation)
+            .await?
+            .remove(&opinion.committee_id)
+            .ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("opinion {id} has no committee path"))
+            })?;
         let live = model::of_current_rounds(referrals, &[(id, opinion.round)].into())
             .remove(&id)
             .unwrap_or_default();
         Ok(Step {
-            facts: facts_of(&opinion, &policy),
+            facts: facts_of(&opinion, &along.policy),
             ties: ties_of(caller, &opinion, &live),
             caller,
             opinion,
-            path,
-            policy,
+            along,
             lead,
             live,
             calendar,
@@ -168,9 +174,9 @@ impl<'a> Step<'a> {
         Ok(handling_bodies::table
             .filter(handling_bodies::id.eq_any(bodies))
             .filter(referable_body_filter(
-                &self.path,
+                &self.along.path,
                 self.opinion.committee_id,
-                self.policy.referral_route,
+                self.along.policy.referral_route,
             ))
             .select(handling_bodies::id)
             .load(conn)

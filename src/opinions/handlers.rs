@@ -79,24 +79,14 @@ fn lead_of(live: &[(Uuid, bool)]) -> Option<Uuid> {
 
 /// The view of an opinion just written, with the policy the write loaded (one query more, for
 /// the referrals as the write left them).
-async fn view_written(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    written: Written,
-) -> ApiResult<OpinionView> {
-    let Written { opinion, policy } = written;
-    let live = model::live_referrals(conn, &[&opinion])
-        .await?
-        .remove(&opinion.id)
-        .unwrap_or_default();
-    let actions = workflow::actions_for(caller, &opinion, &policy, &live);
-    Ok(OpinionView::for_caller(
+fn view_written(caller: &Caller, written: Written) -> OpinionView {
+    let Written {
         opinion,
-        caller,
-        lead_of(&live),
-        actions,
-        Utc::now(),
-    ))
+        live,
+        policy,
+    } = written;
+    let actions = workflow::actions_for(caller, &opinion, &policy, &live);
+    OpinionView::for_caller(opinion, caller, lead_of(&live), actions, Utc::now())
 }
 
 /// The opinion an earlier identical request made, as the caller sees it; a conflict if the
@@ -126,15 +116,15 @@ fn stored(status: u16, view: &OpinionView, location: Option<String>) -> ApiResul
 async fn take_step(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
+    kept: &KeptPolicies,
     key: Option<(String, [u8; 32])>,
     (id, if_match): (Uuid, IfMatch),
     command: Command,
     internal: bool,
 ) -> ApiResult<HttpResponse> {
     idempotency::run(conn, caller.account_id, key, async |conn| {
-        let written =
-            workflow::step(conn, caller, id, &if_match, command.clone(), internal).await?;
-        stored(200, &view_written(conn, caller, written).await?, None)
+        let step = workflow::step(conn, caller, kept, id, &if_match, command.clone(), internal);
+        stored(200, &view_written(caller, step.await?), None)
     })
     .await
 }
@@ -180,7 +170,7 @@ pub async fn create_opinion(
                     return stored(200, &made, None);
                 }
             }
-            let mut written = workflow::receive(conn, &caller, value.clone()).await?;
+            let mut written = workflow::receive(conn, &caller, &kept, value.clone()).await?;
             if let Some(reference) = &value.external_ref {
                 let id = written.opinion.id;
                 external_refs::attach(conn, Holder::Opinions, id, reference, &fingerprint).await?;
@@ -188,11 +178,7 @@ pub async fn create_opinion(
                 written.opinion.external_id = Some(reference.id.clone());
             }
             let location = format!("/api/v1/opinions/{}", written.opinion.id);
-            stored(
-                201,
-                &view_written(conn, &caller, written).await?,
-                Some(location),
-            )
+            stored(201, &view_written(&caller, written), Some(location))
         },
     )
     .await
@@ -283,7 +269,7 @@ pub async fn get_opinion(
 #[patch("/{id}")]
 #[tracing::instrument(skip_all)]
 pub async fn update_opinion(
-    _state: web::Data<AppState>,
+    kept: web::Data<KeptPolicies>,
     authed: Authed,
     id: web::Path<Uuid>,
     if_match: IfMatch,
@@ -294,6 +280,7 @@ pub async fn update_opinion(
     take_step(
         &mut conn,
         &caller,
+        &kept,
         None,
         (*id, if_match),
         Command::Edit(body.0),
@@ -323,7 +310,7 @@ pub async fn update_opinion(
 #[post("/{id}/transitions")]
 #[tracing::instrument(skip_all)]
 pub async fn transition_opinion(
-    _state: web::Data<AppState>,
+    kept: web::Data<KeptPolicies>,
     authed: Authed,
     id: web::Path<Uuid>,
     if_match: IfMatch,
@@ -336,7 +323,16 @@ pub async fn transition_opinion(
     let internal = value.internal();
     let command = Command::from(value);
     let key = key.with(fingerprint);
-    take_step(&mut conn, &caller, key, (*id, if_match), command, internal).await
+    take_step(
+        &mut conn,
+        &caller,
+        &kept,
+        key,
+        (*id, if_match),
+        command,
+        internal,
+    )
+    .await
 }
 
 /// The voter rates the feedback (once per round). An unsatisfied rating lets staff reopen it.
@@ -356,7 +352,7 @@ pub async fn transition_opinion(
 #[post("/{id}/rating")]
 #[tracing::instrument(skip_all)]
 pub async fn rate_opinion(
-    _state: web::Data<AppState>,
+    kept: web::Data<KeptPolicies>,
     authed: Authed,
     id: web::Path<Uuid>,
     if_match: IfMatch,
@@ -372,7 +368,16 @@ pub async fn rate_opinion(
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty()),
     };
-    take_step(&mut conn, &caller, None, (*id, if_match), command, false).await
+    take_step(
+        &mut conn,
+        &caller,
+        &kept,
+        None,
+        (*id, if_match),
+        command,
+        false,
+    )
+    .await
 }
 
 /// The timeline, oldest first. Voters see only the entries not marked internal.
@@ -449,7 +454,7 @@ pub async fn list_opinion_referrals(
 #[post("/{id}/referrals/{referral_id}/accept")]
 #[tracing::instrument(skip_all)]
 pub async fn accept_referral(
-    _state: web::Data<AppState>,
+    kept: web::Data<KeptPolicies>,
     authed: Authed,
     path: web::Path<(Uuid, Uuid)>,
     if_match: IfMatch,
@@ -460,6 +465,7 @@ pub async fn accept_referral(
     take_step(
         &mut conn,
         &caller,
+        &kept,
         None,
         (id, if_match),
         Command::Accept { referral },

@@ -54,11 +54,30 @@ pub struct InFull {
     pub generation: Option<i64>,
 }
 
+/// The referrals `opinion_live_referrals` gave for opinion `id`, as (body, role, round).
+fn parse_live(id: Uuid, referrals: serde_json::Value) -> ApiResult<Vec<LiveReferral>> {
+    serde_json::from_value(referrals)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("referrals of {id}: {e}")))
+}
+
+/// Of the referrals `opinion_live_referrals` gave for opinion `id`, those of `round`, as
+/// (body, is lead).
+pub fn live_of_round(
+    id: Uuid,
+    referrals: serde_json::Value,
+    round: i32,
+) -> ApiResult<Vec<(Uuid, bool)>> {
+    Ok(parse_live(id, referrals)?
+        .into_iter()
+        .filter(|(_, _, r)| *r == round)
+        .map(|(body, role, _)| (body, role == ReferralRole::Lead))
+        .collect())
+}
+
 impl InFull {
     fn from_row(row: InFullRow) -> ApiResult<InFull> {
         let id = row.opinion.id;
-        let live: Vec<(Uuid, ReferralRole, i32)> = serde_json::from_value(row.referrals)
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("referrals of {id}: {e}")))?;
+        let live = parse_live(id, row.referrals)?;
         Ok(InFull {
             rows: vec![row.opinion],
             referrals: live

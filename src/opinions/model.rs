@@ -12,7 +12,6 @@ use super::lifecycle::{Action, Rating, State};
 use crate::access::Caller;
 use crate::access::filters::opinion_filter;
 use crate::calendar::working_days::end_of_local_day;
-use crate::committees::policy::EffectivePolicy;
 use crate::db::contains_pattern;
 use crate::db::schema::{opinion_events, opinions, referrals};
 use crate::db::tree::subtree_of;
@@ -174,15 +173,23 @@ where
 }
 
 /// As `find_visible`, holding the row lock until the transaction ends: steps on one opinion
-/// run one after another, and each sees the state the previous one left.
-pub async fn lock_visible<C>(conn: &mut C, caller: &Caller, id: Uuid) -> ApiResult<Opinion>
+/// run one after another, and each sees the state the previous one left. With the row comes
+/// the committee policy generation, which says whether a kept policy is still current.
+pub async fn lock_visible<C>(
+    conn: &mut C,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<(Opinion, Option<i64>)>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
     opinions::table
         .filter(opinions::id.eq(id))
         .filter(opinion_filter(caller))
-        .select(Opinion::as_select())
+        .select((
+            Opinion::as_select(),
+            crate::committees::kept_policies::generation(),
+        ))
         .for_update()
         .first(conn)
         .await
@@ -272,21 +279,6 @@ pub fn list_query<'a>(
         query = query.filter(opinions::id.lt(before));
     }
     query.order(opinions::id.desc()).limit(page.fetch_limit())
-}
-
-/// The live (not returned) referrals of the current round of each opinion, in one query:
-/// opinion → [(body, is lead)].
-pub async fn live_referrals<C>(
-    conn: &mut C,
-    opinions: &[&Opinion],
-) -> ApiResult<HashMap<Uuid, Vec<(Uuid, bool)>>>
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
-{
-    let ids: Vec<Uuid> = opinions.iter().map(|o| o.id).collect();
-    let rows = referrals_not_returned(conn, &ids).await?;
-    let rounds: HashMap<Uuid, i32> = opinions.iter().map(|o| (o.id, o.round)).collect();
-    Ok(of_current_rounds(rows, &rounds))
 }
 
 /// (opinion, body, role, round) of every referral of `ids` not returned: what
@@ -407,22 +399,31 @@ where
     crate::outbox::enqueue(conn, topic, opinion.id, opinion.committee_id, payload).await
 }
 
-/// Writes the changes of one step, bumps the version and returns the row as it now is.
+/// Writes the changes of one step, bumps the version and returns the row as it now is, with
+/// the live referrals of its current round as (body, is lead): the statement sees the
+/// referral rows the step wrote before it, so the view needs no read of its own.
 pub async fn apply(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     changes: &OpinionChanges,
     at: DateTime<Utc>,
-) -> ApiResult<Opinion> {
-    Ok(diesel::update(opinions::table.find(id))
-        .set((
-            changes,
-            opinions::version.eq(opinions::version + 1),
-            opinions::updated_at.eq(at),
-        ))
-        .returning(Opinion::as_returning())
-        .get_result(conn)
-        .await?)
+) -> ApiResult<(Opinion, Vec<(Uuid, bool)>)> {
+    use super::in_full::{live_of_round, opinion_live_referrals};
+    let (opinion, referrals): (Opinion, serde_json::Value) =
+        diesel::update(opinions::table.find(id))
+            .set((
+                changes,
+                opinions::version.eq(opinions::version + 1),
+                opinions::updated_at.eq(at),
+            ))
+            .returning((
+                Opinion::as_returning(),
+                opinion_live_referrals(opinions::id),
+            ))
+            .get_result(conn)
+            .await?;
+    let live = live_of_round(id, referrals, opinion.round)?;
+    Ok((opinion, live))
 }
 
 pub async fn insert_referrals(conn: &mut AsyncPgConnection, rows: &[NewReferral]) -> ApiResult<()> {
@@ -492,23 +493,4 @@ pub async fn accept_referral(
     .execute(conn)
     .await?;
     Ok(accepted == 1)
-}
-
-/// The committee path of opinion `id` (root first) and its effective policy, in one
-/// statement; None if there is no such opinion.
-pub async fn path_and_policy_of<C>(
-    conn: &mut C,
-    id: Uuid,
-) -> ApiResult<Option<(Vec<Uuid>, EffectivePolicy)>>
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
-{
-    use crate::committees::model::{committee_policy_along_path, path_and_policy_from_json};
-    let along: Option<Option<serde_json::Value>> = opinions::table
-        .filter(opinions::id.eq(id))
-        .select(committee_policy_along_path(opinions::committee_id))
-        .first(conn)
-        .await
-        .optional()?;
-    along.flatten().map(path_and_policy_from_json).transpose()
 }

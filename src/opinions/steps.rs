@@ -71,10 +71,11 @@ pub async fn dispatch(
 /// to refer (the refer deadline runs on). The committee path is root first, itself last.
 fn escalate(s: &Step<'_>, reason: String) -> ApiResult<Effect> {
     let parent = s
+        .along
         .path
         .len()
         .checked_sub(2)
-        .and_then(|i| s.path.get(i))
+        .and_then(|i| s.along.path.get(i))
         .copied()
         .ok_or_else(|| {
             ApiError::conflict(
@@ -105,7 +106,7 @@ fn answer_due(s: &Step<'_>, due_at: Option<DateTime<Utc>>) -> ApiResult<DateTime
         Some(d) => Ok(d),
         None => Ok(s
             .calendar
-            .due_at(s.now, s.policy.answer_period(s.opinion.urgent))),
+            .due_at(s.now, s.along.policy.answer_period(s.opinion.urgent))),
     }
 }
 
@@ -212,7 +213,7 @@ async fn answer(
     }
     let due = (!in_person).then(|| {
         s.calendar
-            .due_at(s.now, s.policy.feed_back_period(s.opinion.urgent))
+            .due_at(s.now, s.along.policy.feed_back_period(s.opinion.urgent))
     });
     Ok(Effect {
         changes: OpinionChanges {
@@ -335,7 +336,7 @@ async fn accept(conn: &mut AsyncPgConnection, s: &Step<'_>, referral: Uuid) -> A
 /// Staff correct the record while it is still received.
 fn edit(s: &Step<'_>, u: UpdateOpinion) -> ApiResult<Effect> {
     if let Some(c) = &u.category {
-        check_category(&s.policy, c)?;
+        check_category(&s.along.policy, c)?;
     }
     let fields: Vec<&str> = [
         ("title", u.title.is_some()),
@@ -352,7 +353,7 @@ fn edit(s: &Step<'_>, u: UpdateOpinion) -> ApiResult<Effect> {
     let current_due_at = (u.urgent == Some(true) && !s.opinion.urgent).then(|| {
         Some(
             s.calendar
-                .due_at(s.opinion.received_at, s.policy.refer_period(true)),
+                .due_at(s.opinion.received_at, s.along.policy.refer_period(true)),
         )
     });
     Ok(Effect {

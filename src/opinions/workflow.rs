@@ -23,6 +23,7 @@ use crate::access::Caller;
 use crate::access::opinions::{Recorder, opinion_recorder, permitted_steps};
 use crate::calendar::model::load_from as load_calendar;
 use crate::calendar::working_days::local_date;
+use crate::committees::kept_policies::{KeptPolicies, current_generation};
 use crate::committees::policy::EffectivePolicy;
 use crate::conditional::IfMatch;
 use crate::db::schema::{opinions, representatives};
@@ -34,6 +35,7 @@ use crate::error::{ApiError, ApiResult};
 pub async fn receive(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
+    kept: &KeptPolicies,
     b: CreateOpinion,
 ) -> ApiResult<Written> {
     let recorder = opinion_recorder(caller);
@@ -77,7 +79,7 @@ pub async fn receive(
     let shared: &AsyncPgConnection = conn;
     let (mut c1, mut c2, mut c3, mut c4, mut c5, mut c6, mut c7) =
         (shared, shared, shared, shared, shared, shared, shared);
-    let (constituency, (), rep_group, (), (), along, calendar) = futures_util::try_join!(
+    let (constituency, (), rep_group, (), (), generation, calendar) = futures_util::try_join!(
         async {
             crate::constituencies::model::find_visible(&mut c1, caller, b.constituency_id)
                 .await
@@ -128,17 +130,18 @@ pub async fn receive(
             }
             Ok(())
         },
-        crate::constituencies::model::path_and_policy_of(&mut c6, b.constituency_id),
+        async { Ok(current_generation(&mut c6).await?) },
         load_calendar(&mut c7, today),
     )?;
     let group = rep_group.or(group);
-    let (_, policy) = along.ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!(
-            "constituency {} has no committee path",
-            constituency.id
-        ))
-    })?;
-    check_category(&policy, &b.category)?;
+    let committee = constituency.committee_id;
+    let along = kept
+        .of_all(conn, &[committee], Some(generation))
+        .await?
+        .remove(&committee)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("committee {committee} has no path")))?;
+    let policy = &along.policy;
+    check_category(policy, &b.category)?;
     let now = Utc::now();
     let due = calendar.due_at(now, policy.refer_period(b.urgent));
     let id = Uuid::now_v7();
@@ -183,13 +186,16 @@ pub async fn receive(
     .await?;
     Ok(Written {
         opinion: created,
-        policy,
+        live: Vec::new(),
+        policy: policy.clone(),
     })
 }
 
-/// An opinion after a write, with the policy the write applied, for its view.
+/// An opinion after a write, with what its view needs: the live referrals of its current
+/// round as (body, is lead), and the policy the write applied.
 pub struct Written {
     pub opinion: Opinion,
+    pub live: Vec<(Uuid, bool)>,
     pub policy: EffectivePolicy,
 }
 
@@ -198,17 +204,18 @@ pub struct Written {
 pub async fn step(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
+    kept: &KeptPolicies,
     id: Uuid,
     if_match: &IfMatch,
     command: Command,
     internal: bool,
 ) -> ApiResult<Written> {
-    let s = Step::load(conn, caller, id, if_match).await?;
+    let s = Step::load(conn, caller, kept, id, if_match).await?;
     let action = command.action();
     let to = command.lands_on(s.facts.state, s.check(action)?);
     let mut effect = steps::dispatch(conn, &s, command).await?;
     effect.changes.state = Some(to);
-    let updated = model::apply(conn, s.opinion.id, &effect.changes, s.now).await?;
+    let (updated, live) = model::apply(conn, s.opinion.id, &effect.changes, s.now).await?;
     record(
         conn,
         caller,
@@ -222,7 +229,8 @@ pub async fn step(
     .await?;
     Ok(Written {
         opinion: updated,
-        policy: s.policy,
+        live,
+        policy: s.along.policy.clone(),
     })
 }
 

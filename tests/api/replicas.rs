@@ -202,3 +202,62 @@ async fn a_committee_given_one_below_it_reads_that_ones_opinions_at_once() {
         .expect(200);
     assert_eq!(one.body["committee_id"], below.to_string());
 }
+
+/// A write through one server applies the policy changed through another, after that server
+/// has kept the old one: the refer-by categories of a new opinion, and the answer period of a
+/// referral.
+#[tokio::test]
+async fn a_changed_policy_decides_the_next_write_on_another_server() {
+    let w = World::new().await;
+    let other = w.app.replica(|_| {});
+    let policy = format!("/api/v1/committees/{}/policy", w.committee_a);
+    w.app
+        .put(&policy, &w.admin, json!({"answer_months": 1}))
+        .await
+        .expect(200);
+    let refer_by_other = async |id: uuid::Uuid| -> DateTime<Utc> {
+        let referred = other
+            .post(
+                &format!("/api/v1/opinions/{id}/transitions"),
+                &w.committee_staff_a,
+                refer_to(w.body_a),
+            )
+            .await
+            .expect(200);
+        let due = referred.body["current_due_at"].as_str().unwrap();
+        DateTime::parse_from_rfc3339(due).unwrap().into()
+    };
+    // Created and referred on the other server, which keeps the policy as it is now.
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let made = other
+            .post("/api/v1/opinions", &w.voter, opinion_body(&w))
+            .await;
+        ids.push(made.expect(201).id());
+    }
+    let due_in_a_month = refer_by_other(ids[0]).await;
+    assert!(due_in_a_month < Utc::now() + Duration::days(40));
+
+    w.app
+        .put(
+            &policy,
+            &w.admin,
+            json!({"answer_months": 3, "categories": ["transport", "other"]}),
+        )
+        .await
+        .expect(200);
+    let due_in_three_months = refer_by_other(ids[1]).await;
+    assert!(
+        due_in_three_months > Utc::now() + Duration::days(80),
+        "the answer period changed through the first server: {due_in_three_months}"
+    );
+    let refused = other
+        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
+        .await
+        .expect(422);
+    assert!(
+        refused.body["errors"]["category"].is_array(),
+        "{}",
+        refused.body
+    );
+}
