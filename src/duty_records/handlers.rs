@@ -126,24 +126,32 @@ pub async fn get_duty_record(
     query: web::Query<RecordQuery>,
 ) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
+    if let RecordFormat::Json = query.format.unwrap_or_default() {
+        caller.require(Action::ReadDutyRecords)?;
+        let year = year_or_current(query.year)?;
+        let head = crate::db::with_custom_plans(&mut conn, async |conn| {
+            model::load_head(conn, &caller, *id, year).await
+        })
+        .await?;
+        return Ok(HttpResponse::Ok()
+            .content_type("application/json")
+            .streaming(super::stream::json(conn, head)?));
+    }
     // A year of one deputy's activities and opinions: plans for its values.
     let r = crate::db::with_custom_plans(&mut conn, async |conn| {
         record(conn, &caller, *id, query.year).await
     })
     .await?;
-    Ok(match query.format.unwrap_or_default() {
-        RecordFormat::Csv => HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                "Content-Disposition",
-                format!(
-                    "attachment; filename=\"duty-record-{}-{}.csv\"",
-                    r.representative_id, r.year
-                ),
-            ))
-            .body(csv(&r)?),
-        RecordFormat::Json => HttpResponse::Ok().json(r),
-    })
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"duty-record-{}-{}.csv\"",
+                r.representative_id, r.year
+            ),
+        ))
+        .body(csv(&r)?))
 }
 
 /// A draft of the deputy's report to voters for the year, from the duty record: activities,

@@ -6,3 +6,4 @@ pub mod annual_reports;
 pub mod draft;
 pub mod handlers;
 pub mod model;
+pub mod stream;

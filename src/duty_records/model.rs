@@ -72,16 +72,19 @@ pub struct DutyRecord {
     pub totals: Totals,
 }
 
-type OpinionRow = (
-    Uuid,
-    String,
-    String,
-    State,
-    Option<Outcome>,
-    Option<Rating>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-);
+/// An opinion's row as the record reads it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = opinions, check_for_backend(diesel::pg::Pg))]
+pub struct OpinionRow {
+    id: Uuid,
+    title: String,
+    category: String,
+    state: State,
+    outcome: Option<Outcome>,
+    rating: Option<Rating>,
+    received_at: DateTime<Utc>,
+    current_due_at: Option<DateTime<Utc>>,
+}
 type ActivityRow = (
     Uuid,
     ActivityKind,
@@ -93,21 +96,57 @@ type ActivityRow = (
     bool,
 );
 
-/// The duty record of deputy `id`, if the caller may see them: the deputy, their activities
-/// and their opinions in one round trip (what is read for a deputy out of scope is dropped),
-/// then the evaluations of their reports to voters, if any.
+/// The duty record of deputy `id`, if the caller may see them, whole (for the CSV and the
+/// report draft; the JSON is streamed, see `stream`).
 pub async fn load(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     id: Uuid,
     year: i32,
 ) -> ApiResult<DutyRecord> {
+    let head = load_head(conn, caller, id, year).await?;
+    let rows = opinions_of_year(id, head.period)
+        .load::<OpinionRow>(conn)
+        .await?;
+    let now = Utc::now();
+    let opinions: Vec<RecordOpinion> = rows.into_iter().map(|r| record_opinion(r, now)).collect();
+    let mut totals = Totals::of_activities(&head.activities);
+    opinions.iter().for_each(|o| totals.count(o));
+    Ok(DutyRecord {
+        representative_id: head.representative_id,
+        name: head.name,
+        year,
+        activities: head.activities,
+        opinions,
+        totals,
+    })
+}
+
+/// The part of a duty record read before its opinions: the deputy and their activities.
+pub struct RecordHead {
+    pub representative_id: Uuid,
+    pub name: String,
+    pub year: i32,
+    pub activities: Vec<RecordActivity>,
+    /// The year as [start, end) instants.
+    pub period: (DateTime<Utc>, DateTime<Utc>),
+}
+
+/// The deputy (if the caller may see them) and their activities in one round trip (what is
+/// read for a deputy out of scope is dropped), then the evaluations of their reports to
+/// voters, if any.
+pub async fn load_head(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    year: i32,
+) -> ApiResult<RecordHead> {
     let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("year checked by the handler");
     let next = NaiveDate::from_ymd_opt(year + 1, 1, 1).expect("year checked by the handler");
     let (from, to) = (start_of_local_day(first), start_of_local_day(next));
     let shared: &AsyncPgConnection = conn;
-    let (mut a, mut b, mut c) = (shared, shared, shared);
-    let (deputy, rows, opinion_rows) = futures_util::try_join!(
+    let (mut a, mut b) = (shared, shared);
+    let (deputy, rows) = futures_util::try_join!(
         find_visible(&mut a, caller, id),
         activity_participants::table
             .inner_join(activities::table)
@@ -127,23 +166,6 @@ pub async fn load(
             ))
             .order((activities::starts_at, activities::id))
             .load::<ActivityRow>(&mut b)
-            .err_into::<ApiError>(),
-        opinions::table
-            .filter(opinions::representative_id.eq(id))
-            .filter(opinions::received_at.ge(from))
-            .filter(opinions::received_at.lt(to))
-            .select((
-                opinions::id,
-                opinions::title,
-                opinions::category,
-                opinions::state,
-                opinions::outcome,
-                opinions::rating,
-                opinions::received_at,
-                opinions::current_due_at,
-            ))
-            .order((opinions::received_at, opinions::id))
-            .load::<OpinionRow>(&mut c)
             .err_into::<ApiError>(),
     )?;
     let reports: Vec<Uuid> = rows
@@ -173,66 +195,85 @@ pub async fn load(
             },
         )
         .collect();
-    let now = Utc::now();
-    let opinions: Vec<RecordOpinion> = opinion_rows
-        .into_iter()
-        .map(
-            |(oid, title, category, state, outcome, rating, received_at, due)| RecordOpinion {
-                id: oid,
-                title,
-                category,
-                state,
-                outcome,
-                rating,
-                received_at: to_local(received_at),
-                overdue: is_open(state) && due.is_some_and(|d| d < now),
-            },
-        )
-        .collect();
-    let totals = totals(&activities, &opinions);
-    Ok(DutyRecord {
+    Ok(RecordHead {
         representative_id: deputy.id,
         name: deputy.name,
         year,
         activities,
-        opinions,
-        totals,
+        period: (from, to),
     })
 }
 
-fn totals(activities: &[RecordActivity], opinions: &[RecordOpinion]) -> Totals {
-    let held: Vec<&RecordActivity> = activities
-        .iter()
-        .filter(|a| a.status == ActivityStatus::Held)
-        .collect();
-    let mut t = Totals {
-        activities_held: held.len(),
-        activities_attended: held.iter().filter(|a| a.attended).count(),
-        voters_met: held
+/// The deputy's opinions received in `period`, by time received.
+pub fn opinions_of_year<'a>(
+    id: Uuid,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+) -> opinions::BoxedQuery<
+    'a,
+    diesel::pg::Pg,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<OpinionRow, diesel::pg::Pg>>,
+> {
+    opinions::table
+        .filter(opinions::representative_id.eq(id))
+        .filter(opinions::received_at.ge(from))
+        .filter(opinions::received_at.lt(to))
+        .select(OpinionRow::as_select())
+        .order((opinions::received_at, opinions::id))
+        .into_boxed()
+}
+
+/// An opinion of the record, as its row was read at `now`.
+pub fn record_opinion(row: OpinionRow, now: DateTime<Utc>) -> RecordOpinion {
+    RecordOpinion {
+        id: row.id,
+        title: row.title,
+        category: row.category,
+        state: row.state,
+        outcome: row.outcome,
+        rating: row.rating,
+        received_at: to_local(row.received_at),
+        overdue: is_open(row.state) && row.current_due_at.is_some_and(|d| d < now),
+    }
+}
+
+impl Totals {
+    /// The totals of `activities`, before any opinion is counted.
+    pub fn of_activities(activities: &[RecordActivity]) -> Totals {
+        let held: Vec<&RecordActivity> = activities
             .iter()
-            .filter(|a| a.attended)
-            .map(|a| i64::from(a.voters_met.unwrap_or(0)))
-            .sum(),
-        reports_to_voters: held
-            .iter()
-            .filter(|a| a.attended && a.kind == ActivityKind::AnnualReport)
-            .count(),
-        opinions: opinions.len(),
-        fed_back: opinions
-            .iter()
-            .filter(|o| o.state == State::FedBack)
-            .count(),
-        ..Totals::default()
-    };
-    for o in opinions {
-        *t.opinions_by_state
+            .filter(|a| a.status == ActivityStatus::Held)
+            .collect();
+        Totals {
+            activities_held: held.len(),
+            activities_attended: held.iter().filter(|a| a.attended).count(),
+            voters_met: held
+                .iter()
+                .filter(|a| a.attended)
+                .map(|a| i64::from(a.voters_met.unwrap_or(0)))
+                .sum(),
+            reports_to_voters: held
+                .iter()
+                .filter(|a| a.attended && a.kind == ActivityKind::AnnualReport)
+                .count(),
+            ..Totals::default()
+        }
+    }
+
+    /// Counts one more opinion of the record.
+    pub fn count(&mut self, o: &RecordOpinion) {
+        self.opinions += 1;
+        if o.state == State::FedBack {
+            self.fed_back += 1;
+        }
+        *self
+            .opinions_by_state
             .entry(o.state.as_str().to_owned())
             .or_default() += 1;
         if let Some(outcome) = &o.outcome {
-            *t.opinions_by_outcome
+            *self
+                .opinions_by_outcome
                 .entry(outcome.as_str().to_owned())
                 .or_default() += 1;
         }
     }
-    t
 }

@@ -142,3 +142,74 @@ async fn the_duty_record_and_the_report_draft() {
         .await
         .expect_problem(400, "invalid_query");
 }
+
+/// A record of many opinions (the JSON is streamed, a chunk per 64 KiB) comes out whole,
+/// each opinion once and in order (by time received, then id: three to each second), with
+/// the totals counted over all of them, as many as the CSV's rows.
+#[tokio::test]
+async fn a_record_of_many_opinions_is_streamed_whole_and_in_order() {
+    use diesel_async::RunQueryDsl;
+    let w = World::new().await;
+    let first = crate::opinions::submit(&w).await;
+    // 2,400 more like it (over 300 KiB of JSON), three to each second received, a third of
+    // them referred, each with the timeline event its state needs.
+    let mut db = w.app.db().await;
+    diesel::sql_query(format!(
+        "WITH made AS (
+             INSERT INTO opinions (id, committee_id, constituency_id, liaison_group_id,
+                                   representative_id, voter_id, title, content, category,
+                                   source, urgent, public_consent, state, received_at,
+                                   current_due_at, created_by)
+             SELECT gen_random_uuid(), committee_id, constituency_id, liaison_group_id,
+                    representative_id, voter_id, title || g, content, category, source, urgent,
+                    public_consent, CASE WHEN g % 3 = 0 THEN 'referred' ELSE 'received' END,
+                    date_trunc('second', received_at) - make_interval(secs => g / 3),
+                    current_due_at, created_by
+             FROM opinions, generate_series(1, 2400) AS g
+             WHERE id = '{first}'
+             RETURNING id, state, received_at)
+         INSERT INTO opinion_events (id, opinion_id, action, to_state, round, actor_role, at,
+                                     payload, internal)
+         SELECT gen_random_uuid(), id, CASE state WHEN 'referred' THEN 'refer' ELSE 'receive' END,
+                state, 1, 'committee_staff', received_at, '{{}}', false
+         FROM made"
+    ))
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let year = local_day(0).year();
+    let path = format!(
+        "/api/v1/representatives/{}/duty-record?year={year}",
+        w.representative_a
+    );
+    let r = w.app.get(&path, &w.committee_staff_a).await.expect(200);
+    let opinions = r.body["opinions"].as_array().unwrap();
+    assert_eq!(opinions.len(), 2401);
+    let ids: std::collections::HashSet<&str> =
+        opinions.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2401, "each opinion once");
+    let keys: Vec<(chrono::DateTime<chrono::FixedOffset>, &str)> = opinions
+        .iter()
+        .map(|o| {
+            let at = o["received_at"].as_str().unwrap();
+            (
+                chrono::DateTime::parse_from_rfc3339(at).unwrap(),
+                o["id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(keys.is_sorted(), "by time received, then id");
+    let t = &r.body["totals"];
+    assert_eq!(t["opinions"], 2401);
+    assert_eq!(
+        t["opinions_by_state"],
+        json!({"received": 1601, "referred": 800})
+    );
+    let csv = w
+        .app
+        .get(&format!("{path}&format=csv"), &w.committee_staff_a)
+        .await
+        .expect(200);
+    let rows = csv.body.as_str().unwrap().lines().count();
+    assert_eq!(rows, 1 + 2401, "a heading and a line per opinion");
+}
