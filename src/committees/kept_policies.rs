@@ -100,6 +100,22 @@ impl KeptPolicies {
         }
         Ok(found)
     }
+
+    /// As `of_all` for one committee.
+    pub async fn of<C>(
+        &self,
+        conn: &mut C,
+        committee: Uuid,
+        generation: Option<i64>,
+    ) -> ApiResult<Arc<PathAndPolicy>>
+    where
+        C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+    {
+        self.of_all(conn, &[committee], generation)
+            .await?
+            .remove(&committee)
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("committee {committee} has no path")))
+    }
 }
 
 #[cfg(test)]

@@ -51,14 +51,20 @@ pub struct DraftQuery {
     pub format: Option<DraftFormat>,
 }
 
+/// The year of a record the caller may read (403 for a role that reads none, 400 for a year
+/// out of range), checked before anything is read.
+fn permitted_year(caller: &Caller, year: Option<i32>) -> ApiResult<i32> {
+    caller.require(Action::ReadDutyRecords)?;
+    year_or_current(year)
+}
+
 async fn record(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     id: Uuid,
     year: Option<i32>,
 ) -> ApiResult<DutyRecord> {
-    caller.require(Action::ReadDutyRecords)?;
-    let year = year_or_current(year)?;
+    let year = permitted_year(caller, year)?;
     model::load(conn, caller, id, year).await
 }
 
@@ -127,8 +133,7 @@ pub async fn get_duty_record(
 ) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     if let RecordFormat::Json = query.format.unwrap_or_default() {
-        caller.require(Action::ReadDutyRecords)?;
-        let year = year_or_current(query.year)?;
+        let year = permitted_year(&caller, query.year)?;
         let head = crate::db::with_custom_plans(&mut conn, async |conn| {
             model::load_head(conn, &caller, *id, year).await
         })

@@ -51,9 +51,11 @@ impl<'a> Step<'a> {
         id: Uuid,
         if_match: &IfMatch,
     ) -> ApiResult<Self> {
-        // One round trip: the lock first, then what the step reads, each statement (sent
-        // after the lock's, so run once it is held) seeing what the previous holder left. The
-        // calendar from today on also covers the moment the lock is held.
+        // One round trip: the lock (with the policy generation) first, then what the step
+        // reads, each statement (sent after the lock's, so run once it is held) seeing what the
+        // previous holder left. The calendar from today on also covers the moment the lock is
+        // held. The committee's path and policy are kept, read again only if the generation
+        // has moved.
         let today = local_date(Utc::now());
         let ids = [id];
         let shared: &AsyncPgConnection = conn;
@@ -67,13 +69,7 @@ impl<'a> Step<'a> {
         // Dated once the lock is held: after the step before it.
         let now = Utc::now();
         if_match.check(opinion.version)?;
-        let along = kept
-            .of_all(conn, &[opinion.committee_id], generation)
-            .await?
-            .remove(&opinion.committee_id)
-            .ok_or_else(|| {
-                ApiError::internal(anyhow::anyhow!("opinion {id} has no committee path"))
-            })?;
+        let along = kept.of(conn, opinion.committee_id, generation).await?;
         let live = model::of_current_rounds(referrals, &[(id, opinion.round)].into())
             .remove(&id)
             .unwrap_or_default();

@@ -77,8 +77,8 @@ fn lead_of(live: &[(Uuid, bool)]) -> Option<Uuid> {
     live.iter().find(|(_, is_lead)| *is_lead).map(|(b, _)| *b)
 }
 
-/// The view of an opinion just written, with the policy the write loaded (one query more, for
-/// the referrals as the write left them).
+/// The view of an opinion just written, from what the write read: its policy and the live
+/// referrals its update returned (no query of its own).
 fn view_written(caller: &Caller, written: Written) -> OpinionView {
     let Written {
         opinion,

@@ -67,11 +67,13 @@ pub fn live_of_round(
     referrals: serde_json::Value,
     round: i32,
 ) -> ApiResult<Vec<(Uuid, bool)>> {
-    Ok(parse_live(id, referrals)?
+    let rows = parse_live(id, referrals)?
         .into_iter()
-        .filter(|(_, _, r)| *r == round)
-        .map(|(body, role, _)| (body, role == ReferralRole::Lead))
-        .collect())
+        .map(|(body, role, r)| (id, body, role, r))
+        .collect();
+    Ok(super::model::of_current_rounds(rows, &[(id, round)].into())
+        .remove(&id)
+        .unwrap_or_default())
 }
 
 impl InFull {

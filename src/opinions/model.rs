@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::domain::{Channel, Outcome, ReferralRole, Source};
 use super::dto::OpinionListQuery;
+use super::in_full::{live_of_round, opinion_live_referrals};
 use super::lifecycle::{Action, Rating, State};
 use crate::access::Caller;
 use crate::access::filters::opinion_filter;
@@ -282,7 +283,7 @@ pub fn list_query<'a>(
 }
 
 /// (opinion, body, role, round) of every referral of `ids` not returned: what
-/// `live_referrals` narrows to each opinion's round. Needs no opinion row, so a read can
+/// `of_current_rounds` narrows to each opinion's round. Needs no opinion row, so a read can
 /// send it alongside the opinion's.
 pub async fn referrals_not_returned<C>(
     conn: &mut C,
@@ -408,7 +409,6 @@ pub async fn apply(
     changes: &OpinionChanges,
     at: DateTime<Utc>,
 ) -> ApiResult<(Opinion, Vec<(Uuid, bool)>)> {
-    use super::in_full::{live_of_round, opinion_live_referrals};
     let (opinion, referrals): (Opinion, serde_json::Value) =
         diesel::update(opinions::table.find(id))
             .set((

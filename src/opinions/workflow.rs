@@ -135,11 +135,7 @@ pub async fn receive(
     )?;
     let group = rep_group.or(group);
     let committee = constituency.committee_id;
-    let along = kept
-        .of_all(conn, &[committee], Some(generation))
-        .await?
-        .remove(&committee)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("committee {committee} has no path")))?;
+    let along = kept.of(conn, committee, Some(generation)).await?;
     let policy = &along.policy;
     check_category(policy, &b.category)?;
     let now = Utc::now();
