@@ -12,6 +12,7 @@ use diesel_async::RunQueryDsl;
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
+use super::filters::Filter;
 use crate::auth::tokens::{Claims, TokenError};
 use crate::db::schema::{accounts, committees, sessions};
 use crate::db::{DbConn, text_enum};
@@ -259,13 +260,21 @@ where
         Some(scope) => load_client(conn, claims.sub, scope).await?,
         None => load(conn, claims.sub, claims.sid).await?,
     };
-    if caller.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&path) {
-        return Err(ApiError::forbidden_with(
-            ErrorCode::PasswordChangeRequired,
-            "your password was reset: choose a new one with PUT /api/v1/me/password",
-        ));
-    }
+    caller.may_reach(path)?;
     Ok(caller)
+}
+
+impl Caller {
+    /// Refuses every path but the password change to an account whose password was reset.
+    pub(super) fn may_reach(&self, path: &str) -> ApiResult<()> {
+        if self.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&path) {
+            return Err(ApiError::forbidden_with(
+                ErrorCode::PasswordChangeRequired,
+                "your password was reset: choose a new one with PUT /api/v1/me/password",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl FromRequest for Authed {
@@ -292,13 +301,7 @@ async fn load<C>(conn: &mut C, account: Uuid, session: Uuid) -> ApiResult<Caller
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
-    let row: Option<AccountRow> = accounts::table
-        .inner_join(sessions::table)
-        .filter(accounts::id.eq(account))
-        .filter(sessions::id.eq(session))
-        .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(diesel::dsl::now))
-        .filter(accounts::disabled_at.is_null())
+    let row: Option<AccountRow> = live_session(account, session)
         .select((
             accounts::id,
             accounts::username,
@@ -311,9 +314,7 @@ where
                 accounts::voter_id,
             ),
             accounts::must_change_password,
-            diesel::dsl::exists(
-                committees::table.filter(committees::parent_id.eq(accounts::committee_id)),
-            ),
+            has_committees_below(),
         ))
         .first(conn)
         .await
@@ -331,6 +332,47 @@ where
         scopes: None,
         leaf_committee: matches!(binding, Binding::Committee(_)) && !has_children,
     })
+}
+
+/// The account and session behind a token, while the session lasts and the account is enabled.
+#[diesel::dsl::auto_type]
+fn live_session(account: Uuid, session: Uuid) -> _ {
+    accounts::table
+        .inner_join(sessions::table)
+        .filter(accounts::id.eq(account))
+        .filter(sessions::id.eq(session))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(diesel::dsl::now))
+        .filter(accounts::disabled_at.is_null())
+}
+
+/// Whether the account's committee has others below it (false when bound to none).
+#[diesel::dsl::auto_type]
+fn has_committees_below() -> _ {
+    diesel::dsl::exists(committees::table.filter(committees::parent_id.eq(accounts::committee_id)))
+}
+
+/// A condition that holds while a person's session is live and its account is still exactly
+/// `hint` (what `load` would build from it), for a read to carry in its own statement in
+/// place of the session check (`AuthedRead::run`). Every column `load` reads is
+/// compared, so whenever it holds, `load` would have answered `hint`.
+pub(super) fn session_still_is<QS>(claims: &Claims, hint: &Caller) -> Filter<QS> {
+    let (committee, group, body, representative, voter) = hint.binding.columns();
+    let committees_below = matches!(hint.binding, Binding::Committee(_)) && !hint.leaf_committee;
+    Box::new(diesel::dsl::exists(
+        live_session(claims.sub, claims.sid)
+            .filter(accounts::username.eq(hint.username.clone()))
+            .filter(accounts::role.eq(hint.role))
+            .filter(accounts::committee_id.is_not_distinct_from(committee))
+            .filter(accounts::liaison_group_id.is_not_distinct_from(group))
+            .filter(accounts::handling_body_id.is_not_distinct_from(body))
+            .filter(accounts::representative_id.is_not_distinct_from(representative))
+            .filter(accounts::voter_id.is_not_distinct_from(voter))
+            .filter(accounts::must_change_password.eq(hint.must_change_password))
+            .filter(has_committees_below().eq(committees_below))
+            .select(sessions::id)
+            .into_boxed(),
+    ))
 }
 
 /// The live service client behind a client-credentials token: 401 once it is deleted

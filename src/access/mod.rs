@@ -2,7 +2,7 @@
 //! query goes through. Handlers never test roles themselves.
 //!
 //! - `caller`: who is asking (role and binding) and the `Authed` extractor that loads them;
-//! - `pipelined`: `AuthedRead`, for hot reads whose statements ride with the session check;
+//! - `pipelined`: `AuthedRead`, for hot reads whose own statement also checks the session;
 //! - `roles`: what each role may do at all (`Caller::require(Action)`);
 //! - `filters`: row filters that narrow every query to the caller's scope, so an out-of-scope
 //!   row is simply not found (404), indistinguishable from a missing one;

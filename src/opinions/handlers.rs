@@ -201,18 +201,24 @@ pub async fn list_opinions(
 ) -> ApiResult<web::Json<Page<OpinionView>>> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let query = query.into_inner();
-    // The page, with its referrals joined, goes out with the session check: one round trip,
-    // and a second only when a committee's policy is not kept.
-    let (Authed { caller, mut conn }, mut read) = read
-        .run(|caller, conn| {
+    // The page, with its referrals joined, in one statement that also checks the session: one
+    // round trip, and a second only when a committee's policy is not kept.
+    let (Authed { caller, mut conn }, read) = read
+        .run(|caller, check, conn| {
             let query = query.clone();
             Box::pin(async move {
                 caller.require(Action::ReadOpinions)?;
                 let mut conn = conn;
-                in_full::list_visible(&mut conn, caller, &query, page).await
+                in_full::list_visible(&mut conn, caller, &query, page, check).await
             })
         })
         .await?;
+    let Some(mut read) = read else {
+        return Ok(web::Json(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }));
+    };
     let (rows, next_cursor) = Page::<OpinionView>::cut(read.rows, page, |o| o.id);
     read.rows = rows;
     Ok(web::Json(Page {
@@ -236,17 +242,18 @@ pub async fn get_opinion(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = *id;
-    // The opinion and its referrals in one statement, sent with the session check: one round
-    // trip, two statements (its committee's policy is kept).
+    // The opinion and its referrals in one statement that also checks the session (its
+    // committee's policy is kept).
     let (Authed { caller, mut conn }, read) = read
-        .run(|caller, conn| {
+        .run(|caller, check, conn| {
             Box::pin(async move {
                 caller.require(Action::ReadOpinions)?;
                 let mut conn = conn;
-                in_full::find_visible_in_full(&mut conn, caller, id).await
+                in_full::find_visible_checked(&mut conn, caller, id, check).await
             })
         })
         .await?;
+    let read = read.ok_or_else(|| ApiError::not_found("opinion"))?;
     let v = only(views_in_full(&mut conn, &caller, &kept, read).await?)?;
     Ok(stored(200, &v, None)?.into_response(false))
 }

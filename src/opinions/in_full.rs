@@ -1,12 +1,15 @@
 //! Opinions read with what their views need, in the statement that reads them: their
 //! referrals not returned, and the number that says whether a kept committee policy is still
-//! current. GET one opinion and a page of them are then one statement beside the session check.
+//! current. GET one opinion and a page of them are then each one statement, which also checks
+//! the session.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use diesel::dsl::AsSelect;
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::Uuid as SqlUuid;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
@@ -14,8 +17,9 @@ use super::domain::ReferralRole;
 use super::dto::OpinionListQuery;
 use super::model::{Opinion, list_query};
 use crate::access::Caller;
-use crate::access::filters::opinion_filter;
-use crate::committees::kept_policies::{KeptPolicies, PathAndPolicy};
+use crate::access::filters::{Filter, opinion_filter};
+use crate::access::pipelined::SessionCheck;
+use crate::committees::kept_policies::{Generation, KeptPolicies, PathAndPolicy, generation};
 use crate::db::schema::{opinions, referrals};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
@@ -24,26 +28,6 @@ diesel::define_sql_function! {
     /// The referrals of an opinion not returned, as JSON `[[body, role, round], …]` (a
     /// function its migration defines).
     fn opinion_live_referrals(opinion: diesel::sql_types::Uuid) -> diesel::sql_types::Jsonb;
-}
-
-/// An opinion's row with what its view needs beside it, read in the same statement: its
-/// referrals not returned (as `referrals_not_returned`, in JSON) and the number that says
-/// whether a kept committee policy is still current (`kept_policies::generation`).
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = opinions, check_for_backend(Pg))]
-pub struct InFullRow {
-    #[diesel(embed)]
-    opinion: Opinion,
-    #[diesel(
-        select_expression = opinion_live_referrals(opinions::id),
-        select_expression_type = opinion_live_referrals<opinions::id>
-    )]
-    referrals: serde_json::Value,
-    #[diesel(
-        select_expression = crate::committees::kept_policies::generation(),
-        select_expression_type = crate::committees::kept_policies::Generation
-    )]
-    generation: Option<i64>,
 }
 
 /// Opinions read in full: their rows, their referrals not returned as (opinion, body, role,
@@ -77,19 +61,6 @@ pub fn live_of_round(
 }
 
 impl InFull {
-    fn from_row(row: InFullRow) -> ApiResult<InFull> {
-        let id = row.opinion.id;
-        let live = parse_live(id, row.referrals)?;
-        Ok(InFull {
-            rows: vec![row.opinion],
-            referrals: live
-                .into_iter()
-                .map(|(body, role, round)| (id, body, role, round))
-                .collect(),
-            generation: row.generation,
-        })
-    }
-
     /// The paths and policies of the rows' committees, kept or read (see `KeptPolicies`).
     pub async fn policies<C>(
         &self,
@@ -106,71 +77,77 @@ impl InFull {
     }
 }
 
-/// An opinion the caller may see, read in full (one statement): the hottest read is then one
-/// statement beside the session check.
+/// An opinion the caller may see, read in full (one statement).
 pub async fn find_visible_in_full<C>(conn: &mut C, caller: &Caller, id: Uuid) -> ApiResult<InFull>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
-    let row = in_full_query(caller, id)
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("opinion"))?;
-    InFull::from_row(row)
+    find_visible_checked(conn, caller, id, SessionCheck::done())
+        .await?
+        .ok_or_else(|| ApiError::not_found("opinion"))
 }
 
-/// The statement of `find_visible_in_full`; public so a test can check it stays prepared.
-pub fn in_full_query<'a>(
+/// An opinion the caller may see, read in full in one statement that also carries the
+/// session check (see `AuthedRead::run`): `None` when nothing is found under it.
+pub async fn find_visible_checked<C>(
+    conn: &mut C,
     caller: &Caller,
     id: Uuid,
-) -> opinions::BoxedQuery<'a, Pg, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<InFullRow, Pg>>> {
+    check: SessionCheck<'_>,
+) -> ApiResult<Option<InFull>>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
+    let read = with_live_referrals(conn, visible_query(caller, id), check).await?;
+    Ok((!read.rows.is_empty()).then_some(read))
+}
+
+/// The id of opinion `id` if the caller may see it; public so a test can check the statement
+/// it is part of stays prepared.
+pub fn visible_query<'a>(caller: &Caller, id: Uuid) -> opinions::BoxedQuery<'a, Pg, SqlUuid> {
     opinions::table
         .filter(opinions::id.eq(id))
         .filter(opinion_filter(caller))
-        .select(InFullRow::as_select())
+        .select(opinions::id)
         .into_boxed()
 }
-
 /// (body, role, round) of a referral not returned.
 type LiveReferral = (Uuid, ReferralRole, i32);
 
-/// Newest first: keyset on id descending (ids are UUIDv7, so creation order).
+/// A page of the opinions the caller may see, newest first (keyset on id descending: ids are
+/// UUIDv7, so creation order), in one statement that also carries the session check (see
+/// `AuthedRead::run`): `None` when nothing is found under it.
 pub async fn list_visible<C>(
     conn: &mut C,
     caller: &Caller,
     f: &OpinionListQuery,
     page: PageRequest,
-) -> ApiResult<InFull>
+    check: SessionCheck<'_>,
+) -> ApiResult<Option<InFull>>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
     // The page's ids first, then its rows: the ids come from an index alone, where
     // selecting every column fetched the row of each match from the heap before the top
     // of the page was sorted out (thousands of pages for a committee's one state).
-    // Each row's referrals come joined (a row per referral): calling `opinion_live_referrals`
-    // for each of fifty rows halved the statement's rate.
     let page_ids = list_query(caller, f, page).select(opinions::id);
-    let rows: Vec<(Opinion, Option<LiveReferral>, Option<i64>)> = opinions::table
-        .left_join(
-            referrals::table.on(referrals::opinion_id
-                .eq(opinions::id)
-                .and(referrals::returned_at.is_null())),
-        )
-        .filter(opinions::id.eq_any(page_ids))
-        .order(opinions::id.desc())
-        .select((
-            Opinion::as_select(),
-            (
-                referrals::handling_body_id,
-                referrals::role,
-                referrals::round,
-            )
-                .nullable(),
-            crate::committees::kept_policies::generation(),
-        ))
-        .load(conn)
-        .await?;
+    let read = with_live_referrals(conn, page_ids, check).await?;
+    Ok((!read.rows.is_empty()).then_some(read))
+}
+
+/// The opinions `ids` selects, newest first, each with its referrals not returned joined (a
+/// row per referral: calling `opinion_live_referrals` for each of fifty rows halved a page's
+/// rate, and for one opinion the join is a fifth faster too), under the session `check`.
+async fn with_live_referrals<C>(
+    conn: &mut C,
+    ids: opinions::BoxedQuery<'_, Pg, SqlUuid>,
+    check: SessionCheck<'_>,
+) -> ApiResult<InFull>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
+    let rows: Vec<(Opinion, Option<LiveReferral>, Option<i64>)> =
+        in_full_query(ids, check).load(conn).await?;
     let mut read = InFull {
         rows: Vec::with_capacity(rows.len()),
         referrals: Vec::new(),
@@ -188,3 +165,38 @@ where
     }
     Ok(read)
 }
+
+/// The statement of `with_live_referrals`; public so a test can check it stays prepared.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub fn in_full_query<'a>(ids: opinions::BoxedQuery<'a, Pg, SqlUuid>, check: SessionCheck<'_>) -> _ {
+    let condition: Filter<InFullSource> = check.condition();
+    let opinion: AsSelect<Opinion, Pg> = Opinion::as_select();
+    let generation: Generation = generation();
+    opinions::table
+        .left_join(referrals::table.on(live_referral()))
+        .filter(opinions::id.eq_any(ids))
+        .filter(condition)
+        .order(opinions::id.desc())
+        .select((
+            opinion,
+            (
+                referrals::handling_body_id,
+                referrals::role,
+                referrals::round,
+            )
+                .nullable(),
+            generation,
+        ))
+}
+
+/// A referral of the opinion beside it, not returned.
+#[diesel::dsl::auto_type]
+fn live_referral() -> _ {
+    referrals::opinion_id
+        .eq(opinions::id)
+        .and(referrals::returned_at.is_null())
+}
+
+/// Opinions with their referrals not returned joined.
+type InFullSource =
+    diesel::dsl::LeftJoinQuerySource<opinions::table, referrals::table, live_referral>;

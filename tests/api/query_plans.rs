@@ -389,9 +389,19 @@ async fn the_changes_feed_reads_from_its_position_onwards() {
 #[test]
 fn hot_reads_are_kept_prepared() {
     use diesel::query_builder::QueryFragment;
+    use liaison::access::pipelined::SessionCheck;
     use liaison::changes::model::{Position, committed_after};
-    use liaison::opinions::in_full::in_full_query;
+    use liaison::opinions::in_full::{in_full_query, visible_query};
     let staff = caller(Role::CommitteeStaff, Binding::Committee(Uuid::now_v7()));
+    let claims = liaison::auth::tokens::Claims {
+        sub: staff.account_id,
+        sid: Uuid::now_v7(),
+        iss: "liaison".into(),
+        aud: "liaison".into(),
+        exp: 0,
+        iat: 0,
+        scope: None,
+    };
     let page = PageRequest::parse(Some(50), None).unwrap();
     let kept = |query: &dyn QueryFragment<diesel::pg::Pg>| {
         query.is_safe_to_cache_prepared(&diesel::pg::Pg).unwrap()
@@ -402,8 +412,11 @@ fn hot_reads_are_kept_prepared() {
         .select(liaison::db::schema::opinions::id);
     assert!(!kept(&raw));
     assert!(
-        kept(&in_full_query(&staff, Uuid::now_v7())),
-        "GET one opinion"
+        kept(&in_full_query(
+            visible_query(&staff, Uuid::now_v7()),
+            SessionCheck::folded(&claims, &staff)
+        )),
+        "GET one opinion, with the session check"
     );
     assert!(
         kept(&list_query(&staff, &OpinionListQuery::default(), page).select(Opinion::as_select())),
@@ -416,8 +429,11 @@ fn hot_reads_are_kept_prepared() {
     // An admin's filter lets every row through, still without SQL text.
     let admin = caller(Role::Admin, Binding::Unbound);
     assert!(
-        kept(&in_full_query(&admin, Uuid::now_v7())),
-        "GET one opinion as admin"
+        kept(&in_full_query(
+            visible_query(&admin, Uuid::now_v7()),
+            SessionCheck::done()
+        )),
+        "GET one opinion as admin, the session checked"
     );
     let search = OpinionListQuery {
         q: Some("加装电梯".into()),

@@ -261,3 +261,60 @@ async fn a_changed_policy_decides_the_next_write_on_another_server() {
         refused.body
     );
 }
+
+/// GET one opinion checks the session inside its own statement for whom the server last found
+/// the session to be; an account rebound through another server reads with its new scope at
+/// once, and what is not there still answers 404.
+#[tokio::test]
+async fn an_account_rebound_through_one_server_reads_with_its_new_scope_on_another() {
+    let w = World::new().await;
+    let other = w.app.replica(|_| {});
+    let id = submit(&w).await;
+    let path = format!("/api/v1/opinions/{id}");
+    // Read twice on the other server, so it keeps whom the session was.
+    for _ in 0..2 {
+        other.get(&path, &w.committee_staff_a).await.expect(200);
+    }
+    let rebind = |scope: uuid::Uuid| {
+        let w = &w;
+        async move {
+            w.app
+                .patch(
+                    &format!("/api/v1/users/{}", w.committee_staff_a_id),
+                    &w.admin,
+                    json!({"scope_id": scope}),
+                )
+                .await
+                .expect(200);
+        }
+    };
+    rebind(w.committee_b).await;
+    other
+        .get(&path, &w.committee_staff_a)
+        .await
+        .expect_problem(404, "not_found");
+    // Now bound above the opinion's committee: it is in scope again.
+    rebind(w.standing).await;
+    for _ in 0..2 {
+        let seen = other.get(&path, &w.committee_staff_a).await.expect(200);
+        assert_eq!(seen.body["id"], id.to_string());
+    }
+    let missing = format!("/api/v1/opinions/{}", uuid::Uuid::now_v7());
+    other
+        .get(&missing, &w.committee_staff_a)
+        .await
+        .expect_problem(404, "not_found");
+    // Disabled through the first server: the next read on the other is refused.
+    w.app
+        .patch(
+            &format!("/api/v1/users/{}", w.committee_staff_a_id),
+            &w.admin,
+            json!({"disabled": true}),
+        )
+        .await
+        .expect(200);
+    other
+        .get(&path, &w.committee_staff_a)
+        .await
+        .expect_problem(401, "unauthorized");
+}
