@@ -2,6 +2,7 @@
 
 pub mod batches;
 pub mod listen;
+pub mod prepared;
 pub mod schema;
 pub mod tree;
 

@@ -14,6 +14,7 @@ use crate::access::Caller;
 use crate::access::filters::opinion_filter;
 use crate::calendar::working_days::end_of_local_day;
 use crate::db::contains_pattern;
+use crate::db::prepared::KeepPreparedDsl;
 use crate::db::schema::{opinion_events, opinions, referrals};
 use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
@@ -372,6 +373,7 @@ where
 {
     diesel::insert_into(opinion_events::table)
         .values(event)
+        .keep_prepared()
         .execute(conn)
         .await?;
     Ok(())
@@ -420,6 +422,7 @@ pub async fn apply(
                 Opinion::as_returning(),
                 opinion_live_referrals(opinions::id),
             ))
+            .keep_prepared()
             .get_result(conn)
             .await?;
     let live = live_of_round(id, referrals, opinion.round)?;
@@ -427,8 +430,10 @@ pub async fn apply(
 }
 
 pub async fn insert_referrals(conn: &mut AsyncPgConnection, rows: &[NewReferral]) -> ApiResult<()> {
+    // A step writes one referral for each body it names, a few at most: few forms to keep.
     diesel::insert_into(referrals::table)
         .values(rows)
+        .keep_prepared()
         .execute(conn)
         .await?;
     Ok(())
@@ -446,6 +451,7 @@ pub async fn return_referral(
             referrals::returned_at.eq(at),
             referrals::return_reason.eq(reason),
         ))
+        .keep_prepared()
         .execute(conn)
         .await?;
     Ok(())
@@ -467,6 +473,7 @@ pub async fn answer_referral(
             referrals::answer_text.eq(text),
             referrals::answered_by.eq(by),
         ))
+        .keep_prepared()
         .execute(conn)
         .await?;
     Ok(())
@@ -490,6 +497,7 @@ pub async fn accept_referral(
             .filter(referrals::handling_body_id.nullable().eq(body)),
     )
     .set(referrals::accepted_at.eq(at))
+    .keep_prepared()
     .execute(conn)
     .await?;
     Ok(accepted == 1)

@@ -26,6 +26,7 @@ use crate::calendar::working_days::local_date;
 use crate::committees::kept_policies::{KeptPolicies, current_generation};
 use crate::committees::policy::EffectivePolicy;
 use crate::conditional::IfMatch;
+use crate::db::prepared::KeepPreparedDsl;
 use crate::db::schema::{opinions, representatives};
 use crate::error::{ApiError, ApiResult};
 
@@ -166,6 +167,7 @@ pub async fn receive(
             registration_id: b.registration_id,
         })
         .returning(Opinion::as_returning())
+        .keep_prepared()
         .get_result(conn)
         .await?;
     let payload = json!({"source": b.source, "urgent": b.urgent, "due_at": due});

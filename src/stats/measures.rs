@@ -12,6 +12,7 @@ use diesel::sql_types::{Bool, Integer};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::db::DbPool;
+use crate::db::prepared::KeepPreparedDsl;
 use crate::error::ApiResult;
 
 /// Notes taken per transaction by the background task: keeps each one short after a burst.
@@ -33,6 +34,7 @@ async fn refresh_stale(conn: &mut AsyncPgConnection, batch: i32, wait: bool) -> 
     let row: Taken = diesel::sql_query("SELECT refresh_stale_opinion_measures($1, $2) AS taken")
         .bind::<Integer, _>(batch)
         .bind::<Bool, _>(wait)
+        .keep_prepared()
         .get_result(conn)
         .await?;
     Ok(row.taken)

@@ -14,6 +14,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schedule::RetrySchedule;
+use crate::db::prepared::KeepPreparedDsl;
 use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 use crate::db::text_enum;
 use crate::error::{ApiError, ApiResult};
@@ -186,6 +187,7 @@ pub async fn claim(
     )
     .bind::<BigInt, _>(limit)
     .bind::<BigInt, _>(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+    .keep_prepared()
     .load(conn)
     .await?)
 }

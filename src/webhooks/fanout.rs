@@ -14,6 +14,7 @@ use crate::access::filters::change_filter;
 use crate::access::{Action, Binding, Caller, Role, Scope};
 use crate::changes::dto::ChangeView;
 use crate::changes::model::{self as feed, Change, Position};
+use crate::db::prepared::KeepPreparedDsl;
 use crate::db::schema::{outbox, webhook_deliveries, webhook_fanout};
 use crate::error::{ApiError, ApiResult};
 
@@ -62,6 +63,7 @@ async fn readers(conn: &mut AsyncPgConnection) -> ApiResult<Vec<Reader>> {
          LEFT JOIN accounts a ON a.id = e.owner_account_id AND a.disabled_at IS NULL
          WHERE e.enabled AND (c.id IS NOT NULL OR a.id IS NOT NULL)",
     )
+    .keep_prepared()
     .load(conn)
     .await?)
 }
@@ -153,6 +155,7 @@ pub async fn fan_out(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
                     webhook_fanout::txid.eq(last.txid),
                     webhook_fanout::seq.eq(last.seq),
                 ))
+                .keep_prepared()
                 .execute(conn)
                 .await?;
             Ok(changes.len())
