@@ -106,10 +106,13 @@ pub async fn wait_for(url: &str, t: &DbTimeouts) -> anyhow::Result<()> {
 /// transaction: diesel-async's transaction wants a `Send` future this generic helper cannot
 /// promise. A request dropped half-way leaves its connection planning per execution: slower,
 /// never wrong.)
-pub async fn with_custom_plans<R>(
-    conn: &mut AsyncPgConnection,
-    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> crate::error::ApiResult<R>,
-) -> crate::error::ApiResult<R> {
+pub async fn with_custom_plans<C, R>(
+    conn: &mut C,
+    work: impl AsyncFnOnce(&mut C) -> crate::error::ApiResult<R>,
+) -> crate::error::ApiResult<R>
+where
+    C: SimpleAsyncConnection + Send,
+{
     conn.batch_execute("SET plan_cache_mode = force_custom_plan; SET work_mem = '64MB'")
         .await?;
     let done = work(conn).await;

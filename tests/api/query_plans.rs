@@ -244,6 +244,33 @@ async fn opinion_lists_stay_index_scans_at_a_million_rows() {
             failures.push(format!("{label} (generic plan, sorted):\n{generic}"));
         }
     }
+    // A search is planned for its words (`in_full::list_visible` asks for custom plans): for a
+    // word no opinion holds, the trigram indexes find none at once, where the one generic
+    // plan walks the whole table newest first.
+    let rare = OpinionListQuery {
+        q: Some("无人提过的词语".into()),
+        ..Default::default()
+    };
+    let rare_query = || list_query(&admin, &rare, deep_page).select(opinions::id);
+    let generic = generic_plan(&mut conn, &rare_query()).await;
+    assert!(
+        !generic.contains("trgm"),
+        "the generic plan of a search no longer walks the table; custom plans may not be needed:\n{generic}"
+    );
+    {
+        use diesel_async::SimpleAsyncConnection;
+        conn.batch_execute("SET plan_cache_mode = force_custom_plan")
+            .await
+            .unwrap();
+    }
+    let custom: Vec<String> = Explain(rare_query()).load(&mut conn).await.unwrap();
+    let custom = custom.join("\n");
+    if !custom.contains("opinions_title_trgm_idx") || !custom.contains("opinions_content_trgm_idx")
+    {
+        failures.push(format!(
+            "search for a word no opinion holds (custom plan):\n{custom}"
+        ));
+    }
     // The obligations page's read of its deputies' open opinions keeps to the partial index
     // that spells out the open states (migration 000012): if `lifecycle::is_open` and the
     // index's predicate drift apart, the plan falls back to reading every opinion.
