@@ -1,12 +1,18 @@
--- The statements of an authenticated GET of one opinion, as pgbench runs them: the session
--- and account, then the opinion in the caller's scope with its live referrals (the function
--- the server's statement calls) and the committees' policy generation (the server keeps the
--- policies while it has not moved). The server
--- sends both at once on one connection (pipelined, one round trip); pgbench sends them one
--- after the other.
+-- The statement of an authenticated GET of one opinion, as pgbench runs it: the opinion in
+-- the caller's scope (by an id taken from an index), its live referrals joined, the
+-- committees' policy generation (the server keeps the policies while it has not moved), and
+-- the session check folded in as a condition: the session is live and its account is still
+-- whom the server last found there.
 \set n random(1, 10000)
-SELECT a.id, a.role, a.committee_id FROM accounts a JOIN sessions s ON s.account_id = a.id
- WHERE s.id = (SELECT id FROM sessions ORDER BY created_at LIMIT 1) AND s.revoked_at IS NULL;
-SELECT o.*, opinion_live_referrals(o.id), (SELECT n FROM committee_policy_generation)
-  FROM bench_ids b JOIN opinions o ON o.id = b.id
- WHERE b.n = :n AND o.committee_id IN (SELECT id FROM committees WHERE ancestors @> ARRAY[(SELECT committee_id FROM bench_ids LIMIT 1)]);
+SELECT o.*, r.handling_body_id, r.role, r.round, (SELECT n FROM committee_policy_generation)
+  FROM opinions o LEFT JOIN referrals r ON r.opinion_id = o.id AND r.returned_at IS NULL
+ WHERE o.id IN (SELECT b.id FROM bench_ids b JOIN opinions v ON v.id = b.id
+                 WHERE b.n = :n
+                   AND v.committee_id IN (SELECT id FROM committees
+                                           WHERE ancestors @> ARRAY[(SELECT committee_id FROM bench_ids LIMIT 1)]))
+   AND EXISTS (SELECT 1 FROM accounts a JOIN sessions s ON s.account_id = a.id
+                WHERE s.id = (SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at > now()
+                                ORDER BY created_at DESC LIMIT 1)
+                  AND a.id = s.account_id AND s.revoked_at IS NULL AND s.expires_at > now()
+                  AND a.disabled_at IS NULL AND a.must_change_password = false
+                  AND NOT EXISTS (SELECT 1 FROM committees c WHERE c.parent_id = a.committee_id));
