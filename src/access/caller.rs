@@ -12,7 +12,6 @@ use diesel_async::RunQueryDsl;
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
-use super::filters::Filter;
 use crate::auth::tokens::{Claims, TokenError};
 use crate::db::schema::{accounts, committees, sessions};
 use crate::db::{DbConn, text_enum};
@@ -356,7 +355,10 @@ fn has_committees_below() -> _ {
 /// `hint` (what `load` would build from it), for a read to carry in its own statement in
 /// place of the session check (`AuthedRead::run`). Every column `load` reads is
 /// compared, so whenever it holds, `load` would have answered `hint`.
-pub(super) fn session_still_is<QS>(claims: &Claims, hint: &Caller) -> Filter<QS> {
+pub(super) fn session_still_is<QS>(
+    claims: &Claims,
+    hint: &Caller,
+) -> Box<dyn BoxableExpression<QS, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>> {
     let (committee, group, body, representative, voter) = hint.binding.columns();
     let committees_below = matches!(hint.binding, Binding::Committee(_)) && !hint.leaf_committee;
     Box::new(diesel::dsl::exists(
