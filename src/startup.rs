@@ -400,7 +400,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
     let served = web::Bytes::from(serde_json::to_vec(&crate::openapi::to_json(&doc))?);
     let in_flight = InFlight::default();
     let drain = in_flight.clone();
-    // One for all workers: a session seen by one worker pipelines on every other.
+    // One for all workers: a session seen by one worker is folded into reads on every other.
     let hints = web::Data::new(crate::access::pipelined::CallerHints::default());
     let schedules = web::Data::new(crate::schedule::public::ScheduleCache::default());
     let policies = web::Data::new(crate::committees::kept_policies::KeptPolicies::default());

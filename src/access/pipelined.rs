@@ -48,7 +48,8 @@ pub struct AuthedRead {
 }
 
 /// Work of a read: statements sent for `caller` on the shared connection (several at once
-/// pipeline). It must only read: it may run for a caller the session no longer has.
+/// pipeline), carrying the `SessionCheck` they are given. It must only read: it may run for
+/// a caller the session no longer has. `None` is nothing found.
 pub type ReadWork<'c, T> = LocalBoxFuture<'c, ApiResult<T>>;
 
 impl FromRequest for AuthedRead {

@@ -111,6 +111,7 @@ pub fn visible_query<'a>(caller: &Caller, id: Uuid) -> opinions::BoxedQuery<'a, 
         .select(opinions::id)
         .into_boxed()
 }
+
 /// (body, role, round) of a referral not returned.
 type LiveReferral = (Uuid, ReferralRole, i32);
 
