@@ -29,7 +29,10 @@ pg_psql "$DATA" "$PORT" -c "ALTER DATABASE liaison_template WITH ALLOW_CONNECTIO
 
 export LIAISON_TEST_ADMIN_URL="$(pg_url "$DATA" "$PORT" postgres)"
 export LIAISON_TEST_TEMPLATE=liaison_template
-cargo test -- "$@"
+# The tests' own files (the dev SMS sender's codes, one file per test database) go under the
+# run's directory and are removed with it, not left in /tmp.
+mkdir -p "$TOP/tmp"
+TMPDIR="$TOP/tmp" cargo test -- "$@"
 
 bash scripts/check-openapi.sh
 # The contract as other teams meet it, against a live server: schemathesis as admin and as
