@@ -48,7 +48,7 @@ pub trait KeepPreparedDsl: Sized {
     }
 }
 
-impl<Q> KeepPreparedDsl for Q {}
+impl<Q: QueryFragment<Pg>> KeepPreparedDsl for Q {}
 
 #[cfg(test)]
 mod tests {

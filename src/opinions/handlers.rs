@@ -213,12 +213,7 @@ pub async fn list_opinions(
             })
         })
         .await?;
-    let Some(mut read) = read else {
-        return Ok(web::Json(Page {
-            items: Vec::new(),
-            next_cursor: None,
-        }));
-    };
+    let mut read = read.unwrap_or_default();
     let (rows, next_cursor) = Page::<OpinionView>::cut(read.rows, page, |o| o.id);
     read.rows = rows;
     Ok(web::Json(Page {

@@ -32,6 +32,7 @@ diesel::define_sql_function! {
 
 /// Opinions read in full: their rows, their referrals not returned as (opinion, body, role,
 /// round), and the policy generation their statement saw.
+#[derive(Default)]
 pub struct InFull {
     pub rows: Vec<Opinion>,
     pub referrals: Vec<(Uuid, Uuid, ReferralRole, i32)>,
@@ -98,8 +99,7 @@ pub async fn find_visible_checked<C>(
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
-    let read = with_live_referrals(conn, visible_query(caller, id), check).await?;
-    Ok((!read.rows.is_empty()).then_some(read))
+    with_live_referrals(conn, visible_query(caller, id), check).await
 }
 
 /// The id of opinion `id` if the caller may see it; public so a test can check the statement
@@ -137,25 +137,25 @@ where
     // A search is planned for its words: one generic plan walks the whole table newest
     // first looking for a word no opinion holds (seconds at a million), where the trigram
     // indexes find none at once. Two round trips more, for searches only.
-    let read = if f.q.is_some() {
+    if f.q.is_some() {
         crate::db::with_custom_plans(conn, async |conn| {
             with_live_referrals(conn, page_ids, check).await
         })
-        .await?
+        .await
     } else {
-        with_live_referrals(conn, page_ids, check).await?
-    };
-    Ok((!read.rows.is_empty()).then_some(read))
+        with_live_referrals(conn, page_ids, check).await
+    }
 }
 
 /// The opinions `ids` selects, newest first, each with its referrals not returned joined (a
 /// row per referral: calling `opinion_live_referrals` for each of fifty rows halved a page's
-/// rate, and for one opinion the join is a fifth faster too), under the session `check`.
+/// rate, and for one opinion the join is a fifth faster too), under the session `check`:
+/// `None` when nothing is found.
 async fn with_live_referrals<C>(
     conn: &mut C,
     ids: opinions::BoxedQuery<'_, Pg, SqlUuid>,
     check: SessionCheck<'_>,
-) -> ApiResult<InFull>
+) -> ApiResult<Option<InFull>>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
@@ -176,7 +176,7 @@ where
             read.rows.push(opinion);
         }
     }
-    Ok(read)
+    Ok((!read.rows.is_empty()).then_some(read))
 }
 
 /// The statement of `with_live_referrals`; public so a test can check it stays prepared.

@@ -275,26 +275,27 @@ async fn an_account_rebound_through_one_server_reads_with_its_new_scope_on_anoth
     for _ in 0..2 {
         other.get(&path, &w.committee_staff_a).await.expect(200);
     }
-    let rebind = |scope: uuid::Uuid| {
+    // Changed through the first server, as an admin.
+    let change_account = |body: Value| {
         let w = &w;
         async move {
             w.app
                 .patch(
                     &format!("/api/v1/users/{}", w.committee_staff_a_id),
                     &w.admin,
-                    json!({"scope_id": scope}),
+                    body,
                 )
                 .await
                 .expect(200);
         }
     };
-    rebind(w.committee_b).await;
+    change_account(json!({"scope_id": w.committee_b})).await;
     other
         .get(&path, &w.committee_staff_a)
         .await
         .expect_problem(404, "not_found");
     // Now bound above the opinion's committee: it is in scope again.
-    rebind(w.standing).await;
+    change_account(json!({"scope_id": w.standing})).await;
     for _ in 0..2 {
         let seen = other.get(&path, &w.committee_staff_a).await.expect(200);
         assert_eq!(seen.body["id"], id.to_string());
@@ -304,15 +305,8 @@ async fn an_account_rebound_through_one_server_reads_with_its_new_scope_on_anoth
         .get(&missing, &w.committee_staff_a)
         .await
         .expect_problem(404, "not_found");
-    // Disabled through the first server: the next read on the other is refused.
-    w.app
-        .patch(
-            &format!("/api/v1/users/{}", w.committee_staff_a_id),
-            &w.admin,
-            json!({"disabled": true}),
-        )
-        .await
-        .expect(200);
+    // Disabled: the next read on the other server is refused.
+    change_account(json!({"disabled": true})).await;
     other
         .get(&path, &w.committee_staff_a)
         .await
