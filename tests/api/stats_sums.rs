@@ -174,6 +174,17 @@ async fn count(conn: &mut diesel_async::AsyncPgConnection, sql: &str) -> i64 {
         .n
 }
 
+/// Waits (up to ten seconds) until the servers' after-commit refreshes have taken every note.
+async fn refreshes_done(conn: &mut diesel_async::AsyncPgConnection) {
+    for _ in 0..200 {
+        if count(conn, "SELECT count(*) AS n FROM opinion_measures_stale").await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the after-commit refreshes did not finish");
+}
+
 #[tokio::test]
 async fn a_refresh_of_more_opinions_than_one_part_gives_the_sums_a_rebuild_gives() {
     // A refresh recomputes two hundred opinions at a time (migration 000013): one given 450
@@ -184,18 +195,7 @@ async fn a_refresh_of_more_opinions_than_one_part_gives_the_sums_a_rebuild_gives
     }
     let mut conn = w.app.db().await;
     // The after-commit refreshes of the 450 receipts have run.
-    for _ in 0..200 {
-        if count(
-            &mut conn,
-            "SELECT count(*) AS n FROM opinion_measures_stale",
-        )
-        .await
-            == 0
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    refreshes_done(&mut conn).await;
     assert_eq!(
         count(
             &mut conn,
@@ -231,4 +231,112 @@ async fn a_refresh_of_more_opinions_than_one_part_gives_the_sums_a_rebuild_gives
         .await
         .unwrap();
     assert_eq!(sums_as_text(&mut conn).await, refreshed);
+}
+
+/// Every measure, one line each, in one order.
+async fn measures_as_text(conn: &mut diesel_async::AsyncPgConnection) -> String {
+    #[derive(diesel::QueryableByName)]
+    struct Measures {
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        measures: Option<String>,
+    }
+    diesel::sql_query(
+        "SELECT string_agg(m::text, E'\\n' ORDER BY m::text) AS measures FROM (
+             SELECT m::text FROM opinion_measures m
+             UNION ALL SELECT r::text FROM referral_measures r) AS all_(m)",
+    )
+    .get_result::<Measures>(conn)
+    .await
+    .unwrap()
+    .measures
+    .unwrap_or_default()
+}
+
+async fn refresh(conn: &mut diesel_async::AsyncPgConnection, opinion: uuid::Uuid) {
+    diesel::sql_query("SELECT refresh_opinion_measures(ARRAY[$1])")
+        .bind::<SqlUuid, _>(opinion)
+        .execute(conn)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_refresh_changes_only_what_changed_and_counts_equal_measures_apart() {
+    // A refresh compares the measures a timeline gives with those kept and writes only the
+    // difference, to the measures and to the sums (migration 000016). Two equal measures are
+    // two: one kept twice is taken away once, and a second given is added beside the first.
+    let w = World::new().await;
+    let [o1, ..] = history(&w).await;
+    let mut conn = w.app.db().await;
+    refreshes_done(&mut conn).await;
+    let (measures, sums) = (
+        measures_as_text(&mut conn).await,
+        sums_as_text(&mut conn).await,
+    );
+
+    // Nothing changed: nothing is written.
+    let written = "SELECT n_tup_ins + n_tup_del AS n FROM pg_stat_xact_user_tables
+                   WHERE relname = 'opinion_measures'";
+    diesel::sql_query("BEGIN").execute(&mut conn).await.unwrap();
+    refresh(&mut conn, o1).await;
+    assert_eq!(count(&mut conn, written).await, 0, "no measure rewritten");
+    diesel::sql_query("COMMIT")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(measures_as_text(&mut conn).await, measures);
+    assert_eq!(sums_as_text(&mut conn).await, sums);
+
+    // O1's rating kept twice (and summed twice): the refresh takes one away, from both.
+    for sql in [
+        "INSERT INTO opinion_measures SELECT * FROM opinion_measures
+         WHERE opinion_id = $1 AND kind = 'satisfied'",
+        "INSERT INTO referral_measures SELECT * FROM referral_measures
+         WHERE opinion_id = $1 AND kind = 'satisfied'",
+    ] {
+        let added = diesel::sql_query(sql)
+            .bind::<SqlUuid, _>(o1)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(added, 1);
+    }
+    diesel::sql_query("SELECT rebuild_opinion_measures_sums()")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_ne!(sums_as_text(&mut conn).await, sums, "the copy is summed");
+    refresh(&mut conn, o1).await;
+    assert_eq!(measures_as_text(&mut conn).await, measures);
+    assert_eq!(sums_as_text(&mut conn).await, sums);
+
+    // O1 rated twice at one moment: two equal measures, the second added beside the first.
+    let mut writer = history_writer(&w).await;
+    diesel::sql_query(
+        "INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round,
+                                     actor_role, at, payload, internal)
+         SELECT gen_random_uuid(), opinion_id, action, from_state, to_state, round,
+                actor_role, at, payload, internal
+         FROM opinion_events WHERE opinion_id = $1 AND action = 'rate'",
+    )
+    .bind::<SqlUuid, _>(o1)
+    .execute(&mut writer)
+    .await
+    .unwrap();
+    refresh(&mut conn, o1).await;
+    let ratings = format!(
+        "SELECT count(*) AS n FROM opinion_measures WHERE opinion_id = '{o1}' AND kind = 'satisfied'"
+    );
+    assert_eq!(count(&mut conn, &ratings).await, 2);
+    let refreshed = sums_as_text(&mut conn).await;
+    assert_ne!(refreshed, sums, "the second rating is summed");
+    diesel::sql_query("SELECT rebuild_opinion_measures_sums()")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        sums_as_text(&mut conn).await,
+        refreshed,
+        "as a rebuild sums it"
+    );
 }
