@@ -174,8 +174,8 @@ INSERT INTO activity_participants (activity_id, representative_id, planned, atte
 SELECT a.id, r.id, true, a.starts_at <= now() AND a.i % 10 <> 0
 FROM t_act a JOIN t_rep r ON r.group_id = a.group_id AND r.r <= 1 + a.i % 3;
 
-RESET session_replication_role;
--- The report's measures, which the steps would have kept. Their indexes (but the ones by
+-- The report's measures, which the steps would have kept (their foreign keys unchecked, as
+-- everything loaded here: the rows come from the opinions). Their indexes (but the ones by
 -- opinion, which the refresh deletes by) are built afterwards, in one pass each (as the
 -- migrations define them): kept row by row, they tripled the time.
 CREATE TEMP TABLE t_measure_indexes AS
@@ -191,6 +191,7 @@ BEGIN
 END
 $$;
 CALL refresh_all_opinion_measures();
+RESET session_replication_role;
 DO $$
 DECLARE ix record;
 BEGIN

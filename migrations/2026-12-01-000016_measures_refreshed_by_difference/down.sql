@@ -184,5 +184,37 @@ END
 $$
 ;
 
+CREATE FUNCTION recompute_opinion_measures_in_parts(ids uuid[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    part uuid[];
+BEGIN
+    -- Every opinion's turn first, in one order (each part would take only its own): two
+    -- refreshes of overlapping opinions never wait on each other in a circle.
+    PERFORM pg_advisory_xact_lock(hashtextextended(id::text, 7201))
+    FROM unnest(ids) AS id ORDER BY hashtextextended(id::text, 7201);
+    FOR part IN SELECT ids[i:i + 199] FROM generate_series(1, cardinality(ids), 200) AS i LOOP
+        PERFORM recompute_opinion_measures(part);
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE refresh_all_opinion_measures() LANGUAGE plpgsql AS $$
+DECLARE
+    batch uuid[];
+BEGIN
+    FOR batch IN
+        SELECT array_agg(id) FROM (
+            SELECT id, (row_number() OVER (ORDER BY id) - 1) / 1000 AS chunk FROM opinions
+        ) numbered GROUP BY chunk
+    LOOP
+        PERFORM recompute_opinion_measures_in_parts(batch);
+        PERFORM recompute_referral_measures(batch);
+        COMMIT;
+    END LOOP;
+    PERFORM rebuild_opinion_measures_sums();
+END
+$$;
+
 DROP FUNCTION opinion_measures_of(uuid[]);
 DROP FUNCTION referral_measures_of(uuid[]);
