@@ -89,23 +89,27 @@ DEPUTY="$(psql_db -tAc "SELECT id FROM representatives WHERE constituency_id = '
 # pgbench's own tables, in a database of their own on the same cluster.
 pg_createdb "$DATA" "$PORT" pgbench
 PGPASSWORD="$(cat "$TOP/password")" "$PG_BIN/pgbench" -q -i -s 20 -h 127.0.0.1 -p "$PORT" -U liaison pgbench >/dev/null 2>&1
-pgb() { PGPASSWORD="$(cat "$TOP/password")" "$PG_BIN/pgbench" -n -c "$CONNS" -j 2 -T "$SECONDS_EACH" -h 127.0.0.1 -p "$PORT" -U liaison "$@" 2>/dev/null | awk '/^tps/ {print int($3)}'; }
+# Each pgbench run, like each scenario, starts after a checkpoint (see wait_idle).
+pgb() { psql_db -c "CHECKPOINT" >/dev/null; PGPASSWORD="$(cat "$TOP/password")" "$PG_BIN/pgbench" -n -c "$CONNS" -j 2 -T "$SECONDS_EACH" -h 127.0.0.1 -p "$PORT" -U liaison "$@" 2>/dev/null | awk '/^tps/ {print int($3)}'; }
 log "pgbench ceilings"
 PGB_SELECT="$(pgb -S pgbench)"
 PGB_TPCB="$(pgb pgbench)"
 
 # A scenario's requests can outlive wrk (a three-year report runs past its ten seconds), and
 # the measures of opinions just written are refreshed after commit: each scenario and timing
-# starts once the database has nothing left running (at most a minute).
+# starts once the database has nothing left running (at most a minute), and after a
+# checkpoint: the pages the scenario before dirtied are written now, not by a checkpoint
+# spread over the next one's seconds.
 wait_idle() {
     local i
     for i in $(seq 120); do
         [ "$(psql_db -tAc "SELECT count(*) FROM pg_stat_activity
                             WHERE datname = 'liaison_bench' AND state = 'active'
                               AND pid <> pg_backend_pid()")" = 0 ] && \
-        [ "$(psql_db -tAc "SELECT count(*) FROM opinion_measures_stale")" = 0 ] && return 0
+        [ "$(psql_db -tAc "SELECT count(*) FROM opinion_measures_stale")" = 0 ] && break
         sleep 0.5
     done
+    psql_db -c "CHECKPOINT" >/dev/null
 }
 
 ROWS=()
