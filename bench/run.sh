@@ -241,7 +241,7 @@ EXPORT_ROWS="$(psql_db -tAc "SELECT count(*) FROM opinions")"
     echo "- pgbench \`-S\`: $PGB_SELECT tps; tpcb-like: $PGB_TPCB tps; the GET's own statement (\`bench/pgbench_get_opinion.sql\`, prepared): $PGB_GET tps."
     echo "- Start to ready on the migrated, loaded database: $READY_MS ms."
     echo "- Export of all $EXPORT_ROWS opinions as CSV: $EXPORT_BYTES bytes in $EXPORT_MS ms. Server RSS $RSS_BEFORE_EXPORT MiB before it; during it (sampled every 0.1 s) at most $EXPORT_RSS_MAX MiB, at most $EXPORT_RSS_EARLY MiB in its first tenth and $EXPORT_RSS_LATE MiB in its last. The process's lifetime peak (VmHWM, the load scenarios included): $(rss VmHWM) MiB."
-    echo "- Statements per request are counted by \`pg_stat_statements\` (transaction control included). A GET of one opinion and a list are each one statement: the opinion or the page with its referrals joined, and the session check folded in as a condition (\`access::AuthedRead\`); a search is one too, planned for its words (its pattern a constant in the statement). Committees' policies are kept by the server while \`committee_policy_generation\` has not moved."
+    echo "- Statements per request are counted by \`pg_stat_statements\` (transaction control included). A GET of one opinion and a list are each one statement: the opinion or the page with its referrals joined, and the session check folded in as a condition (\`access::AuthedRead\`); a search adds the two \`SET\`s that ask for a plan for its words. Committees' policies are kept by the server while \`committee_policy_generation\` has not moved."
     [ -f bench/NOTES.md ] && { echo; cat bench/NOTES.md; }
 } >bench/RESULTS.md
 log "wrote bench/RESULTS.md"

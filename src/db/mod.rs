@@ -227,20 +227,6 @@ pub fn contains_pattern(needle: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// `text` as a SQL string constant rather than a parameter, for a value the plan must be made
-/// for: a search word, whose rarity decides between the trigram indexes and a walk of the
-/// table newest first. A statement holding one is never kept prepared (diesel keeps none with
-/// raw SQL), so each is planned with the word in view. An escape string (`E'…'`): its meaning
-/// does not depend on `standard_conforming_strings`. NUL, which no `text` can hold, is dropped
-/// (queries carrying control characters are refused before they get here).
-pub fn text_constant(text: &str) -> diesel::expression::SqlLiteral<diesel::sql_types::Text> {
-    let escaped = text
-        .replace('\0', "")
-        .replace('\\', "\\\\")
-        .replace('\'', "\\'");
-    diesel::dsl::sql(&format!("E'{escaped}'"))
-}
-
 /// Whether a unique or foreign-key error came from the named constraint (or unique index).
 pub fn is_constraint(err: &diesel::result::Error, name: &str) -> bool {
     matches!(err, diesel::result::Error::DatabaseError(_, info) if info.constraint_name() == Some(name))

@@ -126,17 +126,25 @@ pub async fn list_visible<C>(
     check: SessionCheck<'_>,
 ) -> ApiResult<Option<InFull>>
 where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>
+        + diesel_async::SimpleAsyncConnection
+        + Send,
 {
     // The page's ids first, then its rows: the ids come from an index alone, where
     // selecting every column fetched the row of each match from the heap before the top
     // of the page was sorted out (thousands of pages for a committee's one state).
-    // A search is planned for its words: its pattern is a constant in the statement
-    // (`db::text_constant`), where a parameter left the one generic plan a connection keeps
-    // walking the whole table newest first for a word no opinion holds (seconds at a
-    // million); the trigram indexes find none at once.
     let page_ids = list_query(caller, f, page).select(opinions::id);
-    with_live_referrals(conn, page_ids, check).await
+    // A search is planned for its words: one generic plan walks the whole table newest
+    // first looking for a word no opinion holds (seconds at a million), where the trigram
+    // indexes find none at once. Two round trips more, for searches only.
+    if f.q.is_some() {
+        crate::db::with_custom_plans(conn, async |conn| {
+            with_live_referrals(conn, page_ids, check).await
+        })
+        .await
+    } else {
+        with_live_referrals(conn, page_ids, check).await
+    }
 }
 
 /// The opinions `ids` selects, newest first, each with its referrals not returned joined (a

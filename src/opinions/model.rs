@@ -270,8 +270,7 @@ pub fn list_query<'a>(
         query = query.filter(opinions::urgent.eq(urgent));
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        // A constant, so the plan is made for the word (`db::text_constant` says why).
-        let p = crate::db::text_constant(&contains_pattern(q));
+        let p = contains_pattern(q);
         query = query.filter(
             opinions::title
                 .ilike(p.clone())

@@ -460,8 +460,8 @@ async fn the_timeline_is_append_only_and_matches_the_state() {
 
 #[tokio::test]
 async fn a_search_matches_its_words_literally() {
-    // The pattern is written into the statement as a constant (`db::text_constant`): quotes,
-    // backslashes and LIKE's wildcards are text like any other, and nothing breaks out.
+    // Quotes, backslashes and LIKE's wildcards are text like any other (`db::contains_pattern`
+    // escapes the wildcards), and nothing breaks out of the statement.
     let w = World::new().await;
     let mut ids = vec![];
     for title in [
