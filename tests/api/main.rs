@@ -27,6 +27,7 @@ mod openapi;
 mod operations;
 mod opinion_due_dates;
 mod opinion_retries;
+mod opinion_search;
 mod opinions;
 mod people;
 mod process;
