@@ -3,8 +3,8 @@
 -- A refresh subtracted all of an opinion's measures from the sums, deleted and recomputed its
 -- measures, and added them all again: a refer, which adds one measure or two, rewrote every
 -- measure of the opinion (each with its indexes and its foreign key check) and about a hundred
--- rows of sums (each merging two histograms), 0.65 ms of the database's time a refer under
--- load, the largest part of a step. Now the measures are computed as before, compared with
+-- rows of sums (each merging two histograms): 0.65 ms a refer under load (wall time), the
+-- longest part of a step. Now the measures are computed as before, compared with
 -- those kept, and only those that changed are deleted or inserted; the sums take only what
 -- those changes add and take away, in one statement per refresh, in key order, so two
 -- refreshes never wait on each other in a circle.
