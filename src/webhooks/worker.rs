@@ -28,7 +28,7 @@ const READ_AT_MOST: usize = 16 * 1024;
 
 /// What a round leaves for the next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Round {
+enum Round {
     /// A full batch of changes or of deliveries: there may be more; the next round at once.
     Backlog,
     /// Something was done (new deliveries may now be due): the next round shortly.
@@ -93,7 +93,7 @@ impl Worker {
     }
 
     /// One round, and what it leaves for the next.
-    pub async fn round(&self) -> ApiResult<Round> {
+    async fn round(&self) -> ApiResult<Round> {
         let mut conn = self
             .pool
             .get()

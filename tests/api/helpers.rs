@@ -273,6 +273,16 @@ impl Reply {
     pub fn id(&self) -> Uuid {
         self.body["id"].as_str().expect("an id").parse().unwrap()
     }
+
+    /// The ids of a page's items, in order.
+    pub fn item_ids(&self) -> Vec<Uuid> {
+        self.body["items"]
+            .as_array()
+            .expect("a page of items")
+            .iter()
+            .map(|i| i["id"].as_str().expect("an id").parse().unwrap())
+            .collect()
+    }
 }
 
 impl TestApp {

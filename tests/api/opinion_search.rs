@@ -31,17 +31,11 @@ async fn a_search_matches_its_words_literally() {
         );
     }
     let found = async |q: &str| {
-        let reply = w
-            .app
+        w.app
             .get(&format!("/api/v1/opinions?q={q}"), &w.committee_staff_a)
             .await
-            .expect(200);
-        reply.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o["id"].as_str().unwrap().parse::<Uuid>().unwrap())
-            .collect::<Vec<_>>()
+            .expect(200)
+            .item_ids()
     };
     assert_eq!(found("%25").await, [ids[0]], "%");
     assert_eq!(found("%27").await, [ids[1]], "'");

@@ -487,15 +487,7 @@ async fn list_filters_search_and_pages() {
         let path = format!("/api/v1/opinions?{query}");
         let token = w.committee_staff_a.clone();
         let app = &w.app;
-        async move {
-            let reply = app.get(&path, &token).await.expect(200);
-            reply.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|o| o["id"].as_str().unwrap().parse::<Uuid>().unwrap())
-                .collect::<Vec<_>>()
-        }
+        async move { app.get(&path, &token).await.expect(200).item_ids() }
     };
     // Newest first.
     assert_eq!(list("").await, [ids[2], ids[1], ids[0]]);

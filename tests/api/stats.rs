@@ -52,9 +52,14 @@ pub(crate) async fn date_event(
     }
     // The report's measures follow the timeline's appends; a rewritten history is
     // measured again, as after a bulk load.
+    refresh_measures(&mut conn, opinion).await;
+}
+
+/// Measures `opinion` again (`refresh_opinion_measures`), as its steps would have.
+pub(crate) async fn refresh_measures(conn: &mut diesel_async::AsyncPgConnection, opinion: Uuid) {
     diesel::sql_query("SELECT refresh_opinion_measures(ARRAY[$1])")
         .bind::<SqlUuid, _>(opinion)
-        .execute(&mut conn)
+        .execute(conn)
         .await
         .unwrap();
 }
@@ -75,11 +80,7 @@ async fn date_referral(w: &World, opinion: Uuid, referred: &str, due: &str, answ
     .await
     .unwrap();
     // The report per handling body reads the referrals' measures when it reads sums.
-    diesel::sql_query("SELECT refresh_opinion_measures(ARRAY[$1])")
-        .bind::<SqlUuid, _>(opinion)
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    refresh_measures(&mut conn, opinion).await;
 }
 
 async fn rate(w: &World, id: Uuid, rating: &str) {

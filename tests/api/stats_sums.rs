@@ -8,7 +8,9 @@ use diesel_async::RunQueryDsl;
 use serde_json::Value;
 
 use crate::helpers::{World, spawn_server_on};
-use crate::stats::{date_event, history, history_writer, report_on, sums_as_text};
+use crate::stats::{
+    date_event, history, history_writer, refresh_measures, report_on, sums_as_text,
+};
 
 const COUNTS: [&str; 13] = [
     "received",
@@ -252,14 +254,6 @@ async fn measures_as_text(conn: &mut diesel_async::AsyncPgConnection) -> String 
     .unwrap_or_default()
 }
 
-async fn refresh(conn: &mut diesel_async::AsyncPgConnection, opinion: uuid::Uuid) {
-    diesel::sql_query("SELECT refresh_opinion_measures(ARRAY[$1])")
-        .bind::<SqlUuid, _>(opinion)
-        .execute(conn)
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn a_refresh_changes_only_what_changed_and_counts_equal_measures_apart() {
     // A refresh compares the measures a timeline gives with those kept and writes only the
@@ -278,7 +272,7 @@ async fn a_refresh_changes_only_what_changed_and_counts_equal_measures_apart() {
     let written = "SELECT n_tup_ins + n_tup_del AS n FROM pg_stat_xact_user_tables
                    WHERE relname = 'opinion_measures'";
     diesel::sql_query("BEGIN").execute(&mut conn).await.unwrap();
-    refresh(&mut conn, o1).await;
+    refresh_measures(&mut conn, o1).await;
     assert_eq!(count(&mut conn, written).await, 0, "no measure rewritten");
     diesel::sql_query("COMMIT")
         .execute(&mut conn)
@@ -306,7 +300,7 @@ async fn a_refresh_changes_only_what_changed_and_counts_equal_measures_apart() {
         .await
         .unwrap();
     assert_ne!(sums_as_text(&mut conn).await, sums, "the copy is summed");
-    refresh(&mut conn, o1).await;
+    refresh_measures(&mut conn, o1).await;
     assert_eq!(measures_as_text(&mut conn).await, measures);
     assert_eq!(sums_as_text(&mut conn).await, sums);
 
@@ -323,7 +317,7 @@ async fn a_refresh_changes_only_what_changed_and_counts_equal_measures_apart() {
     .execute(&mut writer)
     .await
     .unwrap();
-    refresh(&mut conn, o1).await;
+    refresh_measures(&mut conn, o1).await;
     let ratings = format!(
         "SELECT count(*) AS n FROM opinion_measures WHERE opinion_id = '{o1}' AND kind = 'satisfied'"
     );
