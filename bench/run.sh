@@ -96,15 +96,14 @@ curl -sf "$API/api/v1/users" -H "authorization: Bearer $ADMIN" -H 'content-type:
 STAFF="$(login staff "$ADMIN_PASSWORD")"
 CONSTITUENCY="$(psql_db -tAc "SELECT id FROM constituencies WHERE committee_id = '$TOWN' LIMIT 1")"
 DEPUTY="$(psql_db -tAc "SELECT id FROM representatives WHERE constituency_id = '$CONSTITUENCY' LIMIT 1")"
-
-# pgbench's own tables, in a database of their own on the same cluster.
-pg_createdb "$DATA" "$PORT" pgbench
-PGPASSWORD="$(cat "$TOP/password")" "$PG_BIN/pgbench" -q -i -s 20 -h 127.0.0.1 -p "$PORT" -U liaison pgbench >/dev/null 2>&1
-# Each pgbench run, like each scenario, starts after a checkpoint (see wait_idle).
-pgb() { psql_db -c "CHECKPOINT" >/dev/null; PGPASSWORD="$(cat "$TOP/password")" "$PG_BIN/pgbench" -n -c "$CONNS" -j 2 -T "$SECONDS_EACH" -h 127.0.0.1 -p "$PORT" -U liaison "$@" 2>/dev/null | awk '/^tps/ {print int($3)}'; }
-log "pgbench ceilings"
-PGB_SELECT="$(pgb -S pgbench)"
-PGB_TPCB="$(pgb pgbench)"
+BODY_ID="$(psql_db -tAc "SELECT id FROM handling_bodies ORDER BY name LIMIT 1")"
+STAFF_ACCOUNT="$(psql_db -tAc "SELECT id FROM accounts WHERE username = 'staff'")"
+# pgbench's own writes go to another township, so the API scenarios' lists stay as they were;
+# its refers take received opinions made for them (enough for any rate this machine reaches).
+TOWN2=0190f5a0-0000-7000-8000-0000000003ea
+CONSTITUENCY2="$(psql_db -tAc "SELECT id FROM constituencies WHERE committee_id = '$TOWN2' ORDER BY id LIMIT 1")"
+DEPUTY2="$(psql_db -tAc "SELECT id FROM representatives WHERE constituency_id = '$CONSTITUENCY2' ORDER BY id LIMIT 1")"
+psql_db -v town="$TOWN2" -v count=$(( 5000 * SECONDS_EACH )) -f bench/refer_subjects.sql >/dev/null
 
 # A scenario's requests can outlive wrk (a three-year report runs past its ten seconds), and
 # the measures of opinions just written are refreshed after commit: each scenario and timing
@@ -122,6 +121,16 @@ wait_idle() {
     done
     psql_db -c "CHECKPOINT" >/dev/null
 }
+
+# pgbench's own tables, in a database of their own on the same cluster.
+pg_createdb "$DATA" "$PORT" pgbench
+PGPASSWORD="$(cat "$TOP/password")" "$PG_BIN/pgbench" -q -i -s 20 -h 127.0.0.1 -p "$PORT" -U liaison pgbench >/dev/null 2>&1
+# Each pgbench run, like each scenario, starts after a checkpoint (see wait_idle).
+pgb() { psql_db -c "CHECKPOINT" >/dev/null; PGPASSWORD="$(cat "$TOP/password")" "$PG_BIN/pgbench" -n -c "$CONNS" -j 2 -T "$SECONDS_EACH" -h 127.0.0.1 -p "$PORT" -U liaison "$@" 2>/dev/null | awk '/^tps/ {print int($3)}'; }
+wait_idle
+log "pgbench ceilings"
+PGB_SELECT="$(pgb -S pgbench)"
+PGB_TPCB="$(pgb pgbench)"
 
 ROWS=()
 # scenario NAME CONNECTIONS LUA PGBENCH_TPS [env…]: wrk against the API, statements counted.
@@ -149,24 +158,33 @@ scenario() {
     statements="$(psql_db -tAc "SELECT round(sum(calls)::numeric / greatest($requests, 1), 1) FROM pg_stat_statements
                                   WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'liaison_bench')")"
     ratio="$(python3 -c "print(f'{$rps / $ceiling:.2f}×' if $ceiling else '—')")"
-    ROWS+=("| $name | $conns | $rps | $p50 | $p99 | ${non2xx:-0} | $ceiling | $ratio | $statements | $(rss VmRSS) MiB |")
+    local own="—"
+    [ -n "${OWN:-}" ] && own="$OWN ($(python3 -c "print(f'{$OWN / $ceiling:.2f}×')"))"
+    ROWS+=("| $name | $conns | $rps | $p50 | $p99 | ${non2xx:-0} | $ceiling | $ratio | $own | $statements | $(rss VmRSS) MiB |")
     log "$name: $rps req/s, p99 $p99, $statements statements/request"
 }
 
+# The endpoints' own statements under pgbench (bench/pgbench_*.sql), each just before its
+# scenario: what the database alone serves of them, before any HTTP, JSON or token work.
+own() { local file="$1"; shift; pgb -M prepared "$@" -f "bench/$file" liaison_bench || true; }
 log "scenarios"
-PGB_GET="$(pgb -M prepared -f bench/pgbench_get_opinion.sql liaison_bench)"
+OWN="$(own pgbench_get_opinion.sql)" \
 scenario "GET one opinion (committee staff)" "$CONNS" get_opinion.lua "$PGB_SELECT" BENCH_TOKEN="$STAFF"
+OWN="$(own pgbench_list_opinions.sql -D town="$TOWN")" \
 scenario "List opinions: state=referred, page of 50" "$CONNS" get_path.lua "$PGB_SELECT" BENCH_TOKEN="$STAFF" \
     BENCH_PATH="/api/v1/opinions?state=referred&limit=50"
 scenario "List opinions: q=加装电梯 (admin, whole district)" "$CONNS" get_path.lua "$PGB_SELECT" BENCH_TOKEN="$ADMIN" \
     BENCH_PATH="/api/v1/opinions?q=%E5%8A%A0%E8%A3%85%E7%94%B5%E6%A2%AF&limit=50"
+OWN="$(own pgbench_create_opinion.sql -D town="$TOWN2" -D constituency="$CONSTITUENCY2" \
+            -D deputy="$DEPUTY2" -D account="$STAFF_ACCOUNT")" \
 scenario "Create opinion" "$CONNS" create_opinion.lua "$PGB_TPCB" BENCH_TOKEN="$STAFF" \
     BENCH_BODY="{\"title\":\"基准压测\",\"content\":\"路灯坏了\",\"category\":\"urban_management\",\"constituency_id\":\"$CONSTITUENCY\",\"representative_id\":\"$DEPUTY\",\"source\":\"reception\"}"
 # Opinions still received, referred once each: those the create scenario just received, then
 # the generated ones (a fast run refers more than were created).
 psql_db -tAc "SELECT id FROM opinions WHERE committee_id = '$TOWN' AND state = 'received'
               ORDER BY title = '基准压测' DESC, id" >"$TOP/received.txt"
-BODY_ID="$(psql_db -tAc "SELECT id FROM handling_bodies ORDER BY name LIMIT 1")"
+OWN="$(own pgbench_refer_opinion.sql -D town="$TOWN2" -D body="$BODY_ID" -D account="$STAFF_ACCOUNT" \
+            -D conns="$CONNS" -D k=0)" \
 WARMUP_SECONDS=0 \
 scenario "Refer an opinion (state transition)" "$CONNS" refer_opinion.lua "$PGB_TPCB" BENCH_TOKEN="$STAFF" \
     BENCH_IDS="$TOP/received.txt" \
@@ -243,8 +261,8 @@ EXPORT_ROWS="$(psql_db -tAc "SELECT count(*) FROM opinions")"
     echo "same cluster at the same concurrency (\`-S\` for reads, tpcb-like for writes). The whole run took"
     echo "$(( $(date +%s) - RUN_STARTED )) s, of which ${BUILD_SECS} s building the release server."
     echo
-    echo "| Scenario | Connections | Requests/s | p50 | p99 | Errors | pgbench tps | Ratio | Statements per request | Server RSS after |"
-    echo "|---|---|---|---|---|---|---|---|---|---|"
+    echo "| Scenario | Connections | Requests/s | p50 | p99 | Errors | pgbench tps | Ratio | Its statements under pgbench | Statements per request | Server RSS after |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
     printf '%s\n' "${ROWS[@]}"
     echo
     if [ "${#REPORT_LINES[@]}" -gt 0 ]; then
@@ -257,7 +275,7 @@ EXPORT_ROWS="$(psql_db -tAc "SELECT count(*) FROM opinions")"
         echo "The report measures were not built at this scale (\`MEASURES=off\`), so no report is timed."
     fi
     echo
-    echo "- pgbench \`-S\`: $PGB_SELECT tps; tpcb-like: $PGB_TPCB tps; the GET's own statement (\`bench/pgbench_get_opinion.sql\`, prepared): $PGB_GET tps."
+    echo "- pgbench \`-S\`: $PGB_SELECT tps; tpcb-like: $PGB_TPCB tps. *Its statements under pgbench*: the endpoint's own statements (\`bench/pgbench_*.sql\`, prepared, pipelined where the server pipelines them) at the same concurrency just before the scenario, and their ratio to the same ceiling: what the database alone serves, before any HTTP, JSON or token work. Their creates and refers go to another township; the measures of what they write are refreshed after commit by the server, as the API's are."
     echo "- Start to ready on the migrated, loaded database: $READY_MS ms."
     echo "- Export of all $EXPORT_ROWS opinions as CSV: $EXPORT_BYTES bytes in $EXPORT_MS ms. Server RSS $RSS_BEFORE_EXPORT MiB before it; during it (sampled every 0.1 s) at most $EXPORT_RSS_MAX MiB, at most $EXPORT_RSS_EARLY MiB in its first tenth and $EXPORT_RSS_LATE MiB in its last. The process's lifetime peak (VmHWM, the load scenarios included): $(rss VmHWM) MiB."
     echo "- Statements per request are counted by \`pg_stat_statements\` (transaction control included). A GET of one opinion and a list are each one statement: the opinion or the page with its referrals joined, and the session check folded in as a condition (\`access::AuthedRead\`); a search adds the two \`SET\`s that ask for a plan for its words. Committees' policies are kept by the server while \`committee_policy_generation\` has not moved."

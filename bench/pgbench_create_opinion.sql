@@ -1,0 +1,47 @@
+-- The statements of creating an opinion, as pgbench runs them, in the server's order: the
+-- session check; then in one transaction the checks and what the opinion takes from its
+-- constituency (sent together, as the server pipelines them), the opinion, and its timeline
+-- event with its outbox row (sent together). The server makes the ids and the refer-by date
+-- itself; here the database does. Variables (`-D`): `town` (a committee other than the API
+-- scenario's, whose lists are measured), `constituency`, `deputy`, `account` (the recorder).
+SELECT a.id, a.username, a.role, a.committee_id, a.liaison_group_id, a.handling_body_id,
+       a.representative_id, a.voter_id, a.must_change_password,
+       EXISTS (SELECT 1 FROM committees c WHERE c.parent_id = a.committee_id)
+  FROM accounts a JOIN sessions s ON s.account_id = a.id
+ WHERE a.id = :account::uuid
+   AND s.id = (SELECT id FROM sessions WHERE account_id = :account::uuid AND revoked_at IS NULL
+                 ORDER BY created_at DESC LIMIT 1)
+   AND s.revoked_at IS NULL AND s.expires_at > now() AND a.disabled_at IS NULL LIMIT 1;
+BEGIN;
+\startpipeline
+SELECT * FROM constituencies
+ WHERE id = :constituency::uuid
+   AND committee_id IN (SELECT id FROM committees WHERE ancestors @> ARRAY[:town::uuid]::uuid[]) LIMIT 1;
+SELECT * FROM representatives
+ WHERE id = :deputy::uuid
+   AND liaison_group_id IN (SELECT id FROM liaison_groups WHERE committee_id IN
+                              (SELECT id FROM committees WHERE ancestors @> ARRAY[:town::uuid]::uuid[]))
+ LIMIT 1;
+SELECT n FROM committee_policy_generation LIMIT 1;
+SELECT day, kind FROM calendar_days WHERE day >= current_date;
+\endpipeline
+INSERT INTO opinions (id, committee_id, constituency_id, liaison_group_id, representative_id,
+                      title, content, category, source, urgent, public_consent, received_at,
+                      current_due_at, created_by)
+SELECT uuid_generate_v7(), :town::uuid, :constituency::uuid, r.liaison_group_id, r.id, '基准压测 pgbench',
+       '路灯坏了', 'urban_management', 'reception', false, false, now(),
+       now() + interval '7 days', :account::uuid
+  FROM representatives r WHERE r.id = :deputy::uuid
+RETURNING * \gset o_
+\startpipeline
+INSERT INTO opinion_events (id, opinion_id, action, to_state, round, actor_id, actor_role, at,
+                            payload, internal)
+VALUES (uuid_generate_v7(), :o_id::uuid, 'receive', 'received', 1, :account::uuid, 'committee_staff', now(),
+        jsonb_build_object('due_at', now() + interval '7 days', 'source', 'reception',
+                           'urgent', false), false);
+INSERT INTO outbox (topic, subject_kind, aggregate_id, committee_id, payload)
+VALUES ('opinion.received', 'opinion', :o_id::uuid, :town::uuid,
+        jsonb_build_object('round', 1, 'state', 'received', 'action', 'receive', 'urgent', false,
+                           'version', 1, 'opinion_id', :o_id::uuid, 'committee_id', :town::uuid));
+\endpipeline
+COMMIT;

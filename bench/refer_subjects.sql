@@ -1,0 +1,24 @@
+-- Received opinions for pgbench_refer_opinion.sql to refer, each with its receive event:
+-- psql variables `town` (their committee, not the API scenarios'), `count`.
+\set ON_ERROR_STOP on
+BEGIN;
+CREATE TABLE bench_refer_subjects AS
+SELECT n, uuid_generate_v7() AS id
+FROM generate_series(1, :count) n;
+ALTER TABLE bench_refer_subjects ADD PRIMARY KEY (n);
+INSERT INTO opinions (id, committee_id, constituency_id, liaison_group_id, representative_id,
+                      title, content, category, source, urgent, public_consent, received_at,
+                      current_due_at)
+SELECT s.id, :'town', r.constituency_id, r.liaison_group_id, r.id, '基准压测 pgbench 待转交',
+       '路灯坏了', 'urban_management', 'reception', false, false, now(), now() + interval '7 days'
+FROM bench_refer_subjects s,
+     (SELECT r.* FROM representatives r JOIN constituencies c ON c.id = r.constituency_id
+       WHERE c.committee_id = :'town' ORDER BY r.id LIMIT 1) r;
+INSERT INTO opinion_events (id, opinion_id, action, to_state, round, actor_role, at, payload,
+                            internal)
+SELECT uuid_generate_v7(), id, 'receive', 'received', 1, 'committee_staff', now(),
+       jsonb_build_object('due_at', now() + interval '7 days', 'source', 'reception',
+                          'urgent', false), false
+FROM bench_refer_subjects;
+COMMIT;
+VACUUM ANALYZE bench_refer_subjects;
