@@ -16,6 +16,15 @@ SET maintenance_work_mem = '1GB';
 -- The measures' refresh commits every batch; a lost tail after a crash would be regenerated.
 SET synchronous_commit = off;
 SELECT setseed(0.42);
+-- Runs each statement given (the indexes dropped before a load and built after it).
+CREATE FUNCTION pg_temp.execute_each(statements text[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE s text;
+BEGIN
+    FOREACH s IN ARRAY COALESCE(statements, '{}') LOOP
+        EXECUTE s;
+    END LOOP;
+END
+$$;
 
 CREATE TEMP TABLE t_town AS
 SELECT i, ('0190f5a0-0000-7000-8000-' || lpad(to_hex(1000 + i), 12, '0'))::uuid AS id
@@ -75,14 +84,7 @@ WHERE i.indrelid IN ('voters'::regclass, 'opinions'::regclass, 'opinion_events':
                      'referrals'::regclass, 'activities'::regclass,
                      'activity_participants'::regclass)
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);
-DO $$
-DECLARE ix record;
-BEGIN
-    FOR ix IN SELECT * FROM t_loaded_indexes LOOP
-        EXECUTE format('DROP INDEX %s', ix.indexname);
-    END LOOP;
-END
-$$;
+SELECT pg_temp.execute_each(array_agg(format('DROP INDEX %s', indexname))) FROM t_loaded_indexes;
 
 INSERT INTO voters (id, name, constituency_id, phone, verified_at)
 SELECT uuid_generate_v7(), '选民 ' || i, c.id, '139' || lpad(i::text, 8, '0'), now()
@@ -200,14 +202,7 @@ INSERT INTO activity_participants (activity_id, representative_id, planned, atte
 SELECT a.id, r.id, true, a.starts_at <= now() AND a.i % 10 <> 0
 FROM t_act a JOIN t_rep r ON r.group_id = a.group_id AND r.r <= 1 + a.i % 3;
 
-DO $$
-DECLARE ix record;
-BEGIN
-    FOR ix IN SELECT * FROM t_loaded_indexes LOOP
-        EXECUTE ix.indexdef;
-    END LOOP;
-END
-$$;
+SELECT pg_temp.execute_each(array_agg(indexdef)) FROM t_loaded_indexes;
 
 -- The report's measures, which the steps would have kept (their foreign keys unchecked, as
 -- everything loaded here: the rows come from the opinions). Their indexes (but the ones by
@@ -218,24 +213,10 @@ CREATE TEMP TABLE t_measure_indexes AS
 SELECT indexname, indexdef FROM pg_indexes
 WHERE tablename IN ('opinion_measures', 'referral_measures')
   AND indexname NOT IN ('opinion_measures_opinion_idx', 'referral_measures_opinion_idx');
-DO $$
-DECLARE ix record;
-BEGIN
-    FOR ix IN SELECT * FROM t_measure_indexes LOOP
-        EXECUTE format('DROP INDEX %I', ix.indexname);
-    END LOOP;
-END
-$$;
+SELECT pg_temp.execute_each(array_agg(format('DROP INDEX %I', indexname))) FROM t_measure_indexes;
 CALL refresh_all_opinion_measures();
 RESET session_replication_role;
-DO $$
-DECLARE ix record;
-BEGIN
-    FOR ix IN SELECT * FROM t_measure_indexes LOOP
-        EXECUTE ix.indexdef;
-    END LOOP;
-END
-$$;
+SELECT pg_temp.execute_each(array_agg(indexdef)) FROM t_measure_indexes;
 \else
 RESET session_replication_role;
 \endif
