@@ -1,8 +1,12 @@
--- The statements of referring an opinion, as pgbench runs them, in the server's order: the
--- session check; then in one transaction the row lock, what the step needs once the lock is
--- held (sent together, as the server pipelines them), the referral, the opinion's update,
--- and its timeline event with its outbox row (sent together). Each client refers its own
--- received opinions from `bench_refer_subjects` (n = client, client + conns, …), each once.
+-- The statements of referring an opinion, as pgbench runs them, in the server's order and in
+-- as many round trips (eight): the session check; then in one transaction the row lock, what
+-- the step needs once the lock is held (sent together; the server sends the lock with these
+-- reads and the handling body's check on its own), the referral, the opinion's update, and
+-- its timeline event with its outbox row (sent together). Each client refers its own received
+-- opinions from `bench_refer_subjects` (n = client, client + conns, …), each once; they were
+-- loaded without report measures (bench/refer_subjects.sql), so the refresh after a refer
+-- computes all of the opinion's. The session check is written out again in
+-- pgbench_create_opinion.sql: pgbench has no way to share a statement between scripts.
 -- Variables (`-D`): `town` (their committee), `body` (the handling body), `account` (the
 -- referrer), `conns` (the clients), `k` (0: the client's count so far).
 \set k :k + 1
