@@ -98,7 +98,8 @@ impl RowSource for OpinionRows {
     }
 
     /// Four statements a batch: the opinions, then the names of their committees, deputies
-    /// and (for staff) voters.
+    /// and (for staff) voters; a search's opinions are planned for its words
+    /// (`model::planned_for`).
     async fn next_batch(
         &mut self,
         conn: &mut AsyncPgConnection,
@@ -106,10 +107,12 @@ impl RowSource for OpinionRows {
         let Some(page) = self.walk.page() else {
             return Ok(None);
         };
-        let rows: Vec<Opinion> = model::list_query(&self.caller, &self.filters, page)
-            .select(Opinion::as_select())
-            .load(conn)
-            .await?;
+        let query =
+            model::list_query(&self.caller, &self.filters, page).select(Opinion::as_select());
+        let rows: Vec<Opinion> = model::planned_for(conn, &self.filters, async |conn| {
+            Ok(query.load(conn).await?)
+        })
+        .await?;
         let Some(opinions) = self.walk.advance(rows, |row| row.id) else {
             return Ok(None);
         };

@@ -253,6 +253,14 @@ pub struct OpinionListQuery {
     pub cursor: Option<String>,
 }
 
+impl OpinionListQuery {
+    /// The words searched for: `q` trimmed, none if blank. The one answer to whether a list
+    /// is a search, for its filter and for how it is planned.
+    pub fn search_words(&self) -> Option<&str> {
+        self.q.as_deref().map(str::trim).filter(|q| !q.is_empty())
+    }
+}
+
 impl OpinionView {
     pub fn for_caller(
         o: crate::opinions::model::Opinion,

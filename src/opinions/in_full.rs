@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::domain::ReferralRole;
 use super::dto::OpinionListQuery;
-use super::model::{Opinion, list_query};
+use super::model::{Opinion, list_query, planned_for};
 use crate::access::Caller;
 use crate::access::filters::{Filter, opinion_filter};
 use crate::access::pipelined::SessionCheck;
@@ -134,17 +134,10 @@ where
     // selecting every column fetched the row of each match from the heap before the top
     // of the page was sorted out (thousands of pages for a committee's one state).
     let page_ids = list_query(caller, f, page).select(opinions::id);
-    // A search is planned for its words: one generic plan walks the whole table newest
-    // first looking for a word no opinion holds (seconds at a million), where the trigram
-    // indexes find none at once. Two round trips more, for searches only.
-    if f.q.is_some() {
-        crate::db::with_custom_plans(conn, async |conn| {
-            with_live_referrals(conn, page_ids, check).await
-        })
-        .await
-    } else {
+    planned_for(conn, f, async |conn| {
         with_live_referrals(conn, page_ids, check).await
-    }
+    })
+    .await
 }
 
 /// The opinions `ids` selects, newest first, each with its referrals not returned joined (a

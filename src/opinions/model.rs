@@ -199,6 +199,26 @@ where
         .ok_or_else(|| ApiError::not_found("opinion"))
 }
 
+/// Runs `work`, which reads what `list_query(_, f, _)` selects, planned as `f` needs: a search
+/// for its words (custom plans; two round trips more), where the one generic plan a
+/// connection keeps walks the whole table newest first looking for a word no opinion holds
+/// (seconds at a million) and the trigram indexes find none at once. The list and the export
+/// both read through it.
+pub async fn planned_for<C, R>(
+    conn: &mut C,
+    f: &OpinionListQuery,
+    work: impl AsyncFnOnce(&mut C) -> ApiResult<R>,
+) -> ApiResult<R>
+where
+    C: diesel_async::SimpleAsyncConnection + Send,
+{
+    if f.search_words().is_some() {
+        crate::db::with_custom_plans(conn, work).await
+    } else {
+        work(conn).await
+    }
+}
+
 /// The list query before its select list, public so the query-plan test can `EXPLAIN` it.
 pub fn list_query<'a>(
     caller: &Caller,
@@ -269,7 +289,7 @@ pub fn list_query<'a>(
     if let Some(urgent) = f.urgent {
         query = query.filter(opinions::urgent.eq(urgent));
     }
-    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = f.search_words() {
         let p = contains_pattern(q);
         query = query.filter(
             opinions::title

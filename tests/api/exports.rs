@@ -312,3 +312,32 @@ async fn activities_export_the_lists_rows_with_names() {
         .unwrap();
     assert_eq!(csv_rows(&resp.bytes().await.unwrap()).len(), 0);
 }
+
+#[tokio::test]
+async fn a_search_exports_the_lists_matches() {
+    // An export reads through the list's query and its planning (`model::planned_for`): a
+    // search keeps to its matches, a word nobody used gives no row, a blank one is no search.
+    let w = World::new().await;
+    let listed = opinions(&w).await;
+    let formula: Vec<&str> = listed
+        .iter()
+        .filter(|o| o["title"].as_str().unwrap().contains("HYPERLINK"))
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(formula.len(), 1);
+    let exported = async |query: &str| {
+        let (status, _, csv) = download(&w, &w.admin, query, None).await;
+        assert_eq!(status, 200, "{query}");
+        csv_rows(&csv)
+            .into_iter()
+            .map(|row| row[0].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(exported("q=HYPERLINK").await, formula);
+    assert!(
+        exported("q=%E6%97%A0%E4%BA%BA%E6%8F%90%E8%BF%87")
+            .await
+            .is_empty()
+    );
+    assert_eq!(exported("q=%20%20").await.len(), listed.len());
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::World;
-use crate::opinions::{opinion_body, refer_to, step, submit};
+use crate::opinions::{opinion_body, refer_to, step, submit, submit_with};
 
 async fn notifications(w: &World, token: &str, query: &str) -> Value {
     w.app
@@ -32,12 +32,7 @@ async fn an_urgent_opinion_reaches_the_committee_and_district_staff() {
     let ordinary = submit(&w).await;
     let mut body = opinion_body(&w);
     body["urgent"] = json!(true);
-    let urgent = w
-        .app
-        .post("/api/v1/opinions", &w.voter, body)
-        .await
-        .expect(201)
-        .id();
+    let urgent = submit_with(&w, body).await;
     for token in [&w.committee_staff_a, &district] {
         let list = notifications(&w, token, "").await;
         assert_eq!(list["unread"], 1, "{list}");

@@ -4,7 +4,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::helpers::World;
-use crate::opinions::opinion_body;
+use crate::opinions::{opinion_body, submit_with};
 
 #[tokio::test]
 async fn a_search_matches_its_words_literally() {
@@ -22,13 +22,7 @@ async fn a_search_matches_its_words_literally() {
         let mut body = opinion_body(&w);
         body["title"] = json!(title);
         body["content"] = json!("请尽快处理。");
-        ids.push(
-            w.app
-                .post("/api/v1/opinions", &w.voter, body)
-                .await
-                .expect(201)
-                .id(),
-        );
+        ids.push(submit_with(&w, body).await);
     }
     let found = async |q: &str| {
         w.app

@@ -21,13 +21,18 @@ pub fn opinion_body(world: &World) -> Value {
     })
 }
 
-pub async fn submit(world: &World) -> Uuid {
-    world
-        .app
-        .post("/api/v1/opinions", &world.voter, opinion_body(world))
+/// Submits `body` as the world's voter; the new opinion's id.
+pub async fn submit_with(w: &World, body: Value) -> Uuid {
+    w.app
+        .post("/api/v1/opinions", &w.voter, body)
         .await
         .expect(201)
         .id()
+}
+
+/// Submits the usual opinion as the world's voter; its id.
+pub async fn submit(world: &World) -> Uuid {
+    submit_with(world, opinion_body(world)).await
 }
 
 pub async fn step(world: &World, token: &str, id: Uuid, body: Value) -> Reply {
@@ -411,12 +416,7 @@ async fn urgent_opinions_are_announced_in_the_same_transaction() {
     let w = World::new().await;
     let mut body = opinion_body(&w);
     body["urgent"] = json!(true);
-    let id = w
-        .app
-        .post("/api/v1/opinions", &w.voter, body)
-        .await
-        .expect(201)
-        .id();
+    let id = submit_with(&w, body).await;
     let mut conn = w.app.db().await;
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
@@ -472,13 +472,7 @@ async fn list_filters_search_and_pages() {
         body["content"] = json!(format!("{title}，请尽快处理。"));
         body["category"] = json!(category);
         body["urgent"] = json!(urgent);
-        ids.push(
-            w.app
-                .post("/api/v1/opinions", &w.voter, body)
-                .await
-                .expect(201)
-                .id(),
-        );
+        ids.push(submit_with(&w, body).await);
     }
     step(&w, &w.committee_staff_a, ids[0], refer_to(w.body_a))
         .await

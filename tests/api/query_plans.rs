@@ -244,7 +244,7 @@ async fn opinion_lists_stay_index_scans_at_a_million_rows() {
             failures.push(format!("{label} (generic plan, sorted):\n{generic}"));
         }
     }
-    // A search is planned for its words (`in_full::list_visible` asks for custom plans): for a
+    // A search is planned for its words (`opinions::model::planned_for` asks for custom plans, for the list and the export): for a
     // word no opinion holds, the trigram indexes find none at once, where the one generic
     // plan walks the whole table newest first.
     let rare = OpinionListQuery {
