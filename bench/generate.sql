@@ -13,6 +13,8 @@
 \endif
 SET session_replication_role = replica;
 SET maintenance_work_mem = '1GB';
+-- The measures' bulk refresh sorts and hashes in memory rather than on disk.
+SET work_mem = '256MB';
 -- The measures' refresh commits every batch; a lost tail after a crash would be regenerated.
 SET synchronous_commit = off;
 SELECT setseed(0.42);
@@ -203,6 +205,9 @@ SELECT a.id, r.id, true, a.starts_at <= now() AND a.i % 10 <> 0
 FROM t_act a JOIN t_rep r ON r.group_id = a.group_id AND r.r <= 1 + a.i % 3;
 
 SELECT pg_temp.execute_each(array_agg(indexdef)) FROM t_loaded_indexes;
+-- Statistics before the measures are computed from the rows: without them each batch's plan
+-- reckoned on empty tables.
+ANALYZE opinions, opinion_events, referrals;
 
 -- The report's measures, which the steps would have kept (their foreign keys unchecked, as
 -- everything loaded here: the rows come from the opinions). Their indexes (but the ones by
