@@ -101,7 +101,10 @@ ANALYZE t_v;
 
 -- Opinions: three years back from now; the state decides how far the timeline got (refer
 -- after 2 days, answer after 30, feedback after 35, rating after 40), and follows the age: a
--- recent opinion is still moving, an old one is mostly finished, with a stuck tail.
+-- recent opinion is still moving, an old one is mostly finished, with a stuck tail. `i`
+-- modulo 600 picks the deputy; the category, source and handling body come from `i / 600`, so
+-- each deputy's opinions have every category, source and body (taken from `i` modulo 6, 5 and
+-- 50, each deputy had one of each, and the reports' sums two thirds of their rows).
 CREATE TEMP TABLE t_op AS
 SELECT i, uuid_generate_v7() AS id, r.id AS representative_id, r.group_id, r.constituency_id,
        r.committee_id,
@@ -115,9 +118,9 @@ SELECT i, uuid_generate_v7() AS id, r.id AS representative_id, r.group_id, r.con
                 CASE WHEN x < 0.1 THEN 'referred' WHEN x < 0.2 THEN 'answered' ELSE 'fed_back' END
             ELSE CASE WHEN x < 0.02 THEN 'referred' WHEN x < 0.04 THEN 'answered' ELSE 'fed_back' END
        END AS state,
-       (ARRAY['urban_management', 'transport', 'education', 'healthcare', 'environment', 'other'])[1 + i % 6] AS category,
-       (ARRAY['online', 'reception', 'visit', 'forum', 'letter'])[1 + i % 5] AS source,
-       (SELECT b.id FROM t_body b WHERE b.n = 1 + i % 50) AS body_id,
+       (ARRAY['urban_management', 'transport', 'education', 'healthcare', 'environment', 'other'])[1 + (i / 600) % 6] AS category,
+       (ARRAY['online', 'reception', 'visit', 'forum', 'letter'])[1 + (i / 3600) % 5] AS source,
+       (SELECT b.id FROM t_body b WHERE b.n = 1 + (7 * (i / 600)) % 50) AS body_id,
        i % 97 = 0 AS urgent
 FROM (SELECT i, x, received_at, now() - received_at AS age
       FROM (SELECT i, random() AS x, now() - (random() * interval '1095 days') AS received_at
@@ -181,10 +184,15 @@ SELECT uuid_generate_v7(), id, body_id, 'lead', 'recess_suggestion', 1, received
 FROM t_op WHERE state IN ('referred', 'answered', 'fed_back');
 
 -- Activities: station receptions and the other kinds, three years back and a month ahead.
+-- `i` modulo 200 picks the group (town and station); the kind and whether it was cancelled
+-- come from the digits above (`i / 2000`, `i / 200`), so every group has every kind and one
+-- activity in ten cancelled. (Taken from `i` modulo 4 and 10, they followed the town: each
+-- town had one kind, and the towns 1 and 11 had every activity cancelled.)
 CREATE TEMP TABLE t_act AS
 SELECT i, uuid_generate_v7() AS id, g.id AS group_id, g.committee_id,
        date_trunc('hour', now() - (random() * interval '1095 days') + interval '30 days') AS starts_at,
-       (ARRAY['station_reception', 'centralised_contact', 'pre_session_consultation', 'supervision_consultation'])[1 + i % 4] AS kind
+       (ARRAY['station_reception', 'centralised_contact', 'pre_session_consultation', 'supervision_consultation'])[1 + (i / 2000) % 4] AS kind,
+       (i / 200) % 10 = 0 AS cancelled
 FROM generate_series(1, :activities) i JOIN t_group g ON g.town = 1 + i % 20 AND g.g = 1 + (i / 20) % 10;
 INSERT INTO activities (id, kind, form, committee_id, organiser_group_id, liaison_group_id, starts_at, ends_at,
                         topic, published, published_at, status, voters_met, summary, held_at,
@@ -198,10 +206,10 @@ SELECT id, kind, 'reception', committee_id, group_id, group_id, starts_at, start
        CASE WHEN status = 'cancelled' THEN '天气原因' END,
        CASE WHEN status = 'cancelled' THEN starts_at - interval '1 day' END,
        ARRAY[]::uuid[]
-FROM (SELECT *, CASE WHEN starts_at > now() THEN 'planned' WHEN i % 10 = 0 THEN 'cancelled' ELSE 'held' END AS status
+FROM (SELECT *, CASE WHEN starts_at > now() THEN 'planned' WHEN cancelled THEN 'cancelled' ELSE 'held' END AS status
       FROM t_act) a;
 INSERT INTO activity_participants (activity_id, representative_id, planned, attended)
-SELECT a.id, r.id, true, a.starts_at <= now() AND a.i % 10 <> 0
+SELECT a.id, r.id, true, a.starts_at <= now() AND NOT a.cancelled
 FROM t_act a JOIN t_rep r ON r.group_id = a.group_id AND r.r <= 1 + a.i % 3;
 
 SELECT pg_temp.execute_each(array_agg(indexdef)) FROM t_loaded_indexes;

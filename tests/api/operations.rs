@@ -161,3 +161,30 @@ async fn a_database_from_a_newer_release_is_refused() {
         .await
         .expect(503);
 }
+
+#[tokio::test]
+async fn server_connections_are_set_for_short_requests() {
+    use diesel::sql_types::Text;
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        setting: String,
+    }
+    let app = spawn_app().await;
+    let mut conn = liaison::db::connect(&app.database_url, &Default::default())
+        .await
+        .unwrap();
+    let mut setting = async |name: &str| {
+        diesel::sql_query("SELECT current_setting($1) AS setting")
+            .bind::<Text, _>(name)
+            .get_result::<Setting>(&mut conn)
+            .await
+            .unwrap()
+            .setting
+    };
+    // A statement launching parallel workers started processes for milliseconds of work.
+    assert_eq!(setting("max_parallel_workers_per_gather").await, "0");
+    assert_eq!(setting("jit").await, "off");
+    assert_eq!(setting("plan_cache_mode").await, "force_generic_plan");
+}
