@@ -482,6 +482,7 @@ diesel::table! {
         representative_id -> Uuid,
         planned -> Bool,
         attended -> Bool,
+        starts_at -> Timestamptz,
     }
 }
 

@@ -237,7 +237,9 @@ where
 }
 
 /// (deputy, activity, kind, start) of the held activities `deputies` attended in `[from, to)`,
-/// and the pre-session consultations from `consultations_from` on, by start.
+/// and the pre-session consultations from `consultations_from` on, by start. The
+/// participations are kept to the period by their own copy of the start (migration 000018),
+/// so only the period's are read and each probes for its activity.
 async fn attended_in<C>(
     conn: &mut C,
     deputies: &[Uuid],
@@ -251,6 +253,8 @@ where
         .inner_join(activities::table)
         .filter(activity_participants::representative_id.eq_any(deputies))
         .filter(activity_participants::attended.eq(true))
+        .filter(activity_participants::starts_at.ge(consultations_from.min(from)))
+        .filter(activity_participants::starts_at.lt(to))
         .filter(activities::status.eq("held"))
         .filter(
             activities::starts_at.ge(from).or(activities::kind

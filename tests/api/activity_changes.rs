@@ -9,6 +9,29 @@ use serde_json::{Value, json};
 use crate::activities::{local_day, plan, plan_body};
 use crate::helpers::World;
 
+/// (participations of the activity, those dated at its start).
+async fn participations_dated(w: &World, activity: uuid::Uuid) -> (i64, i64) {
+    use diesel::sql_types::{BigInt, Uuid};
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Dated {
+        #[diesel(sql_type = BigInt)]
+        total: i64,
+        #[diesel(sql_type = BigInt)]
+        dated: i64,
+    }
+    let row: Dated = diesel::sql_query(
+        "SELECT count(*) AS total, count(*) FILTER (WHERE p.starts_at = a.starts_at) AS dated
+         FROM activity_participants p JOIN activities a ON a.id = p.activity_id
+         WHERE a.id = $1",
+    )
+    .bind::<Uuid, _>(activity)
+    .get_result(&mut w.app.db().await)
+    .await
+    .unwrap();
+    (row.total, row.dated)
+}
+
 /// (SEQUENCE, DTSTART, STATUS) of the activity's event in the station's feed.
 async fn in_feed(w: &World, activity: uuid::Uuid) -> (String, String, String) {
     let reply = w
@@ -125,6 +148,9 @@ async fn a_published_activity_moved_shows_its_new_time_everywhere() {
     assert_eq!(sequence, "1");
     assert_ne!(start, first_start);
     assert_eq!(start, format!("{}T060000Z", day.format("%Y%m%d")));
+    // Its deputy's participation moved with it: the obligations page reads a deputy's year by
+    // the participation's own start (migration 000018).
+    assert_eq!(participations_dated(&w, id).await, (1, 1));
 
     // The timeline keeps what it was.
     let events = w
