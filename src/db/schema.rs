@@ -483,6 +483,7 @@ diesel::table! {
         planned -> Bool,
         attended -> Bool,
         starts_at -> Timestamptz,
+        kind -> Text,
     }
 }
 

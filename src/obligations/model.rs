@@ -238,8 +238,8 @@ where
 
 /// (deputy, activity, kind, start) of the held activities `deputies` attended in `[from, to)`,
 /// and the pre-session consultations from `consultations_from` on, by start. The
-/// participations are kept to the period by their own copy of the start (migration 000018),
-/// so only the period's are read and each probes for its activity.
+/// participations are kept to the period by their own copy of the start and kind (migration
+/// 000018), so only the period's are read and each probes for its activity.
 async fn attended_in<C>(
     conn: &mut C,
     deputies: &[Uuid],
@@ -255,6 +255,13 @@ where
         .filter(activity_participants::attended.eq(true))
         .filter(activity_participants::starts_at.ge(consultations_from.min(from)))
         .filter(activity_participants::starts_at.lt(to))
+        .filter(
+            activity_participants::starts_at
+                .ge(from)
+                .or(activity_participants::kind
+                    .eq(ActivityKind::PreSessionConsultation)
+                    .and(activity_participants::starts_at.ge(consultations_from))),
+        )
         .filter(activities::status.eq("held"))
         .filter(
             activities::starts_at.ge(from).or(activities::kind
