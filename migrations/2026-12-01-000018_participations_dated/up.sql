@@ -8,7 +8,7 @@
 -- the database. Now the participations of the year come from an index by deputy and start
 -- (3,500; the kind keeps the year before to its pre-session consultations, which count for a
 -- session early in the year), and each finds its activity in an index that holds what the page
--- reads of it, so the plan probes rather than hashes: 8–14 ms.
+-- reads of it, so the plan probes rather than hashes: 10–16 ms by hand.
 --
 -- The start and kind are the activity's, never set by hand: filled when a participation is
 -- written, and changed with the activity.
