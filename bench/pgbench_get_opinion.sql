@@ -1,15 +1,14 @@
 -- The statement of an authenticated GET of one opinion, as pgbench runs it: the opinion in
--- the caller's scope (by an id taken from an index), its live referrals joined, the
+-- the caller's scope (its committee, the staff's township, checked on the row itself; the id
+-- taken from an index), its live referrals joined, the
 -- committees' policy generation (the server keeps the policies while it has not moved), and
 -- the session check folded in as a condition: the session is live and its account is still
 -- whom the server last found there.
 \set n random(1, 10000)
 SELECT o.*, r.handling_body_id, r.role, r.round, (SELECT n FROM committee_policy_generation)
   FROM opinions o LEFT JOIN referrals r ON r.opinion_id = o.id AND r.returned_at IS NULL
- WHERE o.id IN (SELECT b.id FROM bench_ids b JOIN opinions v ON v.id = b.id
-                 WHERE b.n = :n
-                   AND v.committee_id IN (SELECT id FROM committees
-                                           WHERE ancestors @> ARRAY[(SELECT committee_id FROM bench_ids LIMIT 1)]))
+ WHERE o.id = (SELECT id FROM bench_ids WHERE n = :n)
+   AND o.committee_id = (SELECT committee_id FROM bench_ids LIMIT 1)
    AND EXISTS (SELECT 1 FROM accounts a JOIN sessions s ON s.account_id = a.id
                 WHERE s.id = (SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at > now()
                                 ORDER BY created_at DESC LIMIT 1)

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use diesel::dsl::AsSelect;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::Uuid as SqlUuid;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
@@ -17,7 +16,7 @@ use super::domain::ReferralRole;
 use super::dto::OpinionListQuery;
 use super::model::{Opinion, list_query, planned_for};
 use crate::access::Caller;
-use crate::access::filters::{Filter, opinion_filter};
+use crate::access::filters::{Filter, opinion_filter_over};
 use crate::access::pipelined::SessionCheck;
 use crate::committees::kept_policies::{Generation, KeptPolicies, PathAndPolicy, generation};
 use crate::db::schema::{opinions, referrals};
@@ -99,18 +98,17 @@ pub async fn find_visible_checked<C>(
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
-    with_live_referrals(conn, visible_query(caller, id), check).await
+    with_live_referrals(conn, visible(caller, id), check).await
 }
 
-/// The id of opinion `id` if the caller may see it; public so a test can check the statement
-/// it is part of stays prepared.
-pub fn visible_query<'a>(caller: &Caller, id: Uuid) -> opinions::BoxedQuery<'a, Pg, SqlUuid> {
-    opinions::table
-        .filter(opinions::id.eq(id))
-        .filter(opinion_filter(caller))
-        .select(opinions::id)
-        .into_boxed()
+/// Opinion `id` if the caller may see it, as a condition on the joined rows (on the opinion
+/// itself: a subquery of its id read it twice); public so a test can check the statement it
+/// is part of stays prepared.
+pub fn visible(caller: &Caller, id: Uuid) -> Filter<InFullSource> {
+    Box::new(opinions::id.eq(id).and(opinion_filter_in_full(caller)))
 }
+
+opinion_filter_over!(fn opinion_filter_in_full(InFullSource));
 
 /// (body, role, round) of a referral not returned.
 type LiveReferral = (Uuid, ReferralRole, i32);
@@ -135,25 +133,25 @@ where
     // of the page was sorted out (thousands of pages for a committee's one state).
     let page_ids = list_query(caller, f, page).select(opinions::id);
     planned_for(conn, f, async |conn| {
-        with_live_referrals(conn, page_ids, check).await
+        with_live_referrals(conn, Box::new(opinions::id.eq_any(page_ids)), check).await
     })
     .await
 }
 
-/// The opinions `ids` selects, newest first, each with its referrals not returned joined (a
+/// The opinions `which` lets through, newest first, each with its referrals not returned joined (a
 /// row per referral: calling `opinion_live_referrals` for each of fifty rows halved a page's
 /// rate, and for one opinion the join is a fifth faster too), under the session `check`:
 /// `None` when nothing is found.
 async fn with_live_referrals<C>(
     conn: &mut C,
-    ids: opinions::BoxedQuery<'_, Pg, SqlUuid>,
+    which: Filter<InFullSource>,
     check: SessionCheck<'_>,
 ) -> ApiResult<Option<InFull>>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
     let rows: Vec<(Opinion, Option<LiveReferral>, Option<i64>)> =
-        in_full_query(ids, check).load(conn).await?;
+        in_full_query(which, check).load(conn).await?;
     let mut read = InFull {
         rows: Vec::with_capacity(rows.len()),
         referrals: Vec::new(),
@@ -174,13 +172,13 @@ where
 
 /// The statement of `with_live_referrals`; public so a test can check it stays prepared.
 #[diesel::dsl::auto_type(no_type_alias)]
-pub fn in_full_query<'a>(ids: opinions::BoxedQuery<'a, Pg, SqlUuid>, check: SessionCheck<'_>) -> _ {
+pub fn in_full_query(which: Filter<InFullSource>, check: SessionCheck<'_>) -> _ {
     let condition: Filter<InFullSource> = check.condition();
     let opinion: AsSelect<Opinion, Pg> = Opinion::as_select();
     let generation: Generation = generation();
     opinions::table
         .left_join(referrals::table.on(live_referral()))
-        .filter(opinions::id.eq_any(ids))
+        .filter(which)
         .filter(condition)
         .order(opinions::id.desc())
         .select((
@@ -204,5 +202,5 @@ fn live_referral() -> _ {
 }
 
 /// Opinions with their referrals not returned joined.
-type InFullSource =
+pub type InFullSource =
     diesel::dsl::LeftJoinQuerySource<opinions::table, referrals::table, live_referral>;

@@ -418,7 +418,7 @@ fn hot_reads_are_kept_prepared() {
     use diesel::query_builder::QueryFragment;
     use liaison::access::pipelined::SessionCheck;
     use liaison::changes::model::{Position, committed_after};
-    use liaison::opinions::in_full::{in_full_query, visible_query};
+    use liaison::opinions::in_full::{in_full_query, visible};
     let staff = caller(Role::CommitteeStaff, Binding::Committee(Uuid::now_v7()));
     let claims = liaison::auth::tokens::Claims {
         sub: staff.account_id,
@@ -440,7 +440,7 @@ fn hot_reads_are_kept_prepared() {
     assert!(!kept(&raw));
     assert!(
         kept(&in_full_query(
-            visible_query(&staff, Uuid::now_v7()),
+            visible(&staff, Uuid::now_v7()),
             SessionCheck::folded(&claims, &staff)
         )),
         "GET one opinion, with the session check"
@@ -457,7 +457,7 @@ fn hot_reads_are_kept_prepared() {
     let admin = caller(Role::Admin, Binding::Unbound);
     assert!(
         kept(&in_full_query(
-            visible_query(&admin, Uuid::now_v7()),
+            visible(&admin, Uuid::now_v7()),
             SessionCheck::done()
         )),
         "GET one opinion as admin, the session checked"
