@@ -291,7 +291,7 @@ pub struct Running {
     pub sweep: Option<tokio::task::JoinHandle<()>>,
     /// The connection that wakes long-polling readers of the changes feed, and the hourly
     /// pruning of changes past their retention.
-    pub change_listener: tokio::task::JoinHandle<()>,
+    pub change_watcher: tokio::task::JoinHandle<()>,
     pub change_pruner: tokio::task::JoinHandle<()>,
     /// Recomputes the report measures of opinions that steps changed.
     pub measures_refresher: tokio::task::JoinHandle<()>,
@@ -373,8 +373,8 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
     };
     let measures_pool = crate::db::build_pool(&settings.database_url, 1, &settings.db_timeouts)?;
     let measures = tokio::spawn(crate::stats::measures::run(measures_pool));
-    let changes = std::sync::Arc::new(crate::db::listen::ChangeSignal::default());
-    let listener_task = tokio::spawn(crate::db::listen::run(
+    let changes = std::sync::Arc::new(crate::changes::watch::ChangeSignal::default());
+    let watcher = tokio::spawn(crate::changes::watch::run(
         settings.database_url.clone(),
         settings.db_timeouts.clone(),
         changes.clone(),
@@ -459,7 +459,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
         server,
         drain,
         sweep,
-        change_listener: listener_task,
+        change_watcher: watcher,
         change_pruner: pruner,
         measures_refresher: measures,
         webhook_worker,

@@ -11,7 +11,7 @@ use crate::state::AppState;
 
 /// The longest a reader may ask to wait for a change.
 const MAX_WAIT_SECS: u32 = 30;
-/// How often a waiting reader looks again even without a notification.
+/// How often a waiting reader looks again even when no change was announced.
 const LOOK_AGAIN: Duration = Duration::from_secs(1);
 
 /// Changes since `after`, oldest first: every committed change exactly once to a reader that

@@ -9,3 +9,4 @@ pub mod dto;
 pub mod handlers;
 pub mod model;
 pub mod retention;
+pub mod watch;

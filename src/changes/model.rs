@@ -165,6 +165,20 @@ pub fn committed_after(
         .into_boxed()
 }
 
+/// The newest change a reader may be served now (`committed_after`'s horizon), if any. It
+/// moves whenever a change becomes servable: the horizon only advances, and what it lets
+/// through lies past everything it let through before.
+pub async fn servable_head(conn: &mut AsyncPgConnection) -> QueryResult<Option<Position>> {
+    let head: Option<(i64, i64)> = outbox::table
+        .filter(outbox::txid.lt(committed_txid_horizon()))
+        .order((outbox::txid.desc(), outbox::seq.desc()))
+        .select((outbox::txid, outbox::seq))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(head.map(|(txid, seq)| Position { txid, seq }))
+}
+
 /// The last position retention has pruned: a cursor before it has lost changes.
 pub async fn horizon(conn: &mut AsyncPgConnection) -> ApiResult<Position> {
     let (txid, seq) = changes_horizon::table

@@ -1,7 +1,6 @@
 //! Connection pool and embedded migrations.
 
 pub mod batches;
-pub mod listen;
 pub mod prepared;
 pub mod schema;
 pub mod tree;

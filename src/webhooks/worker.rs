@@ -9,9 +9,9 @@ use chrono::Utc;
 
 use super::deliveries::{self, Claimed, Outcome};
 use super::{guard, signing};
+use crate::changes::watch::ChangeSignal;
 use crate::config::WebhookSettings;
 use crate::db::DbPool;
-use crate::db::listen::ChangeSignal;
 use crate::error::ApiResult;
 use crate::pii::Sealer;
 

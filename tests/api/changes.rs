@@ -207,6 +207,87 @@ async fn a_waiting_reader_sees_a_commit_within_a_second() {
     );
 }
 
+/// Each server's watcher announces a change once it can be served, and not before: a change
+/// committed while an older transaction runs is announced when that transaction ends. Writers
+/// do not NOTIFY (their commits would queue on PostgreSQL's notify lock): a connection
+/// listening on the channel they once used hears nothing.
+#[tokio::test]
+async fn the_watcher_announces_a_change_once_it_can_be_served() {
+    use futures_util::StreamExt;
+    use liaison::changes::model::servable_head;
+    use liaison::changes::watch::{ChangeSignal, run};
+    let w = World::new().await;
+    let url = w.app.database_url.clone();
+    let timeouts = liaison::config::DbTimeouts::default();
+    let connect = || liaison::db::connect(&url, &timeouts);
+    // The world's own changes served first (another test's transaction on the cluster can
+    // hold them back a while), so none of them is announced during the test.
+    let mut probe = connect().await.unwrap();
+    let newest: Option<i64> = diesel::sql_query("SELECT max(txid) AS txid FROM outbox")
+        .get_result::<Newest>(&mut probe)
+        .await
+        .unwrap()
+        .txid;
+    let waited = Instant::now();
+    while servable_head(&mut probe).await.unwrap().map(|p| p.txid) < newest {
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "the world's changes never served"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut listener = connect().await.unwrap();
+    diesel::sql_query("LISTEN liaison_changes")
+        .execute(&mut listener)
+        .await
+        .unwrap();
+    // An older transaction, with an id, holds the horizon back.
+    let mut older = connect().await.unwrap();
+    diesel::sql_query("BEGIN")
+        .execute(&mut older)
+        .await
+        .unwrap();
+    diesel::sql_query("SELECT pg_current_xact_id()")
+        .execute(&mut older)
+        .await
+        .unwrap();
+    let signal = std::sync::Arc::new(ChangeSignal::default());
+    let mut announced = signal.subscribe();
+    let watcher = tokio::spawn(run(url.clone(), Default::default(), signal.clone()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    w.app
+        .post("/api/v1/opinions", &w.voter, opinion_body(&w))
+        .await
+        .expect(201);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(800), announced.changed())
+            .await
+            .is_err(),
+        "announced a change no reader could be served yet"
+    );
+    diesel::sql_query("COMMIT")
+        .execute(&mut older)
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), announced.changed())
+        .await
+        .expect("the change was never announced")
+        .unwrap();
+    watcher.abort();
+    let heard = tokio::time::timeout(
+        Duration::from_millis(300),
+        std::pin::pin!(listener.notifications_stream()).next(),
+    )
+    .await;
+    assert!(heard.is_err(), "a writer notified: {heard:?}");
+}
+
+#[derive(diesel::QueryableByName)]
+struct Newest {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    txid: Option<i64>,
+}
+
 /// Retention drops old changes and says so to a reader whose cursor is older: 410, never a
 /// silent gap. Pruning twice (two replicas) prunes once.
 #[tokio::test]

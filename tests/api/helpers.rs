@@ -205,7 +205,7 @@ pub fn spawn_server_on(database_url: &str, customise: impl FnOnce(&mut Settings)
     let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let running = startup::run(listener, settings).unwrap();
     let mut tasks = vec![
-        running.change_listener,
+        running.change_watcher,
         running.change_pruner,
         running.measures_refresher,
     ];
