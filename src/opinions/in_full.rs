@@ -138,10 +138,10 @@ where
     .await
 }
 
-/// The opinions `which` lets through, newest first, each with its referrals not returned joined (a
-/// row per referral: calling `opinion_live_referrals` for each of fifty rows halved a page's
-/// rate, and for one opinion the join is a fifth faster too), under the session `check`:
-/// `None` when nothing is found.
+/// The opinions `which` lets through, newest first, each with its referrals not returned
+/// joined (a row per referral: calling `opinion_live_referrals` for each of fifty rows halved
+/// a page's rate, and for one opinion the join is a fifth faster too), under the session
+/// `check`: `None` when nothing is found.
 async fn with_live_referrals<C>(
     conn: &mut C,
     which: Filter<InFullSource>,
