@@ -44,7 +44,7 @@ impl ChangeSignal {
 }
 
 /// How often each server looks at the feed's head.
-pub const LOOK_EVERY: Duration = Duration::from_millis(100);
+const LOOK_EVERY: Duration = Duration::from_millis(100);
 
 /// Watches until the task is dropped, reconnecting after a second when the database goes
 /// away.
