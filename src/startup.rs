@@ -373,7 +373,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
     };
     let measures_pool = crate::db::build_pool(&settings.database_url, 1, &settings.db_timeouts)?;
     let measures = tokio::spawn(crate::stats::measures::run(measures_pool));
-    let changes = std::sync::Arc::new(crate::changes::watch::ChangeSignal::default());
+    let changes = std::sync::Arc::new(crate::changes::signal::ChangeSignal::default());
     let watcher = tokio::spawn(crate::changes::watch::run(
         settings.database_url.clone(),
         settings.db_timeouts.clone(),

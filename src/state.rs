@@ -12,7 +12,7 @@ use crate::pii::PiiCipher;
 pub struct AppState {
     pub pool: DbPool,
     /// Commits announced to long-polling readers of the changes feed (one per server).
-    pub changes: std::sync::Arc<crate::changes::watch::ChangeSignal>,
+    pub changes: std::sync::Arc<crate::changes::signal::ChangeSignal>,
     pub tokens: TokenService,
     pub pii: PiiCipher,
     pub settings: Settings,
@@ -22,7 +22,7 @@ impl AppState {
     pub fn new(
         settings: Settings,
         pool: DbPool,
-        changes: std::sync::Arc<crate::changes::watch::ChangeSignal>,
+        changes: std::sync::Arc<crate::changes::signal::ChangeSignal>,
     ) -> Self {
         Self {
             changes,

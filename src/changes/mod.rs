@@ -9,4 +9,5 @@ pub mod dto;
 pub mod handlers;
 pub mod model;
 pub mod retention;
+pub mod signal;
 pub mod watch;

@@ -14,34 +14,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
-
 use super::model::{Position, servable_head};
+use super::signal::ChangeSignal;
 use crate::config::DbTimeouts;
-
-#[derive(Debug)]
-pub struct ChangeSignal {
-    commits: watch::Sender<u64>,
-}
-
-impl Default for ChangeSignal {
-    fn default() -> Self {
-        Self {
-            commits: watch::channel(0).0,
-        }
-    }
-}
-
-impl ChangeSignal {
-    /// A receiver that sees every change announced after this call.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.commits.subscribe()
-    }
-
-    fn announce(&self) {
-        self.commits.send_modify(|n| *n = n.wrapping_add(1));
-    }
-}
 
 /// How often each server looks at the feed's head.
 const LOOK_EVERY: Duration = Duration::from_millis(100);

@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use super::deliveries::{self, Claimed, Outcome};
 use super::{guard, signing};
-use crate::changes::watch::ChangeSignal;
+use crate::changes::signal::ChangeSignal;
 use crate::config::WebhookSettings;
 use crate::db::DbPool;
 use crate::error::ApiResult;

@@ -215,7 +215,8 @@ async fn a_waiting_reader_sees_a_commit_within_a_second() {
 async fn the_watcher_announces_a_change_once_it_can_be_served() {
     use futures_util::StreamExt;
     use liaison::changes::model::servable_head;
-    use liaison::changes::watch::{ChangeSignal, run};
+    use liaison::changes::signal::ChangeSignal;
+    use liaison::changes::watch::run;
     let w = World::new().await;
     let url = w.app.database_url.clone();
     let timeouts = liaison::config::DbTimeouts::default();
