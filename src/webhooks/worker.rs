@@ -20,7 +20,7 @@ const CLAIM: i64 = 16;
 /// How often an idle replica looks for retries that have come due.
 const LOOK_AGAIN: Duration = Duration::from_secs(1);
 /// Rounds start at most this often unless a backlog is being worked off: under a stream of
-/// commits each round hands on what gathered meanwhile, where a round per commit cost every
+/// changes each round hands on what gathered meanwhile, where a round per commit cost every
 /// write a few statements more (about two a refer).
 const GATHER: Duration = Duration::from_millis(50);
 /// How much of an endpoint's answer is read: only its status matters.
@@ -33,7 +33,8 @@ enum Round {
     Backlog,
     /// Something was done (new deliveries may now be due): the next round shortly.
     Worked,
-    /// Nothing to do: the next round at the next commit, or when retries may be due.
+    /// Nothing to do: the next round when a change is announced (`changes::watch`), or when
+    /// retries may be due.
     Idle,
 }
 

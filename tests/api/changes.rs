@@ -9,7 +9,7 @@ use rand::Rng;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::World;
+use crate::helpers::{World, number};
 use crate::opinions::opinion_body;
 
 async fn feed(w: &World, token: &str, query: &str) -> Value {
@@ -213,6 +213,7 @@ async fn a_waiting_reader_sees_a_commit_within_a_second() {
 /// listening on the channel they once used hears nothing.
 #[tokio::test]
 async fn the_watcher_announces_a_change_once_it_can_be_served() {
+    use diesel_async::SimpleAsyncConnection;
     use futures_util::StreamExt;
     use liaison::changes::model::servable_head;
     use liaison::changes::signal::ChangeSignal;
@@ -224,13 +225,14 @@ async fn the_watcher_announces_a_change_once_it_can_be_served() {
     // The world's own changes served first (another test's transaction on the cluster can
     // hold them back a while), so none of them is announced during the test.
     let mut probe = connect().await.unwrap();
-    let newest: Option<i64> = diesel::sql_query("SELECT max(txid) AS txid FROM outbox")
-        .get_result::<Newest>(&mut probe)
+    let newest = number(&mut probe, "SELECT coalesce(max(txid), 0) AS n FROM outbox").await;
+    let waited = Instant::now();
+    while servable_head(&mut probe)
         .await
         .unwrap()
-        .txid;
-    let waited = Instant::now();
-    while servable_head(&mut probe).await.unwrap().map(|p| p.txid) < newest {
+        .map_or(0, |p| p.txid)
+        < newest
+    {
         assert!(
             waited.elapsed() < Duration::from_secs(60),
             "the world's changes never served"
@@ -238,18 +240,14 @@ async fn the_watcher_announces_a_change_once_it_can_be_served() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut listener = connect().await.unwrap();
-    diesel::sql_query("LISTEN liaison_changes")
-        .execute(&mut listener)
+    listener
+        .batch_execute("LISTEN liaison_changes")
         .await
         .unwrap();
     // An older transaction, with an id, holds the horizon back.
     let mut older = connect().await.unwrap();
-    diesel::sql_query("BEGIN")
-        .execute(&mut older)
-        .await
-        .unwrap();
-    diesel::sql_query("SELECT pg_current_xact_id()")
-        .execute(&mut older)
+    older
+        .batch_execute("BEGIN; SELECT pg_current_xact_id()")
         .await
         .unwrap();
     let signal = std::sync::Arc::new(ChangeSignal::default());
@@ -266,10 +264,7 @@ async fn the_watcher_announces_a_change_once_it_can_be_served() {
             .is_err(),
         "announced a change no reader could be served yet"
     );
-    diesel::sql_query("COMMIT")
-        .execute(&mut older)
-        .await
-        .unwrap();
+    older.batch_execute("COMMIT").await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), announced.changed())
         .await
         .expect("the change was never announced")
@@ -281,12 +276,6 @@ async fn the_watcher_announces_a_change_once_it_can_be_served() {
     )
     .await;
     assert!(heard.is_err(), "a writer notified: {heard:?}");
-}
-
-#[derive(diesel::QueryableByName)]
-struct Newest {
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
-    txid: Option<i64>,
 }
 
 /// Retention drops old changes and says so to a reader whose cursor is older: 410, never a

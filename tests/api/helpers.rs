@@ -99,6 +99,20 @@ pub fn settings(database_url: &str) -> Settings {
 }
 
 /// A new database cloned from the migrated template; its URL.
+/// The one number `sql` answers, as a column named `n`.
+pub async fn number(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql)
+        .get_result::<N>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
 pub async fn fresh_database() -> String {
     let name = format!("test_{}", Uuid::new_v4().simple());
     create_database(&name).await;
@@ -506,17 +520,11 @@ impl TestApp {
 
     /// Rows in a table, read straight from the database.
     pub async fn count(&self, table: &str) -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct N {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut conn = self.db().await;
-        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-            .get_result::<N>(&mut conn)
-            .await
-            .unwrap()
-            .n
+        number(
+            &mut self.db().await,
+            &format!("SELECT count(*) AS n FROM {table}"),
+        )
+        .await
     }
 
     /// Creates an account through the API as admin and logs it in.

@@ -7,7 +7,7 @@ use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use serde_json::Value;
 
-use crate::helpers::{World, spawn_server_on};
+use crate::helpers::{World, number, spawn_server_on};
 use crate::stats::{
     date_event, history, history_writer, refresh_measures, report_on, sums_as_text,
 };
@@ -162,24 +162,10 @@ async fn reports_from_sums_equal_those_from_the_measures() {
     assert_eq!(before, sums_as_text(&mut conn).await);
 }
 
-/// The `n` a statement counts.
-async fn count(conn: &mut diesel_async::AsyncPgConnection, sql: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(sql)
-        .get_result::<Count>(conn)
-        .await
-        .unwrap()
-        .n
-}
-
 /// Waits (up to ten seconds) until the servers' after-commit refreshes have taken every note.
 async fn refreshes_done(conn: &mut diesel_async::AsyncPgConnection) {
     for _ in 0..200 {
-        if count(conn, "SELECT count(*) AS n FROM opinion_measures_stale").await == 0 {
+        if number(conn, "SELECT count(*) AS n FROM opinion_measures_stale").await == 0 {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -199,7 +185,7 @@ async fn a_refresh_of_more_opinions_than_one_part_gives_the_sums_a_rebuild_gives
     // The after-commit refreshes of the 450 receipts have run.
     refreshes_done(&mut conn).await;
     assert_eq!(
-        count(
+        number(
             &mut conn,
             "SELECT count(*) AS n FROM opinion_measures WHERE kind = 'received'"
         )
@@ -220,7 +206,7 @@ async fn a_refresh_of_more_opinions_than_one_part_gives_the_sums_a_rebuild_gives
     let refreshed = sums_as_text(&mut conn).await;
     assert_ne!(refreshed, before, "the sums moved with the timelines");
     assert_eq!(
-        count(
+        number(
             &mut conn,
             "SELECT count(*) AS n FROM opinion_measures
              WHERE kind = 'received' AND at < now() - interval '39 days'"
@@ -273,7 +259,7 @@ async fn a_refresh_changes_only_what_changed_and_counts_equal_measures_apart() {
                    WHERE relname = 'opinion_measures'";
     diesel::sql_query("BEGIN").execute(&mut conn).await.unwrap();
     refresh_measures(&mut conn, o1).await;
-    assert_eq!(count(&mut conn, written).await, 0, "no measure rewritten");
+    assert_eq!(number(&mut conn, written).await, 0, "no measure rewritten");
     diesel::sql_query("COMMIT")
         .execute(&mut conn)
         .await
@@ -321,7 +307,7 @@ async fn a_refresh_changes_only_what_changed_and_counts_equal_measures_apart() {
     let ratings = format!(
         "SELECT count(*) AS n FROM opinion_measures WHERE opinion_id = '{o1}' AND kind = 'satisfied'"
     );
-    assert_eq!(count(&mut conn, &ratings).await, 2);
+    assert_eq!(number(&mut conn, &ratings).await, 2);
     let refreshed = sums_as_text(&mut conn).await;
     assert_ne!(refreshed, sums, "the second rating is summed");
     diesel::sql_query("SELECT rebuild_opinion_measures_sums()")
