@@ -83,7 +83,8 @@ CREATE TEMP TABLE t_loaded_indexes AS
 SELECT i.indexrelid::regclass::text AS indexname, pg_get_indexdef(i.indexrelid) AS indexdef
 FROM pg_index i
 WHERE i.indrelid IN ('voters'::regclass, 'opinions'::regclass, 'opinion_events'::regclass,
-                     'referrals'::regclass, 'activities'::regclass,
+                     'referrals'::regclass, 'opinion_search_texts'::regclass,
+                     'activities'::regclass,
                      'activity_participants'::regclass)
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);
 SELECT pg_temp.execute_each(array_agg(format('DROP INDEX %s', indexname))) FROM t_loaded_indexes;
@@ -142,6 +143,9 @@ SELECT id, committee_id, constituency_id, group_id, representative_id, voter_id,
        CASE WHEN state = 'fed_back' AND i % 5 < 3 AND received_at < now() - interval '40 days' THEN received_at + interval '40 days' END,
        1, received_at, received_at
 FROM t_op;
+-- What the search reads, which a trigger copies when an opinion is received.
+INSERT INTO opinion_search_texts (opinion_id, title, content)
+SELECT id, title, content FROM opinions;
 
 INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_role, at, payload, internal)
 SELECT uuid_generate_v7(), id, 'receive', NULL, 'received', 1, 'voter', received_at,

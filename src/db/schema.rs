@@ -306,6 +306,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// A copy of each opinion's title and content, which the search (`q`) reads through its
+    /// trigram index (migration 000020: kept apart so a step's update touches no trigram).
+    opinion_search_texts (opinion_id) {
+        opinion_id -> Uuid,
+        title -> Text,
+        content -> Text,
+    }
+}
+
+diesel::table! {
     opinion_events (seq) {
         seq -> Int8,
         id -> Uuid,
@@ -577,6 +587,7 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(opinions -> committees (committee_id));
 diesel::joinable!(opinions -> constituencies (constituency_id));
 diesel::joinable!(referrals -> opinions (opinion_id));
+diesel::joinable!(opinion_search_texts -> opinions (opinion_id));
 diesel::joinable!(referrals -> handling_bodies (handling_body_id));
 diesel::joinable!(opinion_events -> opinions (opinion_id));
 diesel::joinable!(activity_participants -> activities (activity_id));
@@ -611,6 +622,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     opinions,
     referrals,
     opinion_events,
+    opinion_search_texts,
     outbox,
     changes_horizon,
     service_clients,

@@ -15,7 +15,7 @@ use crate::access::filters::opinion_filter;
 use crate::calendar::working_days::end_of_local_day;
 use crate::db::contains_pattern;
 use crate::db::prepared::KeepPreparedDsl;
-use crate::db::schema::{opinion_events, opinions, referrals};
+use crate::db::schema::{opinion_events, opinion_search_texts, opinions, referrals};
 use crate::db::tree::subtree_of;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
@@ -290,11 +290,18 @@ pub fn list_query<'a>(
         query = query.filter(opinions::urgent.eq(urgent));
     }
     if let Some(q) = f.search_words() {
+        // Read from the texts' own table and its trigram index (migration 000020).
         let p = contains_pattern(q);
         query = query.filter(
-            opinions::title
-                .ilike(p.clone())
-                .or(opinions::content.ilike(p)),
+            opinions::id.eq_any(
+                opinion_search_texts::table
+                    .filter(
+                        opinion_search_texts::title
+                            .ilike(p.clone())
+                            .or(opinion_search_texts::content.ilike(p)),
+                    )
+                    .select(opinion_search_texts::opinion_id),
+            ),
         );
     }
     if let Some(before) = page.after {

@@ -46,3 +46,46 @@ async fn a_search_matches_its_words_literally() {
     }
     assert_eq!(found("%E8%B7%AF%E7%81%AF").await.len(), 2, "路灯");
 }
+
+#[tokio::test]
+async fn a_corrected_opinion_is_found_by_its_new_words_only() {
+    // The search reads a copy of the title and content (`opinion_search_texts`), which a
+    // correction must keep in step, and a step that leaves the text alone must not lose.
+    let w = World::new().await;
+    let mut body = opinion_body(&w);
+    body["title"] = json!("河道漂浮垃圾");
+    body["content"] = json!("请安排清理。");
+    let id = submit_with(&w, body).await;
+    let found = async |q: &str| {
+        w.app
+            .get(&format!("/api/v1/opinions?q={q}"), &w.committee_staff_a)
+            .await
+            .expect(200)
+            .item_ids()
+    };
+    assert_eq!(found("漂浮").await, [id], "found by its title");
+    w.app
+        .patch(
+            &format!("/api/v1/opinions/{id}"),
+            &w.committee_staff_a,
+            json!({"title": "人行道积水", "content": "雨后积水严重。"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(found("漂浮").await, Vec::<Uuid>::new(), "the old title");
+    assert_eq!(found("积水").await, [id], "the new title and content");
+    assert_eq!(found("严重").await, [id], "the new content alone");
+    w.app
+        .patch(
+            &format!("/api/v1/opinions/{id}"),
+            &w.committee_staff_a,
+            json!({"urgent": true}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        found("积水").await,
+        [id],
+        "after a change that leaves the text"
+    );
+}
