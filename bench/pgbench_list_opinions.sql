@@ -7,10 +7,6 @@ SELECT o.*, r.handling_body_id, r.role, r.round, (SELECT n FROM committee_policy
   FROM opinions o LEFT JOIN referrals r ON r.opinion_id = o.id AND r.returned_at IS NULL
  WHERE o.id IN (SELECT id FROM opinions WHERE committee_id = :town AND state = 'referred'
                  ORDER BY id DESC LIMIT 51)
-   AND EXISTS (SELECT 1 FROM accounts a JOIN sessions s ON s.account_id = a.id
-                WHERE s.id = (SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at > now()
-                                ORDER BY created_at DESC LIMIT 1)
-                  AND a.id = s.account_id AND s.revoked_at IS NULL AND s.expires_at > now()
-                  AND a.disabled_at IS NULL AND a.must_change_password = false
-                  AND NOT EXISTS (SELECT 1 FROM committees c WHERE c.parent_id = a.committee_id))
+   AND EXISTS (SELECT only_row FROM committee_policy_generation
+                WHERE callers = (SELECT callers FROM committee_policy_generation))
  ORDER BY o.id DESC;

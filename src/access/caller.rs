@@ -7,13 +7,14 @@
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
 use crate::auth::tokens::{Claims, TokenError};
-use crate::db::schema::{accounts, committees, sessions};
+use crate::db::schema::{accounts, committee_policy_generation, committees, sessions};
 use crate::db::{DbConn, text_enum};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
@@ -255,12 +256,53 @@ pub(super) async fn live_caller<C>(conn: &mut C, claims: &Claims, path: &str) ->
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
-    let caller = match &claims.scope {
-        Some(scope) => load_client(conn, claims.sub, scope).await?,
-        None => load(conn, claims.sub, claims.sid).await?,
+    Ok(live_caller_stamped(conn, claims, path).await?.0)
+}
+
+/// `live_caller`, with what a person's session was found with (none for a service client).
+pub(super) async fn live_caller_stamped<C>(
+    conn: &mut C,
+    claims: &Claims,
+    path: &str,
+) -> ApiResult<(Caller, Option<SessionStamp>)>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
+    let (caller, stamp) = match &claims.scope {
+        Some(scope) => (load_client(conn, claims.sub, scope).await?, None),
+        None => {
+            let (caller, stamp) = load(conn, claims.sub, claims.sid).await?;
+            (caller, Some(stamp))
+        }
     };
     caller.may_reach(path)?;
-    Ok(caller)
+    Ok((caller, stamp))
+}
+
+/// What a person's session was loaded with: the callers' generation then
+/// (`committee_policy_generation.callers`, raised at the commit of any change to a session,
+/// an account or the committee tree; migration 000021), and when the session ends (fixed
+/// when it starts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionStamp {
+    generation: i64,
+    expires_at: DateTime<Utc>,
+}
+
+impl SessionStamp {
+    /// A stamp as `load` makes one (public for the query-plan tests: a stamp decides only
+    /// what a read sends first, never what it answers).
+    pub fn new(generation: i64, expires_at: DateTime<Utc>) -> Self {
+        SessionStamp {
+            generation,
+            expires_at,
+        }
+    }
+
+    /// Whether the session has not yet reached its end by this server's clock.
+    pub(super) fn lasts(&self) -> bool {
+        self.expires_at > Utc::now()
+    }
 }
 
 impl Caller {
@@ -292,11 +334,21 @@ impl FromRequest for Authed {
     }
 }
 
-type AccountRow = (Uuid, String, Role, BindingIds, bool, bool);
+type AccountRow = (
+    Uuid,
+    String,
+    Role,
+    BindingIds,
+    bool,
+    bool,
+    DateTime<Utc>,
+    Option<i64>,
+);
 
 /// The live account behind a session: 401 once the session is revoked or expired or the
-/// account disabled.
-async fn load<C>(conn: &mut C, account: Uuid, session: Uuid) -> ApiResult<Caller>
+/// account disabled. The callers' generation is read in the same statement, so a change
+/// committed after it was read always moves it past the stamp.
+async fn load<C>(conn: &mut C, account: Uuid, session: Uuid) -> ApiResult<(Caller, SessionStamp)>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
@@ -314,14 +366,26 @@ where
             ),
             accounts::must_change_password,
             has_committees_below(),
+            sessions::expires_at,
+            committee_policy_generation::table
+                .select(committee_policy_generation::callers)
+                .single_value(),
         ))
         .first(conn)
         .await
         .optional()?;
-    let (account_id, username, role, binding, must_change_password, has_children) =
-        row.ok_or_else(|| ApiError::unauthorized("the session has ended; log in again"))?;
+    let (
+        account_id,
+        username,
+        role,
+        binding,
+        must_change_password,
+        has_children,
+        expires_at,
+        generation,
+    ) = row.ok_or_else(|| ApiError::unauthorized("the session has ended; log in again"))?;
     let binding = Binding::from_columns(binding);
-    Ok(Caller {
+    let caller = Caller {
         account_id,
         username,
         role,
@@ -330,7 +394,10 @@ where
         must_change_password,
         scopes: None,
         leaf_committee: matches!(binding, Binding::Committee(_)) && !has_children,
-    })
+    };
+    // Without the generation's row (never so after migration 000021) no stamp can match.
+    let stamp = SessionStamp::new(generation.unwrap_or(i64::MIN), expires_at);
+    Ok((caller, stamp))
 }
 
 /// The account and session behind a token, while the session lasts and the account is enabled.
@@ -351,28 +418,19 @@ fn has_committees_below() -> _ {
     diesel::dsl::exists(committees::table.filter(committees::parent_id.eq(accounts::committee_id)))
 }
 
-/// A condition that holds while a person's session is live and its account is still exactly
-/// `hint` (what `load` would build from it), for a read to carry in its own statement in
-/// place of the session check (`AuthedRead::run`). Every column `load` reads is
-/// compared, so whenever it holds, `load` would have answered `hint`.
-pub(super) fn session_still_is<QS>(
-    claims: &Claims,
-    hint: &Caller,
+/// A condition that holds while nothing a caller is loaded from has changed since `stamp`
+/// was read (no session revoked, no account changed, no committee added, moved or removed):
+/// then `load` would still answer what it answered then. For a read to carry in its own
+/// statement in place of the session check (`AuthedRead::run`), which also checks that the
+/// session has not reached its end (`SessionStamp::lasts`). It reads the row the reads take
+/// the committees' policy generation from, so it adds no relation to their statements.
+pub(super) fn unchanged_since<QS>(
+    stamp: &SessionStamp,
 ) -> Box<dyn BoxableExpression<QS, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>> {
-    let (committee, group, body, representative, voter) = hint.binding.columns();
-    let committees_below = matches!(hint.binding, Binding::Committee(_)) && !hint.leaf_committee;
     Box::new(diesel::dsl::exists(
-        live_session(claims.sub, claims.sid)
-            .filter(accounts::username.eq(hint.username.clone()))
-            .filter(accounts::role.eq(hint.role))
-            .filter(accounts::committee_id.is_not_distinct_from(committee))
-            .filter(accounts::liaison_group_id.is_not_distinct_from(group))
-            .filter(accounts::handling_body_id.is_not_distinct_from(body))
-            .filter(accounts::representative_id.is_not_distinct_from(representative))
-            .filter(accounts::voter_id.is_not_distinct_from(voter))
-            .filter(accounts::must_change_password.eq(hint.must_change_password))
-            .filter(has_committees_below().eq(committees_below))
-            .select(sessions::id)
+        committee_policy_generation::table
+            .filter(committee_policy_generation::callers.eq(stamp.generation))
+            .select(committee_policy_generation::only_row)
             .into_boxed(),
     ))
 }

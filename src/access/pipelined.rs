@@ -17,25 +17,28 @@ use diesel_async::AsyncPgConnection;
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
-use super::caller::{Authed, Caller, bearer_claims, live_caller, session_still_is};
+use super::caller::{
+    Authed, Caller, SessionStamp, bearer_claims, live_caller_stamped, unchanged_since,
+};
 use super::filters::Filter;
 use crate::auth::tokens::Claims;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::kept::Kept;
 
-/// Whom each session (and, for a service client, each granted scope) was last found to be.
+/// Whom each session (and, for a service client, each granted scope) was last found to be,
+/// with what a person's session was found with.
 #[derive(Debug, Default)]
-pub struct CallerHints(Kept<(Uuid, Option<String>), Caller, 10_000>);
+pub struct CallerHints(Kept<(Uuid, Option<String>), (Caller, Option<SessionStamp>), 10_000>);
 
 impl CallerHints {
-    fn get(&self, claims: &Claims) -> Option<Caller> {
+    fn get(&self, claims: &Claims) -> Option<(Caller, Option<SessionStamp>)> {
         self.0.get(&(claims.sid, claims.scope.clone()))
     }
 
-    fn put(&self, claims: &Claims, caller: &Caller) {
+    fn put(&self, claims: &Claims, caller: &Caller, stamp: Option<SessionStamp>) {
         self.0
-            .put((claims.sid, claims.scope.clone()), caller.clone());
+            .put((claims.sid, claims.scope.clone()), (caller.clone(), stamp));
     }
 }
 
@@ -101,30 +104,36 @@ impl AuthedRead {
         } = self;
         let shared: &AsyncPgConnection = &conn;
         let mut check = shared;
-        let (caller, done) = match hints.get(&claims) {
-            Some(hint) if claims.scope.is_none() && hint.may_reach(&path).is_ok() => {
-                let folded = SessionCheck::folded(&claims, &hint);
+        let (caller, stamp, done) = match hints.get(&claims) {
+            Some((hint, Some(stamp)))
+                if claims.scope.is_none() && stamp.lasts() && hint.may_reach(&path).is_ok() =>
+            {
+                let folded = SessionCheck::folded(&stamp);
                 if let Ok(Some(done)) = work(&hint, folded, shared).await {
                     return Ok((Authed { caller: hint, conn }, Some(done)));
                 }
-                (live_caller(&mut check, &claims, &path).await?, None)
+                let (live, stamp) = live_caller_stamped(&mut check, &claims, &path).await?;
+                (live, stamp, None)
             }
-            Some(hint) => {
+            Some((hint, _)) => {
                 let (live, done) = futures_util::join!(
-                    live_caller(&mut check, &claims, &path),
+                    live_caller_stamped(&mut check, &claims, &path),
                     work(&hint, SessionCheck::done(), shared)
                 );
-                let live = live?;
+                let (live, stamp) = live?;
                 let done = live.same_access(&hint).then_some(done);
-                (live, done)
+                (live, stamp, done)
             }
-            None => (live_caller(&mut check, &claims, &path).await?, None),
+            None => {
+                let (live, stamp) = live_caller_stamped(&mut check, &claims, &path).await?;
+                (live, stamp, None)
+            }
         };
         let done = match done {
             Some(done) => done,
             None => work(&caller, SessionCheck::done(), shared).await,
         };
-        hints.put(&claims, &caller);
+        hints.put(&claims, &caller, stamp);
         let done = done?;
         Ok((Authed { caller, conn }, done))
     }
@@ -133,7 +142,7 @@ impl AuthedRead {
 /// The session check as a condition of a read's statement (see `AuthedRead::run`).
 #[derive(Clone, Copy)]
 pub struct SessionCheck<'c> {
-    folded: Option<(&'c Claims, &'c Caller)>,
+    folded: Option<&'c SessionStamp>,
 }
 
 impl<'c> SessionCheck<'c> {
@@ -142,19 +151,20 @@ impl<'c> SessionCheck<'c> {
         SessionCheck { folded: None }
     }
 
-    /// For a read whose statement checks that the session is still `hint`.
-    pub fn folded(claims: &'c Claims, hint: &'c Caller) -> Self {
+    /// For a read whose statement checks that nothing the caller was loaded from has changed
+    /// since `stamp` (the caller must not have reached the session's end).
+    pub fn folded(stamp: &'c SessionStamp) -> Self {
         SessionCheck {
-            folded: Some((claims, hint)),
+            folded: Some(stamp),
         }
     }
 
-    /// The condition to add to the read's statement: that the session is still the hint's,
-    /// or, once the session has been checked, none (a bound `TRUE`, so the statement stays
-    /// prepared).
+    /// The condition to add to the read's statement: that nothing the caller was loaded from
+    /// has changed, or, once the session has been checked, none (a bound `TRUE`, so the
+    /// statement stays prepared).
     pub fn condition<QS>(&self) -> Filter<QS> {
         match self.folded {
-            Some((claims, hint)) => session_still_is(claims, hint),
+            Some(stamp) => unchanged_since(stamp),
             None => Box::new(true.into_sql::<diesel::sql_types::Bool>()),
         }
     }

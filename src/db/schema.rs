@@ -295,6 +295,7 @@ diesel::table! {
     committee_policy_generation (only_row) {
         only_row -> Bool,
         n -> Int8,
+        callers -> Int8,
     }
 }
 

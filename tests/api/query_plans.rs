@@ -422,19 +422,12 @@ async fn the_changes_feed_reads_from_its_position_onwards() {
 #[test]
 fn hot_reads_are_kept_prepared() {
     use diesel::query_builder::QueryFragment;
+    use liaison::access::caller::SessionStamp;
     use liaison::access::pipelined::SessionCheck;
     use liaison::changes::model::{Position, committed_after};
     use liaison::opinions::in_full::{in_full_query, visible};
     let staff = caller(Role::CommitteeStaff, Binding::Committee(Uuid::now_v7()));
-    let claims = liaison::auth::tokens::Claims {
-        sub: staff.account_id,
-        sid: Uuid::now_v7(),
-        iss: "liaison".into(),
-        aud: "liaison".into(),
-        exp: 0,
-        iat: 0,
-        scope: None,
-    };
+    let stamp = SessionStamp::new(0, chrono::Utc::now());
     let page = PageRequest::parse(Some(50), None).unwrap();
     let kept = |query: &dyn QueryFragment<diesel::pg::Pg>| {
         query.is_safe_to_cache_prepared(&diesel::pg::Pg).unwrap()
@@ -447,7 +440,7 @@ fn hot_reads_are_kept_prepared() {
     assert!(
         kept(&in_full_query(
             visible(&staff, Uuid::now_v7()),
-            SessionCheck::folded(&claims, &staff)
+            SessionCheck::folded(&stamp)
         )),
         "GET one opinion, with the session check"
     );

@@ -312,3 +312,62 @@ async fn an_account_rebound_through_one_server_reads_with_its_new_scope_on_anoth
         .await
         .expect_problem(401, "unauthorized");
 }
+
+#[tokio::test]
+async fn a_change_made_in_the_database_alone_ends_a_kept_session_at_once() {
+    // A server folds into its reads only that nothing callers are loaded from has changed
+    // since it read the session (migration 000021's generation): a session's end, which
+    // nothing writes, must still end it, and so must a revocation or a disabled account
+    // written straight into the database, as an operator would.
+    use diesel_async::RunQueryDsl;
+    let w = World::new().await;
+    let server = w
+        .app
+        .replica(|s| s.jwt.refresh_ttl = std::time::Duration::from_secs(3));
+    let id = submit(&w).await;
+    let path = format!("/api/v1/opinions/{id}");
+    let access_of =
+        |reply: crate::helpers::Reply| reply.body["access_token"].as_str().unwrap().to_owned();
+    let kept = async |token: &str| {
+        // Twice, so the server keeps the token and whom the session was.
+        for _ in 0..2 {
+            server.get(&path, token).await.expect(200);
+        }
+    };
+
+    // A session of three seconds, started on the server that keeps it; its access token
+    // lasts longer.
+    let ending = access_of(server.login("staff.a", PASSWORD).await.expect(200));
+    kept(&ending).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3_200)).await;
+    server
+        .get(&path, &ending)
+        .await
+        .expect_problem(401, "unauthorized");
+
+    let mut conn = w.app.db().await;
+    let revoked = access_of(w.app.login("admin", PASSWORD).await.expect(200));
+    let disabled = access_of(w.app.login("staff.a", PASSWORD).await.expect(200));
+    kept(&revoked).await;
+    kept(&disabled).await;
+    diesel::sql_query(
+        "UPDATE sessions SET revoked_at = now(), revoked_reason = 'operator'
+         WHERE account_id = (SELECT id FROM accounts WHERE username = 'admin')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    server
+        .get(&path, &revoked)
+        .await
+        .expect_problem(401, "unauthorized");
+    server.get(&path, &disabled).await.expect(200);
+    diesel::sql_query("UPDATE accounts SET disabled_at = now() WHERE username = 'staff.a'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    server
+        .get(&path, &disabled)
+        .await
+        .expect_problem(401, "unauthorized");
+}
