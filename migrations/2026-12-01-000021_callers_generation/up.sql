@@ -28,8 +28,22 @@ CREATE CONSTRAINT TRIGGER sessions_callers_removed
     AFTER DELETE ON sessions
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
     EXECUTE FUNCTION callers_changed();
+-- Only what a caller is loaded from: a new password hash alone (a voter registering again)
+-- sends no kept session the long way.
 CREATE CONSTRAINT TRIGGER accounts_callers_changed
-    AFTER UPDATE OR DELETE ON accounts
+    AFTER UPDATE OF id, username, role, committee_id, liaison_group_id, handling_body_id,
+                    representative_id, voter_id, must_change_password, disabled_at ON accounts
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    WHEN ((OLD.id, OLD.username, OLD.role, OLD.committee_id, OLD.liaison_group_id,
+           OLD.handling_body_id, OLD.representative_id, OLD.voter_id,
+           OLD.must_change_password, OLD.disabled_at)
+          IS DISTINCT FROM
+          (NEW.id, NEW.username, NEW.role, NEW.committee_id, NEW.liaison_group_id,
+           NEW.handling_body_id, NEW.representative_id, NEW.voter_id,
+           NEW.must_change_password, NEW.disabled_at))
+    EXECUTE FUNCTION callers_changed();
+CREATE CONSTRAINT TRIGGER accounts_callers_removed
+    AFTER DELETE ON accounts
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
     EXECUTE FUNCTION callers_changed();
 -- Whether a caller's committee has others below it is part of the caller.

@@ -395,7 +395,7 @@ where
         scopes: None,
         leaf_committee: matches!(binding, Binding::Committee(_)) && !has_children,
     };
-    // Without the generation's row (never so after migration 000021) no stamp can match.
+    // The migrations insert the generation's one row; were it missing, no stamp would match.
     let stamp = SessionStamp::new(generation.unwrap_or(i64::MIN), expires_at);
     Ok((caller, stamp))
 }

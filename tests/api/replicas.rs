@@ -362,6 +362,16 @@ async fn a_change_made_in_the_database_alone_ends_a_kept_session_at_once() {
         .await
         .expect_problem(401, "unauthorized");
     server.get(&path, &disabled).await.expect(200);
+    // A new password hash alone is not what a caller is loaded from: kept sessions stay.
+    const CALLERS: &str = "SELECT callers AS n FROM committee_policy_generation";
+    let before = crate::helpers::number(&mut conn, CALLERS).await;
+    diesel::sql_query(
+        "UPDATE accounts SET password_hash = password_hash || '' WHERE username = 'staff.a'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(crate::helpers::number(&mut conn, CALLERS).await, before);
     diesel::sql_query("UPDATE accounts SET disabled_at = now() WHERE username = 'staff.a'")
         .execute(&mut conn)
         .await
@@ -370,4 +380,5 @@ async fn a_change_made_in_the_database_alone_ends_a_kept_session_at_once() {
         .get(&path, &disabled)
         .await
         .expect_problem(401, "unauthorized");
+    assert!(crate::helpers::number(&mut conn, CALLERS).await > before);
 }
