@@ -6,6 +6,15 @@ use uuid::Uuid;
 use crate::helpers::World;
 use crate::opinions::{opinion_body, submit_with};
 
+/// The ids committee staff A find searching for `q` (as written in the query string).
+async fn found(w: &World, q: &str) -> Vec<Uuid> {
+    w.app
+        .get(&format!("/api/v1/opinions?q={q}"), &w.committee_staff_a)
+        .await
+        .expect(200)
+        .item_ids()
+}
+
 #[tokio::test]
 async fn a_search_matches_its_words_literally() {
     // Quotes, backslashes and LIKE's wildcards are text like any other (`db::contains_pattern`
@@ -24,27 +33,20 @@ async fn a_search_matches_its_words_literally() {
         body["content"] = json!("请尽快处理。");
         ids.push(submit_with(&w, body).await);
     }
-    let found = async |q: &str| {
-        w.app
-            .get(&format!("/api/v1/opinions?q={q}"), &w.committee_staff_a)
-            .await
-            .expect(200)
-            .item_ids()
-    };
-    assert_eq!(found("%25").await, [ids[0]], "%");
-    assert_eq!(found("%27").await, [ids[1]], "'");
-    assert_eq!(found("%5C").await, [ids[2]], "\\");
+    assert_eq!(found(&w, "%25").await, [ids[0]], "%");
+    assert_eq!(found(&w, "%27").await, [ids[1]], "'");
+    assert_eq!(found(&w, "%5C").await, [ids[2]], "\\");
     assert_eq!(
-        found("%5C%5C%E8%B7%AF").await,
+        found(&w, "%5C%5C%E8%B7%AF").await,
         Vec::<Uuid>::new(),
         "two backslashes"
     );
-    assert_eq!(found("_").await, [ids[3]], "_");
-    assert_eq!(found("%24q%24").await, [ids[4]], "$q$");
+    assert_eq!(found(&w, "_").await, [ids[3]], "_");
+    assert_eq!(found(&w, "%24q%24").await, [ids[4]], "$q$");
     for attempt in ["%27%20OR%20%27%27%3D%27", "%5C%27", "%27)%20OR%20true%20--"] {
-        assert_eq!(found(attempt).await, Vec::<Uuid>::new(), "{attempt}");
+        assert_eq!(found(&w, attempt).await, Vec::<Uuid>::new(), "{attempt}");
     }
-    assert_eq!(found("%E8%B7%AF%E7%81%AF").await.len(), 2, "路灯");
+    assert_eq!(found(&w, "%E8%B7%AF%E7%81%AF").await.len(), 2, "路灯");
 }
 
 #[tokio::test]
@@ -56,14 +58,7 @@ async fn a_corrected_opinion_is_found_by_its_new_words_only() {
     body["title"] = json!("河道漂浮垃圾");
     body["content"] = json!("请安排清理。");
     let id = submit_with(&w, body).await;
-    let found = async |q: &str| {
-        w.app
-            .get(&format!("/api/v1/opinions?q={q}"), &w.committee_staff_a)
-            .await
-            .expect(200)
-            .item_ids()
-    };
-    assert_eq!(found("漂浮").await, [id], "found by its title");
+    assert_eq!(found(&w, "漂浮").await, [id], "found by its title");
     w.app
         .patch(
             &format!("/api/v1/opinions/{id}"),
@@ -72,9 +67,9 @@ async fn a_corrected_opinion_is_found_by_its_new_words_only() {
         )
         .await
         .expect(200);
-    assert_eq!(found("漂浮").await, Vec::<Uuid>::new(), "the old title");
-    assert_eq!(found("积水").await, [id], "the new title and content");
-    assert_eq!(found("严重").await, [id], "the new content alone");
+    assert_eq!(found(&w, "漂浮").await, Vec::<Uuid>::new(), "the old title");
+    assert_eq!(found(&w, "积水").await, [id], "the new title and content");
+    assert_eq!(found(&w, "严重").await, [id], "the new content alone");
     w.app
         .patch(
             &format!("/api/v1/opinions/{id}"),
@@ -84,7 +79,7 @@ async fn a_corrected_opinion_is_found_by_its_new_words_only() {
         .await
         .expect(200);
     assert_eq!(
-        found("积水").await,
+        found(&w, "积水").await,
         [id],
         "after a change that leaves the text"
     );
