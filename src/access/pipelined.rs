@@ -5,9 +5,11 @@
 //! per session, whom it last found there (a hint, never trusted), and runs the handler's
 //! statement for that caller with the session check folded into it as a condition: one
 //! statement (a pipeline of the check and the read sent two, each its own transaction in the
-//! database, and served a seventh fewer GETs). If the session is no longer exactly the hint's
-//! (role, binding or scopes changed, or no hint yet), the work runs again for the live
-//! caller, so what is answered is always theirs. The hint decides only what is sent first,
+//! database, and served a seventh fewer GETs). The condition is that the callers' generation
+//! has not moved since the hint was loaded (`caller::SessionStamp`): any committed change to
+//! a session, an account or the committee tree moves it. When it has moved, the session has
+//! reached its end, or there is no hint yet, the work runs again for the live caller, so
+//! what is answered is always theirs. The hint decides only what is sent first,
 //! never what is shown, so no replica needs telling when it goes stale.
 
 use actix_web::dev::Payload;
@@ -81,8 +83,8 @@ impl FromRequest for AuthedRead {
 impl AuthedRead {
     /// Runs `work` as the live caller, in the session check's round trip when there is a
     /// hint. For a person's session the check is folded into the work's statement: the work
-    /// adds `check.condition()` to it, and the statement then finds nothing unless the
-    /// session is still exactly the hint's. For a service client (whose grant is not a row to
+    /// adds `check.condition()` to it, and the statement then finds nothing unless nothing
+    /// the caller is loaded from has changed since the hint's stamp. For a service client (whose grant is not a row to
     /// compare) the work is pipelined beside the check, and kept if the live caller's access
     /// is the hint's. A folded read that finds nothing (`None`) or fails is done again the
     /// long way (the session checked, then the work for the live caller), so only what is
