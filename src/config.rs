@@ -240,9 +240,16 @@ impl Settings {
                     .collect()
             })
             .unwrap_or_default();
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Ok(Self {
             database_url,
-            db_pool_size: env_parse("LIAISON_DB_POOL_SIZE", 16)?,
+            // Four per core: the database shares the cores, and more statements at once than
+            // it can run only queue inside it, where a request's wait is longest (on 2 cores,
+            // 16 connections gave GET one opinion a p99 of 11-18 ms, and 8 gave 6-7 ms, for
+            // 3% fewer requests a second; writes were level; bench/NOTES.md).
+            db_pool_size: env_parse("LIAISON_DB_POOL_SIZE", 4 * cores)?,
             db_timeouts: {
                 let d = DbTimeouts::default();
                 let ms = |name: &str, default: Duration| -> anyhow::Result<Duration> {
@@ -267,12 +274,7 @@ impl Settings {
                 }
             },
             bind: env_parse("LIAISON_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
-            workers: env_parse(
-                "LIAISON_WORKERS",
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(2),
-            )?,
+            workers: env_parse("LIAISON_WORKERS", cores)?,
             jwt: JwtSettings {
                 signing,
                 verify_only,

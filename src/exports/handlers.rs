@@ -36,6 +36,7 @@ use crate::stats::report::opinion_report;
 #[tracing::instrument(skip_all)]
 pub async fn export_opinions(
     req: HttpRequest,
+    state: web::Data<AppState>,
     authed: Authed,
     filters: web::Query<OpinionListQuery>,
     options: web::Query<ExportOptions>,
@@ -53,7 +54,7 @@ pub async fn export_opinions(
     };
     respond(
         &req,
-        conn,
+        Batches::new(conn, state),
         OpinionRows::new(caller, filters),
         &options,
         file,
@@ -79,6 +80,7 @@ pub async fn export_opinions(
 #[tracing::instrument(skip_all)]
 pub async fn export_activities(
     req: HttpRequest,
+    state: web::Data<AppState>,
     authed: Authed,
     filters: web::Query<ActivityListQuery>,
     options: web::Query<ExportOptions>,
@@ -94,7 +96,7 @@ pub async fn export_activities(
     };
     respond(
         &req,
-        conn,
+        Batches::new(conn, state),
         ActivityRows::new(caller, filters),
         &options,
         file,
@@ -163,10 +165,37 @@ struct Attachment {
     period: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
 }
 
+/// Reads an export's rows a batch at a time: the first on the request's own connection, each
+/// later one on a connection taken from the pool for it and given back before the batch is
+/// sent. A download goes at the client's pace, and a client that reads slowly or stops
+/// part-way would otherwise keep a database connection from everyone else until it finished.
+/// The walk is by keyset, a statement per batch, so it needs no one connection or snapshot.
+struct Batches {
+    first: Option<DbConn>,
+    state: web::Data<AppState>,
+}
+
+impl Batches {
+    fn new(conn: DbConn, state: web::Data<AppState>) -> Self {
+        Batches {
+            first: Some(conn),
+            state,
+        }
+    }
+
+    async fn next<S: RowSource>(&mut self, rows: &mut S) -> ApiResult<Option<Vec<Vec<String>>>> {
+        let mut conn = match self.first.take() {
+            Some(conn) => conn,
+            None => self.state.db().await?,
+        };
+        rows.next_batch(&mut conn).await
+    }
+}
+
 /// CSV streamed batch by batch, or XLSX built in constant memory and sent from its file.
 async fn respond<S: RowSource + 'static>(
     req: &HttpRequest,
-    conn: DbConn,
+    batches: Batches,
     rows: S,
     options: &ExportOptions,
     file: Attachment,
@@ -179,9 +208,9 @@ async fn respond<S: RowSource + 'static>(
         attachment(file.names, file.period, format),
     ));
     Ok(match format {
-        ExportFormat::Csv => response.streaming(csv_stream(conn, rows, headings)),
+        ExportFormat::Csv => response.streaming(csv_stream(batches, rows, headings)),
         ExportFormat::Xlsx => {
-            let file = xlsx_file(conn, rows, &headings).await?;
+            let file = xlsx_file(batches, rows, &headings).await?;
             response.streaming(stream_file(file))
         }
     })
@@ -189,23 +218,24 @@ async fn respond<S: RowSource + 'static>(
 
 /// The header line with the byte-order mark, then a chunk per batch as each is read.
 fn csv_stream<S: RowSource + 'static>(
-    conn: DbConn,
+    batches: Batches,
     rows: S,
     headings: Vec<&'static str>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
     let mut head = BOM.as_bytes().to_vec();
     head.extend(csv_line(headings));
     let first = futures_util::stream::once(async move { Ok(Bytes::from(head)) });
-    let rest = futures_util::stream::try_unfold((conn, rows), |(mut conn, mut rows)| async move {
-        let Some(batch) = rows.next_batch(&mut conn).await? else {
-            return Ok(None);
-        };
-        let mut chunk = Vec::new();
-        for row in &batch {
-            chunk.extend(csv_line(row.iter().map(String::as_str)));
-        }
-        Ok(Some((Bytes::from(chunk), (conn, rows))))
-    });
+    let rest =
+        futures_util::stream::try_unfold((batches, rows), |(mut batches, mut rows)| async move {
+            let Some(batch) = batches.next(&mut rows).await? else {
+                return Ok(None);
+            };
+            let mut chunk = Vec::new();
+            for row in &batch {
+                chunk.extend(csv_line(row.iter().map(String::as_str)));
+            }
+            Ok(Some((Bytes::from(chunk), (batches, rows))))
+        });
     futures_util::StreamExt::chain(
         first,
         futures_util::TryStreamExt::map_err(rest, |e: crate::error::ApiError| {
@@ -216,12 +246,12 @@ fn csv_stream<S: RowSource + 'static>(
 }
 
 async fn xlsx_file<S: RowSource>(
-    mut conn: DbConn,
+    mut batches: Batches,
     mut rows: S,
     headings: &[&str],
 ) -> ApiResult<std::fs::File> {
     let mut sheets = Sheets::new(headings)?;
-    while let Some(batch) = rows.next_batch(&mut conn).await? {
+    while let Some(batch) = batches.next(&mut rows).await? {
         sheets.append(&batch)?;
     }
     sheets.finish()

@@ -198,12 +198,11 @@ async fn bodies_and_deputies_get_no_voter_identity_and_voters_no_export() {
     );
 }
 
-#[tokio::test]
-async fn a_large_export_streams_in_batches() {
-    let w = World::new().await;
-    let first = crate::opinions::submit(&w).await;
+/// `copies` more opinions like the world's first, straight into the table (no timelines: the
+/// consistency triggers are off for this bulk load).
+async fn bulk_opinions(w: &World, copies: i32) {
+    let first = crate::opinions::submit(w).await;
     let mut conn = w.app.db().await;
-    // Rows without timelines: the consistency triggers are off for this bulk load.
     diesel::sql_query("SET session_replication_role = replica")
         .execute(&mut conn)
         .await
@@ -215,12 +214,19 @@ async fn a_large_export_streams_in_batches() {
          SELECT uuid_generate_v7(), committee_id, constituency_id, liaison_group_id,
              representative_id, voter_id, title || ' ' || i, content, category, source, urgent,
              public_consent, state, round, received_at, current_due_at, version
-         FROM opinions, generate_series(1, 4999) AS i WHERE id = $1",
+         FROM opinions, generate_series(1, $2) AS i WHERE id = $1",
     )
     .bind::<SqlUuid, _>(first)
+    .bind::<diesel::sql_types::Integer, _>(copies)
     .execute(&mut conn)
     .await
     .unwrap();
+}
+
+#[tokio::test]
+async fn a_large_export_streams_in_batches() {
+    let w = World::new().await;
+    bulk_opinions(&w, 4999).await;
     let mut resp = w
         .app
         .client
@@ -245,6 +251,48 @@ async fn a_large_export_streams_in_batches() {
         "the first piece is not the whole"
     );
     assert_eq!(csv_rows(&all).len(), 5000);
+}
+
+/// A CSV download takes a pooled connection for each batch and gives it back before the batch
+/// is sent: a client that stops reading part-way holds none, so the server's one connection
+/// still serves everyone else; and once it reads on, every row arrives.
+#[tokio::test]
+async fn a_stalled_download_holds_no_database_connection() {
+    let w = World::with(|s| {
+        s.workers = 1;
+        s.db_pool_size = 1;
+        s.db_timeouts.pool_wait = std::time::Duration::from_millis(500);
+    })
+    .await;
+    // Far more than the sockets' buffers hold, so the server is left waiting on the client.
+    bulk_opinions(&w, 59_999).await;
+    let mut resp = w
+        .app
+        .client
+        .get(format!("{}/api/v1/exports/opinions", w.app.address))
+        .bearer_auth(&w.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let mut all = resp.chunk().await.unwrap().unwrap().to_vec();
+    // The client reads nothing more for now: the server's writes fill the buffers and stop.
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    for _ in 0..3 {
+        w.app
+            .request(
+                reqwest::Method::GET,
+                "/api/v1/opinions?limit=1",
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .expect(200);
+    }
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        all.extend_from_slice(&chunk);
+    }
+    assert_eq!(csv_rows(&all).len(), 60_000);
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 use serde_json::json;
 use uuid::Uuid;
 
+use liaison::config::Settings;
+
 use crate::helpers::*;
 
 /// A standard organisation: a standing committee with working committees A and B, a station
@@ -34,7 +36,12 @@ pub struct World {
 
 impl World {
     pub async fn new() -> World {
-        let app = spawn_app().await;
+        World::with(|_| {}).await
+    }
+
+    /// The same world on a server with `customise`d settings.
+    pub async fn with(customise: impl FnOnce(&mut Settings)) -> World {
+        let app = spawn_app_with(customise).await;
         let admin = app.admin_token().await;
         let standing = app
             .post(
