@@ -223,11 +223,9 @@ async fn bulk_opinions(w: &World, copies: i32) {
     .unwrap();
 }
 
-#[tokio::test]
-async fn a_large_export_streams_in_batches() {
-    let w = World::new().await;
-    bulk_opinions(&w, 4999).await;
-    let mut resp = w
+/// The admin's export of every opinion, its headers read and its body left to the caller.
+async fn every_opinion_as_csv(w: &World) -> reqwest::Response {
+    let resp = w
         .app
         .client
         .get(format!("{}/api/v1/exports/opinions", w.app.address))
@@ -236,6 +234,14 @@ async fn a_large_export_streams_in_batches() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
+    resp
+}
+
+#[tokio::test]
+async fn a_large_export_streams_in_batches() {
+    let w = World::new().await;
+    bulk_opinions(&w, 4999).await;
+    let mut resp = every_opinion_as_csv(&w).await;
     assert!(
         resp.headers().get("content-length").is_none(),
         "streamed, not sized up front"
@@ -266,15 +272,7 @@ async fn a_stalled_download_holds_no_database_connection() {
     .await;
     // Far more than the sockets' buffers hold, so the server is left waiting on the client.
     bulk_opinions(&w, 59_999).await;
-    let mut resp = w
-        .app
-        .client
-        .get(format!("{}/api/v1/exports/opinions", w.app.address))
-        .bearer_auth(&w.admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
+    let mut resp = every_opinion_as_csv(&w).await;
     let mut all = resp.chunk().await.unwrap().unwrap().to_vec();
     // The client reads nothing more for now: the server's writes fill the buffers and stop.
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
