@@ -199,8 +199,8 @@ async fn bodies_and_deputies_get_no_voter_identity_and_voters_no_export() {
 }
 
 /// `copies` more opinions like the world's first, straight into the table (no timelines: the
-/// consistency triggers are off for this bulk load).
-async fn bulk_opinions(w: &World, copies: i32) {
+/// consistency triggers are off for this bulk load); the first's id.
+async fn bulk_opinions(w: &World, copies: i32) -> uuid::Uuid {
     let first = crate::opinions::submit(w).await;
     let mut conn = w.app.db().await;
     diesel::sql_query("SET session_replication_role = replica")
@@ -221,6 +221,7 @@ async fn bulk_opinions(w: &World, copies: i32) {
     .execute(&mut conn)
     .await
     .unwrap();
+    first
 }
 
 /// The admin's export of every opinion, its headers read and its body left to the caller.
@@ -291,6 +292,60 @@ async fn a_stalled_download_holds_no_database_connection() {
         all.extend_from_slice(&chunk);
     }
     assert_eq!(csv_rows(&all).len(), 60_000);
+}
+
+/// A later batch of a download waits for a busy connection longer than a new request would
+/// (a new request gets 503 after one pool wait): held past several waits, the download still
+/// finishes whole.
+#[tokio::test]
+async fn a_download_waits_its_turn_for_a_busy_connection() {
+    let w = World::with(|s| {
+        s.workers = 1;
+        s.db_pool_size = 1;
+        s.db_timeouts.pool_wait = std::time::Duration::from_millis(300);
+        s.db_timeouts.lock = std::time::Duration::from_secs(10);
+    })
+    .await;
+    let first = bulk_opinions(&w, 59_999).await;
+    let mut resp = every_opinion_as_csv(&w).await;
+    let mut all = resp.chunk().await.unwrap().unwrap().to_vec();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    // A correction of the first opinion waits on its row, locked here, holding the server's
+    // one connection meanwhile.
+    let mut lock = w.app.db().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut lock,
+        &format!("BEGIN; SELECT 1 FROM opinions WHERE id = '{first}' FOR UPDATE"),
+    )
+    .await
+    .unwrap();
+    let held = {
+        let client = w.app.client.clone();
+        let url = format!("{}/api/v1/opinions/{first}", w.app.address);
+        let admin = w.admin.clone();
+        tokio::spawn(async move {
+            client
+                .patch(url)
+                .bearer_auth(admin)
+                .json(&json!({"title": "等它的行锁"}))
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let rest = tokio::spawn(async move {
+        while let Some(chunk) = resp.chunk().await.unwrap() {
+            all.extend_from_slice(&chunk);
+        }
+        all
+    });
+    // Five pool waits, then the row is let go.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    diesel_async::SimpleAsyncConnection::batch_execute(&mut lock, "ROLLBACK")
+        .await
+        .unwrap();
+    assert!(held.await.unwrap().is_ok());
+    assert_eq!(csv_rows(&rest.await.unwrap()).len(), 60_000);
 }
 
 #[tokio::test]
