@@ -186,28 +186,16 @@ impl Batches {
     async fn next<S: RowSource>(&mut self, rows: &mut S) -> ApiResult<Option<Vec<Vec<String>>>> {
         let mut conn = match self.first.take() {
             Some(conn) => conn,
-            None => self.connection().await?,
+            // A download under way waits longer for a connection than a new request would:
+            // its client is already waiting, and breaking it off loses what was sent.
+            None => self.state.db_after_waiting(POOL_WAITS).await?,
         };
         rows.next_batch(&mut conn).await
     }
-
-    /// A connection for a later batch. A download under way waits up to `TURNS` times as long
-    /// as a new request would before it gives up part-way: its client is already waiting,
-    /// and breaking it off loses what was sent.
-    async fn connection(&self) -> ApiResult<DbConn> {
-        let mut turn = 1;
-        loop {
-            match self.state.db().await {
-                Ok(conn) => return Ok(conn),
-                Err(e) if turn >= TURNS => return Err(e),
-                Err(_) => turn += 1,
-            }
-        }
-    }
 }
 
-/// How many pool waits a later batch of an export may take (see `Batches::connection`).
-const TURNS: u32 = 10;
+/// How many pool waits a later batch of an export may take for its connection.
+const POOL_WAITS: u32 = 10;
 
 /// CSV streamed batch by batch, or XLSX built in constant memory and sent from its file.
 async fn respond<S: RowSource + 'static>(
