@@ -247,7 +247,7 @@ impl Settings {
             database_url,
             // Four per core: the database shares the cores, and more statements at once than
             // it can run only queue inside it, where a request's wait is longest (on 2 cores,
-            // 16 connections gave GET one opinion a p99 of 11-18 ms, and 8 gave 6-7 ms, for
+            // 16 connections gave GET one opinion a p99 of 11-18 ms, and 8 gave 6-8.5 ms, for
             // 3% fewer requests a second; writes were level; bench/NOTES.md).
             db_pool_size: env_parse("LIAISON_DB_POOL_SIZE", 4 * cores)?,
             db_timeouts: {

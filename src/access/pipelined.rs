@@ -84,12 +84,12 @@ impl AuthedRead {
     /// Runs `work` as the live caller, in the session check's round trip when there is a
     /// hint. For a person's session the check is folded into the work's statement: the work
     /// adds `check.condition()` to it, and the statement then finds nothing unless nothing
-    /// the caller is loaded from has changed since the hint's stamp. For a service client (whose grant is not a row to
-    /// compare) the work is pipelined beside the check, and kept if the live caller's access
-    /// is the hint's. A folded read that finds nothing (`None`) or fails is done again the
-    /// long way (the session checked, then the work for the live caller), so only what is
-    /// there for the live caller is answered, and the session's refusal (401, 403) comes
-    /// before anything the work found.
+    /// the caller is loaded from has changed since the hint's stamp. For a service client
+    /// (whose grant is not a row to compare) the work is pipelined beside the check, and
+    /// kept if the live caller's access is the hint's. A folded read that finds nothing
+    /// (`None`) or fails is done again the long way (the session checked, then the work for
+    /// the live caller), so only what is there for the live caller is answered, and the
+    /// session's refusal (401, 403) comes before anything the work found.
     pub async fn run<T, F>(self, work: F) -> ApiResult<(Authed, Option<T>)>
     where
         F: for<'c> Fn(
