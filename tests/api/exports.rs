@@ -2,10 +2,12 @@
 //! data beyond a voter's name for staff; Chinese file names; streamed in batches.
 
 use std::io::Cursor;
+use std::time::Duration;
 
 use calamine::{Reader, Xlsx};
 use diesel::sql_types::Uuid as SqlUuid;
-use diesel_async::RunQueryDsl;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use liaison::config::Settings;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -260,38 +262,47 @@ async fn a_large_export_streams_in_batches() {
     assert_eq!(csv_rows(&all).len(), 5000);
 }
 
+/// A download of 60,000 opinions from a server with one database connection (worker), far more
+/// than the sockets' buffers hold, stopped after its first piece until the server is left
+/// waiting on the client: the world, the first opinion's id, the response and what was read.
+async fn stalled_download(
+    customise: impl FnOnce(&mut Settings),
+) -> (World, uuid::Uuid, reqwest::Response, Vec<u8>) {
+    let w = World::with(|s| {
+        s.workers = 1;
+        s.db_pool_size = 1;
+        customise(s);
+    })
+    .await;
+    let first = bulk_opinions(&w, 59_999).await;
+    let mut resp = every_opinion_as_csv(&w).await;
+    let read = resp.chunk().await.unwrap().unwrap().to_vec();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    (w, first, resp, read)
+}
+
+/// Reads the rest of a download and counts its rows.
+async fn rows_read_on(mut resp: reqwest::Response, mut read: Vec<u8>) -> usize {
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        read.extend_from_slice(&chunk);
+    }
+    csv_rows(&read).len()
+}
+
 /// A CSV download takes a pooled connection for each batch and gives it back before the batch
 /// is sent: a client that stops reading part-way holds none, so the server's one connection
 /// still serves everyone else; and once it reads on, every row arrives.
 #[tokio::test]
 async fn a_stalled_download_holds_no_database_connection() {
-    let w = World::with(|s| {
-        s.workers = 1;
-        s.db_pool_size = 1;
-        s.db_timeouts.pool_wait = std::time::Duration::from_millis(500);
-    })
-    .await;
-    // Far more than the sockets' buffers hold, so the server is left waiting on the client.
-    bulk_opinions(&w, 59_999).await;
-    let mut resp = every_opinion_as_csv(&w).await;
-    let mut all = resp.chunk().await.unwrap().unwrap().to_vec();
-    // The client reads nothing more for now: the server's writes fill the buffers and stop.
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let (w, _, resp, read) =
+        stalled_download(|s| s.db_timeouts.pool_wait = Duration::from_millis(500)).await;
     for _ in 0..3 {
         w.app
-            .request(
-                reqwest::Method::GET,
-                "/api/v1/opinions?limit=1",
-                Some(&w.admin),
-                None,
-            )
+            .get("/api/v1/opinions?limit=1", &w.admin)
             .await
             .expect(200);
     }
-    while let Some(chunk) = resp.chunk().await.unwrap() {
-        all.extend_from_slice(&chunk);
-    }
-    assert_eq!(csv_rows(&all).len(), 60_000);
+    assert_eq!(rows_read_on(resp, read).await, 60_000);
 }
 
 /// A later batch of a download waits for a busy connection longer than a new request would
@@ -299,24 +310,17 @@ async fn a_stalled_download_holds_no_database_connection() {
 /// finishes whole.
 #[tokio::test]
 async fn a_download_waits_its_turn_for_a_busy_connection() {
-    let w = World::with(|s| {
-        s.workers = 1;
-        s.db_pool_size = 1;
-        s.db_timeouts.pool_wait = std::time::Duration::from_millis(300);
-        s.db_timeouts.lock = std::time::Duration::from_secs(10);
+    let (w, first, resp, read) = stalled_download(|s| {
+        s.db_timeouts.pool_wait = Duration::from_millis(300);
+        s.db_timeouts.lock = Duration::from_secs(10);
     })
     .await;
-    let first = bulk_opinions(&w, 59_999).await;
-    let mut resp = every_opinion_as_csv(&w).await;
-    let mut all = resp.chunk().await.unwrap().unwrap().to_vec();
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     // A correction of the first opinion waits on its row, locked here, holding the server's
     // one connection meanwhile.
     let mut lock = w.app.db().await;
-    diesel_async::SimpleAsyncConnection::batch_execute(
-        &mut lock,
-        &format!("BEGIN; SELECT 1 FROM opinions WHERE id = '{first}' FOR UPDATE"),
-    )
+    lock.batch_execute(&format!(
+        "BEGIN; SELECT 1 FROM opinions WHERE id = '{first}' FOR UPDATE"
+    ))
     .await
     .unwrap();
     let held = {
@@ -332,20 +336,13 @@ async fn a_download_waits_its_turn_for_a_busy_connection() {
                 .await
         })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let rest = tokio::spawn(async move {
-        while let Some(chunk) = resp.chunk().await.unwrap() {
-            all.extend_from_slice(&chunk);
-        }
-        all
-    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rest = tokio::spawn(rows_read_on(resp, read));
     // Five pool waits, then the row is let go.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    diesel_async::SimpleAsyncConnection::batch_execute(&mut lock, "ROLLBACK")
-        .await
-        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    lock.batch_execute("ROLLBACK").await.unwrap();
     assert!(held.await.unwrap().is_ok());
-    assert_eq!(csv_rows(&rest.await.unwrap()).len(), 60_000);
+    assert_eq!(rest.await.unwrap(), 60_000);
 }
 
 #[tokio::test]
