@@ -2,7 +2,8 @@
 //! query goes through. Handlers never test roles themselves.
 //!
 //! - `caller`: who is asking (role and binding) and the `Authed` extractor that loads them;
-//! - `pipelined`: `AuthedRead`, for hot reads whose own statement also checks the session;
+//! - `pipelined`: `AuthedRead` and `AuthedWrite`, for hot reads and opinion writes whose own
+//!   statement also checks the session;
 //! - `roles`: what each role may do at all (`Caller::require(Action)`);
 //! - `filters`: row filters that narrow every query to the caller's scope, so an out-of-scope
 //!   row is simply not found (404), indistinguishable from a missing one;
@@ -27,6 +28,6 @@ pub mod tree;
 pub mod webhooks;
 
 pub use caller::{Authed, Binding, BindingIds, Caller, Role};
-pub use pipelined::AuthedRead;
+pub use pipelined::{AuthedRead, AuthedWrite};
 pub use roles::Action;
 pub use scopes::Scope;

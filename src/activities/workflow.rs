@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::domain::{ActivityEventKind, ActivityForm, ActivityKind, ActivityStatus};
 use super::dto::{CreateActivity, HoldActivity, IssueInput};
 use super::model::{self, Activity, NewActivity, Participant, Registration};
+use crate::access::pipelined::SessionCheck;
 use crate::access::{self, Caller};
 use crate::appointments::model::follow_activity;
 use crate::appointments::states::Step;
@@ -513,7 +514,7 @@ pub async fn hold(
                 first_attendee,
             )
             .map_err(|e| e.nested_under(&at))?;
-            crate::opinions::workflow::receive(conn, caller, kept, opinion)
+            crate::opinions::workflow::receive(conn, caller, SessionCheck::done(), kept, opinion)
                 .await
                 .map_err(|e| e.nested_under(&at))?;
         }

@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::policy::EffectivePolicy;
+use crate::access::pipelined::SessionCheck;
 use crate::db::schema::committee_policy_generation;
 use crate::error::{ApiError, ApiResult};
 use crate::kept::Kept;
@@ -42,12 +43,18 @@ pub fn generation() -> Generation {
         .single_value()
 }
 
-/// The generation now, for a statement that cannot select `generation()` beside its rows.
-pub async fn current_generation<C>(conn: &mut C) -> diesel::QueryResult<i64>
+/// The generation now, for a statement that cannot select `generation()` beside its rows. A
+/// folded `check` finds nothing (`NotFound`) once the caller's session has changed.
+pub async fn current_generation<C>(
+    conn: &mut C,
+    check: SessionCheck<'_>,
+) -> diesel::QueryResult<i64>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
-    let query = committee_policy_generation::table.select(committee_policy_generation::n);
+    let query = committee_policy_generation::table
+        .filter(check.condition())
+        .select(committee_policy_generation::n);
     diesel_async::RunQueryDsl::first(query, conn).await
 }
 

@@ -15,6 +15,7 @@ use super::model::{self, NewReferral, Opinion, Referral};
 use crate::access::Caller;
 use crate::access::filters::referable_body_filter;
 use crate::access::opinions::{OpinionTies, check_step, permitted_steps};
+use crate::access::pipelined::SessionCheck;
 use crate::calendar::WorkCalendar;
 use crate::calendar::model::load_from as load_calendar;
 use crate::calendar::working_days::local_date;
@@ -43,10 +44,12 @@ pub struct Step<'a> {
 }
 
 impl<'a> Step<'a> {
-    /// Locks the opinion (404 outside the caller's scope) and checks the caller's version.
+    /// Locks the opinion (404 outside the caller's scope, or once a folded `check` fails) and
+    /// checks the caller's version.
     pub async fn load(
         conn: &mut AsyncPgConnection,
         caller: &'a Caller,
+        check: SessionCheck<'_>,
         kept: &KeptPolicies,
         id: Uuid,
         if_match: &IfMatch,
@@ -61,7 +64,7 @@ impl<'a> Step<'a> {
         let shared: &AsyncPgConnection = conn;
         let (mut a, mut b, mut d, mut e) = (shared, shared, shared, shared);
         let ((opinion, generation), referrals, lead, calendar) = futures_util::try_join!(
-            model::lock_visible(&mut a, caller, id),
+            model::lock_visible(&mut a, caller, check, id),
             model::referrals_not_returned(&mut b, &ids),
             model::latest_lead(&mut d, id),
             load_calendar(&mut e, today),

@@ -12,7 +12,7 @@ use super::in_full;
 use super::model::{self, Opinion};
 use super::transition::TransitionRequest;
 use super::workflow::{self, Written};
-use crate::access::{self, Action, Authed, AuthedRead, Caller};
+use crate::access::{self, Action, Authed, AuthedRead, AuthedWrite, Caller};
 use crate::committees::kept_policies::{KeptPolicies, PathAndPolicy};
 use crate::conditional::IfMatch;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
@@ -112,21 +112,37 @@ fn stored(status: u16, view: &OpinionView, location: Option<String>) -> ApiResul
     StoredResponse::json(status, view, view.version, location)
 }
 
-/// One step under an optional Idempotency-Key, answered with the opinion after it.
+/// One step under an optional Idempotency-Key, answered with the opinion after it. Without a
+/// key, the step's row lock carries the session check (`AuthedWrite`); a key's replay takes no
+/// lock, so with one the session is checked first.
 async fn take_step(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
+    authed: AuthedWrite,
     kept: &KeptPolicies,
     key: Option<(String, [u8; 32])>,
     (id, if_match): (Uuid, IfMatch),
     command: Command,
     internal: bool,
 ) -> ApiResult<HttpResponse> {
-    idempotency::run(conn, caller.account_id, key, async |conn| {
-        let step = workflow::step(conn, caller, kept, id, &if_match, command.clone(), internal);
-        stored(200, &view_written(caller, step.await?), None)
-    })
-    .await
+    let fold = key.is_none();
+    authed
+        .run(fold, async |caller, check, conn| {
+            caller.require(Action::ReadOpinions)?;
+            idempotency::run(conn, caller.account_id, key.clone(), async |conn| {
+                let command = command.clone();
+                let step = workflow::step(
+                    conn,
+                    caller,
+                    check,
+                    kept,
+                    (id, &if_match),
+                    command,
+                    internal,
+                );
+                stored(200, &view_written(caller, step.await?), None)
+            })
+            .await
+        })
+        .await
 }
 
 /// Submit an opinion (a voter, online) or record one (staff and deputies, from a reception,
@@ -151,37 +167,43 @@ async fn take_step(
 pub async fn create_opinion(
     _state: web::Data<AppState>,
     kept: web::Data<KeptPolicies>,
-    authed: Authed,
+    authed: AuthedWrite,
     key: IdempotencyKey,
     body: FingerprintedJson<CreateOpinion>,
 ) -> ApiResult<HttpResponse> {
-    let Authed { caller, mut conn } = authed;
-    caller.require(Action::RecordOpinions)?;
     let FingerprintedJson { value, fingerprint } = body;
-    idempotency::run(
-        &mut conn,
-        caller.account_id,
-        key.with(fingerprint),
-        async |conn| {
-            if let Some(reference) = &value.external_ref {
-                let prior = external_refs::claim(conn, Holder::Opinions, reference, &fingerprint);
-                if let Prior::Retry(id) = prior.await? {
-                    let made = retried(conn, &caller, &kept, id).await?;
-                    return stored(200, &made, None);
+    let key = key.with(fingerprint);
+    // A replayed key and a repeated external reference answer before `receive` runs the
+    // statement that carries the session check, so with either the session is checked first.
+    let fold = key.is_none() && value.external_ref.is_none();
+    authed
+        .run(fold, async |caller, check, conn| {
+            caller.require(Action::RecordOpinions)?;
+            idempotency::run(conn, caller.account_id, key.clone(), async |conn| {
+                if let Some(reference) = &value.external_ref {
+                    let prior =
+                        external_refs::claim(conn, Holder::Opinions, reference, &fingerprint);
+                    if let Prior::Retry(id) = prior.await? {
+                        let made = retried(conn, caller, &kept, id).await?;
+                        return stored(200, &made, None);
+                    }
                 }
-            }
-            let mut written = workflow::receive(conn, &caller, &kept, value.clone()).await?;
-            if let Some(reference) = &value.external_ref {
-                let id = written.opinion.id;
-                external_refs::attach(conn, Holder::Opinions, id, reference, &fingerprint).await?;
-                written.opinion.external_system = Some(reference.system.clone());
-                written.opinion.external_id = Some(reference.id.clone());
-            }
-            let location = format!("/api/v1/opinions/{}", written.opinion.id);
-            stored(201, &view_written(&caller, written), Some(location))
-        },
-    )
-    .await
+                let mut written =
+                    workflow::receive(conn, caller, check, &kept, value.clone()).await?;
+                if let Some(reference) = &value.external_ref {
+                    let id = written.opinion.id;
+                    let attach =
+                        external_refs::attach(conn, Holder::Opinions, id, reference, &fingerprint);
+                    attach.await?;
+                    written.opinion.external_system = Some(reference.system.clone());
+                    written.opinion.external_id = Some(reference.id.clone());
+                }
+                let location = format!("/api/v1/opinions/{}", written.opinion.id);
+                stored(201, &view_written(caller, written), Some(location))
+            })
+            .await
+        })
+        .await
 }
 
 /// Opinions in your scope, newest first. Every filter narrows the result; `q` searches title
@@ -272,16 +294,13 @@ pub async fn get_opinion(
 #[tracing::instrument(skip_all)]
 pub async fn update_opinion(
     kept: web::Data<KeptPolicies>,
-    authed: Authed,
+    authed: AuthedWrite,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     body: ValidJson<UpdateOpinion>,
 ) -> ApiResult<HttpResponse> {
-    let Authed { caller, mut conn } = authed;
-    caller.require(Action::ReadOpinions)?;
     take_step(
-        &mut conn,
-        &caller,
+        authed,
         &kept,
         None,
         (*id, if_match),
@@ -313,28 +332,17 @@ pub async fn update_opinion(
 #[tracing::instrument(skip_all)]
 pub async fn transition_opinion(
     kept: web::Data<KeptPolicies>,
-    authed: Authed,
+    authed: AuthedWrite,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     key: IdempotencyKey,
     body: FingerprintedJson<TransitionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let Authed { caller, mut conn } = authed;
-    caller.require(Action::ReadOpinions)?;
     let FingerprintedJson { value, fingerprint } = body;
     let internal = value.internal();
     let command = Command::from(value);
     let key = key.with(fingerprint);
-    take_step(
-        &mut conn,
-        &caller,
-        &kept,
-        key,
-        (*id, if_match),
-        command,
-        internal,
-    )
-    .await
+    take_step(authed, &kept, key, (*id, if_match), command, internal).await
 }
 
 /// The voter rates the feedback (once per round). An unsatisfied rating lets staff reopen it.
@@ -355,13 +363,11 @@ pub async fn transition_opinion(
 #[tracing::instrument(skip_all)]
 pub async fn rate_opinion(
     kept: web::Data<KeptPolicies>,
-    authed: Authed,
+    authed: AuthedWrite,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     body: ValidJson<RatingRequest>,
 ) -> ApiResult<HttpResponse> {
-    let Authed { caller, mut conn } = authed;
-    caller.require(Action::ReadOpinions)?;
     let b = body.0;
     let command = Command::Rate {
         rating: b.rating,
@@ -370,16 +376,7 @@ pub async fn rate_opinion(
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty()),
     };
-    take_step(
-        &mut conn,
-        &caller,
-        &kept,
-        None,
-        (*id, if_match),
-        command,
-        false,
-    )
-    .await
+    take_step(authed, &kept, None, (*id, if_match), command, false).await
 }
 
 /// The timeline, oldest first. Voters see only the entries not marked internal.
@@ -457,16 +454,13 @@ pub async fn list_opinion_referrals(
 #[tracing::instrument(skip_all)]
 pub async fn accept_referral(
     kept: web::Data<KeptPolicies>,
-    authed: Authed,
+    authed: AuthedWrite,
     path: web::Path<(Uuid, Uuid)>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let Authed { caller, mut conn } = authed;
-    caller.require(Action::ReadOpinions)?;
     let (id, referral) = path.into_inner();
     take_step(
-        &mut conn,
-        &caller,
+        authed,
         &kept,
         None,
         (id, if_match),

@@ -12,6 +12,7 @@ use super::in_full::{live_of_round, opinion_live_referrals};
 use super::lifecycle::{Action, Rating, State};
 use crate::access::Caller;
 use crate::access::filters::opinion_filter;
+use crate::access::pipelined::SessionCheck;
 use crate::calendar::working_days::end_of_local_day;
 use crate::db::contains_pattern;
 use crate::db::prepared::KeepPreparedDsl;
@@ -176,10 +177,12 @@ where
 
 /// As `find_visible`, holding the row lock until the transaction ends: steps on one opinion
 /// run one after another, and each sees the state the previous one left. With the row comes
-/// the committee policy generation, which says whether a kept policy is still current.
+/// the committee policy generation, which says whether a kept policy is still current. A
+/// folded `check` finds nothing (404) once the caller's session has changed.
 pub async fn lock_visible<C>(
     conn: &mut C,
     caller: &Caller,
+    check: SessionCheck<'_>,
     id: Uuid,
 ) -> ApiResult<(Opinion, Option<i64>)>
 where
@@ -188,6 +191,7 @@ where
     opinions::table
         .filter(opinions::id.eq(id))
         .filter(opinion_filter(caller))
+        .filter(check.condition())
         .select((
             Opinion::as_select(),
             crate::committees::kept_policies::generation(),

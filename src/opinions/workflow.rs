@@ -21,6 +21,7 @@ use super::model::{self, NewEvent, NewOpinion, Opinion};
 use super::steps;
 use crate::access::Caller;
 use crate::access::opinions::{Recorder, opinion_recorder, permitted_steps};
+use crate::access::pipelined::SessionCheck;
 use crate::calendar::model::load_from as load_calendar;
 use crate::calendar::working_days::local_date;
 use crate::committees::kept_policies::{KeptPolicies, current_generation};
@@ -36,6 +37,7 @@ use crate::error::{ApiError, ApiResult};
 pub async fn receive(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
+    check: SessionCheck<'_>,
     kept: &KeptPolicies,
     b: CreateOpinion,
 ) -> ApiResult<Written> {
@@ -131,7 +133,7 @@ pub async fn receive(
             }
             Ok(())
         },
-        async { Ok(current_generation(&mut c6).await?) },
+        async { Ok(current_generation(&mut c6, check).await?) },
         load_calendar(&mut c7, today),
     )?;
     let group = rep_group.or(group);
@@ -197,18 +199,18 @@ pub struct Written {
     pub policy: EffectivePolicy,
 }
 
-/// Takes one step on an opinion the caller can see.
+/// Takes one step on an opinion the caller can see, at the version they name.
 #[tracing::instrument(skip_all, fields(opinion = %id, action = command.action().as_str()))]
 pub async fn step(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
+    check: SessionCheck<'_>,
     kept: &KeptPolicies,
-    id: Uuid,
-    if_match: &IfMatch,
+    (id, if_match): (Uuid, &IfMatch),
     command: Command,
     internal: bool,
 ) -> ApiResult<Written> {
-    let s = Step::load(conn, caller, kept, id, if_match).await?;
+    let s = Step::load(conn, caller, check, kept, id, if_match).await?;
     let action = command.action();
     let to = command.lands_on(s.facts.state, s.check(action)?);
     let mut effect = steps::dispatch(conn, &s, command).await?;

@@ -13,6 +13,7 @@ mod duty_records;
 mod exports;
 mod external_refs;
 mod faults;
+mod folded_writes;
 mod hardening;
 mod helpers;
 mod hostile_text;
