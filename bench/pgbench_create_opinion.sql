@@ -1,17 +1,10 @@
--- The statements of creating an opinion, as pgbench runs them, in the server's order: the
--- session check; then in one transaction the checks and what the opinion takes from its
--- constituency (sent together, as the server pipelines them), the opinion, and its timeline
--- event with its outbox row (sent together). The server makes the ids and the refer-by date
+-- The statements of creating an opinion, as pgbench runs them, in the server's order: in one
+-- transaction the checks and what the opinion takes from its constituency (sent together, as
+-- the server pipelines them; the policies' generation is read only while the callers'
+-- generation is unchanged since the server read the session, `access::AuthedWrite`), the
+-- opinion, and its timeline event with its outbox row (sent together). The server makes the ids and the refer-by date
 -- itself; here the database does. Variables (`-D`): `town` (a committee other than the API
 -- scenario's, whose lists are measured), `constituency`, `deputy`, `account` (the recorder).
-SELECT a.id, a.username, a.role, a.committee_id, a.liaison_group_id, a.handling_body_id,
-       a.representative_id, a.voter_id, a.must_change_password,
-       EXISTS (SELECT 1 FROM committees c WHERE c.parent_id = a.committee_id)
-  FROM accounts a JOIN sessions s ON s.account_id = a.id
- WHERE a.id = :account::uuid
-   AND s.id = (SELECT id FROM sessions WHERE account_id = :account::uuid AND revoked_at IS NULL
-                 ORDER BY created_at DESC LIMIT 1)
-   AND s.revoked_at IS NULL AND s.expires_at > now() AND a.disabled_at IS NULL LIMIT 1;
 BEGIN;
 \startpipeline
 SELECT * FROM constituencies
@@ -22,7 +15,9 @@ SELECT * FROM representatives
    AND liaison_group_id IN (SELECT id FROM liaison_groups WHERE committee_id IN
                               (SELECT id FROM committees WHERE ancestors @> ARRAY[:town::uuid]::uuid[]))
  LIMIT 1;
-SELECT n FROM committee_policy_generation LIMIT 1;
+SELECT n FROM committee_policy_generation
+ WHERE EXISTS (SELECT only_row FROM committee_policy_generation
+                WHERE callers = (SELECT callers FROM committee_policy_generation)) LIMIT 1;
 SELECT day, kind FROM calendar_days WHERE day >= current_date;
 \endpipeline
 INSERT INTO opinions (id, committee_id, constituency_id, liaison_group_id, representative_id,

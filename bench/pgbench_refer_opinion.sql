@@ -1,28 +1,22 @@
 -- The statements of referring an opinion, as pgbench runs them, in the server's order and in
--- as many round trips (eight): the session check; then in one transaction the row lock, what
--- the step needs once the lock is held (sent together; the server sends the lock with these
--- reads and the handling body's check on its own), the referral, the opinion's update, and
--- its timeline event with its outbox row (sent together). Each client refers its own received
--- opinions from `bench_refer_subjects` (n = client, client + conns, …), each once; they were
--- loaded without report measures (bench/refer_subjects.sql), so the refresh after a refer
--- computes all of the opinion's. The session check is written out again in
--- pgbench_create_opinion.sql: pgbench has no way to share a statement between scripts.
+-- as many round trips (seven): in one transaction the row lock, with the session check folded
+-- in as the server folds it (the callers' generation unchanged since it read the session,
+-- `access::AuthedWrite`), what the step needs once the lock is held (sent together; the
+-- server sends the lock with these reads and the handling body's check on its own), the
+-- referral, the opinion's update, and its timeline event with its outbox row (sent together).
+-- Each client refers its own received opinions from `bench_refer_subjects` (n = client,
+-- client + conns, …), each once; they were loaded without report measures
+-- (bench/refer_subjects.sql), so the refresh after a refer computes all of the opinion's.
 -- Variables (`-D`): `town` (their committee), `body` (the handling body), `account` (the
 -- referrer), `conns` (the clients), `k` (0: the client's count so far).
 \set k :k + 1
 \set n :client_id + 1 + (:k - 1) * :conns
-SELECT a.id, a.username, a.role, a.committee_id, a.liaison_group_id, a.handling_body_id,
-       a.representative_id, a.voter_id, a.must_change_password,
-       EXISTS (SELECT 1 FROM committees c WHERE c.parent_id = a.committee_id)
-  FROM accounts a JOIN sessions s ON s.account_id = a.id
- WHERE a.id = :account::uuid
-   AND s.id = (SELECT id FROM sessions WHERE account_id = :account::uuid AND revoked_at IS NULL
-                 ORDER BY created_at DESC LIMIT 1)
-   AND s.revoked_at IS NULL AND s.expires_at > now() AND a.disabled_at IS NULL LIMIT 1;
 BEGIN;
 SELECT o.*, (SELECT n FROM committee_policy_generation LIMIT 1) AS generation
   FROM opinions o
  WHERE o.id = (SELECT id FROM bench_refer_subjects WHERE n = :n) AND o.committee_id = :town::uuid
+   AND EXISTS (SELECT only_row FROM committee_policy_generation
+                WHERE callers = (SELECT callers FROM committee_policy_generation))
  LIMIT 1 FOR UPDATE \gset o_
 \startpipeline
 SELECT opinion_id, handling_body_id, role, round FROM referrals
