@@ -439,28 +439,45 @@ where
 pub async fn apply(
     conn: &mut AsyncPgConnection,
     id: Uuid,
+    new_referrals: &[NewReferral],
     changes: &OpinionChanges,
     at: DateTime<Utc>,
 ) -> ApiResult<(Opinion, Vec<(Uuid, bool)>)> {
-    let (opinion, referrals): (Opinion, serde_json::Value) =
-        diesel::update(opinions::table.find(id))
-            .set((
-                changes,
-                opinions::version.eq(opinions::version + 1),
-                opinions::updated_at.eq(at),
-            ))
-            .returning((
-                Opinion::as_returning(),
-                opinion_live_referrals(opinions::id),
-            ))
-            .keep_prepared()
-            .get_result(conn)
-            .await?;
+    // The new referrals are sent first and the update after them, on the same connection (in
+    // that order), so the live referrals the update returns include them: one round trip.
+    let shared: &AsyncPgConnection = conn;
+    let (mut a, mut b) = (shared, shared);
+    let update = diesel::update(opinions::table.find(id))
+        .set((
+            changes,
+            opinions::version.eq(opinions::version + 1),
+            opinions::updated_at.eq(at),
+        ))
+        .returning((
+            Opinion::as_returning(),
+            opinion_live_referrals(opinions::id),
+        ))
+        .keep_prepared();
+    let ((), (opinion, referrals)) = futures_util::try_join!(
+        async {
+            match new_referrals {
+                [] => Ok(()),
+                rows => insert_referrals(&mut a, rows).await,
+            }
+        },
+        async {
+            let updated: (Opinion, serde_json::Value) = update.get_result(&mut b).await?;
+            Ok(updated)
+        },
+    )?;
     let live = live_of_round(id, referrals, opinion.round)?;
     Ok((opinion, live))
 }
 
-pub async fn insert_referrals(conn: &mut AsyncPgConnection, rows: &[NewReferral]) -> ApiResult<()> {
+pub async fn insert_referrals<C>(conn: &mut C, rows: &[NewReferral]) -> ApiResult<()>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     // A step writes one referral for each body it names, a few at most: few forms to keep.
     diesel::insert_into(referrals::table)
         .values(rows)

@@ -1,7 +1,8 @@
 //! One function per command of the lifecycle. Each gets the `Step` loaded once by
-//! `workflow::step`, already checked, writes what belongs to its command alone (referral
-//! rows, through `model`) and answers with what changes on the opinion and what the timeline
-//! records. The opinion row, the event and the outbox are written by `workflow::step`.
+//! `workflow::step`, already checked, writes what belongs to its command alone (a referral
+//! answered, returned or accepted, through `model`) and answers with what changes on the
+//! opinion, the referrals it makes and what the timeline records. The opinion row, the new
+//! referrals, the event and the outbox are written by `workflow::step`.
 
 use std::collections::HashSet;
 
@@ -15,13 +16,16 @@ use super::context::{Step, check_category, no_such_body};
 use super::domain::{Channel, FeedBackMethod, Outcome, ReferralRole};
 use super::dto::UpdateOpinion;
 use super::lifecycle::{Rating, State};
-use super::model::{self, OpinionChanges};
+use super::model::{self, NewReferral, OpinionChanges};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
-/// What a command changes on the opinion, and the payload of its timeline event.
+/// What a command changes on the opinion, the referrals it makes, and the payload of its
+/// timeline event. The referrals go out with the opinion's update, which returns the live
+/// ones, in one round trip.
 #[derive(Debug, Default)]
 pub struct Effect {
     pub changes: OpinionChanges,
+    pub referrals: Vec<NewReferral>,
     pub payload: Value,
 }
 
@@ -84,6 +88,7 @@ fn escalate(s: &Step<'_>, reason: String) -> ApiResult<Effect> {
             )
         })?;
     Ok(Effect {
+        referrals: Vec::new(),
         changes: OpinionChanges {
             committee_id: Some(parent),
             ..Default::default()
@@ -143,12 +148,12 @@ async fn refer(
             .iter()
             .map(|b| s.referral(*b, ReferralRole::Assisting, channel, due)),
     );
-    model::insert_referrals(conn, &rows).await?;
     Ok(Effect {
         changes: OpinionChanges {
             current_due_at: Some(Some(due)),
             ..Default::default()
         },
+        referrals: rows,
         payload: json!({"handling_body_id": lead, "assisting_body_ids": assisting, "channel": channel, "due_at": due}),
     })
 }
@@ -172,12 +177,12 @@ async fn transfer(
     model::return_referral(conn, returned.id, s.now, &reason).await?;
     let channel = channel.unwrap_or(returned.channel);
     let due = answer_due(s, due_at)?;
-    model::insert_referrals(conn, &[s.referral(to, ReferralRole::Lead, channel, due)]).await?;
     Ok(Effect {
         changes: OpinionChanges {
             current_due_at: Some(Some(due)),
             ..Default::default()
         },
+        referrals: vec![s.referral(to, ReferralRole::Lead, channel, due)],
         payload: json!({"returned_referral_id": returned.id, "handling_body_id": to, "reason": reason, "channel": channel, "due_at": due}),
     })
 }
@@ -216,6 +221,7 @@ async fn answer(
             .due_at(s.now, s.along.policy.feed_back_period(s.opinion.urgent))
     });
     Ok(Effect {
+        referrals: Vec::new(),
         changes: OpinionChanges {
             outcome: Some(Some(outcome)),
             current_due_at: Some(due),
@@ -247,6 +253,7 @@ async fn feed_back(
         .await?;
     }
     Ok(Effect {
+        referrals: Vec::new(),
         changes: OpinionChanges {
             current_due_at: Some(None),
             ..Default::default()
@@ -257,6 +264,7 @@ async fn feed_back(
 
 fn decline(reason: String, guidance: String) -> Effect {
     Effect {
+        referrals: Vec::new(),
         changes: OpinionChanges {
             current_due_at: Some(None),
             ..Default::default()
@@ -292,8 +300,8 @@ async fn reopen(
     let due = answer_due(s, due_at)?;
     let mut row = s.referral(body, ReferralRole::Lead, channel, due);
     row.round = round;
-    model::insert_referrals(conn, &[row]).await?;
     Ok(Effect {
+        referrals: vec![row],
         changes: OpinionChanges {
             round: Some(round),
             current_due_at: Some(Some(due)),
@@ -309,6 +317,7 @@ async fn reopen(
 
 fn rate(s: &Step<'_>, rating: Rating, comment: Option<String>) -> Effect {
     Effect {
+        referrals: Vec::new(),
         payload: json!({"rating": rating, "comment": comment}),
         changes: OpinionChanges {
             rating: Some(Some(rating)),
@@ -328,6 +337,7 @@ async fn accept(conn: &mut AsyncPgConnection, s: &Step<'_>, referral: Uuid) -> A
         ));
     }
     Ok(Effect {
+        referrals: Vec::new(),
         changes: OpinionChanges::default(),
         payload: json!({"referral_id": referral}),
     })
@@ -357,6 +367,7 @@ fn edit(s: &Step<'_>, u: UpdateOpinion) -> ApiResult<Effect> {
         )
     });
     Ok(Effect {
+        referrals: Vec::new(),
         changes: OpinionChanges {
             current_due_at,
             title: u.title.map(|t| t.trim().to_owned()),

@@ -215,7 +215,14 @@ pub async fn step(
     let to = command.lands_on(s.facts.state, s.check(action)?);
     let mut effect = steps::dispatch(conn, &s, command).await?;
     effect.changes.state = Some(to);
-    let (updated, live) = model::apply(conn, s.opinion.id, &effect.changes, s.now).await?;
+    let (updated, live) = model::apply(
+        conn,
+        s.opinion.id,
+        &effect.referrals,
+        &effect.changes,
+        s.now,
+    )
+    .await?;
     record(
         conn,
         caller,
