@@ -1,9 +1,10 @@
--- The statements of referring an opinion, as pgbench runs them, in the server's order and in
--- as many round trips (seven): in one transaction the row lock, with the session check folded
--- in as the server folds it (the callers' generation unchanged since it read the session,
--- `access::AuthedWrite`), what the step needs once the lock is held (sent together; the
--- server sends the lock with these reads and the handling body's check on its own), the
--- referral, the opinion's update, and its timeline event with its outbox row (sent together).
+-- The statements of referring an opinion, as pgbench runs them, in the server's order: in one
+-- transaction the row lock, with the session check folded in as the server folds it (the
+-- callers' generation unchanged since it read the session, `access::AuthedWrite`); what the
+-- step needs once the lock is held (sent together; the server sends the lock with these
+-- reads, one round trip fewer than here, where `\gset` cannot run in a pipeline); the
+-- handling body's check; the referral with the opinion's update (sent together); and its
+-- timeline event with its outbox row (sent together).
 -- Each client refers its own received opinions from `bench_refer_subjects` (n = client,
 -- client + conns, …), each once; they were loaded without report measures
 -- (bench/refer_subjects.sql), so the refresh after a refer computes all of the opinion's.
@@ -24,11 +25,12 @@ SELECT opinion_id, handling_body_id, role, round FROM referrals
 SELECT * FROM referrals
  WHERE opinion_id = :o_id::uuid AND role = 'lead' AND returned_at IS NULL ORDER BY round DESC LIMIT 1;
 SELECT day, kind FROM calendar_days WHERE day >= current_date;
+\endpipeline
 SELECT id FROM handling_bodies
  WHERE id = ANY (ARRAY[:body::uuid]::uuid[])
    AND (committee_id = ANY (ARRAY[:town::uuid]::uuid[])
         OR committee_id IN (SELECT id FROM committees WHERE ancestors @> ARRAY[:town::uuid]::uuid[]));
-\endpipeline
+\startpipeline
 INSERT INTO referrals (id, opinion_id, handling_body_id, role, channel, round, referred_at,
                        referred_by, due_at)
 VALUES (uuid_generate_v7(), :o_id::uuid, :body::uuid, 'lead', 'recess_suggestion', 1, now(), :account::uuid,
@@ -37,6 +39,7 @@ UPDATE opinions SET state = 'referred', current_due_at = now() + interval '3 mon
                     version = version + 1, updated_at = now()
  WHERE id = :o_id::uuid
 RETURNING *, opinion_live_referrals(id);
+\endpipeline
 \startpipeline
 INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_id,
                             actor_role, at, payload, internal)
