@@ -38,17 +38,27 @@ async fn run_sql(w: &World, sql: &str) {
 
 const OPINIONS: &str = "SELECT count(*) AS n FROM opinions";
 
+/// Staff A's sessions revoked in the database alone, as an operator would.
+const REVOKE_STAFF_A: &str = "UPDATE sessions SET revoked_at = now(), revoked_reason = 'operator'
+     WHERE account_id = (SELECT id FROM accounts WHERE username = 'staff.a')";
+
+/// A session of staff A on `server`, which keeps whom it was: retitled twice, the first
+/// finding the session and keeping whom it was, the second folding the check.
+async fn kept_session(server: &TestApp, id: Uuid) -> String {
+    let staff = access_of(server.login("staff.a", PASSWORD).await.expect(200));
+    for title in ["第一次更正", "第二次更正"] {
+        let done = retitle(server, &staff, id, title).await.expect(200);
+        assert_eq!(done.body["title"], title);
+    }
+    staff
+}
+
 #[tokio::test]
 async fn a_kept_session_writes_nothing_once_it_has_changed() {
     let w = World::new().await;
     let server = w.app.replica(|_| {});
     let id = submit(&w).await;
-    let staff = access_of(server.login("staff.a", PASSWORD).await.expect(200));
-    // Twice: the first finds the session and keeps whom it was, the second folds the check.
-    for title in ["第一次更正", "第二次更正"] {
-        let done = retitle(&server, &staff, id, title).await.expect(200);
-        assert_eq!(done.body["title"], title);
-    }
+    let staff = kept_session(&server, id).await;
 
     // Rebound through the first server to a committee that does not hold the opinion.
     let rebind = async |scope: Uuid| {
@@ -76,13 +86,7 @@ async fn a_kept_session_writes_nothing_once_it_has_changed() {
         retitle(&server, &staff, id, title).await.expect(200);
     }
 
-    // Revoked in the database alone, as an operator would.
-    run_sql(
-        &w,
-        "UPDATE sessions SET revoked_at = now(), revoked_reason = 'operator'
-         WHERE account_id = (SELECT id FROM accounts WHERE username = 'staff.a')",
-    )
-    .await;
+    run_sql(&w, REVOKE_STAFF_A).await;
     let before = title_and_version(&w, id).await;
     retitle(&server, &staff, id, "撤销后更正")
         .await
@@ -124,10 +128,7 @@ async fn a_kept_session_writes_nothing_past_its_end() {
         .app
         .replica(|s| s.jwt.refresh_ttl = std::time::Duration::from_secs(3));
     let id = submit(&w).await;
-    let staff = access_of(server.login("staff.a", PASSWORD).await.expect(200));
-    for title in ["第一次更正", "第二次更正"] {
-        retitle(&server, &staff, id, title).await.expect(200);
-    }
+    let staff = kept_session(&server, id).await;
     tokio::time::sleep(Duration::milliseconds(3_200).to_std().unwrap()).await;
     let before = title_and_version(&w, id).await;
     retitle(&server, &staff, id, "过期更正")
@@ -158,12 +159,7 @@ async fn a_retried_write_is_not_replayed_to_a_session_that_has_ended() {
     let made = made.expect(201).body["id"].clone();
     let again = server.post("/api/v1/opinions", &staff, named.clone()).await;
     assert_eq!(again.expect(200).body["id"], made);
-    run_sql(
-        &w,
-        "UPDATE sessions SET revoked_at = now(), revoked_reason = 'operator'
-         WHERE account_id = (SELECT id FROM accounts WHERE username = 'staff.a')",
-    )
-    .await;
+    run_sql(&w, REVOKE_STAFF_A).await;
     server
         .post_with_key(&path, &staff, refer_to(w.body_a), "refer-once")
         .await
