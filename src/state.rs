@@ -41,18 +41,12 @@ impl AppState {
         Ok(self.pool.get().await?)
     }
 
-    /// One connection from the pool for work already under way, which may wait up to `waits`
-    /// times as long as a new request for one to be free. Any other failure (the database
-    /// unreachable) is answered at once: waiting again would not mend it.
+    /// One connection from the pool for work already under way, which may wait `waits` times
+    /// as long as a new request for one to be free, keeping its place in the queue. Any other
+    /// failure (the database unreachable) is answered as for a new request.
     pub async fn db_after_waiting(&self, waits: u32) -> ApiResult<DbConn> {
-        use deadpool::managed::{PoolError, TimeoutType};
-        let mut waited = 1;
-        loop {
-            match self.pool.get().await {
-                Ok(conn) => return Ok(conn),
-                Err(PoolError::Timeout(TimeoutType::Wait)) if waited < waits => waited += 1,
-                Err(e) => return Err(e.into()),
-            }
-        }
+        let mut timeouts = self.pool.timeouts();
+        timeouts.wait = timeouts.wait.map(|wait| wait * waits);
+        Ok(self.pool.timeout_get(&timeouts).await?)
     }
 }
