@@ -122,12 +122,10 @@ impl AuthedRead {
             path,
             conn,
         } = self.0;
-        let hint = hints.get(&claims);
-        let fold = matches!(&hint, Some((h, Some(stamp))) if may_fold(&claims, &path, h, stamp));
         let shared: &AsyncPgConnection = &conn;
         let mut check = shared;
-        let (caller, stamp, done) = match hint {
-            Some((hint, Some(stamp))) if fold => {
+        let (caller, stamp, done) = match hints.get(&claims) {
+            Some((hint, Some(stamp))) if may_fold(&claims, &path, &hint, &stamp) => {
                 let folded = SessionCheck::folded(&stamp);
                 if let Ok(Some(done)) = work(&hint, folded, shared).await {
                     return Ok((Authed { caller: hint, conn }, Some(done)));
@@ -181,7 +179,8 @@ impl AuthedWrite {
     /// nothing there. Any failure of that attempt, which its transaction has rolled back, runs
     /// the work again the long way: the session checked, then the work for the live caller,
     /// whose answer (a refusal of the session first) is the one given. `fold` is false where
-    /// the work may answer without reaching that statement: a replayed Idempotency-Key.
+    /// the work may answer without reaching that statement: a replayed Idempotency-Key, an
+    /// opinion named again by its external reference.
     pub async fn run<T>(
         self,
         fold: bool,

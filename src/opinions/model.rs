@@ -433,9 +433,9 @@ where
     crate::outbox::enqueue(conn, topic, opinion.id, opinion.committee_id, payload).await
 }
 
-/// Writes the changes of one step, bumps the version and returns the row as it now is, with
-/// the live referrals of its current round as (body, is lead): the statement sees the
-/// referral rows the step wrote before it, so the view needs no read of its own.
+/// Writes the referrals one step makes and its changes, bumps the version and returns the row
+/// as it now is, with the live referrals of its current round as (body, is lead): the update
+/// sees the referral rows written before it, so the view needs no read of its own.
 pub async fn apply(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -443,8 +443,9 @@ pub async fn apply(
     changes: &OpinionChanges,
     at: DateTime<Utc>,
 ) -> ApiResult<(Opinion, Vec<(Uuid, bool)>)> {
-    // The new referrals are sent first and the update after them, on the same connection (in
-    // that order), so the live referrals the update returns include them: one round trip.
+    // Sent in this order on one connection, in one round trip: diesel-async sends pipelined
+    // statements as their futures are first polled, and one still being prepared holds the
+    // statement cache's (fair) lock until it is sent.
     let shared: &AsyncPgConnection = conn;
     let (mut a, mut b) = (shared, shared);
     let update = diesel::update(opinions::table.find(id))
@@ -474,7 +475,7 @@ pub async fn apply(
     Ok((opinion, live))
 }
 
-pub async fn insert_referrals<C>(conn: &mut C, rows: &[NewReferral]) -> ApiResult<()>
+async fn insert_referrals<C>(conn: &mut C, rows: &[NewReferral]) -> ApiResult<()>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
