@@ -60,22 +60,26 @@ impl<'a> Step<'a> {
         // held. The committee's path and policy are kept, read again only if the generation
         // has moved.
         let today = local_date(Utc::now());
-        let ids = [id];
         let shared: &AsyncPgConnection = conn;
-        let (mut a, mut b, mut d, mut e) = (shared, shared, shared, shared);
-        let ((opinion, generation), referrals, lead, calendar) = futures_util::try_join!(
+        let (mut a, mut b, mut e) = (shared, shared, shared);
+        let ((opinion, generation), referrals, calendar) = futures_util::try_join!(
             model::lock_visible(&mut a, caller, check, id),
-            model::referrals_not_returned(&mut b, &ids),
-            model::latest_lead(&mut d, id),
+            model::referrals_not_returned(&mut b, id),
             load_calendar(&mut e, today),
         )?;
         // Dated once the lock is held: after the step before it.
         let now = Utc::now();
         if_match.check(opinion.version)?;
         let along = kept.of(conn, opinion.committee_id, generation).await?;
-        let live = model::of_current_rounds(referrals, &[(id, opinion.round)].into())
-            .remove(&id)
-            .unwrap_or_default();
+        let live: Vec<(Uuid, bool)> = referrals
+            .iter()
+            .filter(|r| r.round == opinion.round)
+            .map(|r| (r.handling_body_id, r.role == ReferralRole::Lead))
+            .collect();
+        let lead = referrals
+            .into_iter()
+            .filter(|r| r.role == ReferralRole::Lead)
+            .max_by_key(|r| r.round);
         Ok(Step {
             facts: facts_of(&opinion, &along.policy),
             ties: ties_of(caller, &opinion, &live),

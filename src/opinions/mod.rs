@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod in_full;
 pub mod lifecycle;
 pub mod model;
+pub mod outline;
 pub mod referable;
 pub mod steps;
 pub mod transition;

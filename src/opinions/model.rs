@@ -10,6 +10,7 @@ use super::domain::{Channel, Outcome, ReferralRole, Source};
 use super::dto::OpinionListQuery;
 use super::in_full::{live_of_round, opinion_live_referrals};
 use super::lifecycle::{Action, Rating, State};
+use super::outline::Outline;
 use crate::access::Caller;
 use crate::access::filters::opinion_filter;
 use crate::access::pipelined::SessionCheck;
@@ -314,30 +315,8 @@ pub fn list_query<'a>(
     query.order(opinions::id.desc()).limit(page.fetch_limit())
 }
 
-/// (opinion, body, role, round) of every referral of `ids` not returned: what
-/// `of_current_rounds` narrows to each opinion's round. Needs no opinion row, so a read can
-/// send it alongside the opinion's.
-pub async fn referrals_not_returned<C>(
-    conn: &mut C,
-    ids: &[Uuid],
-) -> ApiResult<Vec<(Uuid, Uuid, ReferralRole, i32)>>
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
-{
-    Ok(referrals::table
-        .filter(referrals::opinion_id.eq_any(ids))
-        .filter(referrals::returned_at.is_null())
-        .select((
-            referrals::opinion_id,
-            referrals::handling_body_id,
-            referrals::role,
-            referrals::round,
-        ))
-        .load(conn)
-        .await?)
-}
-
-/// The referrals of each opinion's current round, as (body, is lead).
+/// The referrals of `rows`' opinions' current rounds, as (body, is lead), from
+/// (opinion, body, role, round) rows of referrals not returned.
 pub fn of_current_rounds(
     rows: Vec<(Uuid, Uuid, ReferralRole, i32)>,
     rounds: &HashMap<Uuid, i32>,
@@ -353,21 +332,18 @@ pub fn of_current_rounds(
     out
 }
 
-/// The lead referral of the latest round that was not returned: the body answering the
-/// current round, or the one that answered the last.
-pub async fn latest_lead<C>(conn: &mut C, opinion: Uuid) -> ApiResult<Option<Referral>>
+/// Every referral of an opinion not returned, of any round: a step reads from them both the
+/// live referrals of the current round and the latest lead (`Step::load`).
+pub async fn referrals_not_returned<C>(conn: &mut C, opinion: Uuid) -> ApiResult<Vec<Referral>>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
     Ok(referrals::table
         .filter(referrals::opinion_id.eq(opinion))
-        .filter(referrals::role.eq(ReferralRole::Lead))
         .filter(referrals::returned_at.is_null())
-        .order(referrals::round.desc())
         .select(Referral::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+        .load(conn)
+        .await?)
 }
 
 pub async fn referrals_of(conn: &mut AsyncPgConnection, opinion: Uuid) -> ApiResult<Vec<Referral>> {
@@ -414,7 +390,7 @@ where
 /// states only: never personal data.
 pub async fn announce<C>(
     conn: &mut C,
-    opinion: &Opinion,
+    opinion: &Outline,
     topic: &str,
     action: Action,
 ) -> ApiResult<()>
@@ -437,7 +413,7 @@ where
 /// as it now is, with the live referrals of its current round as (body, is lead): the update
 /// sees the referral rows written before it, so the view needs no read of its own.
 pub async fn apply(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     id: Uuid,
     new_referrals: &[NewReferral],
     changes: &OpinionChanges,
@@ -446,8 +422,7 @@ pub async fn apply(
     // Sent in this order on one connection, in one round trip: diesel-async sends pipelined
     // statements as their futures are first polled, and one still being prepared holds the
     // statement cache's (fair) lock until it is sent.
-    let shared: &AsyncPgConnection = conn;
-    let (mut a, mut b) = (shared, shared);
+    let (mut a, mut b) = (conn, conn);
     let update = diesel::update(opinions::table.find(id))
         .set((
             changes,

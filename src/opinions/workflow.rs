@@ -18,6 +18,7 @@ use super::domain::Source;
 use super::dto::CreateOpinion;
 use super::lifecycle::Action;
 use super::model::{self, NewEvent, NewOpinion, Opinion};
+use super::outline::Outline;
 use super::steps;
 use crate::access::Caller;
 use crate::access::opinions::{Recorder, opinion_recorder, permitted_steps};
@@ -143,47 +144,55 @@ pub async fn receive(
     check_category(policy, &b.category)?;
     let now = Utc::now();
     let due = calendar.due_at(now, policy.refer_period(b.urgent));
-    let id = Uuid::now_v7();
-    let created: Opinion = diesel::insert_into(opinions::table)
-        .values(&NewOpinion {
-            id,
-            committee_id: constituency.committee_id,
-            constituency_id: constituency.id,
-            liaison_group_id: group,
-            representative_id: representative,
-            voter_id: voter,
-            activity_id: b.activity_id,
-            title: b.title.trim().to_owned(),
-            content: b.content.trim().to_owned(),
-            category: b.category,
-            location: b
-                .location
-                .map(|l| l.trim().to_owned())
-                .filter(|l| !l.is_empty()),
-            source: b.source,
-            urgent: b.urgent,
-            public_consent: b.public_consent,
-            received_at: now,
-            current_due_at: Some(due),
-            created_by: Some(caller.account_id),
-            registration_id: b.registration_id,
-        })
-        .returning(Opinion::as_returning())
-        .keep_prepared()
-        .get_result(conn)
-        .await?;
-    let payload = json!({"source": b.source, "urgent": b.urgent, "due_at": due});
-    record(
-        conn,
+    let new = NewOpinion {
+        id: Uuid::now_v7(),
+        committee_id: constituency.committee_id,
+        constituency_id: constituency.id,
+        liaison_group_id: group,
+        representative_id: representative,
+        voter_id: voter,
+        activity_id: b.activity_id,
+        title: b.title.trim().to_owned(),
+        content: b.content.trim().to_owned(),
+        category: b.category,
+        location: b
+            .location
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty()),
+        source: b.source,
+        urgent: b.urgent,
+        public_consent: b.public_consent,
+        received_at: now,
+        current_due_at: Some(due),
+        created_by: Some(caller.account_id),
+        registration_id: b.registration_id,
+    };
+    let after = Outline::received(&new);
+    let event = event_of(
         caller,
         None,
-        &created,
+        &after,
         Action::Receive,
         now,
-        payload,
+        json!({"source": b.source, "urgent": b.urgent, "due_at": due}),
         false,
-    )
-    .await?;
+    );
+    // The opinion, its event and its announcement in one round trip, in this order.
+    let insert = diesel::insert_into(opinions::table)
+        .values(&new)
+        .returning(Opinion::as_returning())
+        .keep_prepared();
+    let shared: &AsyncPgConnection = conn;
+    let mut c = shared;
+    let (created, ()) = futures_util::try_join!(
+        async {
+            let created: Opinion = insert.get_result(&mut c).await?;
+            Ok(created)
+        },
+        record(shared, &event, &after),
+    )?;
+    after.confirm(&created)?;
+    announce_if_urgent(conn, None, &after, Action::Receive).await?;
     Ok(Written {
         opinion: created,
         live: Vec::new(),
@@ -215,25 +224,31 @@ pub async fn step(
     let to = command.lands_on(s.facts.state, s.check(action)?);
     let mut effect = steps::dispatch(conn, &s, command).await?;
     effect.changes.state = Some(to);
-    let (updated, live) = model::apply(
-        conn,
-        s.opinion.id,
-        &effect.referrals,
-        &effect.changes,
-        s.now,
-    )
-    .await?;
-    record(
-        conn,
+    let after = Outline::after(&s.opinion, &effect.changes);
+    let event = event_of(
         caller,
         Some(&s.opinion),
-        &updated,
+        &after,
         action,
         s.now,
         effect.payload,
         internal,
-    )
-    .await?;
+    );
+    // The referrals, the update, its event and its announcement in one round trip, in this
+    // order (`model::apply` says why the order holds).
+    let shared: &AsyncPgConnection = conn;
+    let ((updated, live), ()) = futures_util::try_join!(
+        model::apply(
+            shared,
+            s.opinion.id,
+            &effect.referrals,
+            &effect.changes,
+            s.now,
+        ),
+        record(shared, &event, &after),
+    )?;
+    after.confirm(&updated)?;
+    announce_if_urgent(conn, Some(&s.opinion), &after, action).await?;
     Ok(Written {
         opinion: updated,
         live,
@@ -241,22 +256,17 @@ pub async fn step(
     })
 }
 
-/// Appends the timeline event of a step and announces it in the outbox (`opinion.<action>`,
-/// and `opinion.urgent` when the opinion has just become urgent). `before` is None for the
-/// first event.
-#[allow(clippy::too_many_arguments)]
-async fn record(
-    conn: &mut AsyncPgConnection,
+/// The timeline event of a write that leads `before` (None for the first event) to `after`.
+fn event_of(
     caller: &Caller,
     before: Option<&Opinion>,
-    after: &Opinion,
+    after: &Outline,
     action: Action,
     at: DateTime<Utc>,
     payload: serde_json::Value,
     internal: bool,
-) -> ApiResult<()> {
-    // The event and its announcement go out together (one round trip).
-    let event = NewEvent {
+) -> NewEvent {
+    NewEvent {
         id: Uuid::now_v7(),
         opinion_id: after.id,
         action,
@@ -268,15 +278,30 @@ async fn record(
         at,
         payload,
         internal,
-    };
-    let topic = format!("opinion.{}", action.happened());
-    let shared: &AsyncPgConnection = conn;
-    let (mut a, mut b) = (shared, shared);
+    }
+}
+
+/// Appends the timeline event of a write and announces it in the outbox
+/// (`opinion.<action>`), both sent at once on `conn`, after whatever was sent on it before.
+async fn record(conn: &AsyncPgConnection, event: &NewEvent, after: &Outline) -> ApiResult<()> {
+    let topic = format!("opinion.{}", event.action.happened());
+    let (mut a, mut b) = (conn, conn);
     futures_util::try_join!(
-        model::insert_event(&mut a, &event),
-        model::announce(&mut b, after, &topic, action),
+        model::insert_event(&mut a, event),
+        model::announce(&mut b, after, &topic, event.action),
     )?;
-    if after.urgent && !before.is_some_and(|o| o.urgent) {
+    Ok(())
+}
+
+/// Announces an opinion that has just become urgent on `opinion.urgent` (with the `action`
+/// that made it so) and notifies those who must hear of it at once.
+async fn announce_if_urgent(
+    conn: &mut AsyncPgConnection,
+    before: Option<&Opinion>,
+    after: &Outline,
+    action: Action,
+) -> ApiResult<()> {
+    if after.became_urgent(before) {
         model::announce(conn, after, "opinion.urgent", action).await?;
         crate::notifications::model::notify_urgent(conn, after.id).await?;
     }
