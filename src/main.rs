@@ -141,12 +141,9 @@ async fn main() -> anyhow::Result<()> {
             }
             tracing::info!(%address, "listening");
             let server = startup::run(listener, settings)?;
-            actix_web::rt::spawn(startup::stop_on_signal(
-                server.handle.clone(),
-                server.drain.clone(),
-            ));
+            let stopped = startup::stop_on_signal(server.handle.clone(), server.drain.clone());
             actix_web::rt::spawn(trim_freed_memory());
-            server.server.await?;
+            startup::serve(server.server, stopped).await?;
         }
     }
     Ok(())

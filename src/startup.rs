@@ -328,9 +328,15 @@ async fn count_in_flight(
 /// How long requests in flight may take to finish once SIGTERM arrives.
 const DRAIN_FOR: Duration = Duration::from_secs(30);
 
+/// How long the workers may take to stop once requests in flight are done: actix's own graceful
+/// stop (`shutdown_timeout`, for connections still open) and a margin.
+const STOP_WORKERS_WITHIN: Duration = Duration::from_secs(DRAIN_FOR.as_secs() + 5);
+
 /// On SIGTERM or Ctrl-C: stop accepting, let every request in flight finish (up to 30 s),
 /// then stop the workers. actix's own graceful stop let one worker of several drop its
-/// requests in flight; draining first leaves it nothing to drop.
+/// requests in flight; draining first leaves it nothing to drop. Returns once the workers
+/// have stopped, or once they have had `STOP_WORKERS_WITHIN` to do so: `serve` then ends
+/// the process either way.
 pub async fn stop_on_signal(handle: ServerHandle, in_flight: InFlight) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (
@@ -338,7 +344,7 @@ pub async fn stop_on_signal(handle: ServerHandle, in_flight: InFlight) {
         signal(SignalKind::interrupt()),
     ) else {
         tracing::error!("cannot listen for SIGTERM; stop will not wait for requests in flight");
-        return;
+        return std::future::pending().await;
     };
     tokio::select! {
         _ = term.recv() => {}
@@ -353,8 +359,39 @@ pub async fn stop_on_signal(handle: ServerHandle, in_flight: InFlight) {
     while in_flight.now() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tracing::info!(left = in_flight.now(), "stopped");
-    handle.stop(true).await;
+    tracing::info!(left = in_flight.now(), "stopping the workers");
+    if tokio::time::timeout(STOP_WORKERS_WITHIN, handle.stop(true))
+        .await
+        .is_err()
+    {
+        tracing::error!(
+            within_secs = STOP_WORKERS_WITHIN.as_secs(),
+            "the workers did not stop in time; stopping without them"
+        );
+    }
+}
+
+/// Runs `server` until it ends or until `stopped` (`stop_on_signal`) has seen it stop. A
+/// server that did not end after its workers stopped was seen once, after a load test: its
+/// workers and listener gone, its runtime idle, the process up for minutes. The background
+/// tasks hold nothing a stop must wait for (each write is a transaction of its own), so the
+/// process ends then.
+pub async fn serve(
+    server: Server,
+    stopped: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    tokio::pin!(server);
+    tokio::select! {
+        done = &mut server => return Ok(done?),
+        () = stopped => {}
+    }
+    match tokio::time::timeout(Duration::from_secs(2), server).await {
+        Ok(done) => Ok(done?),
+        Err(_) => {
+            tracing::error!("the server did not end after its workers stopped; ending the process");
+            Ok(())
+        }
+    }
 }
 
 pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running> {
