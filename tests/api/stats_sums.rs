@@ -7,7 +7,7 @@ use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use serde_json::Value;
 
-use crate::helpers::{World, number, spawn_server_on};
+use crate::helpers::{World, number, spawn_app, spawn_server_on};
 use crate::stats::{
     date_event, history, history_writer, refresh_measures, report_on, sums_as_text,
 };
@@ -319,4 +319,33 @@ async fn a_refresh_changes_only_what_changed_and_counts_equal_measures_apart() {
         refreshed,
         "as a rebuild sums it"
     );
+}
+
+#[tokio::test]
+async fn a_refresh_of_any_size_holds_at_most_one_lock_per_bucket() {
+    // One lock per opinion ran out of the shared lock table (6,400 slots with PostgreSQL's
+    // defaults) when a report caught up with 10,000 notes. Twenty thousand ids, none of them
+    // an opinion: the locks are taken all the same, and nothing is computed.
+    let app = spawn_app().await;
+    let mut conn = app.db().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, "BEGIN")
+        .await
+        .unwrap();
+    diesel::sql_query(
+        "SELECT refresh_opinion_measures(
+                    ARRAY(SELECT uuid_generate_v7() FROM generate_series(1, 20000)))",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let held = number(
+        &mut conn,
+        "SELECT count(*) AS n FROM pg_locks
+         WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
+    )
+    .await;
+    assert!((1000..=1024).contains(&held), "{held} advisory locks held");
+    diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, "COMMIT")
+        .await
+        .unwrap();
 }
