@@ -36,14 +36,13 @@ impl From<CalendarDay> for CalendarDayView {
     }
 }
 
-/// Every override from `from` on: due dates only ever look forward, and the table holds a few
-/// dozen rows a year.
-pub async fn load_from<C>(conn: &mut C, from: NaiveDate) -> ApiResult<WorkCalendar>
+/// Every day the calendar sets apart (holidays and make-up working days): a few dozen rows a
+/// year, kept by each server (`KeptPolicies::calendar`) until one changes.
+pub async fn load_all<C>(conn: &mut C) -> ApiResult<WorkCalendar>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
     let rows: Vec<(NaiveDate, DayKind)> = calendar_days::table
-        .filter(calendar_days::day.ge(from))
         .select((calendar_days::day, calendar_days::kind))
         .load(conn)
         .await?;

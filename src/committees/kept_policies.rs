@@ -8,15 +8,19 @@
 //! change made through any replica is seen by the next read on every replica, and nothing needs
 //! broadcasting. An entry is stamped with a number read before the policy was, never after, so
 //! it can only be older than its stamp says, which costs a re-read, never a stale answer.
+//!
+//! The working-day calendar that due dates count on is kept the same way: a holiday or a
+//! make-up day raises the same number (migration 000023).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::policy::EffectivePolicy;
 use crate::access::pipelined::SessionCheck;
+use crate::calendar::WorkCalendar;
 use crate::db::schema::committee_policy_generation;
 use crate::error::{ApiError, ApiResult};
 use crate::kept::Kept;
@@ -28,9 +32,13 @@ pub struct PathAndPolicy {
     pub policy: EffectivePolicy,
 }
 
-/// Kept by committee, each with the generation it was read at; shared by all workers.
+/// Kept by committee, each with the generation it was read at, and the calendar with its own;
+/// shared by all workers.
 #[derive(Debug, Default)]
-pub struct KeptPolicies(Kept<Uuid, (i64, Arc<PathAndPolicy>), 4_096>);
+pub struct KeptPolicies {
+    paths: Kept<Uuid, (i64, Arc<PathAndPolicy>), 4_096>,
+    calendar: Mutex<Option<(i64, Arc<WorkCalendar>)>>,
+}
 
 /// `(SELECT n FROM committee_policy_generation)`, for a read to select beside its rows.
 pub type Generation = diesel::dsl::SingleValue<
@@ -61,7 +69,7 @@ where
 impl KeptPolicies {
     /// The entry for `committee` if it was kept at `generation`.
     pub fn get(&self, committee: Uuid, generation: i64) -> Option<Arc<PathAndPolicy>> {
-        self.0
+        self.paths
             .get(&committee)
             .filter(|(kept_at, _)| *kept_at == generation)
             .map(|(_, entry)| entry)
@@ -102,7 +110,7 @@ impl KeptPolicies {
         missing.dedup();
         for (committee, (path, policy)) in super::model::paths_and_policies(conn, &missing).await? {
             let entry = Arc::new(PathAndPolicy { path, policy });
-            self.0.put(committee, (generation, entry.clone()));
+            self.paths.put(committee, (generation, entry.clone()));
             found.insert(committee, entry);
         }
         Ok(found)
@@ -123,6 +131,35 @@ impl KeptPolicies {
             .remove(&committee)
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("committee {committee} has no path")))
     }
+
+    /// The working-day calendar now: the kept one while `generation` (read in the caller's own
+    /// statement) has not moved, else read whole and kept.
+    pub async fn calendar<C>(
+        &self,
+        conn: &mut C,
+        generation: Option<i64>,
+    ) -> ApiResult<Arc<WorkCalendar>>
+    where
+        C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+    {
+        let generation = generation.ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("committee_policy_generation has no row"))
+        })?;
+        if let Some(kept) = self.kept_calendar(generation) {
+            return Ok(kept);
+        }
+        let calendar = Arc::new(crate::calendar::model::load_all(conn).await?);
+        *self.calendar.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((generation, calendar.clone()));
+        Ok(calendar)
+    }
+
+    fn kept_calendar(&self, generation: i64) -> Option<Arc<WorkCalendar>> {
+        let kept = self.calendar.lock().unwrap_or_else(|e| e.into_inner());
+        kept.as_ref()
+            .filter(|(kept_at, _)| *kept_at == generation)
+            .map(|(_, calendar)| calendar.clone())
+    }
 }
 
 #[cfg(test)]
@@ -137,7 +174,7 @@ mod tests {
             path: vec![committee],
             policy: super::super::policy::defaults(),
         });
-        kept.0.put(committee, (7, entry));
+        kept.paths.put(committee, (7, entry));
         assert!(kept.get(committee, 7).is_some());
         assert!(
             kept.get(committee, 8).is_none(),

@@ -17,8 +17,6 @@ use crate::access::filters::referable_body_filter;
 use crate::access::opinions::{OpinionTies, check_step, permitted_steps};
 use crate::access::pipelined::SessionCheck;
 use crate::calendar::WorkCalendar;
-use crate::calendar::model::load_from as load_calendar;
-use crate::calendar::working_days::local_date;
 use crate::committees::kept_policies::{KeptPolicies, PathAndPolicy};
 use crate::committees::policy::EffectivePolicy;
 use crate::conditional::IfMatch;
@@ -39,7 +37,7 @@ pub struct Step<'a> {
     pub lead: Option<Referral>,
     /// The current round's live referrals as (body, is lead).
     pub live: Vec<(Uuid, bool)>,
-    pub calendar: WorkCalendar,
+    pub calendar: Arc<WorkCalendar>,
     pub now: DateTime<Utc>,
 }
 
@@ -54,23 +52,21 @@ impl<'a> Step<'a> {
         id: Uuid,
         if_match: &IfMatch,
     ) -> ApiResult<Self> {
-        // One round trip: the lock (with the policy generation) first, then what the step
-        // reads, each statement (sent after the lock's, so run once it is held) seeing what the
-        // previous holder left. The calendar from today on also covers the moment the lock is
-        // held. The committee's path and policy are kept, read again only if the generation
-        // has moved.
-        let today = local_date(Utc::now());
+        // One round trip: the lock (with the policy generation) first, then the referrals,
+        // sent after the lock's statement, so read once it is held and seeing what the
+        // previous holder left. The committee's path and policy and the calendar are kept,
+        // read again only if the generation has moved.
         let shared: &AsyncPgConnection = conn;
-        let (mut a, mut b, mut e) = (shared, shared, shared);
-        let ((opinion, generation), referrals, calendar) = futures_util::try_join!(
+        let (mut a, mut b) = (shared, shared);
+        let ((opinion, generation), referrals) = futures_util::try_join!(
             model::lock_visible(&mut a, caller, check, id),
             model::referrals_not_returned(&mut b, id),
-            load_calendar(&mut e, today),
         )?;
         // Dated once the lock is held: after the step before it.
         let now = Utc::now();
         if_match.check(opinion.version)?;
         let along = kept.of(conn, opinion.committee_id, generation).await?;
+        let calendar = kept.calendar(conn, generation).await?;
         let live: Vec<(Uuid, bool)> = referrals
             .iter()
             .filter(|r| r.round == opinion.round)

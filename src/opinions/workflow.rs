@@ -23,8 +23,6 @@ use super::steps;
 use crate::access::Caller;
 use crate::access::opinions::{Recorder, opinion_recorder, permitted_steps};
 use crate::access::pipelined::SessionCheck;
-use crate::calendar::model::load_from as load_calendar;
-use crate::calendar::working_days::local_date;
 use crate::committees::kept_policies::{KeptPolicies, current_generation};
 use crate::committees::policy::EffectivePolicy;
 use crate::conditional::IfMatch;
@@ -79,11 +77,10 @@ pub async fn receive(
     }
     // Every check and what the opinion takes from its constituency in one round trip; the
     // first refusal, in this order, is the answer.
-    let today = local_date(Utc::now());
     let shared: &AsyncPgConnection = conn;
-    let (mut c1, mut c2, mut c3, mut c4, mut c5, mut c6, mut c7) =
-        (shared, shared, shared, shared, shared, shared, shared);
-    let (constituency, (), rep_group, (), (), generation, calendar) = futures_util::try_join!(
+    let (mut c1, mut c2, mut c3, mut c4, mut c5, mut c6) =
+        (shared, shared, shared, shared, shared, shared);
+    let (constituency, (), rep_group, (), (), generation) = futures_util::try_join!(
         async {
             crate::constituencies::model::find_visible(&mut c1, caller, b.constituency_id)
                 .await
@@ -135,11 +132,11 @@ pub async fn receive(
             Ok(())
         },
         async { Ok(current_generation(&mut c6, check).await?) },
-        load_calendar(&mut c7, today),
     )?;
     let group = rep_group.or(group);
     let committee = constituency.committee_id;
     let along = kept.of(conn, committee, Some(generation)).await?;
+    let calendar = kept.calendar(conn, Some(generation)).await?;
     let policy = &along.policy;
     check_category(policy, &b.category)?;
     let now = Utc::now();

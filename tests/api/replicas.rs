@@ -123,6 +123,49 @@ async fn a_new_holiday_moves_the_next_due_date_on_another_server() {
 }
 
 #[tokio::test]
+async fn a_new_holiday_moves_the_next_steps_due_date_on_another_server() {
+    // The feed-back date an answer sets is counted on the calendar the other server keeps.
+    let w = World::new().await;
+    let other = w.app.replica(|_| {});
+    w.app
+        .put(
+            &format!("/api/v1/committees/{}/policy", w.committee_a),
+            &w.admin,
+            json!({"feed_back_working_days": 1}),
+        )
+        .await
+        .expect(200);
+    let answered_on_other = async || {
+        let id = submit(&w).await;
+        let path = format!("/api/v1/opinions/{id}/transitions");
+        other
+            .post(&path, &w.committee_staff_a, refer_to(w.body_a))
+            .await
+            .expect(200);
+        other
+            .post(&path, &w.handling_body, answer())
+            .await
+            .expect(200)
+    };
+    let due = local_day_of(&answered_on_other().await.body);
+    w.app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/calendar/{due}"),
+            Some(&w.admin),
+            Some(json!({"kind": "holiday", "name": "临时休假"})),
+        )
+        .await
+        .expect(200);
+    let second = answered_on_other().await;
+    assert!(
+        local_day_of(&second.body) > due,
+        "{due} is a holiday now, yet the next feed-back is due {}",
+        second.body["current_due_at"]
+    );
+}
+
+#[tokio::test]
 async fn a_session_ended_through_one_server_is_refused_by_another() {
     let w = World::new().await;
     let other = w.app.replica(|_| {});

@@ -1,0 +1,1 @@
+DROP TRIGGER calendar_days_policy_changed ON calendar_days;
