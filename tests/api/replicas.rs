@@ -85,6 +85,19 @@ fn local_day_of(reply: &Value) -> NaiveDate {
     (at + Duration::hours(8) - Duration::seconds(1)).date_naive()
 }
 
+/// Makes `day` a holiday, through the world's own server.
+async fn holiday_on(w: &World, day: NaiveDate) {
+    w.app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/calendar/{day}"),
+            Some(&w.admin),
+            Some(json!({"kind": "holiday", "name": "临时休假"})),
+        )
+        .await
+        .expect(200);
+}
+
 #[tokio::test]
 async fn a_new_holiday_moves_the_next_due_date_on_another_server() {
     let w = World::new().await;
@@ -102,15 +115,7 @@ async fn a_new_holiday_moves_the_next_due_date_on_another_server() {
         .await
         .expect(201);
     let due = local_day_of(&first.body);
-    w.app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/calendar/{due}"),
-            Some(&w.admin),
-            Some(json!({"kind": "holiday", "name": "临时休假"})),
-        )
-        .await
-        .expect(200);
+    holiday_on(&w, due).await;
     let second = other
         .post("/api/v1/opinions", &w.voter, opinion_body(&w))
         .await
@@ -148,15 +153,7 @@ async fn a_new_holiday_moves_the_next_steps_due_date_on_another_server() {
             .expect(200)
     };
     let due = local_day_of(&answered_on_other().await.body);
-    w.app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/calendar/{due}"),
-            Some(&w.admin),
-            Some(json!({"kind": "holiday", "name": "临时休假"})),
-        )
-        .await
-        .expect(200);
+    holiday_on(&w, due).await;
     let second = answered_on_other().await;
     assert!(
         local_day_of(&second.body) > due,
