@@ -150,8 +150,15 @@ scenario() {
         wait_idle
     fi
     psql_db -c "SELECT pg_stat_statements_reset()" >/dev/null
-    local out
+    local out sampler peak
+    # The server's memory sampled every 0.1 s while the scenario runs: its peak, not only
+    # what is left after it, is what the 64 MiB target is about.
+    (while kill -0 "$SERVER_PID" 2>/dev/null; do rss VmRSS; sleep 0.1; done) >"$TOP/scenario_rss.txt" &
+    sampler=$!
     out="$(env BENCH_IDS="$TOP/ids.txt" "$@" wrk --latency --timeout 60s -t 2 -c "$conns" -d "${SECONDS_EACH}s" -s "bench/wrk/$script" "$API" 2>&1)"
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
+    peak="$(sort -n "$TOP/scenario_rss.txt" | tail -n 1)"
     local rps p50 p99 requests non2xx statements
     rps="$(awk '/Requests\/sec/ {print int($2)}' <<<"$out")"
     p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
@@ -160,7 +167,7 @@ scenario() {
     non2xx="$(awk '/Non-2xx/ {n = $NF} /Socket errors/ {t = $NF} END {print n + t}' <<<"$out")"
     statements="$(psql_db -tAc "SELECT round(sum(calls)::numeric / greatest($requests, 1), 1) FROM pg_stat_statements
                                   WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'liaison_bench')")"
-    ROWS+=("$name|$conns|$rps|$p50|$p99|${non2xx:-0}|$ceiling|${OWN:-}|$statements|$(rss VmRSS)")
+    ROWS+=("$name|$conns|$rps|$p50|$p99|${non2xx:-0}|$ceiling|${OWN:-}|$statements|${peak:-?}|$(rss VmRSS)")
     log "$name: $rps req/s, p99 $p99, $statements statements/request"
 }
 
@@ -222,13 +229,13 @@ PGB_SELECT=$(( PGB_SELECT_BEFORE > PGB_SELECT_AFTER ? PGB_SELECT_BEFORE : PGB_SE
 PGB_TPCB=$(( PGB_TPCB_BEFORE > PGB_TPCB_AFTER ? PGB_TPCB_BEFORE : PGB_TPCB_AFTER ))
 # The table's rows, each ratio against the higher ceiling of its kind.
 table_rows() {
-    local row name conns rps p50 p99 errors kind own statements rss ceiling ratio
+    local row name conns rps p50 p99 errors kind own statements peak rss ceiling ratio
     for row in "${ROWS[@]}"; do
-        IFS='|' read -r name conns rps p50 p99 errors kind own statements rss <<<"$row"
+        IFS='|' read -r name conns rps p50 p99 errors kind own statements peak rss <<<"$row"
         case "$kind" in select) ceiling=$PGB_SELECT ;; tpcb) ceiling=$PGB_TPCB ;; *) ceiling=0 ;; esac
         ratio="$(python3 -c "print(f'{$rps / $ceiling:.2f}×' if $ceiling else '—')")"
         [ -n "$own" ] && own="$own ($(python3 -c "print(f'{$own / $ceiling:.2f}×')"))" || own="—"
-        echo "| $name | $conns | $rps | $p50 | $p99 | $errors | $ceiling | $ratio | $own | $statements | $rss MiB |"
+        echo "| $name | $conns | $rps | $p50 | $p99 | $errors | $ceiling | $ratio | $own | $statements | $peak MiB | $rss MiB |"
     done
 }
 
@@ -291,8 +298,8 @@ EXPORT_ROWS="$(psql_db -tAc "SELECT count(*) FROM opinions")"
     echo "same cluster at the same concurrency (\`-S\` for reads, tpcb-like for writes). The whole run took"
     echo "$(( $(date +%s) - RUN_STARTED )) s, of which ${BUILD_SECS} s building the release server."
     echo
-    echo "| Scenario | Connections | Requests/s | p50 | p99 | Errors | pgbench tps | Ratio | Its statements under pgbench | Statements per request | Server RSS after |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| Scenario | Connections | Requests/s | p50 | p99 | Errors | pgbench tps | Ratio | Its statements under pgbench | Statements per request | Server RSS peak during | Server RSS after |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
     table_rows
     echo
     if [ "${#REPORT_LINES[@]}" -gt 0 ]; then
