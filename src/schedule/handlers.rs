@@ -307,7 +307,7 @@ pub async fn get_public_schedule(
     };
     Ok(HttpResponse::Ok()
         .content_type(actix_web::http::header::ContentType::json())
-        .body(body))
+        .body(crate::responses::InSlices::new(body)))
 }
 
 /// A home or station's schedule as an iCalendar feed (`text/calendar`) to subscribe to: the

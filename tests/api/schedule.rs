@@ -261,6 +261,10 @@ async fn the_public_schedule_shows_published_activities_and_no_personal_data() {
         ]
     );
     assert_ne!(published, unpublished);
+    // Sent a slice at a time (`responses::InSlices`), still with its length, not chunked.
+    let length: usize = reply.header("content-length").unwrap().parse().unwrap();
+    assert!(length > 100, "{length}");
+    assert_eq!(reply.header("transfer-encoding"), None);
     let text = reply.body.to_string();
     for secret in [
         VOTER_PHONE,
