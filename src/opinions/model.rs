@@ -207,8 +207,8 @@ where
 /// Runs `work`, which reads what `list_query(_, f, _)` selects, planned as `f` needs: a search
 /// for its words (custom plans; two round trips more), where the one generic plan a
 /// connection keeps walks the whole table newest first looking for a word no opinion holds
-/// (seconds at a million) and the trigram indexes find none at once. The list and the export
-/// both read through it.
+/// (seconds at a million) and the trigram indexes find none at once; and without merge joins
+/// (`db::with_text_search_plans` says why). The list and the export both read through it.
 pub async fn planned_for<C, R>(
     conn: &mut C,
     f: &OpinionListQuery,
@@ -218,7 +218,7 @@ where
     C: diesel_async::SimpleAsyncConnection + Send,
 {
     if f.search_words().is_some() {
-        crate::db::with_custom_plans(conn, work).await
+        crate::db::with_text_search_plans(conn, work).await
     } else {
         work(conn).await
     }

@@ -13,7 +13,7 @@ use liaison::db::schema::opinions;
 use liaison::obligations::model::open_opinions_query;
 use liaison::opinions::dto::OpinionListQuery;
 use liaison::opinions::lifecycle::State;
-use liaison::opinions::model::{Opinion, list_query};
+use liaison::opinions::model::{Opinion, list_query, planned_for};
 use liaison::pagination::PageRequest;
 
 use crate::helpers::World;
@@ -93,6 +93,12 @@ async fn load_a_million(w: &World) -> diesel_async::AsyncPgConnection {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
     conn
+}
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    enable_mergejoin: String,
 }
 
 #[derive(QueryableByName)]
@@ -277,6 +283,42 @@ async fn opinion_lists_stay_index_scans_at_a_million_rows() {
             "search for a word no opinion holds (custom plan):\n{custom}"
         ));
     }
+    // A search runs without merge joins (`db::with_text_search_plans` says why): a committee's
+    // staff searching a word its opinions hold, which the planner otherwise merged from the
+    // texts of every committee's opinions.
+    let in_scope = OpinionListQuery {
+        q: Some("路灯".into()),
+        ..Default::default()
+    };
+    let scoped = planned_for(&mut conn, &in_scope, async |conn| {
+        let plan: Vec<String> =
+            Explain(list_query(&staff, &in_scope, deep_page).select(opinions::id))
+                .load(conn)
+                .await?;
+        let merge_joins: Vec<String> = diesel::sql_query("SHOW enable_mergejoin")
+            .load::<Setting>(conn)
+            .await?
+            .into_iter()
+            .map(|s| s.enable_mergejoin)
+            .collect();
+        Ok((plan.join("\n"), merge_joins))
+    })
+    .await
+    .unwrap();
+    if scoped.1 != ["off"] || scoped.0.contains("Merge Join") {
+        failures.push(format!(
+            "a committee's search (merge joins {:?}):\n{}",
+            scoped.1, scoped.0
+        ));
+    }
+    let after: Vec<Setting> = diesel::sql_query("SHOW enable_mergejoin")
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        after[0].enable_mergejoin, "on",
+        "merge joins back after a search"
+    );
     // The obligations page's read of its deputies' open opinions keeps to the partial index
     // that spells out the open states (migration 000012): if `lifecycle::is_open` and the
     // index's predicate drift apart, the plan falls back to reading every opinion.
