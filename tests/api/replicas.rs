@@ -85,6 +85,19 @@ fn local_day_of(reply: &Value) -> NaiveDate {
     (at + Duration::hours(8) - Duration::seconds(1)).date_naive()
 }
 
+/// Sets committee A's `period` (a policy field) to one working day, so a due date falls on
+/// the next working day and a holiday there moves it.
+async fn one_working_day(w: &World, period: &str) {
+    w.app
+        .put(
+            &format!("/api/v1/committees/{}/policy", w.committee_a),
+            &w.admin,
+            json!({ period: 1 }),
+        )
+        .await
+        .expect(200);
+}
+
 /// Makes `day` a holiday, through the world's own server.
 async fn holiday_on(w: &World, day: NaiveDate) {
     w.app
@@ -102,14 +115,7 @@ async fn holiday_on(w: &World, day: NaiveDate) {
 async fn a_new_holiday_moves_the_next_due_date_on_another_server() {
     let w = World::new().await;
     let other = w.app.replica(|_| {});
-    w.app
-        .put(
-            &format!("/api/v1/committees/{}/policy", w.committee_a),
-            &w.admin,
-            json!({"refer_working_days": 1}),
-        )
-        .await
-        .expect(200);
+    one_working_day(&w, "refer_working_days").await;
     let first = other
         .post("/api/v1/opinions", &w.voter, opinion_body(&w))
         .await
@@ -132,14 +138,7 @@ async fn a_new_holiday_moves_the_next_steps_due_date_on_another_server() {
     // The feed-back date an answer sets is counted on the calendar the other server keeps.
     let w = World::new().await;
     let other = w.app.replica(|_| {});
-    w.app
-        .put(
-            &format!("/api/v1/committees/{}/policy", w.committee_a),
-            &w.admin,
-            json!({"feed_back_working_days": 1}),
-        )
-        .await
-        .expect(200);
+    one_working_day(&w, "feed_back_working_days").await;
     let answered_on_other = async || {
         let id = submit(&w).await;
         let path = format!("/api/v1/opinions/{id}/transitions");
