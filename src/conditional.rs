@@ -1,5 +1,7 @@
 //! Optimistic concurrency: versioned resources send an `ETag`; writes that carry `If-Match`
-//! go ahead only if the client saw the current version (RFC 9110 §13.1.1), else 412.
+//! go ahead only if the client saw the current version (RFC 9110 §13.1.1), else 412. And
+//! revalidation: a read that sends `If-None-Match` with the tag it holds gets 304 while that
+//! is still the answer (§13.1.2).
 
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest};
@@ -94,9 +96,57 @@ impl FromRequest for IfMatch {
     }
 }
 
+/// The `If-None-Match` header, if any. A value that is not `*` or entity tags is taken as
+/// absent: the full answer is always a correct reply to a read.
+#[derive(Debug, Clone, Default)]
+pub struct IfNoneMatch(Vec<String>);
+
+impl IfNoneMatch {
+    /// Whether the client holds `tag` already (weak comparison, as §13.1.2 asks).
+    pub fn holds(&self, tag: &str) -> bool {
+        let strong = |t: &str| t.strip_prefix("W/").unwrap_or(t).to_owned();
+        self.0.iter().any(|t| t == "*" || strong(t) == strong(tag))
+    }
+}
+
+impl FromRequest for IfNoneMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let mut tags = Vec::new();
+        for raw in req
+            .headers()
+            .get_all(actix_web::http::header::IF_NONE_MATCH)
+        {
+            let Ok(text) = raw.to_str() else {
+                return ready(Ok(Self::default()));
+            };
+            for element in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                if element != "*" && !is_entity_tag(element) {
+                    return ready(Ok(Self::default()));
+                }
+                tags.push(element.to_owned());
+            }
+        }
+        ready(Ok(Self(tags)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn none_match_compares_weakly_and_takes_a_star() {
+        let held = |tags: &[&str]| IfNoneMatch(tags.iter().map(|t| t.to_string()).collect());
+        assert!(held(&["\"a\""]).holds("\"a\""));
+        assert!(held(&["W/\"a\""]).holds("\"a\""));
+        assert!(held(&["\"b\"", "\"a\""]).holds("\"a\""));
+        assert!(held(&["*"]).holds("\"a\""));
+        assert!(!held(&["\"b\""]).holds("\"a\""));
+        assert!(!held(&[]).holds("\"a\""));
+    }
 
     #[test]
     fn malformed_tags_are_told_apart_from_stale_ones() {

@@ -1,3 +1,4 @@
+use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{Days, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -14,6 +15,7 @@ use super::recurrence::Recurrence;
 use super::rota::{RotaVersion, earliest_change, version_on};
 use crate::access::{Action, Authed};
 use crate::calendar::working_days::local_date;
+use crate::conditional::IfNoneMatch;
 use crate::db::schema::reception_rules;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::liaison_groups;
@@ -270,8 +272,14 @@ fn window(q: &ScheduleQuery) -> Window {
 #[utoipa::path(
     tag = "public",
     operation_id = "get_public_schedule",
-    params(ScheduleQuery),
-    responses((status = 200, description = "The schedule", body = Schedule)),
+    params(
+        ScheduleQuery,
+        ("If-None-Match" = Option<String>, Header, description = "The ETag of the schedule you hold; 304 while it is still the answer"),
+    ),
+    responses(
+        (status = 200, description = "The schedule; its `ETag` names this window's answer until anything it shows changes", body = Schedule),
+        (status = 304, description = "Unchanged since the ETag you sent: keep the schedule you hold"),
+    ),
     security(()),
 )]
 #[get("/schedule")]
@@ -280,10 +288,19 @@ pub async fn get_public_schedule(
     state: web::Data<AppState>,
     cache: web::Data<public::ScheduleCache>,
     query: web::Query<ScheduleQuery>,
+    if_none_match: IfNoneMatch,
 ) -> ApiResult<HttpResponse> {
     let w = window(&query);
     let mut conn = state.db().await?;
     let generation = public::generation(&mut conn).await?;
+    // A window's answer changes only with the generation (what the cache is keyed on), and
+    // the window's dates are in the tag: a default window moves with the day.
+    let tag = format!("\"{generation}.{}.{}\"", w.from, w.to);
+    if if_none_match.holds(&tag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .finish());
+    }
     let body = match cache.get(&w, generation) {
         Some(body) => body,
         None => {
@@ -307,6 +324,7 @@ pub async fn get_public_schedule(
     };
     Ok(HttpResponse::Ok()
         .content_type(actix_web::http::header::ContentType::json())
+        .insert_header((header::ETAG, tag))
         .body(crate::responses::InSlices::new(body)))
 }
 

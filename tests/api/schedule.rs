@@ -455,3 +455,65 @@ async fn read(app: &crate::helpers::TestApp, path: &str) -> Value {
         .expect(200)
         .body
 }
+
+#[tokio::test]
+async fn a_client_holding_the_schedule_is_told_it_has_not_changed_until_it_has() {
+    let w = World::new().await;
+    odd_month_rule(&w).await;
+    let path = format!(
+        "/public/v1/schedule?from={}&to={}&station={}",
+        local_day(0),
+        local_day(30),
+        w.group_a
+    );
+    let get = |held: Option<String>| {
+        let (app, path) = (&w.app, &path);
+        async move {
+            let headers: Vec<(&str, &str)> = held
+                .as_deref()
+                .map(|tag| vec![("If-None-Match", tag)])
+                .unwrap_or_default();
+            app.send(reqwest::Method::GET, path, None, None, &headers)
+                .await
+        }
+    };
+    let first = get(None).await.expect(200);
+    let tag = first.header("etag").expect("an ETag").to_owned();
+    let unchanged = get(Some(tag.clone())).await.expect(304);
+    assert_eq!(unchanged.body, Value::Null);
+    assert_eq!(unchanged.header("etag"), Some(tag.as_str()));
+    get(Some(format!("W/{tag}"))).await.expect(304);
+    get(Some(format!("\"other\", {tag}"))).await.expect(304);
+    // Not a list of tags: the schedule is sent, as without the header.
+    get(Some("not a tag".into())).await.expect(200);
+    // Another window is another answer.
+    let other_window = w
+        .app
+        .send(
+            reqwest::Method::GET,
+            &format!(
+                "/public/v1/schedule?from={}&station={}",
+                local_day(1),
+                w.group_a
+            ),
+            None,
+            None,
+            &[("If-None-Match", tag.as_str())],
+        )
+        .await
+        .expect(200);
+    assert_ne!(other_window.header("etag"), Some(tag.as_str()));
+    // Anything the schedule shows changes: the tag held no longer matches.
+    let published = plan(&w, &w.group_staff_a, plan_body(&w, local_day(10), true)).await;
+    let changed = get(Some(tag.clone())).await.expect(200);
+    assert_ne!(changed.header("etag"), Some(tag.as_str()));
+    assert!(
+        changed.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["activity_id"] == json!(published)),
+        "{}",
+        changed.body
+    );
+}
