@@ -4,6 +4,7 @@
 //! is still the answer (§13.1.2).
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderName;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::{Ready, ready};
 
@@ -60,52 +61,26 @@ impl FromRequest for IfMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let headers: Vec<_> = req
-            .headers()
-            .get_all(actix_web::http::header::IF_MATCH)
-            .collect();
-        if headers.is_empty() {
-            return ready(Ok(Self(None)));
-        }
-        // An unreadable value is malformed; an empty one is an empty list, as if absent; an
-        // empty element between commas is malformed, as the grammar has none.
-        let mut values: Vec<String> = Vec::new();
-        let mut well_formed = true;
-        for raw in headers {
-            let text = raw.to_str().map(str::trim).unwrap_or("\u{0}");
-            if text.is_empty() {
-                continue;
-            }
-            for element in text.split(',').map(str::trim) {
-                well_formed &= element == "*" || is_entity_tag(element);
-                values.push(element.to_owned());
-            }
-        }
-        if values.is_empty() {
-            return ready(Ok(Self(None)));
-        }
-        well_formed &= !values.iter().any(|v| v == "*") || values == ["*"];
-        ready(if well_formed {
-            Ok(Self(Some(values)))
-        } else {
-            Err(ApiError::bad_request(
-                ErrorCode::BadRequest,
-                "If-Match must be * or entity tags such as \"v3\"",
-            ))
-        })
+        ready(
+            tags_in(req, actix_web::http::header::IF_MATCH)
+                .map(Self)
+                .ok_or_else(|| malformed("If-Match")),
+        )
     }
 }
 
-/// The `If-None-Match` header, if any. A value that is not `*` or entity tags is taken as
-/// absent: the full answer is always a correct reply to a read.
+/// The `If-None-Match` header, if any: `*` or a list of entity tags.
 #[derive(Debug, Clone, Default)]
-pub struct IfNoneMatch(Vec<String>);
+pub struct IfNoneMatch(Option<Vec<String>>);
 
 impl IfNoneMatch {
-    /// Whether the client holds `tag` already (weak comparison, as §13.1.2 asks).
+    /// Whether the client holds `tag` already (weak comparison, as RFC 9110 §13.1.2 asks).
     pub fn holds(&self, tag: &str) -> bool {
         let strong = |t: &str| t.strip_prefix("W/").unwrap_or(t).to_owned();
-        self.0.iter().any(|t| t == "*" || strong(t) == strong(tag))
+        self.0
+            .iter()
+            .flatten()
+            .any(|t| t == "*" || strong(t) == strong(tag))
     }
 }
 
@@ -114,23 +89,43 @@ impl FromRequest for IfNoneMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let mut tags = Vec::new();
-        for raw in req
-            .headers()
-            .get_all(actix_web::http::header::IF_NONE_MATCH)
-        {
-            let Ok(text) = raw.to_str() else {
-                return ready(Ok(Self::default()));
-            };
-            for element in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-                if element != "*" && !is_entity_tag(element) {
-                    return ready(Ok(Self::default()));
-                }
-                tags.push(element.to_owned());
-            }
-        }
-        ready(Ok(Self(tags)))
+        ready(
+            tags_in(req, actix_web::http::header::IF_NONE_MATCH)
+                .map(Self)
+                .ok_or_else(|| malformed("If-None-Match")),
+        )
     }
+}
+
+/// The tags of every `name` header: `Some(None)` when there are none, `None` when malformed.
+/// An unreadable value is malformed; an empty one is an empty list, as if absent; an empty
+/// element between commas is malformed, as the grammar has none; `*` stands alone.
+fn tags_in(req: &HttpRequest, name: HeaderName) -> Option<Option<Vec<String>>> {
+    let mut values: Vec<String> = Vec::new();
+    let mut well_formed = true;
+    for raw in req.headers().get_all(name) {
+        let text = raw.to_str().map(str::trim).unwrap_or("\u{0}");
+        if text.is_empty() {
+            continue;
+        }
+        for element in text.split(',').map(str::trim) {
+            well_formed &= element == "*" || is_entity_tag(element);
+            values.push(element.to_owned());
+        }
+    }
+    well_formed &= !values.iter().any(|v| v == "*") || values == ["*"];
+    match (well_formed, values.is_empty()) {
+        (false, _) => None,
+        (true, true) => Some(None),
+        (true, false) => Some(Some(values)),
+    }
+}
+
+fn malformed(header: &str) -> ApiError {
+    ApiError::bad_request(
+        ErrorCode::BadRequest,
+        format!("{header} must be * or entity tags such as \"v3\""),
+    )
 }
 
 #[cfg(test)]
@@ -139,7 +134,7 @@ mod tests {
 
     #[test]
     fn none_match_compares_weakly_and_takes_a_star() {
-        let held = |tags: &[&str]| IfNoneMatch(tags.iter().map(|t| t.to_string()).collect());
+        let held = |tags: &[&str]| IfNoneMatch(Some(tags.iter().map(|t| t.to_string()).collect()));
         assert!(held(&["\"a\""]).holds("\"a\""));
         assert!(held(&["W/\"a\""]).holds("\"a\""));
         assert!(held(&["\"b\"", "\"a\""]).holds("\"a\""));

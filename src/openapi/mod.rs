@@ -259,6 +259,13 @@ fn declare_headers(op: &mut Operation) {
                     .build(),
                 "The `ETag` you read (`\"v3\"`); 412 `precondition_failed` if it changed since",
             ),
+            "If-None-Match" => (
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(crate::conditional::IF_MATCH_PATTERN))
+                    .build(),
+                "The `ETag` of the answer you hold; 304 with no body while it is still the answer",
+            ),
             "Idempotency-Key" => (
                 ObjectBuilder::new()
                     .schema_type(Type::String)

@@ -484,8 +484,10 @@ async fn a_client_holding_the_schedule_is_told_it_has_not_changed_until_it_has()
     assert_eq!(unchanged.header("etag"), Some(tag.as_str()));
     get(Some(format!("W/{tag}"))).await.expect(304);
     get(Some(format!("\"other\", {tag}"))).await.expect(304);
-    // Not a list of tags: the schedule is sent, as without the header.
-    get(Some("not a tag".into())).await.expect(200);
+    // Not a list of tags: refused, as a malformed If-Match is.
+    get(Some("not a tag".into()))
+        .await
+        .expect_problem(400, "bad_request");
     // Another window is another answer.
     let other_window = w
         .app
