@@ -243,6 +243,11 @@ fn declare_headers(op: &mut Operation) {
         .iter()
         .flatten()
         .any(|p| p.name == "Idempotency-Key");
+    let revalidated = op
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| p.name == "If-None-Match");
     for p in op.parameters.iter_mut().flatten() {
         if p.description
             .as_deref()
@@ -325,6 +330,15 @@ fn declare_headers(op: &mut Operation) {
                 header(
                     string_schema(),
                     "The version (`\"v3\"`): send it back as `If-Match`",
+                ),
+            );
+        }
+        if revalidated && (status == "200" || status == "304") {
+            response.headers.insert(
+                "ETag".into(),
+                header(
+                    string_schema(),
+                    "This answer's tag: send it back as `If-None-Match` to be told whether it changed",
                 ),
             );
         }
