@@ -10,7 +10,6 @@ use super::domain::{Channel, Outcome, ReferralRole, Source};
 use super::dto::OpinionListQuery;
 use super::in_full::{live_of_round, opinion_live_referrals};
 use super::lifecycle::{Action, Rating, State};
-use super::outline::Outline;
 use crate::access::Caller;
 use crate::access::filters::opinion_filter;
 use crate::access::pipelined::SessionCheck;
@@ -384,29 +383,6 @@ where
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// Announces a change for the webhook and sync workers, in the caller's transaction. Ids and
-/// states only: never personal data.
-pub async fn announce<C>(
-    conn: &mut C,
-    opinion: &Outline,
-    topic: &str,
-    action: Action,
-) -> ApiResult<()>
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
-{
-    let payload = serde_json::json!({
-        "opinion_id": opinion.id,
-        "action": action.as_str(),
-        "state": opinion.state,
-        "round": opinion.round,
-        "urgent": opinion.urgent,
-        "committee_id": opinion.committee_id,
-        "version": opinion.version,
-    });
-    crate::outbox::enqueue(conn, topic, opinion.id, opinion.committee_id, payload).await
 }
 
 /// Writes the referrals one step makes and its changes, bumps the version and returns the row

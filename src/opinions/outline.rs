@@ -6,7 +6,7 @@
 
 use uuid::Uuid;
 
-use super::lifecycle::State;
+use super::lifecycle::{Action, State};
 use super::model::{NewOpinion, Opinion, OpinionChanges};
 use crate::error::{ApiError, ApiResult};
 
@@ -73,6 +73,24 @@ impl Outline {
                 "the opinion written ({found:?}) is not what its timeline records ({self:?})"
             )))
         }
+    }
+
+    /// Announces the change on `topic` for the webhook and sync workers, in the caller's
+    /// transaction. Ids and states only: never personal data.
+    pub async fn announce<C>(&self, conn: &mut C, topic: &str, action: Action) -> ApiResult<()>
+    where
+        C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+    {
+        let payload = serde_json::json!({
+            "opinion_id": self.id,
+            "action": action.as_str(),
+            "state": self.state,
+            "round": self.round,
+            "urgent": self.urgent,
+            "committee_id": self.committee_id,
+            "version": self.version,
+        });
+        crate::outbox::enqueue(conn, topic, self.id, self.committee_id, payload).await
     }
 }
 

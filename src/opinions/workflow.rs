@@ -285,7 +285,7 @@ async fn record(conn: &AsyncPgConnection, event: &NewEvent, after: &Outline) -> 
     let (mut a, mut b) = (conn, conn);
     futures_util::try_join!(
         model::insert_event(&mut a, event),
-        model::announce(&mut b, after, &topic, event.action),
+        after.announce(&mut b, &topic, event.action),
     )?;
     Ok(())
 }
@@ -299,7 +299,7 @@ async fn announce_if_urgent(
     action: Action,
 ) -> ApiResult<()> {
     if after.became_urgent(before) {
-        model::announce(conn, after, "opinion.urgent", action).await?;
+        after.announce(conn, "opinion.urgent", action).await?;
         crate::notifications::model::notify_urgent(conn, after.id).await?;
     }
     Ok(())
