@@ -61,11 +61,7 @@ impl FromRequest for IfMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        ready(
-            tags_in(req, actix_web::http::header::IF_MATCH)
-                .map(Self)
-                .ok_or_else(|| malformed("If-Match")),
-        )
+        ready(tags_in(req, (actix_web::http::header::IF_MATCH, "If-Match")).map(Self))
     }
 }
 
@@ -90,17 +86,22 @@ impl FromRequest for IfNoneMatch {
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         ready(
-            tags_in(req, actix_web::http::header::IF_NONE_MATCH)
-                .map(Self)
-                .ok_or_else(|| malformed("If-None-Match")),
+            tags_in(
+                req,
+                (actix_web::http::header::IF_NONE_MATCH, "If-None-Match"),
+            )
+            .map(Self),
         )
     }
 }
 
-/// The tags of every `name` header: `Some(None)` when there are none, `None` when malformed.
-/// An unreadable value is malformed; an empty one is an empty list, as if absent; an empty
+/// The tags of every `name` header, `None` when there are none; 400 when malformed. An
+/// unreadable value is malformed; an empty one is an empty list, as if absent; an empty
 /// element between commas is malformed, as the grammar has none; `*` stands alone.
-fn tags_in(req: &HttpRequest, name: HeaderName) -> Option<Option<Vec<String>>> {
+fn tags_in(
+    req: &HttpRequest,
+    (name, shown): (HeaderName, &str),
+) -> Result<Option<Vec<String>>, ApiError> {
     let mut values: Vec<String> = Vec::new();
     let mut well_formed = true;
     for raw in req.headers().get_all(name) {
@@ -114,18 +115,13 @@ fn tags_in(req: &HttpRequest, name: HeaderName) -> Option<Option<Vec<String>>> {
         }
     }
     well_formed &= !values.iter().any(|v| v == "*") || values == ["*"];
-    match (well_formed, values.is_empty()) {
-        (false, _) => None,
-        (true, true) => Some(None),
-        (true, false) => Some(Some(values)),
+    if !well_formed {
+        return Err(ApiError::bad_request(
+            ErrorCode::BadRequest,
+            format!("{shown} must be * or entity tags such as \"v3\""),
+        ));
     }
-}
-
-fn malformed(header: &str) -> ApiError {
-    ApiError::bad_request(
-        ErrorCode::BadRequest,
-        format!("{header} must be * or entity tags such as \"v3\""),
-    )
+    Ok((!values.is_empty()).then_some(values))
 }
 
 #[cfg(test)]
