@@ -409,7 +409,7 @@ where
     let mut tries = 0;
     loop {
         tries += 1;
-        AnsiTransactionManager::begin_transaction(conn).await?;
+        begin_ahead(conn).await?;
         let error = match work(conn).await {
             Ok(value) => match AnsiTransactionManager::commit_transaction(conn).await {
                 Ok(()) => return Ok(value),
@@ -430,6 +430,41 @@ where
         }
         tracing::info!(tries, "transaction gave way; trying again");
         tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(tries))).await;
+    }
+}
+
+/// Opens a transaction whose `BEGIN` travels with its first statements: sent now, its answer
+/// not awaited, so the work's first round trip carries both (a write's round trips are most of
+/// what it costs the database and the server beside it; bench/NOTES.md, state transition).
+///
+/// Its answer is safe to leave unread. On a connection outside any transaction, as diesel's
+/// transaction manager says this one is (it is asked first; inside a transaction the savepoint is
+/// taken the usual way, awaited), `BEGIN` cannot fail but with the connection, and then so does
+/// every statement after it. The manager is told the transaction is open at once, as its own `BEGIN`
+/// would tell it: a request dropped half-way leaves a connection the pool will not hand out.
+async fn begin_ahead(conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+    use diesel::connection::{TransactionDepthChange, TransactionManagerStatus};
+    use diesel_async::{AnsiTransactionManager, TransactionManager};
+    use futures_util::FutureExt;
+    let TransactionManagerStatus::Valid(status) =
+        AnsiTransactionManager::transaction_manager_status_mut(conn)
+    else {
+        return Err(diesel::result::Error::BrokenTransactionManager);
+    };
+    if status.transaction_depth().is_some() {
+        return AnsiTransactionManager::begin_transaction(conn).await;
+    }
+    let mut shared: &AsyncPgConnection = conn;
+    // The first poll queues the statement on the connection, ahead of any sent after it; the
+    // answer, once it comes, is dropped unread.
+    if let Some(Err(e)) = shared.batch_execute("BEGIN").now_or_never() {
+        return Err(e);
+    }
+    match AnsiTransactionManager::transaction_manager_status_mut(conn) {
+        TransactionManagerStatus::Valid(status) => {
+            status.change_transaction_depth(TransactionDepthChange::IncreaseDepth)
+        }
+        TransactionManagerStatus::InError => Err(diesel::result::Error::BrokenTransactionManager),
     }
 }
 

@@ -210,3 +210,81 @@ async fn a_transaction_chosen_to_give_way_in_a_deadlock_is_tried_again() {
     assert!(one.0 && two.0, "both finish: {one:?} {two:?}");
     assert_eq!(one.1 + two.1, 3, "exactly one gave way and ran again");
 }
+
+#[tokio::test]
+async fn a_transaction_whose_begin_is_sent_ahead_is_whole_nests_and_is_not_reused_half_done() {
+    use diesel_async::{AnsiTransactionManager, AsyncConnection, TransactionManager};
+    use liaison::error::ApiError;
+    let app = crate::helpers::spawn_app().await;
+    let mut conn = diesel_async::AsyncPgConnection::establish(&app.database_url)
+        .await
+        .unwrap();
+    conn.batch_execute("CREATE TEMP TABLE kept (n bigint)")
+        .await
+        .unwrap();
+    let count = async |conn: &mut diesel_async::AsyncPgConnection| {
+        let c: Count = diesel::sql_query("SELECT count(*) AS n FROM kept")
+            .get_result(conn)
+            .await
+            .unwrap();
+        c.n
+    };
+    let insert = |n: i64| diesel::sql_query(format!("INSERT INTO kept VALUES ({n})"));
+
+    // Every statement of the work is in the one transaction `BEGIN` opened: a failure after two
+    // writes takes both away.
+    let failed: Result<(), ApiError> = liaison::db::in_transaction(&mut conn, async |conn| {
+        insert(1).execute(conn).await?;
+        insert(2).execute(conn).await?;
+        diesel::sql_query("SELECT 1 / 0").execute(conn).await?;
+        Ok(())
+    })
+    .await;
+    assert!(failed.is_err());
+    assert_eq!(
+        count(&mut conn).await,
+        0,
+        "nothing of the failed work is left"
+    );
+
+    // Inside a transaction the inner one is a savepoint: its failure takes only its own write.
+    let done: Result<(), ApiError> = liaison::db::in_transaction(&mut conn, async |conn| {
+        insert(1).execute(conn).await?;
+        let inner: Result<(), ApiError> = liaison::db::in_transaction(conn, async |conn| {
+            insert(2).execute(conn).await?;
+            diesel::sql_query("SELECT 1 / 0").execute(conn).await?;
+            Ok(())
+        })
+        .await;
+        assert!(inner.is_err());
+        Ok(())
+    })
+    .await;
+    done.unwrap();
+    assert_eq!(
+        count(&mut conn).await,
+        1,
+        "the outer write is kept, the inner one is not"
+    );
+    assert!(!AnsiTransactionManager::is_broken_transaction_manager(
+        &mut conn
+    ));
+
+    // A request dropped half-way leaves its connection marked, so a pool drops it rather than
+    // hand out a connection inside someone's transaction.
+    let half_done = liaison::db::in_transaction(&mut conn, async |conn| {
+        insert(3).execute(conn).await?;
+        diesel::sql_query("SELECT pg_sleep(10)")
+            .execute(conn)
+            .await?;
+        Ok::<_, ApiError>(())
+    });
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), half_done)
+            .await
+            .is_err()
+    );
+    assert!(AnsiTransactionManager::is_broken_transaction_manager(
+        &mut conn
+    ));
+}
