@@ -61,7 +61,7 @@ SELECT id, committee_id, CASE WHEN g % 2 = 0 THEN 'station' ELSE 'home' END,
 FROM t_group;
 
 CREATE TEMP TABLE t_rep AS
-SELECT g.id AS group_id, g.town, r, uuid_generate_v7() AS id,
+SELECT g.id AS group_id, g.town, g.g, r, uuid_generate_v7() AS id,
        (SELECT c.id FROM t_const c WHERE c.town = g.town AND c.c = 1 + (g.g + r) % 5) AS constituency_id
 FROM t_group g, generate_series(1, 3) r;
 INSERT INTO representatives (id, name, gender, level, term, constituency_id, liaison_group_id, status)
@@ -69,12 +69,17 @@ SELECT id, '代表 ' || town || '-' || r || '-' || left(id::text, 4),
        CASE WHEN r % 2 = 0 THEN 'female' ELSE 'male' END, 'district', 16, constituency_id, group_id, 'serving'
 FROM t_rep;
 
+-- Numbered in the order they were made, not by id: ids made in one millisecond are in no
+-- order, and the numbers decide which deputy, body and voters each opinion gets, so numbering
+-- by id gave each run another data set (a township's share of a searched word went from a
+-- tenth to a quarter between two runs).
+CREATE TEMP TABLE t_body AS SELECT i AS n, uuid_generate_v7() AS id FROM generate_series(1, 50) i;
 INSERT INTO handling_bodies (id, name, kind, committee_id)
-SELECT uuid_generate_v7(), '承办单位 ' || i, 'government_department', '0190f5a0-0000-7000-8000-000000000b01'
-FROM generate_series(1, 50) i;
-CREATE TEMP TABLE t_body AS SELECT row_number() OVER (ORDER BY id) AS n, id FROM handling_bodies;
+SELECT id, '承办单位 ' || n, 'government_department', '0190f5a0-0000-7000-8000-000000000b01'
+FROM t_body;
 
-CREATE TEMP TABLE t_c AS SELECT row_number() OVER (ORDER BY id) AS n, id, committee_id FROM t_const;
+CREATE TEMP TABLE t_c AS
+SELECT row_number() OVER (ORDER BY town, c) AS n, id, committee_id FROM t_const;
 
 -- The big tables' indexes are built after their rows, in one pass each (as the migrations
 -- define them), rather than kept row by row: all but those a constraint stands on (primary
@@ -94,9 +99,12 @@ SELECT uuid_generate_v7(), '选民 ' || i, c.id, '139' || lpad(i::text, 8, '0'),
 FROM generate_series(1, :voters) i JOIN t_c c ON c.n = 1 + i % 100;
 
 CREATE TEMP TABLE t_r AS
-SELECT row_number() OVER (ORDER BY r.id) AS n, r.id, r.constituency_id, r.group_id, c.committee_id
+SELECT row_number() OVER (ORDER BY r.town, r.g, r.r) AS n, r.id, r.constituency_id, r.group_id,
+       c.committee_id
 FROM t_rep r JOIN t_const c ON c.id = r.constituency_id;
-CREATE TEMP TABLE t_v AS SELECT row_number() OVER (ORDER BY id) AS n, id, constituency_id FROM voters;
+CREATE TEMP TABLE t_v AS
+SELECT row_number() OVER (ORDER BY split_part(name, ' ', 2)::int) AS n, id, constituency_id
+FROM voters;
 CREATE INDEX ON t_v (n);
 ANALYZE t_v;
 
@@ -106,8 +114,12 @@ ANALYZE t_v;
 -- modulo 600 picks the deputy; the category, source and handling body come from `i / 600`, so
 -- each deputy's opinions have every category, source and body (taken from `i` modulo 6, 5 and
 -- 50, each deputy had one of each, and the reports' sums two thirds of their rows).
+-- Ids are given in the order the opinions were received, as the server gives them: given
+-- as the join came out, the newest ids were one deputy's opinions after another's, and a
+-- township's search, which walks its opinions newest first, met them in runs.
 CREATE TEMP TABLE t_op AS
-SELECT i, uuid_generate_v7() AS id, r.id AS representative_id, r.group_id, r.constituency_id,
+SELECT uuid_generate_v7() AS id, received.* FROM (
+SELECT i, r.id AS representative_id, r.group_id, r.constituency_id,
        r.committee_id,
        (SELECT v.id FROM t_v v WHERE v.n = 1 + (i::bigint * 7919) % :voters) AS voter_id,
        received_at,
@@ -126,7 +138,8 @@ SELECT i, uuid_generate_v7() AS id, r.id AS representative_id, r.group_id, r.con
 FROM (SELECT i, x, received_at, now() - received_at AS age
       FROM (SELECT i, random() AS x, now() - (random() * interval '1095 days') AS received_at
             FROM generate_series(1, :opinions) i) drawn) s
-JOIN t_r r ON r.n = 1 + s.i % 600;
+JOIN t_r r ON r.n = 1 + s.i % 600
+ORDER BY received_at) received;
 
 INSERT INTO opinions (id, committee_id, constituency_id, liaison_group_id, representative_id, voter_id,
                       title, content, category, location, source, urgent, public_consent, state, round,
@@ -221,7 +234,7 @@ SELECT pg_temp.execute_each(array_agg(indexdef)) FROM t_loaded_indexes;
 -- reckoned on empty tables.
 ANALYZE opinions, opinion_events, referrals;
 
--- The report's measures, which the steps would have kept (their foreign keys unchecked, as
+-- The report's measures, which the steps would have kept (with the triggers off, as
 -- everything loaded here: the rows come from the opinions). Their indexes (but the ones by
 -- opinion, which the refresh deletes by) are built afterwards, in one pass each (as the
 -- migrations define them): kept row by row, they tripled the time.

@@ -190,7 +190,7 @@ scenario "List opinions: state=referred, page of 50" "$CONNS" get_path.lua selec
     BENCH_PATH="/api/v1/opinions?state=referred&limit=50"
 scenario "List opinions: q=加装电梯 (admin, every opinion)" "$CONNS" get_path.lua select BENCH_TOKEN="$ADMIN" \
     BENCH_PATH="/api/v1/opinions?q=%E5%8A%A0%E8%A3%85%E7%94%B5%E6%A2%AF&limit=50"
-# The same word searched by a township's staff: common over all opinions, rarer in the town's.
+# The same word searched by a township's staff: the page walks the town's opinions newest first.
 scenario "List opinions: q=加装电梯 (committee staff)" "$CONNS" get_path.lua select BENCH_TOKEN="$STAFF" \
     BENCH_PATH="/api/v1/opinions?q=%E5%8A%A0%E8%A3%85%E7%94%B5%E6%A2%AF&limit=50"
 OWN="$(own pgbench_create_opinion.sql -D town="$TOWN2" -D constituency="$CONSTITUENCY2" \
