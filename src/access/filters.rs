@@ -350,6 +350,27 @@ pub fn referable_body_filter(
     }
 }
 
+/// `referable_body_filter`'s rule for a body whose committee's path (root first, the
+/// committee itself last) the server keeps (`KeptPolicies::places_of`): what a step checks
+/// without a statement.
+pub fn body_is_referable(
+    committee_path: &[Uuid],
+    committee: Uuid,
+    route: ReferralRoute,
+    body_committee_path: &[Uuid],
+) -> bool {
+    let within = body_committee_path.contains(&committee);
+    match route {
+        ReferralRoute::Direct => {
+            within
+                || body_committee_path
+                    .last()
+                    .is_some_and(|body_committee| committee_path.contains(body_committee))
+        }
+        ReferralRoute::ViaParent => within,
+    }
+}
+
 /// Accounts the caller may read and manage: those bound to something inside their subtree.
 pub fn account_filter(caller: &Caller) -> NullableFilter<accounts::table> {
     match caller.committee_root() {
@@ -445,5 +466,39 @@ pub fn service_client_filter(caller: &Caller) -> Filter<service_clients::table> 
                 .eq_any(subtree_of(root)),
         ),
         _ => nothing(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_body_is_referable_as_the_filter_says() {
+        // The district above township A (its path: district, A), a committee below A, and
+        // township B beside A.
+        let (district, a, below_a, b) = (
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+        );
+        let path_of_a = [district, a];
+        let referable =
+            |route, body_path: &[Uuid]| body_is_referable(&path_of_a, a, route, body_path);
+        for route in [ReferralRoute::Direct, ReferralRoute::ViaParent] {
+            assert!(referable(route, &[district, a]), "A's own body");
+            assert!(referable(route, &[district, a, below_a]), "a body below A");
+            assert!(!referable(route, &[district, b]), "B's body, beside A");
+            assert!(!referable(route, &[]), "a body with no path");
+        }
+        assert!(
+            referable(ReferralRoute::Direct, &[district]),
+            "the district's, directly"
+        );
+        assert!(
+            !referable(ReferralRoute::ViaParent, &[district]),
+            "the district's is escalated to, not referred to, via the parent"
+        );
     }
 }

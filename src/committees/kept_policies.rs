@@ -10,7 +10,9 @@
 //! it can only be older than its stamp says, which costs a re-read, never a stale answer.
 //!
 //! The working-day calendar that due dates count on is kept the same way: a holiday or a
-//! make-up day raises the same number (migration 000023).
+//! make-up day raises the same number (migration 000023). So is where each handling body
+//! sits, which a referral is checked against: a body moved or removed raises it (migration
+//! 000025), and a body no server has kept yet is read.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,12 +34,19 @@ pub struct PathAndPolicy {
     pub policy: EffectivePolicy,
 }
 
-/// Kept by committee, each with the generation it was read at, and the calendar with its own;
-/// shared by all workers.
+/// Where a handling body sits: its committee's path, root first, the committee itself last.
+#[derive(Debug)]
+pub struct BodyPlace {
+    pub committee_path: Vec<Uuid>,
+}
+
+/// Kept by committee, each with the generation it was read at, the calendar with its own, and
+/// the handling bodies' places by body; shared by all workers.
 #[derive(Debug, Default)]
 pub struct KeptPolicies {
     paths: Kept<Uuid, (i64, Arc<PathAndPolicy>), 4_096>,
     calendar: Mutex<Option<(i64, Arc<WorkCalendar>)>>,
+    places: Kept<Uuid, (i64, Arc<BodyPlace>), 4_096>,
 }
 
 /// `(SELECT n FROM committee_policy_generation)`, for a read to select beside its rows.
@@ -152,6 +161,52 @@ impl KeptPolicies {
         *self.calendar.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((generation, calendar.clone()));
         Ok(calendar)
+    }
+
+    /// Where each of `bodies` that exists sits now: kept places while `generation` (read in the
+    /// caller's own statement) has not moved, the rest read in one statement and kept. A body
+    /// that does not exist is missing from the answer (and read again next time).
+    pub async fn places_of<C>(
+        &self,
+        conn: &mut C,
+        bodies: &[Uuid],
+        generation: Option<i64>,
+    ) -> ApiResult<HashMap<Uuid, Arc<BodyPlace>>>
+    where
+        C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+    {
+        use crate::db::schema::{committees, handling_bodies};
+        let generation = generation.ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("committee_policy_generation has no row"))
+        })?;
+        let mut found = HashMap::with_capacity(bodies.len());
+        let mut missing = Vec::new();
+        for &body in bodies {
+            match self
+                .places
+                .get(&body)
+                .filter(|(kept_at, _)| *kept_at == generation)
+            {
+                Some((_, place)) => {
+                    found.insert(body, place);
+                }
+                None => missing.push(body),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let query = handling_bodies::table
+            .inner_join(committees::table)
+            .filter(handling_bodies::id.eq_any(missing))
+            .select((handling_bodies::id, committees::ancestors));
+        let rows: Vec<(Uuid, Vec<Uuid>)> = diesel_async::RunQueryDsl::load(query, conn).await?;
+        for (body, committee_path) in rows {
+            let place = Arc::new(BodyPlace { committee_path });
+            self.places.put(body, (generation, place.clone()));
+            found.insert(body, place);
+        }
+        Ok(found)
     }
 
     fn kept_calendar(&self, generation: i64) -> Option<Arc<WorkCalendar>> {

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -13,14 +12,13 @@ use super::domain::{Channel, ReferralRole};
 use super::lifecycle::{self, Action, Facts, Refusal, State};
 use super::model::{self, NewReferral, Opinion, Referral};
 use crate::access::Caller;
-use crate::access::filters::referable_body_filter;
+use crate::access::filters::body_is_referable;
 use crate::access::opinions::{OpinionTies, check_step, permitted_steps};
 use crate::access::pipelined::SessionCheck;
 use crate::calendar::WorkCalendar;
 use crate::committees::kept_policies::{KeptPolicies, PathAndPolicy};
 use crate::committees::policy::EffectivePolicy;
 use crate::conditional::IfMatch;
-use crate::db::schema::handling_bodies;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// Everything one step needs, loaded once, in this order, under the opinion's row lock.
@@ -39,6 +37,10 @@ pub struct Step<'a> {
     pub live: Vec<(Uuid, bool)>,
     pub calendar: Arc<WorkCalendar>,
     pub now: DateTime<Utc>,
+    /// What the server keeps, and the generation the row lock read it at: where the bodies a
+    /// step names sit comes from there (`referable`).
+    kept: &'a KeptPolicies,
+    generation: Option<i64>,
 }
 
 impl<'a> Step<'a> {
@@ -48,7 +50,7 @@ impl<'a> Step<'a> {
         conn: &mut AsyncPgConnection,
         caller: &'a Caller,
         check: SessionCheck<'_>,
-        kept: &KeptPolicies,
+        kept: &'a KeptPolicies,
         id: Uuid,
         if_match: &IfMatch,
     ) -> ApiResult<Self> {
@@ -86,6 +88,8 @@ impl<'a> Step<'a> {
             live,
             calendar,
             now,
+            kept,
+            generation,
         })
     }
 
@@ -149,7 +153,7 @@ impl<'a> Step<'a> {
         }
     }
 
-    /// Each body must exist and sit on the opinion's line of the committee tree (one query).
+    /// Each body must exist and sit on the opinion's line of the committee tree.
     pub async fn check_referable(
         &self,
         conn: &mut AsyncPgConnection,
@@ -164,22 +168,28 @@ impl<'a> Step<'a> {
         }
     }
 
-    /// Which of `bodies` this opinion may be referred to.
+    /// Which of `bodies` this opinion may be referred to: by where they sit, kept by the
+    /// server while the tree and the bodies stay as they are (no statement then).
     pub async fn referable(
         &self,
         conn: &mut AsyncPgConnection,
         bodies: &[Uuid],
     ) -> ApiResult<Vec<Uuid>> {
-        Ok(handling_bodies::table
-            .filter(handling_bodies::id.eq_any(bodies))
-            .filter(referable_body_filter(
-                &self.along.path,
-                self.opinion.committee_id,
-                self.along.policy.referral_route,
-            ))
-            .select(handling_bodies::id)
-            .load(conn)
-            .await?)
+        let places = self.kept.places_of(conn, bodies, self.generation).await?;
+        Ok(bodies
+            .iter()
+            .copied()
+            .filter(|body| {
+                places.get(body).is_some_and(|place| {
+                    body_is_referable(
+                        &self.along.path,
+                        self.opinion.committee_id,
+                        self.along.policy.referral_route,
+                        &place.committee_path,
+                    )
+                })
+            })
+            .collect())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Where an opinion may be referred: the one list a front end offers for `refer`, `transfer`
 //! and `reopen`, drawn by the same rule the step itself checks (`referable_body_filter` with
-//! the committee's `referral_route`).
+//! the committee's `referral_route`; the step applies its form for the bodies' places the
+//! server keeps, `body_is_referable`, and a test holds the two to one answer).
 
 use actix_web::{get, web};
 use serde::Serialize;

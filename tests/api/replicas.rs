@@ -421,3 +421,43 @@ async fn a_change_made_in_the_database_alone_ends_a_kept_session_at_once() {
         .expect_problem(401, "unauthorized");
     assert!(crate::helpers::number(&mut conn, CALLERS).await > before);
 }
+
+/// A step checks the body it names by where the server keeps it sitting; a body moved in the
+/// database alone is checked where it now sits by the next step on a server that kept it.
+#[tokio::test]
+async fn a_handling_body_moved_is_checked_where_it_now_sits_on_another_server() {
+    let w = World::new().await;
+    let other = w.app.replica(|_| {});
+    let refer_on_other = async |id: uuid::Uuid| {
+        other
+            .post(
+                &format!("/api/v1/opinions/{id}/transitions"),
+                &w.committee_staff_a,
+                refer_to(w.body_a),
+            )
+            .await
+    };
+    // Referred on the other server, which now keeps where the body sits (township A).
+    let first = submit(&w).await;
+    refer_on_other(first).await.expect(200);
+    let mut conn = w.app.db().await;
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "UPDATE handling_bodies SET committee_id = '{}' WHERE id = '{}'",
+            w.committee_b, w.body_a
+        )),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    // Now in township B, beside A: not a body A's opinions may be referred to.
+    let second = submit(&w).await;
+    let refused = refer_on_other(second)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert!(
+        refused.body["errors"]["handling_body_id"].is_array(),
+        "{}",
+        refused.body
+    );
+}

@@ -423,3 +423,74 @@ async fn via_parent_refuses_a_district_body_and_escalate_hands_the_opinion_up() 
         .await
         .expect(200);
 }
+
+/// The list a front end offers (`referable-bodies`, drawn in SQL) and the step's own check
+/// (by where the server keeps each body sitting) are one rule: under either route the step
+/// accepts exactly the bodies the list offers.
+#[tokio::test]
+async fn a_refer_accepts_exactly_the_bodies_the_list_offers() {
+    use crate::opinions::{refer_to, step, submit};
+    let w = World::new().await;
+    let body_in = |committee: Uuid, name: &str| {
+        let app = &w.app;
+        let admin = &w.admin;
+        let name = name.to_owned();
+        async move {
+            app.post(
+                "/api/v1/handling-bodies",
+                admin,
+                json!({"name": name, "kind": "government_department", "committee_id": committee}),
+            )
+            .await
+            .expect(201)
+            .id()
+        }
+    };
+    let district = body_in(w.standing, "区住建委").await;
+    let beside = body_in(w.committee_b, "乙街道城管科").await;
+    let candidates = [district, w.body_a, beside];
+    for route in ["direct", "via_parent"] {
+        w.app
+            .put(
+                &format!("/api/v1/committees/{}/policy", w.committee_a),
+                &w.admin,
+                json!({"referral_route": route}),
+            )
+            .await
+            .expect(200);
+        let listed = w
+            .app
+            .get(
+                &format!("/api/v1/opinions/{}/referable-bodies", submit(&w).await),
+                &w.committee_staff_a,
+            )
+            .await
+            .expect(200);
+        let offered: Vec<Uuid> = listed.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_str().unwrap().parse().unwrap())
+            .filter(|b| candidates.contains(b))
+            .collect();
+        let mut accepted = Vec::new();
+        for body in candidates {
+            let id = submit(&w).await;
+            let reply = step(&w, &w.committee_staff_a, id, refer_to(body)).await;
+            if reply.status.as_u16() == 200 {
+                accepted.push(body);
+            } else {
+                reply.expect_problem(422, "validation_failed");
+            }
+        }
+        let sorted = |mut v: Vec<Uuid>| {
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(accepted), sorted(offered.clone()), "under {route}");
+        assert!(
+            offered.contains(&w.body_a) && !offered.contains(&beside),
+            "under {route}"
+        );
+    }
+}

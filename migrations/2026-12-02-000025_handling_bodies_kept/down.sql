@@ -1,0 +1,1 @@
+DROP TRIGGER handling_bodies_policy_changed ON handling_bodies;
