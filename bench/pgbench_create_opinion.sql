@@ -3,7 +3,7 @@
 -- the server pipelines them; the policies' generation is read only while the callers'
 -- generation is unchanged since the server read the session, `access::AuthedWrite`), the
 -- opinion, and its timeline event with its outbox row (sent together). The server makes the ids and the refer-by date
--- itself; here the database does. Variables (`-D`): `town` (a committee other than the API
+-- itself, from the policy and calendar it keeps (`KeptPolicies`); here the database does. Variables (`-D`): `town` (a committee other than the API
 -- scenario's, whose lists are measured), `constituency`, `deputy`, `account` (the recorder).
 BEGIN;
 \startpipeline
@@ -18,7 +18,6 @@ SELECT * FROM representatives
 SELECT n FROM committee_policy_generation
  WHERE EXISTS (SELECT only_row FROM committee_policy_generation
                 WHERE callers = (SELECT callers FROM committee_policy_generation)) LIMIT 1;
-SELECT day, kind FROM calendar_days WHERE day >= current_date;
 \endpipeline
 INSERT INTO opinions (id, committee_id, constituency_id, liaison_group_id, representative_id,
                       title, content, category, source, urgent, public_consent, received_at,

@@ -1,10 +1,12 @@
 -- The statements of referring an opinion, as pgbench runs them, in the server's order: in one
 -- transaction the row lock, with the session check folded in as the server folds it (the
--- callers' generation unchanged since it read the session, `access::AuthedWrite`); what the
--- step needs once the lock is held (sent together; the server sends the lock with these
--- reads, one round trip fewer than here, where `\gset` cannot run in a pipeline); the
--- handling body's check; the referral with the opinion's update (sent together); and its
--- timeline event with its outbox row (sent together).
+-- callers' generation unchanged since it read the session, `access::AuthedWrite`); the
+-- opinion's live referrals, read once the lock is held (the server sends `BEGIN`, the lock and
+-- this read together, one round trip where this script, whose `\gset` cannot run in a
+-- pipeline, takes three); the referral with the opinion's update (sent together); and its
+-- timeline event with its outbox row (sent together). The committee's policy, the calendar
+-- and where the handling body sits come from what the server keeps (`KeptPolicies`), with no
+-- statement.
 -- Each client refers its own received opinions from `bench_refer_subjects` (n = client,
 -- client + conns, …), each once; they were loaded without report measures
 -- (bench/refer_subjects.sql), so the refresh after a refer computes all of the opinion's.
@@ -19,17 +21,7 @@ SELECT o.*, (SELECT n FROM committee_policy_generation LIMIT 1) AS generation
    AND EXISTS (SELECT only_row FROM committee_policy_generation
                 WHERE callers = (SELECT callers FROM committee_policy_generation))
  LIMIT 1 FOR UPDATE \gset o_
-\startpipeline
-SELECT opinion_id, handling_body_id, role, round FROM referrals
- WHERE opinion_id = ANY (ARRAY[:o_id::uuid]::uuid[]) AND returned_at IS NULL;
-SELECT * FROM referrals
- WHERE opinion_id = :o_id::uuid AND role = 'lead' AND returned_at IS NULL ORDER BY round DESC LIMIT 1;
-SELECT day, kind FROM calendar_days WHERE day >= current_date;
-\endpipeline
-SELECT id FROM handling_bodies
- WHERE id = ANY (ARRAY[:body::uuid]::uuid[])
-   AND (committee_id = ANY (ARRAY[:town::uuid]::uuid[])
-        OR committee_id IN (SELECT id FROM committees WHERE ancestors @> ARRAY[:town::uuid]::uuid[]));
+SELECT * FROM referrals WHERE opinion_id = :o_id::uuid AND returned_at IS NULL;
 \startpipeline
 INSERT INTO referrals (id, opinion_id, handling_body_id, role, channel, round, referred_at,
                        referred_by, due_at)
