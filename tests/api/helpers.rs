@@ -266,6 +266,13 @@ impl Reply {
     }
 
     #[track_caller]
+    /// A 422 `validation_failed` that names `field` among its errors.
+    pub fn expect_invalid(self, field: &str) -> Self {
+        let reply = self.expect_problem(422, "validation_failed");
+        assert!(reply.body["errors"][field].is_array(), "{}", reply.body);
+        reply
+    }
+
     pub fn expect_problem(self, status: u16, code: &str) -> Self {
         let reply = self.expect(status);
         assert_eq!(

@@ -278,12 +278,10 @@ async fn district_deputies_need_a_constituency_and_city_deputies_do_not() {
     let mut district = base.clone();
     district["level"] = json!("district");
     district["name"] = json!("区代表");
-    let r = w
-        .app
+    w.app
         .post("/api/v1/representatives", &w.admin, district)
         .await
-        .expect_problem(422, "validation_failed");
-    assert!(r.body["errors"]["constituency_id"].is_array());
+        .expect_invalid("constituency_id");
 }
 
 #[tokio::test]
@@ -414,7 +412,7 @@ async fn voters_register_themselves_without_revealing_who_exists() {
         .expect(200);
     assert_eq!(verified.body["verified"], true);
     // Bad input is still refused, naming the field.
-    let bad = app
+    app
         .request(
             Method::POST,
             "/api/v1/auth/register",
@@ -422,8 +420,7 @@ async fn voters_register_themselves_without_revealing_who_exists() {
             Some(json!({"username": "x.y.z", "password": PASSWORD, "name": "钱", "phone": "123", "constituency": w.constituency_a})),
         )
         .await
-        .expect_problem(422, "validation_failed");
-    assert!(bad.body["errors"]["phone"].is_array());
+        .expect_invalid("phone");
 }
 
 #[tokio::test]

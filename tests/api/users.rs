@@ -36,15 +36,14 @@ async fn committee_staff_manage_accounts_inside_their_subtree_only() {
     assert_eq!(created.body["scope_kind"], "liaison_group");
     assert!(created.body.get("password_hash").is_none() && created.body.get("password").is_none());
 
-    let elsewhere = app
+    app
         .post(
             "/api/v1/users",
             &w.committee_staff_a,
             json!({"username": "station.b2", "password": PASSWORD, "role": "group_staff", "scope_id": w.group_b}),
         )
         .await
-        .expect_problem(422, "validation_failed");
-    assert!(elsewhere.body["errors"]["scope_id"].is_array());
+        .expect_invalid("scope_id");
 
     let list = app
         .get("/api/v1/users", &w.committee_staff_a)
@@ -95,7 +94,7 @@ async fn role_and_scope_must_fit_together() {
     let post = |body: serde_json::Value| w.app.post("/api/v1/users", &w.admin, body);
     let r = post(json!({"username": "no.scope", "password": PASSWORD, "role": "committee_staff"}))
         .await;
-    assert!(r.expect_problem(422, "validation_failed").body["errors"]["scope_id"].is_array());
+    r.expect_invalid("scope_id");
     let r = post(json!({"username": "bad.scope", "password": PASSWORD, "role": "admin", "scope_id": w.committee_a})).await;
     r.expect_problem(422, "validation_failed");
     let r = post(json!({"username": "wrong.kind", "password": PASSWORD, "role": "group_staff", "scope_id": w.committee_a})).await;
@@ -103,8 +102,9 @@ async fn role_and_scope_must_fit_together() {
     post(json!({"username": "ADMIN", "password": PASSWORD, "role": "admin"}))
         .await
         .expect_problem(409, "username_taken");
-    let short = post(json!({"username": "short.pw", "password": "short", "role": "admin"})).await;
-    assert!(short.expect_problem(422, "validation_failed").body["errors"]["password"].is_array());
+    post(json!({"username": "short.pw", "password": "short", "role": "admin"}))
+        .await
+        .expect_invalid("password");
 }
 
 #[tokio::test]
