@@ -78,10 +78,7 @@ where
 impl KeptPolicies {
     /// The entry for `committee` if it was kept at `generation`.
     pub fn get(&self, committee: Uuid, generation: i64) -> Option<Arc<PathAndPolicy>> {
-        self.paths
-            .get(&committee)
-            .filter(|(kept_at, _)| *kept_at == generation)
-            .map(|(_, entry)| entry)
+        kept_at(&self.paths, committee, generation)
     }
 
     /// The path and policy of each of `committees` now: kept entries while `generation` (read
@@ -99,24 +96,11 @@ impl KeptPolicies {
             // An empty read (a page with no rows) has no generation to go by, and needs none.
             return Ok(HashMap::new());
         }
-        let generation = generation.ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("committee_policy_generation has no row"))
-        })?;
-        let mut found = HashMap::with_capacity(committees.len());
-        let mut missing = Vec::new();
-        for &committee in committees {
-            match self.get(committee, generation) {
-                Some(kept) => {
-                    found.insert(committee, kept);
-                }
-                None => missing.push(committee),
-            }
-        }
+        let generation = stamped(generation)?;
+        let (mut found, missing) = split_kept(&self.paths, committees, generation);
         if missing.is_empty() {
             return Ok(found);
         }
-        missing.sort_unstable();
-        missing.dedup();
         for (committee, (path, policy)) in super::model::paths_and_policies(conn, &missing).await? {
             let entry = Arc::new(PathAndPolicy { path, policy });
             self.paths.put(committee, (generation, entry.clone()));
@@ -151,9 +135,7 @@ impl KeptPolicies {
     where
         C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
     {
-        let generation = generation.ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("committee_policy_generation has no row"))
-        })?;
+        let generation = stamped(generation)?;
         if let Some(kept) = self.kept_calendar(generation) {
             return Ok(kept);
         }
@@ -176,23 +158,8 @@ impl KeptPolicies {
         C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
     {
         use crate::db::schema::{committees, handling_bodies};
-        let generation = generation.ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("committee_policy_generation has no row"))
-        })?;
-        let mut found = HashMap::with_capacity(bodies.len());
-        let mut missing = Vec::new();
-        for &body in bodies {
-            match self
-                .places
-                .get(&body)
-                .filter(|(kept_at, _)| *kept_at == generation)
-            {
-                Some((_, place)) => {
-                    found.insert(body, place);
-                }
-                None => missing.push(body),
-            }
-        }
+        let generation = stamped(generation)?;
+        let (mut found, missing) = split_kept(&self.places, bodies, generation);
         if missing.is_empty() {
             return Ok(found);
         }
@@ -215,6 +182,46 @@ impl KeptPolicies {
             .filter(|(kept_at, _)| *kept_at == generation)
             .map(|(_, calendar)| calendar.clone())
     }
+}
+
+/// The generation a read selected beside its rows: the table always has its one row, so none
+/// is the database's fault, never the caller's.
+fn stamped(generation: Option<i64>) -> ApiResult<i64> {
+    generation.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("committee_policy_generation has no row"))
+    })
+}
+
+/// `key`'s entry in `kept` if it was kept at `generation`.
+fn kept_at<V, const CAP: usize>(
+    kept: &Kept<Uuid, (i64, Arc<V>), CAP>,
+    key: Uuid,
+    generation: i64,
+) -> Option<Arc<V>> {
+    kept.get(&key)
+        .filter(|(kept_at, _)| *kept_at == generation)
+        .map(|(_, entry)| entry)
+}
+
+/// Of `keys`, the entries `kept` holds at `generation`, and the rest (each once) to read.
+fn split_kept<V, const CAP: usize>(
+    kept: &Kept<Uuid, (i64, Arc<V>), CAP>,
+    keys: &[Uuid],
+    generation: i64,
+) -> (HashMap<Uuid, Arc<V>>, Vec<Uuid>) {
+    let mut found = HashMap::with_capacity(keys.len());
+    let mut missing = Vec::new();
+    for &key in keys {
+        match kept_at(kept, key, generation) {
+            Some(entry) => {
+                found.insert(key, entry);
+            }
+            None => missing.push(key),
+        }
+    }
+    missing.sort_unstable();
+    missing.dedup();
+    (found, missing)
 }
 
 #[cfg(test)]

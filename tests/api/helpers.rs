@@ -409,7 +409,8 @@ impl TestApp {
         }
     }
 
-    /// Runs a statement directly: for setting up a past the API cannot write (backdating).
+    /// Runs a statement directly: for what the API cannot write (a past, a change made in the
+    /// database alone).
     pub async fn sql(&self, statement: &str) {
         use diesel_async::RunQueryDsl;
         let mut conn = self.db().await;

@@ -440,16 +440,12 @@ async fn a_handling_body_moved_is_checked_where_it_now_sits_on_another_server() 
     // Referred on the other server, which now keeps where the body sits (township A).
     let first = submit(&w).await;
     refer_on_other(first).await.expect(200);
-    let mut conn = w.app.db().await;
-    diesel_async::RunQueryDsl::execute(
-        diesel::sql_query(format!(
+    w.app
+        .sql(&format!(
             "UPDATE handling_bodies SET committee_id = '{}' WHERE id = '{}'",
             w.committee_b, w.body_a
-        )),
-        &mut conn,
-    )
-    .await
-    .unwrap();
+        ))
+        .await;
     // Now in township B, beside A: not a body A's opinions may be referred to.
     let second = submit(&w).await;
     refer_on_other(second)
