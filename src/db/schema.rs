@@ -313,6 +313,7 @@ diesel::table! {
         opinion_id -> Uuid,
         title -> Text,
         content -> Text,
+        committee_id -> Uuid,
     }
 }
 

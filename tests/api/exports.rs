@@ -16,7 +16,7 @@ use crate::opinions::{opinion_body, refer_to, step};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-async fn download(
+pub async fn download(
     w: &World,
     token: &str,
     query: &str,
@@ -36,7 +36,7 @@ async fn download(
     (status, headers, resp.bytes().await.unwrap().to_vec())
 }
 
-fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+pub fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
     let text = std::str::from_utf8(bytes).unwrap();
     let text = text
         .strip_prefix('\u{FEFF}')
