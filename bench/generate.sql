@@ -157,8 +157,8 @@ SELECT id, committee_id, constituency_id, group_id, representative_id, voter_id,
        1, received_at, received_at
 FROM t_op;
 -- What the search reads, which a trigger copies when an opinion is received.
-INSERT INTO opinion_search_texts (opinion_id, committee_id, title, content)
-SELECT id, committee_id, title, content FROM opinions;
+INSERT INTO opinion_search_texts (opinion_id, title, content)
+SELECT id, title, content FROM opinions;
 
 INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_role, at, payload, internal)
 SELECT uuid_generate_v7(), id, 'receive', NULL, 'received', 1, 'voter', received_at,

@@ -19,8 +19,8 @@ SELECT s.id, :'town', r.constituency_id, r.liaison_group_id, r.id, '基准压测
 FROM bench_refer_subjects s,
      (SELECT r.* FROM representatives r JOIN constituencies c ON c.id = r.constituency_id
        WHERE c.committee_id = :'town' ORDER BY r.id LIMIT 1) r;
-INSERT INTO opinion_search_texts (opinion_id, committee_id, title, content)
-SELECT id, committee_id, title, content FROM opinions WHERE id IN (SELECT id FROM bench_refer_subjects);
+INSERT INTO opinion_search_texts (opinion_id, title, content)
+SELECT id, title, content FROM opinions WHERE id IN (SELECT id FROM bench_refer_subjects);
 INSERT INTO opinion_events (id, opinion_id, action, to_state, round, actor_role, at, payload,
                             internal)
 SELECT uuid_generate_v7(), id, 'receive', 'received', 1, 'committee_staff', now(),
