@@ -262,20 +262,6 @@ pub(crate) use opinion_filter_over;
 
 opinion_filter_over!(pub fn opinion_filter(opinions::table));
 
-/// The one committee every opinion the caller may read belongs to, where the scope is that
-/// (staff or a service bound to a committee with none below it, as `opinion_filter` reads
-/// them): a search hands it to the trigram index, which leads with the committee.
-pub fn sole_committee_of_opinions(caller: &Caller) -> Option<Uuid> {
-    match (caller.role, caller.binding) {
-        (Role::CommitteeStaff | Role::Service, Binding::Committee(root))
-            if caller.leaf_committee =>
-        {
-            Some(root)
-        }
-        _ => None,
-    }
-}
-
 /// Activities the caller may read: staff by the organiser's committee subtree, group staff
 /// what their group organises or hosts, a deputy those they take part in.
 pub fn activity_filter(caller: &Caller) -> Filter<activities::table> {

@@ -313,7 +313,6 @@ diesel::table! {
         opinion_id -> Uuid,
         title -> Text,
         content -> Text,
-        committee_id -> Uuid,
     }
 }
 

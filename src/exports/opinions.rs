@@ -107,18 +107,10 @@ impl RowSource for OpinionRows {
         let Some(page) = self.walk.page() else {
             return Ok(None);
         };
-        let (caller, filters) = (&self.caller, &self.filters);
-        let query = model::list_query(caller, filters, page).select(Opinion::as_select());
-        let rows: Vec<Opinion> = model::planned_for(conn, filters, async |conn| {
-            let mut rows: Vec<Opinion> = query.load(conn).await?;
-            if let Some(rest) = model::beyond_window(caller, filters, page, rows.len()) {
-                rows.extend(
-                    rest.select(Opinion::as_select())
-                        .load::<Opinion>(conn)
-                        .await?,
-                );
-            }
-            Ok(rows)
+        let query =
+            model::list_query(&self.caller, &self.filters, page).select(Opinion::as_select());
+        let rows: Vec<Opinion> = model::planned_for(conn, &self.filters, async |conn| {
+            Ok(query.load(conn).await?)
         })
         .await?;
         let Some(opinions) = self.walk.advance(rows, |row| row.id) else {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::domain::ReferralRole;
 use super::dto::OpinionListQuery;
-use super::model::{Opinion, beyond_window, list_query, planned_for};
+use super::model::{Opinion, list_query, planned_for};
 use crate::access::Caller;
 use crate::access::filters::{Filter, opinion_filter_over};
 use crate::access::pipelined::SessionCheck;
@@ -36,21 +36,6 @@ pub struct InFull {
     pub rows: Vec<Opinion>,
     pub referrals: Vec<(Uuid, Uuid, ReferralRole, i32)>,
     pub generation: Option<i64>,
-}
-
-impl InFull {
-    /// `first`'s rows, then `then`'s: a search's window, then the page's rest beyond it.
-    fn followed_by(first: Option<InFull>, then: Option<InFull>) -> Option<InFull> {
-        match (first, then) {
-            (Some(mut read), Some(more)) => {
-                read.rows.extend(more.rows);
-                read.referrals.extend(more.referrals);
-                read.generation = read.generation.or(more.generation);
-                Some(read)
-            }
-            (read, more) => read.or(more),
-        }
-    }
 }
 
 /// The referrals `opinion_live_referrals` gave for opinion `id`, as (body, role, round).
@@ -148,15 +133,7 @@ where
     // of the page was sorted out (thousands of pages for a committee's one state).
     let page_ids = list_query(caller, f, page).select(opinions::id);
     planned_for(conn, f, async |conn| {
-        let window =
-            with_live_referrals(conn, Box::new(opinions::id.eq_any(page_ids)), check).await?;
-        let found = window.as_ref().map_or(0, |read| read.rows.len());
-        let Some(rest) = beyond_window(caller, f, page, found) else {
-            return Ok(window);
-        };
-        let older = rest.select(opinions::id);
-        let beyond = with_live_referrals(conn, Box::new(opinions::id.eq_any(older)), check).await?;
-        Ok(InFull::followed_by(window, beyond))
+        with_live_referrals(conn, Box::new(opinions::id.eq_any(page_ids)), check).await
     })
     .await
 }

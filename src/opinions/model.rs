@@ -11,7 +11,7 @@ use super::dto::OpinionListQuery;
 use super::in_full::{live_of_round, opinion_live_referrals};
 use super::lifecycle::{Action, Rating, State};
 use crate::access::Caller;
-use crate::access::filters::{opinion_filter, sole_committee_of_opinions};
+use crate::access::filters::opinion_filter;
 use crate::access::pipelined::SessionCheck;
 use crate::calendar::working_days::end_of_local_day;
 use crate::db::contains_pattern;
@@ -223,109 +223,11 @@ where
     }
 }
 
-/// How many of the opinions a search's filters let through, newest first, it walks looking
-/// for its words before it asks the trigram index for the rest (`beyond_window`). Walking
-/// finds a page of a common word in a few hundred rows; a word the newest opinions do not
-/// hold (one of a past year) made the walk read the scope's whole history.
-pub const SEARCH_WINDOW: i64 = 1000;
-
 /// The list query before its select list, public so the query-plan test can `EXPLAIN` it.
-/// A search reads here only the window of its filters' newest opinions (`SEARCH_WINDOW`);
-/// `beyond_window` reads the rest of a page that did not fill.
 pub fn list_query<'a>(
     caller: &Caller,
     f: &OpinionListQuery,
     page: PageRequest,
-) -> opinions::BoxedQuery<'a, Pg> {
-    let mut query = filtered(caller, f, page.after);
-    if let Some(q) = f.search_words() {
-        query = query
-            .filter(opinions::id.eq_any(texts_holding(q).select(opinion_search_texts::opinion_id)))
-            .filter(opinions::id.ge(coalesce_uuid(
-                window_floor(caller, f, page.after),
-                Uuid::nil(),
-            )));
-    }
-    query.order(opinions::id.desc()).limit(page.fetch_limit())
-}
-
-/// The rest of a search's page once its window gave `found` rows: the opinions older than the
-/// window that hold the words, newest first, as many as the page still lacks; `None` for a
-/// list without words or a page already full. The matches are taken from the trigram index
-/// as a whole (by the caller's committee where the scope is one), not by walking: the window
-/// found them rare among the newest.
-pub fn beyond_window<'a>(
-    caller: &Caller,
-    f: &OpinionListQuery,
-    page: PageRequest,
-    found: usize,
-) -> Option<opinions::BoxedQuery<'a, Pg>> {
-    let q = f.search_words()?;
-    let missing = page.fetch_limit() - i64::try_from(found).ok()?;
-    if missing <= 0 {
-        return None;
-    }
-    // When the filters let fewer than the window through, the window held them all: the
-    // planner makes this a one-time test and reads no texts at all. (The window's own end is
-    // tested on the opinions: on the texts the planner took it for a range of their primary
-    // key to walk.)
-    let mut texts = texts_holding(q).filter(window_floor(caller, f, page.after).is_not_null());
-    if let Some(committee) = sole_committee_of_opinions(caller) {
-        texts = texts.filter(opinion_search_texts::committee_id.eq(committee));
-    }
-    Some(
-        filtered(caller, f, page.after)
-            .filter(
-                opinions::id
-                    .nullable()
-                    .lt(window_floor(caller, f, page.after)),
-            )
-            .filter(opinions::id.eq_any(diesel::dsl::array(
-                texts.select(opinion_search_texts::opinion_id),
-            )))
-            .order(opinions::id.desc())
-            .limit(missing),
-    )
-}
-
-/// The texts holding the words `q` in their title or content.
-fn texts_holding<'a>(q: &str) -> opinion_search_texts::BoxedQuery<'a, Pg> {
-    let p = contains_pattern(q);
-    opinion_search_texts::table
-        .filter(
-            opinion_search_texts::title
-                .ilike(p.clone())
-                .or(opinion_search_texts::content.ilike(p)),
-        )
-        .into_boxed()
-}
-
-/// The oldest opinion of a search's window: the `SEARCH_WINDOW`th its filters let through,
-/// newest first from the page's position; NULL when fewer do.
-fn window_floor<'a>(
-    caller: &Caller,
-    f: &OpinionListQuery,
-    after: Option<Uuid>,
-) -> diesel::dsl::SingleValue<opinions::BoxedQuery<'a, Pg, diesel::sql_types::Uuid>> {
-    filtered(caller, f, after)
-        .select(opinions::id)
-        .order(opinions::id.desc())
-        .offset(SEARCH_WINDOW - 1)
-        .single_value()
-}
-
-diesel::define_sql_function! {
-    /// SQL `coalesce()` of a nullable id and a fallback.
-    #[sql_name = "coalesce"]
-    fn coalesce_uuid(x: diesel::sql_types::Nullable<diesel::sql_types::Uuid>, y: diesel::sql_types::Uuid) -> diesel::sql_types::Uuid;
-}
-
-/// The opinions the caller may read that `f`'s filters other than its words let through,
-/// from the page's position `after`.
-fn filtered<'a>(
-    caller: &Caller,
-    f: &OpinionListQuery,
-    after: Option<Uuid>,
 ) -> opinions::BoxedQuery<'a, Pg> {
     let mut query = opinions::table.filter(opinion_filter(caller)).into_boxed();
     if let Some(state) = f.state {
@@ -391,10 +293,25 @@ fn filtered<'a>(
     if let Some(urgent) = f.urgent {
         query = query.filter(opinions::urgent.eq(urgent));
     }
-    if let Some(before) = after {
+    if let Some(q) = f.search_words() {
+        // Read from the texts' own table and its trigram index (migration 000020).
+        let p = contains_pattern(q);
+        query = query.filter(
+            opinions::id.eq_any(
+                opinion_search_texts::table
+                    .filter(
+                        opinion_search_texts::title
+                            .ilike(p.clone())
+                            .or(opinion_search_texts::content.ilike(p)),
+                    )
+                    .select(opinion_search_texts::opinion_id),
+            ),
+        );
+    }
+    if let Some(before) = page.after {
         query = query.filter(opinions::id.lt(before));
     }
-    query
+    query.order(opinions::id.desc()).limit(page.fetch_limit())
 }
 
 /// The referrals of `rows`' opinions' current rounds, as (body, is lead), from

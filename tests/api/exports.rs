@@ -16,7 +16,7 @@ use crate::opinions::{opinion_body, refer_to, step};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-pub async fn download(
+async fn download(
     w: &World,
     token: &str,
     query: &str,
@@ -36,7 +36,7 @@ pub async fn download(
     (status, headers, resp.bytes().await.unwrap().to_vec())
 }
 
-pub fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
     let text = std::str::from_utf8(bytes).unwrap();
     let text = text
         .strip_prefix('\u{FEFF}')
