@@ -48,6 +48,7 @@ pub mod startup;
 pub mod state;
 pub mod stats;
 pub mod telemetry;
+pub mod timestamps;
 pub mod users;
 pub mod voters;
 pub mod webhooks;

@@ -140,8 +140,10 @@ pub struct OpinionView {
     pub activity_id: Option<Uuid>,
     /// The body leading the current round, if referred.
     pub lead_handling_body_id: Option<Uuid>,
+    #[serde(serialize_with = "crate::timestamps::serialize")]
     pub received_at: DateTime<Utc>,
     /// When the current step (refer, answer or feed back) is due; null once closed.
+    #[serde(serialize_with = "crate::timestamps::serialize_option")]
     pub current_due_at: Option<DateTime<Utc>>,
     pub overdue: bool,
     pub outcome: Option<Outcome>,
@@ -153,7 +155,9 @@ pub struct OpinionView {
     pub external_ref: Option<ExternalRef>,
     /// Also sent as the `ETag` header; send it back in `If-Match`.
     pub version: i32,
+    #[serde(serialize_with = "crate::timestamps::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::timestamps::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -165,6 +169,7 @@ pub struct EventView {
     pub from: Option<State>,
     pub to: State,
     pub round: i32,
+    #[serde(serialize_with = "crate::timestamps::serialize")]
     pub at: DateTime<Utc>,
     pub actor_id: Option<Uuid>,
     /// The role the actor acted in.
@@ -194,12 +199,17 @@ pub struct ReferralView {
     pub role: ReferralRole,
     pub channel: Channel,
     pub round: i32,
+    #[serde(serialize_with = "crate::timestamps::serialize")]
     pub referred_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::timestamps::serialize")]
     pub due_at: DateTime<Utc>,
     pub overdue: bool,
+    #[serde(serialize_with = "crate::timestamps::serialize_option")]
     pub accepted_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::timestamps::serialize_option")]
     pub returned_at: Option<DateTime<Utc>>,
     pub return_reason: Option<String>,
+    #[serde(serialize_with = "crate::timestamps::serialize_option")]
     pub answered_at: Option<DateTime<Utc>>,
     pub outcome: Option<Outcome>,
     pub answer_text: Option<String>,
