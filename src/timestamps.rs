@@ -33,6 +33,8 @@ pub fn serialize_option<S: Serializer>(
 /// Writes `at` into `out` and says how long it is; `None` for what chrono writes its own way
 /// (a year outside 0–9999, a leap second), which is then left to chrono.
 fn write(at: &DateTime<Utc>, out: &mut [u8; LONGEST]) -> Option<usize> {
+    // Once: each of `DateTime`'s own accessors works out the local time again.
+    let at = at.naive_utc();
     let year = u32::try_from(at.year()).ok().filter(|y| *y <= 9999)?;
     let nano = at.nanosecond();
     if nano >= 1_000_000_000 {
