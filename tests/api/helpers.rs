@@ -265,8 +265,8 @@ impl Reply {
         self
     }
 
-    #[track_caller]
     /// A 422 `validation_failed` that names `field` among its errors.
+    #[track_caller]
     pub fn expect_invalid(self, field: &str) -> Self {
         let reply = self.expect_problem(422, "validation_failed");
         assert!(reply.body["errors"][field].is_array(), "{}", reply.body);

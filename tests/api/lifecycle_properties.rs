@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::World;
-use crate::opinions::{answer, feed_back, refer_to, step, submit};
+use crate::opinions::{answer, feed_back, new_body, refer_to, step, submit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -307,16 +307,7 @@ fn random_steps_by_random_roles_follow_the_lifecycle() {
         .unwrap();
     let fixture = rt.block_on(async {
         let w = World::new().await;
-        let other_body = w
-            .app
-            .post(
-                "/api/v1/handling-bodies",
-                &w.admin,
-                json!({"name": "区交通委", "kind": "government_department", "committee_id": w.committee_a}),
-            )
-            .await
-            .expect(201)
-            .id();
+        let other_body = new_body(&w, "区交通委").await;
         Fixture { w, other_body }
     });
     // Sequences are biased toward the happy path so most cases get past the first steps.

@@ -72,13 +72,19 @@ pub async fn state_of(world: &World, id: Uuid) -> String {
     reply.body["state"].as_str().unwrap().to_owned()
 }
 
+/// A new handling body of committee A.
 pub async fn new_body(world: &World, name: &str) -> Uuid {
+    new_body_in(world, world.committee_a, name).await
+}
+
+/// A new handling body of `committee`.
+pub async fn new_body_in(world: &World, committee: Uuid, name: &str) -> Uuid {
     world
         .app
         .post(
             "/api/v1/handling-bodies",
             &world.admin,
-            json!({"name": name, "kind": "government_department", "committee_id": world.committee_a}),
+            json!({"name": name, "kind": "government_department", "committee_id": committee}),
         )
         .await
         .expect(201)

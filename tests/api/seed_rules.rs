@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::activities::local_day;
 use crate::helpers::World;
 use crate::obligations::held;
+use crate::opinions::{new_body_in, refer_to, step, submit};
 
 /// The rules of one deputy for `year`: (rule, status, shortfall).
 async fn judged(w: &World, deputy: Uuid, year: i32) -> Vec<(String, String, Value)> {
@@ -347,18 +348,9 @@ async fn a_rota_changed_now_leaves_the_past_on_the_old_list() {
 
 #[tokio::test]
 async fn via_parent_refuses_a_district_body_and_escalate_hands_the_opinion_up() {
-    use crate::opinions::{events, refer_to, step, submit};
+    use crate::opinions::events;
     let w = World::new().await;
-    let district_body = w
-        .app
-        .post(
-            "/api/v1/handling-bodies",
-            &w.admin,
-            json!({"name": "区城管委", "kind": "government_department", "committee_id": w.standing}),
-        )
-        .await
-        .expect(201)
-        .id();
+    let district_body = new_body_in(&w, w.standing, "区城管委").await;
     // Direct (the default): committee A's staff refer straight to the district body.
     let direct = submit(&w).await;
     step(&w, &w.committee_staff_a, direct, refer_to(district_body))
@@ -424,25 +416,9 @@ async fn via_parent_refuses_a_district_body_and_escalate_hands_the_opinion_up() 
 /// accepts exactly the bodies the list offers.
 #[tokio::test]
 async fn a_refer_accepts_exactly_the_bodies_the_list_offers() {
-    use crate::opinions::{refer_to, step, submit};
     let w = World::new().await;
-    let body_in = |committee: Uuid, name: &str| {
-        let app = &w.app;
-        let admin = &w.admin;
-        let name = name.to_owned();
-        async move {
-            app.post(
-                "/api/v1/handling-bodies",
-                admin,
-                json!({"name": name, "kind": "government_department", "committee_id": committee}),
-            )
-            .await
-            .expect(201)
-            .id()
-        }
-    };
-    let district = body_in(w.standing, "区住建委").await;
-    let beside = body_in(w.committee_b, "乙街道城管科").await;
+    let district = new_body_in(&w, w.standing, "区住建委").await;
+    let beside = new_body_in(&w, w.committee_b, "乙街道城管科").await;
     let candidates = [district, w.body_a, beside];
     for route in ["direct", "via_parent"] {
         w.app
