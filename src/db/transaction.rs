@@ -1,0 +1,101 @@
+//! One transaction of work, with as few round trips of its own as the work allows: `BEGIN`
+//! travels with the work's first statements, and `COMMIT` may travel with its last.
+
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
+
+/// An error that a second try of the same transaction may not meet: a deadlock or a
+/// serialization failure, where PostgreSQL chose this transaction to give way.
+pub trait Transient {
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for diesel::result::Error {
+    fn is_transient(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+            Error::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+            _ => false,
+        }
+    }
+}
+
+/// Tries of one transaction when PostgreSQL asks it to give way (deadlock, serialization).
+const TRANSACTION_TRIES: u32 = 3;
+
+/// Runs `work` in one transaction: committed if it answers `Ok`, rolled back otherwise. A
+/// deadlock or serialization failure rolls back and runs `work` again, up to three tries in
+/// all; after that the error goes to the caller (a 503 with Retry-After).
+///
+/// diesel-async's own `transaction` needs a closure whose future is provably `Send`, which a
+/// generic caller (`idempotency::run`) cannot promise; actix handlers never move between
+/// threads, so this one asks nothing of the future.
+pub async fn in_transaction<T, E>(
+    conn: &mut AsyncPgConnection,
+    mut work: impl AsyncFnMut(&mut AsyncPgConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error> + Transient,
+{
+    use diesel_async::{AnsiTransactionManager, TransactionManager};
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        begin_ahead(conn).await?;
+        let error = match work(conn).await {
+            Ok(value) => match AnsiTransactionManager::commit_transaction(conn).await {
+                Ok(()) => return Ok(value),
+                // A serialization failure can surface at commit.
+                Err(e) => E::from(e),
+            },
+            Err(error) => {
+                // A failed rollback leaves the connection marked broken; the pool then drops
+                // it instead of handing out a connection stuck in a transaction.
+                if let Err(rollback) = AnsiTransactionManager::rollback_transaction(conn).await {
+                    tracing::warn!(error = %rollback, "rollback failed");
+                }
+                error
+            }
+        };
+        if !error.is_transient() || tries >= TRANSACTION_TRIES {
+            return Err(error);
+        }
+        tracing::info!(tries, "transaction gave way; trying again");
+        tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(tries))).await;
+    }
+}
+
+/// Opens a transaction whose `BEGIN` travels with its first statements: sent now, its answer
+/// not awaited, so the work's first round trip carries both (a write's round trips are most of
+/// what it costs the database and the server beside it; bench/NOTES.md, state transition).
+///
+/// Its answer is safe to leave unread. On a connection outside any transaction, as diesel's
+/// transaction manager says this one is (it is asked first; inside a transaction the savepoint is
+/// taken the usual way, awaited), `BEGIN` cannot fail but with the connection, and then so does
+/// every statement after it. The manager is told the transaction is open at once, as its own `BEGIN`
+/// would tell it: a request dropped half-way leaves a connection the pool will not hand out.
+async fn begin_ahead(conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+    use diesel::connection::{TransactionDepthChange, TransactionManagerStatus};
+    use diesel_async::{AnsiTransactionManager, TransactionManager};
+    use futures_util::FutureExt;
+    let TransactionManagerStatus::Valid(status) =
+        AnsiTransactionManager::transaction_manager_status_mut(conn)
+    else {
+        return Err(diesel::result::Error::BrokenTransactionManager);
+    };
+    if status.transaction_depth().is_some() {
+        return AnsiTransactionManager::begin_transaction(conn).await;
+    }
+    let mut shared: &AsyncPgConnection = conn;
+    // The first poll queues the statement on the connection, ahead of any sent after it; the
+    // answer, once it comes, is dropped unread.
+    if let Some(Err(e)) = shared.batch_execute("BEGIN").now_or_never() {
+        return Err(e);
+    }
+    match AnsiTransactionManager::transaction_manager_status_mut(conn) {
+        TransactionManagerStatus::Valid(status) => {
+            status.change_transaction_depth(TransactionDepthChange::IncreaseDepth)
+        }
+        TransactionManagerStatus::InError => Err(diesel::result::Error::BrokenTransactionManager),
+    }
+}
