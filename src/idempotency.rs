@@ -14,6 +14,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::future::{Ready, ready};
 use uuid::Uuid;
 
+use crate::db::Ending;
 use crate::db::schema::idempotency_keys;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
@@ -175,12 +176,13 @@ async fn claim(
 /// Runs `write` in one transaction under an optional key (the request's Idempotency-Key and
 /// fingerprint): the first request claims the key, writes and stores its answer; a repeat
 /// replays that answer with `Idempotent-Replayed: true` and writes nothing. Every route that
-/// takes an `Idempotency-Key` goes through here.
+/// takes an `Idempotency-Key` goes through here. Without a key nothing is written after
+/// `write`, so it may send the COMMIT with its last statements (its `Ending`).
 pub async fn run(
     conn: &mut AsyncPgConnection,
     account: Uuid,
     key: Option<(String, [u8; 32])>,
-    mut write: impl AsyncFnMut(&mut AsyncPgConnection) -> ApiResult<StoredResponse>,
+    mut write: impl AsyncFnMut(&mut AsyncPgConnection, Ending) -> ApiResult<StoredResponse>,
 ) -> ApiResult<HttpResponse> {
     let (response, replayed) = crate::db::in_transaction(conn, async |conn| {
         if let Some((k, fingerprint)) = &key
@@ -188,7 +190,8 @@ pub async fn run(
         {
             return Ok::<_, ApiError>((r, true));
         }
-        let response = write(conn).await?;
+        let ending = Ending::for_work(conn, key.is_none());
+        let response = write(conn, ending).await?;
         if let Some((k, _)) = &key {
             record(conn, account, k, &response).await?;
         }

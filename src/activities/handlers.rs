@@ -11,6 +11,7 @@ use super::model::{self, Activity};
 use super::workflow;
 use crate::access::{self, Action, Authed};
 use crate::conditional::IfMatch;
+use crate::db::Ending;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::external_refs::{self, Holder, Prior};
 use crate::idempotency::{self, IdempotencyKey, StoredResponse};
@@ -84,7 +85,8 @@ pub async fn create_activity(
         &mut conn,
         caller.account_id,
         key.with(fingerprint),
-        async |conn| {
+        // Answered by reads after the writes, so `in_transaction` commits it.
+        async |conn, _: Ending| {
             if let Some(reference) = &value.external_ref {
                 let prior = external_refs::claim(conn, Holder::Activities, reference, &fingerprint);
                 if let Prior::Retry(id) = prior.await? {

@@ -20,6 +20,7 @@ use crate::appointments::model::follow_activity;
 use crate::appointments::states::Step;
 use crate::committees::policy;
 use crate::conditional::IfMatch;
+use crate::db::Ending;
 use crate::db::schema::{
     activities, activity_contacts, activity_participants, committees, reception_registrations,
     voters,
@@ -514,7 +515,10 @@ pub async fn hold(
                 first_attendee,
             )
             .map_err(|e| e.nested_under(&at))?;
-            crate::opinions::workflow::receive(conn, caller, SessionCheck::done(), kept, opinion)
+            let check = SessionCheck::done();
+            // More is written after each: the activity's own transaction commits.
+            let ending = Ending::AfterTheWork;
+            crate::opinions::workflow::receive(conn, caller, check, kept, opinion, ending)
                 .await
                 .map_err(|e| e.nested_under(&at))?;
         }

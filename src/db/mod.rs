@@ -19,7 +19,7 @@ use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-pub use transaction::{Transient, in_transaction};
+pub use transaction::{Ending, Transient, in_transaction};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 

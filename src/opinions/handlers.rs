@@ -15,6 +15,7 @@ use super::workflow::{self, Written};
 use crate::access::{self, Action, Authed, AuthedRead, AuthedWrite, Caller};
 use crate::committees::kept_policies::{KeptPolicies, PathAndPolicy};
 use crate::conditional::IfMatch;
+use crate::db::Ending;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::external_refs::{self, Holder, Prior};
 use crate::idempotency::{self, IdempotencyKey, StoredResponse};
@@ -127,19 +128,24 @@ async fn take_step(
     authed
         .run(fold, async |caller, check, conn| {
             caller.require(Action::ReadOpinions)?;
-            idempotency::run(conn, caller.account_id, key.clone(), async |conn| {
-                let command = command.clone();
-                let step = workflow::step(
-                    conn,
-                    caller,
-                    check,
-                    kept,
-                    (id, &if_match),
-                    command,
-                    internal,
-                );
-                stored(200, &view_written(caller, step.await?), None)
-            })
+            idempotency::run(
+                conn,
+                caller.account_id,
+                key.clone(),
+                async |conn, ending| {
+                    let command = command.clone();
+                    let step = workflow::step(
+                        conn,
+                        caller,
+                        check,
+                        kept,
+                        (id, &if_match),
+                        (command, internal),
+                        ending,
+                    );
+                    stored(200, &view_written(caller, step.await?), None)
+                },
+            )
             .await
         })
         .await
@@ -179,28 +185,44 @@ pub async fn create_opinion(
     authed
         .run(fold, async |caller, check, conn| {
             caller.require(Action::RecordOpinions)?;
-            idempotency::run(conn, caller.account_id, key.clone(), async |conn| {
-                if let Some(reference) = &value.external_ref {
-                    let prior =
-                        external_refs::claim(conn, Holder::Opinions, reference, &fingerprint);
-                    if let Prior::Retry(id) = prior.await? {
-                        let made = retried(conn, caller, &kept, id).await?;
-                        return stored(200, &made, None);
+            idempotency::run(
+                conn,
+                caller.account_id,
+                key.clone(),
+                async |conn, ending| {
+                    if let Some(reference) = &value.external_ref {
+                        let prior =
+                            external_refs::claim(conn, Holder::Opinions, reference, &fingerprint);
+                        if let Prior::Retry(id) = prior.await? {
+                            let made = retried(conn, caller, &kept, id).await?;
+                            return stored(200, &made, None);
+                        }
                     }
-                }
-                let mut written =
-                    workflow::receive(conn, caller, check, &kept, value.clone()).await?;
-                if let Some(reference) = &value.external_ref {
-                    let id = written.opinion.id;
-                    let attach =
-                        external_refs::attach(conn, Holder::Opinions, id, reference, &fingerprint);
-                    attach.await?;
-                    written.opinion.external_system = Some(reference.system.clone());
-                    written.opinion.external_id = Some(reference.id.clone());
-                }
-                let location = format!("/api/v1/opinions/{}", written.opinion.id);
-                stored(201, &view_written(caller, written), Some(location))
-            })
+                    // The reference is attached after the opinion is written.
+                    let ending = match value.external_ref {
+                        Some(_) => Ending::AfterTheWork,
+                        None => ending,
+                    };
+                    let mut written =
+                        workflow::receive(conn, caller, check, &kept, value.clone(), ending)
+                            .await?;
+                    if let Some(reference) = &value.external_ref {
+                        let id = written.opinion.id;
+                        let attach = external_refs::attach(
+                            conn,
+                            Holder::Opinions,
+                            id,
+                            reference,
+                            &fingerprint,
+                        );
+                        attach.await?;
+                        written.opinion.external_system = Some(reference.system.clone());
+                        written.opinion.external_id = Some(reference.id.clone());
+                    }
+                    let location = format!("/api/v1/opinions/{}", written.opinion.id);
+                    stored(201, &view_written(caller, written), Some(location))
+                },
+            )
             .await
         })
         .await

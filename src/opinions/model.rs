@@ -385,12 +385,34 @@ where
     Ok(())
 }
 
+diesel::define_sql_function! {
+    /// True, or an error that fails the statement it is in (migration 000026).
+    fn opinion_as_outlined(holds: diesel::sql_types::Bool, opinion: diesel::sql_types::Uuid) -> diesel::sql_types::Bool;
+}
+
+/// For the RETURNING clause of a write to `opinions`: true if the row it leaves has these
+/// values, an error failing the statement otherwise.
+#[diesel::dsl::auto_type]
+pub fn left_as(committee: Uuid, state: State, round: i32, urgent: bool, version: i32) -> _ {
+    opinion_as_outlined(
+        opinions::committee_id
+            .eq(committee)
+            .and(opinions::state.eq(state))
+            .and(opinions::round.eq(round))
+            .and(opinions::urgent.eq(urgent))
+            .and(opinions::version.eq(version)),
+        opinions::id,
+    )
+}
+
 /// Writes the referrals one step makes and its changes, bumps the version and returns the row
 /// as it now is, with the live referrals of its current round as (body, is lead): the update
-/// sees the referral rows written before it, so the view needs no read of its own.
+/// sees the referral rows written before it, so the view needs no read of its own. The update
+/// fails unless it leaves the row `check` describes (`Outline::check`: what its timeline event
+/// records).
 pub async fn apply(
     conn: &AsyncPgConnection,
-    id: Uuid,
+    (id, check): (Uuid, left_as),
     new_referrals: &[NewReferral],
     changes: &OpinionChanges,
     at: DateTime<Utc>,
@@ -408,6 +430,7 @@ pub async fn apply(
         .returning((
             Opinion::as_returning(),
             opinion_live_referrals(opinions::id),
+            check,
         ))
         .keep_prepared();
     let ((), (opinion, referrals)) = futures_util::try_join!(
@@ -418,8 +441,9 @@ pub async fn apply(
             }
         },
         async {
-            let updated: (Opinion, serde_json::Value) = update.get_result(&mut b).await?;
-            Ok(updated)
+            let (updated, referrals, _): (Opinion, serde_json::Value, bool) =
+                update.get_result(&mut b).await?;
+            Ok((updated, referrals))
         },
     )?;
     let live = live_of_round(id, referrals, opinion.round)?;

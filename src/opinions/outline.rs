@@ -1,14 +1,15 @@
 //! What an opinion's timeline event and outbox rows say of it after a write, known before the
 //! write is sent. A write therefore sends its event and its announcement with the write itself,
-//! in one round trip (`workflow`), and then confirms the outline against the row the database
-//! returned, so an outline that disagreed with the row would roll the write back instead of
-//! recording something the row does not say.
+//! in one round trip (`workflow`), and the write's own statement checks the row it leaves
+//! against the outline (`Outline::check`, in its RETURNING clause): an outline that disagreed
+//! with the row fails that statement, and so the transaction, even one whose COMMIT went out
+//! in the same round trip, instead of recording something the row does not say.
 
 use uuid::Uuid;
 
 use super::lifecycle::{Action, State};
-use super::model::{NewOpinion, Opinion, OpinionChanges};
-use crate::error::{ApiError, ApiResult};
+use super::model::{self, NewOpinion, Opinion, OpinionChanges};
+use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outline {
@@ -57,22 +58,21 @@ impl Outline {
         }
     }
 
+    /// For the RETURNING clause of the write: fails its statement, and so the transaction, unless
+    /// the row it leaves is this.
+    pub fn check(&self) -> model::left_as {
+        model::left_as(
+            self.committee_id,
+            self.state,
+            self.round,
+            self.urgent,
+            self.version,
+        )
+    }
+
     /// Whether the opinion has just become urgent (announced once more, on its own topic).
     pub fn became_urgent(&self, before: Option<&Opinion>) -> bool {
         self.urgent && !before.is_some_and(|o| o.urgent)
-    }
-
-    /// Fails the write (rolled back with its transaction) if the row it returned is not what
-    /// was recorded of it.
-    pub fn confirm(&self, written: &Opinion) -> ApiResult<()> {
-        let found = Self::of(written);
-        if found == *self {
-            Ok(())
-        } else {
-            Err(ApiError::internal(anyhow::anyhow!(
-                "the opinion written ({found:?}) is not what its timeline records ({self:?})"
-            )))
-        }
     }
 
     /// Announces the change on `topic` for the webhook and sync workers, in the caller's
@@ -170,22 +170,5 @@ mod tests {
             (before.committee_id, before.state, before.round)
         );
         assert_eq!(untouched.version, 8);
-    }
-
-    #[test]
-    fn a_row_unlike_its_outline_fails_the_write() {
-        let row = opinion();
-        let outline = Outline::of(&row);
-        assert!(outline.confirm(&row).is_ok());
-        let moved = Opinion {
-            version: row.version + 1,
-            ..row.clone()
-        };
-        assert!(outline.confirm(&moved).is_err());
-        let elsewhere = Opinion {
-            state: State::FedBack,
-            ..row
-        };
-        assert!(outline.confirm(&elsewhere).is_err());
     }
 }

@@ -26,12 +26,14 @@ use crate::access::pipelined::SessionCheck;
 use crate::committees::kept_policies::{KeptPolicies, current_generation};
 use crate::committees::policy::EffectivePolicy;
 use crate::conditional::IfMatch;
+use crate::db::Ending;
 use crate::db::prepared::KeepPreparedDsl;
 use crate::db::schema::{opinions, representatives};
 use crate::error::{ApiError, ApiResult};
 
 /// Records a new opinion: received, with its refer-by date, its first timeline event and its
-/// outbox rows (an urgent one is announced at once).
+/// outbox rows (an urgent one is announced at once). `ending`: whether its last round trip
+/// commits.
 #[tracing::instrument(skip_all)]
 pub async fn receive(
     conn: &mut AsyncPgConnection,
@@ -39,6 +41,7 @@ pub async fn receive(
     check: SessionCheck<'_>,
     kept: &KeptPolicies,
     b: CreateOpinion,
+    ending: Ending,
 ) -> ApiResult<Written> {
     let recorder = opinion_recorder(caller);
     let mut representative = b.representative_id;
@@ -174,21 +177,24 @@ pub async fn receive(
         json!({"source": b.source, "urgent": b.urgent, "due_at": due}),
         false,
     );
-    // The opinion, its event and its announcement in one round trip, in this order.
+    // The opinion, its event and its announcement in one round trip, in this order, with the
+    // COMMIT unless an urgent one is announced after them.
+    let ending = last_unless_urgent(ending, None, &after);
     let insert = diesel::insert_into(opinions::table)
         .values(&new)
-        .returning(Opinion::as_returning())
+        .returning((Opinion::as_returning(), after.check()))
         .keep_prepared();
     let shared: &AsyncPgConnection = conn;
     let mut c = shared;
-    let (created, ()) = futures_util::try_join!(
+    let (created, (), ()) = futures_util::try_join!(
         async {
-            let created: Opinion = insert.get_result(&mut c).await?;
+            let (created, _): (Opinion, bool) = insert.get_result(&mut c).await?;
             Ok(created)
         },
         record(shared, &event, &after),
+        async { Ok(ending.commit(shared).await?) },
     )?;
-    after.confirm(&created)?;
+    ending.ended(conn)?;
     announce_if_urgent(conn, None, &after, Action::Receive).await?;
     Ok(Written {
         opinion: created,
@@ -205,7 +211,8 @@ pub struct Written {
     pub policy: EffectivePolicy,
 }
 
-/// Takes one step on an opinion the caller can see, at the version they name.
+/// Takes one step on an opinion the caller can see, at the version they name. `ending`: whether
+/// its last round trip commits.
 #[tracing::instrument(skip_all, fields(opinion = %id, action = command.action().as_str()))]
 pub async fn step(
     conn: &mut AsyncPgConnection,
@@ -213,8 +220,8 @@ pub async fn step(
     check: SessionCheck<'_>,
     kept: &KeptPolicies,
     (id, if_match): (Uuid, &IfMatch),
-    command: Command,
-    internal: bool,
+    (command, internal): (Command, bool),
+    ending: Ending,
 ) -> ApiResult<Written> {
     let s = Step::load(conn, caller, check, kept, id, if_match).await?;
     let action = command.action();
@@ -232,19 +239,22 @@ pub async fn step(
         internal,
     );
     // The referrals, the update, its event and its announcement in one round trip, in this
-    // order (`model::apply` says why the order holds).
+    // order (`model::apply` says why the order holds), with the COMMIT unless an opinion
+    // become urgent is announced after them.
+    let ending = last_unless_urgent(ending, Some(&s.opinion), &after);
     let shared: &AsyncPgConnection = conn;
-    let ((updated, live), ()) = futures_util::try_join!(
+    let ((updated, live), (), ()) = futures_util::try_join!(
         model::apply(
             shared,
-            s.opinion.id,
+            (s.opinion.id, after.check()),
             &effect.referrals,
             &effect.changes,
             s.now,
         ),
         record(shared, &event, &after),
+        async { Ok(ending.commit(shared).await?) },
     )?;
-    after.confirm(&updated)?;
+    ending.ended(conn)?;
     announce_if_urgent(conn, Some(&s.opinion), &after, action).await?;
     Ok(Written {
         opinion: updated,
@@ -288,6 +298,16 @@ async fn record(conn: &AsyncPgConnection, event: &NewEvent, after: &Outline) -> 
         after.announce(&mut b, &topic, event.action),
     )?;
     Ok(())
+}
+
+/// `ending`, unless the write makes the opinion urgent: that is announced after the write, so
+/// the write's round trip cannot carry the COMMIT.
+fn last_unless_urgent(ending: Ending, before: Option<&Opinion>, after: &Outline) -> Ending {
+    if after.became_urgent(before) {
+        Ending::AfterTheWork
+    } else {
+        ending
+    }
 }
 
 /// Announces an opinion that has just become urgent on `opinion.urgent` (with the `action`

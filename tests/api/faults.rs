@@ -288,3 +288,107 @@ async fn a_transaction_whose_begin_is_sent_ahead_is_whole_nests_and_is_not_reuse
         &mut conn
     ));
 }
+
+#[tokio::test]
+async fn a_commit_sent_with_the_last_statements_keeps_all_or_nothing_and_queues_behind_them() {
+    use diesel::connection::TransactionManagerStatus;
+    use diesel_async::{AnsiTransactionManager, AsyncConnection, TransactionManager};
+    use liaison::db::prepared::KeepPreparedDsl;
+    use liaison::db::{Ending, in_transaction};
+    use liaison::error::ApiError;
+    let app = crate::helpers::spawn_app().await;
+    let mut conn = diesel_async::AsyncPgConnection::establish(&app.database_url)
+        .await
+        .unwrap();
+    conn.batch_execute("CREATE TEMP TABLE kept (n bigint)")
+        .await
+        .unwrap();
+    let count = async |conn: &mut diesel_async::AsyncPgConnection| {
+        crate::helpers::number(conn, "SELECT count(*) AS n FROM kept").await
+    };
+    let outside_any_transaction = |conn: &mut diesel_async::AsyncPgConnection| {
+        matches!(
+            AnsiTransactionManager::transaction_manager_status_mut(conn),
+            TransactionManagerStatus::Valid(s) if s.transaction_depth().is_none()
+        )
+    };
+    // Each a statement this connection has not prepared yet: its first use waits for the
+    // prepare's round trip, which a COMMIT sent as a simple query would overtake.
+    let insert =
+        |n: i64| diesel::sql_query(format!("INSERT INTO kept VALUES ({n})")).keep_prepared();
+
+    // Written and committed in one round trip: kept, and the transaction is over.
+    let done: Result<(), ApiError> = in_transaction(&mut conn, async |conn| {
+        let ending = Ending::for_work(conn, true);
+        assert_eq!(ending, Ending::WithTheWork);
+        let shared: &diesel_async::AsyncPgConnection = conn;
+        let (mut a, mut b) = (shared, shared);
+        futures_util::try_join!(
+            async { Ok::<_, ApiError>(insert(1).execute(&mut a).await?) },
+            async { Ok(insert(2).execute(&mut b).await?) },
+            async { Ok(ending.commit(shared).await?) },
+        )?;
+        ending.ended(conn)?;
+        Ok(())
+    })
+    .await;
+    done.unwrap();
+    assert!(outside_any_transaction(&mut conn));
+    assert_eq!(count(&mut conn).await, 2, "both rows committed");
+
+    // A failure among the statements before the COMMIT: it rolls back, nothing of the work is
+    // left (not the insert before the failure, which would be if the COMMIT had gone out
+    // ahead of it), and the connection is fit for the next transaction.
+    let failed: Result<(), ApiError> = in_transaction(&mut conn, async |conn| {
+        let ending = Ending::for_work(conn, true);
+        let shared: &diesel_async::AsyncPgConnection = conn;
+        let (mut a, mut b) = (shared, shared);
+        futures_util::try_join!(
+            async { Ok::<_, ApiError>(insert(3).execute(&mut a).await?) },
+            async {
+                let fails = diesel::sql_query("SELECT 1 / 0").keep_prepared();
+                Ok(fails.execute(&mut b).await?)
+            },
+            async { Ok(ending.commit(shared).await?) },
+        )?;
+        ending.ended(conn)?;
+        Ok(())
+    })
+    .await;
+    assert!(failed.is_err());
+    assert_eq!(
+        count(&mut conn).await,
+        2,
+        "nothing of the failed work is left"
+    );
+    assert!(!AnsiTransactionManager::is_broken_transaction_manager(
+        &mut conn
+    ));
+    assert!(outside_any_transaction(&mut conn));
+
+    // Only the work that writes last, in the outermost transaction, may commit: a savepoint's
+    // work, or work its caller writes after, leaves the COMMIT to `in_transaction`.
+    let nested: Result<(), ApiError> = in_transaction(&mut conn, async |conn| {
+        assert_eq!(Ending::for_work(conn, false), Ending::AfterTheWork);
+        in_transaction(conn, async |conn| {
+            assert_eq!(Ending::for_work(conn, true), Ending::AfterTheWork);
+            let ending = Ending::AfterTheWork;
+            let shared: &diesel_async::AsyncPgConnection = conn;
+            let mut a = shared;
+            futures_util::try_join!(
+                async { Ok::<_, ApiError>(insert(4).execute(&mut a).await?) },
+                async { Ok(ending.commit(shared).await?) },
+            )?;
+            ending.ended(conn)?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+        // Still inside the outer transaction: this write and the inner one go together.
+        insert(5).execute(conn).await?;
+        Ok(())
+    })
+    .await;
+    nested.unwrap();
+    assert_eq!(count(&mut conn).await, 4);
+    assert!(outside_any_transaction(&mut conn));
+}

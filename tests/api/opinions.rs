@@ -623,3 +623,39 @@ async fn a_list_shows_an_opinion_referred_to_several_bodies_once() {
     assert_eq!(ids, [alone.to_string(), shared.to_string()]);
     assert!(all.body["next_cursor"].is_null());
 }
+
+#[tokio::test]
+async fn a_write_that_leaves_the_row_unlike_its_timeline_fails_in_its_own_statement() {
+    use liaison::db::in_transaction;
+    use liaison::error::ApiError;
+    use liaison::opinions::lifecycle::State;
+    use liaison::opinions::model::{OpinionChanges, apply, left_as};
+    let w = World::new().await;
+    let id = submit(&w).await;
+    let mut conn = w.app.db().await;
+    let version = async |conn: &mut diesel_async::AsyncPgConnection| {
+        let sql = format!("SELECT version::bigint AS n FROM opinions WHERE id = '{id}'");
+        crate::helpers::number(conn, &sql).await
+    };
+    let write = async |conn: &mut diesel_async::AsyncPgConnection, committee, version| {
+        in_transaction(conn, async |conn| {
+            let check = left_as(committee, State::Received, 1, false, version);
+            let changes = OpinionChanges::default();
+            apply(conn, (id, check), &[], &changes, Utc::now()).await?;
+            Ok::<_, ApiError>(())
+        })
+        .await
+    };
+    // The row as written (version 1 → 2) is what the check says: the write goes through.
+    write(&mut conn, w.committee_a, 2).await.unwrap();
+    assert_eq!(version(&mut conn).await, 2);
+    // A check that disagrees on any column fails the statement, and nothing is written.
+    let failed = write(&mut conn, w.committee_b, 3).await.unwrap_err();
+    assert_eq!(failed.status().as_u16(), 500, "{failed:?}");
+    write(&mut conn, w.committee_a, 4).await.unwrap_err();
+    assert_eq!(
+        version(&mut conn).await,
+        2,
+        "the failed writes left nothing"
+    );
+}

@@ -1,0 +1,1 @@
+DROP FUNCTION opinion_as_outlined(boolean, uuid);
