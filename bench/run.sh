@@ -217,6 +217,9 @@ scenario "A deputy's duty record for the year" "$CONNS" get_path.lua select BENC
     BENCH_PATH="/api/v1/representatives/$DEPUTY/duty-record"
 scenario "Public schedule, 30 days, all stations" "$CONNS" get_path.lua select BENCH_TOKEN="$STAFF" \
     BENCH_PATH="/public/v1/schedule"
+# As a phone's browser or mini-program asks for it: gzip-compressed.
+scenario "Public schedule, 30 days, all stations, gzip" "$CONNS" get_path.lua select BENCH_TOKEN="$STAFF" \
+    BENCH_PATH="/public/v1/schedule" BENCH_ACCEPT_ENCODING="gzip, deflate, br"
 if [ "$MEASURES" = on ]; then
     scenario "Opinion stats by committee, 3 years (admin)" 2 get_path.lua none BENCH_TOKEN="$ADMIN" \
         BENCH_PATH="/api/v1/stats/opinions?from=$(date -d '3 years ago' +%F)&group_by=committee"

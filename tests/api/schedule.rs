@@ -519,3 +519,71 @@ async fn a_client_holding_the_schedule_is_told_it_has_not_changed_until_it_has()
         changed.body
     );
 }
+
+#[tokio::test]
+async fn a_client_that_takes_gzip_gets_the_same_schedule_compressed_under_its_own_tag() {
+    use std::io::Read;
+    let w = World::new().await;
+    odd_month_rule(&w).await;
+    month_end_rule(&w).await;
+    let path = "/public/v1/schedule?from=2025-01-01&to=2025-12-31".to_owned();
+    let get = |coding: Option<&'static str>, held: Option<String>| {
+        let (app, path) = (&w.app, &path);
+        async move {
+            let mut req = app.client.get(format!("{}{path}", app.address));
+            if let Some(coding) = coding {
+                req = req.header("accept-encoding", coding);
+            }
+            if let Some(tag) = held {
+                req = req.header("if-none-match", tag);
+            }
+            let resp = req.send().await.unwrap();
+            let header = |name: &str| {
+                resp.headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+            };
+            // The CORS layer adds its own names to `Vary`.
+            let varies = header("vary").is_some_and(|v| {
+                v.split(',')
+                    .any(|name| name.trim().eq_ignore_ascii_case("accept-encoding"))
+            });
+            let heads = (header("etag"), header("content-encoding"), varies);
+            (resp.status().as_u16(), heads, resp.bytes().await.unwrap())
+        }
+    };
+    let (status, (plain_tag, coding, vary), plain) = get(None, None).await;
+    assert_eq!((status, coding), (200, None));
+    assert!(vary, "varies by Accept-Encoding");
+    let schedule: Value = serde_json::from_slice(&plain).unwrap();
+    assert!(!schedule["items"].as_array().unwrap().is_empty());
+
+    let (status, (gzip_tag, coding, vary), zipped) = get(Some("gzip, deflate, br"), None).await;
+    assert_eq!((status, coding.as_deref()), (200, Some("gzip")));
+    assert!(vary, "varies by Accept-Encoding");
+    assert_ne!(gzip_tag, plain_tag, "other bytes, another tag");
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&zipped[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain, "the same schedule");
+    assert!(
+        zipped.len() * 3 < plain.len(),
+        "{} bytes compressed, {} plain",
+        zipped.len(),
+        plain.len()
+    );
+
+    // Kept, the compressed answer is the same bytes again; the tag held is honoured.
+    let (_, _, again) = get(Some("gzip"), None).await;
+    assert_eq!(again, zipped);
+    let (status, (tag, _, vary), body) = get(Some("gzip"), gzip_tag.clone()).await;
+    assert_eq!((status, tag, body.len()), (304, gzip_tag, 0));
+    assert!(vary, "varies by Accept-Encoding");
+    // Refused by its weight, or a header that cannot be read: the plain schedule.
+    for coding in ["gzip;q=0, identity", "br", "gzip;q=not-a-number"] {
+        let (status, (tag, coding, _), body) = get(Some(coding), None).await;
+        assert_eq!((status, coding), (200, None));
+        assert_eq!((tag, body), (plain_tag.clone(), plain.clone()));
+    }
+}
