@@ -211,24 +211,28 @@ async fn a_transaction_chosen_to_give_way_in_a_deadlock_is_tried_again() {
     assert_eq!(one.1 + two.1, 3, "exactly one gave way and ran again");
 }
 
-#[tokio::test]
-async fn a_transaction_whose_begin_is_sent_ahead_is_whole_nests_and_is_not_reused_half_done() {
-    use diesel_async::{AnsiTransactionManager, AsyncConnection, TransactionManager};
-    use liaison::error::ApiError;
-    let app = crate::helpers::spawn_app().await;
+/// A connection of the test's own, with an empty temporary table `kept (n bigint)`.
+async fn with_kept_table(app: &TestApp) -> diesel_async::AsyncPgConnection {
+    use diesel_async::AsyncConnection;
     let mut conn = diesel_async::AsyncPgConnection::establish(&app.database_url)
         .await
         .unwrap();
     conn.batch_execute("CREATE TEMP TABLE kept (n bigint)")
         .await
         .unwrap();
-    let count = async |conn: &mut diesel_async::AsyncPgConnection| {
-        let c: Count = diesel::sql_query("SELECT count(*) AS n FROM kept")
-            .get_result(conn)
-            .await
-            .unwrap();
-        c.n
-    };
+    conn
+}
+
+async fn kept_rows(conn: &mut diesel_async::AsyncPgConnection) -> i64 {
+    crate::helpers::number(conn, "SELECT count(*) AS n FROM kept").await
+}
+
+#[tokio::test]
+async fn a_transaction_whose_begin_is_sent_ahead_is_whole_nests_and_is_not_reused_half_done() {
+    use diesel_async::{AnsiTransactionManager, TransactionManager};
+    use liaison::error::ApiError;
+    let app = crate::helpers::spawn_app().await;
+    let mut conn = with_kept_table(&app).await;
     let insert = |n: i64| diesel::sql_query(format!("INSERT INTO kept VALUES ({n})"));
 
     // Every statement of the work is in the one transaction `BEGIN` opened: a failure after two
@@ -242,7 +246,7 @@ async fn a_transaction_whose_begin_is_sent_ahead_is_whole_nests_and_is_not_reuse
     .await;
     assert!(failed.is_err());
     assert_eq!(
-        count(&mut conn).await,
+        kept_rows(&mut conn).await,
         0,
         "nothing of the failed work is left"
     );
@@ -262,7 +266,7 @@ async fn a_transaction_whose_begin_is_sent_ahead_is_whole_nests_and_is_not_reuse
     .await;
     done.unwrap();
     assert_eq!(
-        count(&mut conn).await,
+        kept_rows(&mut conn).await,
         1,
         "the outer write is kept, the inner one is not"
     );
@@ -292,20 +296,12 @@ async fn a_transaction_whose_begin_is_sent_ahead_is_whole_nests_and_is_not_reuse
 #[tokio::test]
 async fn a_commit_sent_with_the_last_statements_keeps_all_or_nothing_and_queues_behind_them() {
     use diesel::connection::TransactionManagerStatus;
-    use diesel_async::{AnsiTransactionManager, AsyncConnection, TransactionManager};
+    use diesel_async::{AnsiTransactionManager, TransactionManager};
     use liaison::db::prepared::KeepPreparedDsl;
     use liaison::db::{Ending, in_transaction};
     use liaison::error::ApiError;
     let app = crate::helpers::spawn_app().await;
-    let mut conn = diesel_async::AsyncPgConnection::establish(&app.database_url)
-        .await
-        .unwrap();
-    conn.batch_execute("CREATE TEMP TABLE kept (n bigint)")
-        .await
-        .unwrap();
-    let count = async |conn: &mut diesel_async::AsyncPgConnection| {
-        crate::helpers::number(conn, "SELECT count(*) AS n FROM kept").await
-    };
+    let mut conn = with_kept_table(&app).await;
     let outside_any_transaction = |conn: &mut diesel_async::AsyncPgConnection| {
         matches!(
             AnsiTransactionManager::transaction_manager_status_mut(conn),
@@ -334,7 +330,7 @@ async fn a_commit_sent_with_the_last_statements_keeps_all_or_nothing_and_queues_
     .await;
     done.unwrap();
     assert!(outside_any_transaction(&mut conn));
-    assert_eq!(count(&mut conn).await, 2, "both rows committed");
+    assert_eq!(kept_rows(&mut conn).await, 2, "both rows committed");
 
     // A failure among the statements before the COMMIT: it rolls back, nothing of the work is
     // left (not the insert before the failure, which would be if the COMMIT had gone out
@@ -357,7 +353,7 @@ async fn a_commit_sent_with_the_last_statements_keeps_all_or_nothing_and_queues_
     .await;
     assert!(failed.is_err());
     assert_eq!(
-        count(&mut conn).await,
+        kept_rows(&mut conn).await,
         2,
         "nothing of the failed work is left"
     );
@@ -389,6 +385,6 @@ async fn a_commit_sent_with_the_last_statements_keeps_all_or_nothing_and_queues_
     })
     .await;
     nested.unwrap();
-    assert_eq!(count(&mut conn).await, 4);
+    assert_eq!(kept_rows(&mut conn).await, 4);
     assert!(outside_any_transaction(&mut conn));
 }
