@@ -15,7 +15,10 @@ const RECIPIENTS: &str = "JOIN committees c ON c.id = o.committee_id \
       AND a.committee_id IN (o.committee_id, c.ancestors[1])";
 
 /// Tells the staff of an urgent opinion, in the caller's transaction.
-pub async fn notify_urgent(conn: &mut AsyncPgConnection, opinion: Uuid) -> ApiResult<()> {
+pub async fn notify_urgent<C>(conn: &mut C, opinion: Uuid) -> ApiResult<()>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     diesel::sql_query(format!(
         "INSERT INTO notifications (id, account_id, kind, opinion_id) \
          SELECT uuid_generate_v7(), a.id, $2, o.id FROM opinions o {RECIPIENTS} \

@@ -177,9 +177,8 @@ pub async fn receive(
         json!({"source": b.source, "urgent": b.urgent, "due_at": due}),
         false,
     );
-    // The opinion, its event and its announcement in one round trip, in this order, with the
-    // COMMIT unless an urgent one is announced after them.
-    let ending = last_unless_urgent(ending, None, &after);
+    // The opinion, its event and its announcements in one round trip, in this order, with the
+    // COMMIT where nothing follows.
     let insert = diesel::insert_into(opinions::table)
         .values(&new)
         .returning((Opinion::as_returning(), after.check()))
@@ -191,11 +190,10 @@ pub async fn receive(
             let (created, _): (Opinion, bool) = insert.get_result(&mut c).await?;
             Ok(created)
         },
-        record(shared, &event, &after),
+        record(shared, &event, (None, &after)),
         async { Ok(ending.commit(shared).await?) },
     )?;
     ending.ended(conn)?;
-    announce_if_urgent(conn, None, &after, Action::Receive).await?;
     Ok(Written {
         opinion: created,
         live: Vec::new(),
@@ -238,10 +236,8 @@ pub async fn step(
         effect.payload,
         internal,
     );
-    // The referrals, the update, its event and its announcement in one round trip, in this
-    // order (`model::apply` says why the order holds), with the COMMIT unless an opinion
-    // become urgent is announced after them.
-    let ending = last_unless_urgent(ending, Some(&s.opinion), &after);
+    // The referrals, the update, its event and its announcements in one round trip, in this
+    // order (`model::apply` says why the order holds), with the COMMIT where nothing follows.
     let shared: &AsyncPgConnection = conn;
     let ((updated, live), (), ()) = futures_util::try_join!(
         model::apply(
@@ -251,11 +247,10 @@ pub async fn step(
             &effect.changes,
             s.now,
         ),
-        record(shared, &event, &after),
+        record(shared, &event, (Some(&s.opinion), &after)),
         async { Ok(ending.commit(shared).await?) },
     )?;
     ending.ended(conn)?;
-    announce_if_urgent(conn, Some(&s.opinion), &after, action).await?;
     Ok(Written {
         opinion: updated,
         live,
@@ -288,40 +283,34 @@ fn event_of(
     }
 }
 
-/// Appends the timeline event of a write and announces it in the outbox
-/// (`opinion.<action>`), both sent at once on `conn`, after whatever was sent on it before.
-async fn record(conn: &AsyncPgConnection, event: &NewEvent, after: &Outline) -> ApiResult<()> {
+/// Appends the timeline event of a write that leads `before` (None for a new opinion) to
+/// `after` and announces it in the outbox (`opinion.<action>`); an opinion the write made
+/// urgent is announced once more, on `opinion.urgent`, and those who must hear of it at once
+/// are notified. All sent at once on `conn`, after whatever was sent on it before.
+async fn record(
+    conn: &AsyncPgConnection,
+    event: &NewEvent,
+    (before, after): (Option<&Opinion>, &Outline),
+) -> ApiResult<()> {
     let topic = format!("opinion.{}", event.action.happened());
-    let (mut a, mut b) = (conn, conn);
+    let urgent = after.became_urgent(before);
+    let (mut a, mut b, mut c, mut d) = (conn, conn, conn, conn);
     futures_util::try_join!(
         model::insert_event(&mut a, event),
         after.announce(&mut b, &topic, event.action),
+        async {
+            if !urgent {
+                return Ok(());
+            }
+            after.announce(&mut c, "opinion.urgent", event.action).await
+        },
+        async {
+            if !urgent {
+                return Ok(());
+            }
+            crate::notifications::model::notify_urgent(&mut d, after.id).await
+        },
     )?;
-    Ok(())
-}
-
-/// `ending`, unless the write makes the opinion urgent: that is announced after the write, so
-/// the write's round trip cannot carry the COMMIT.
-fn last_unless_urgent(ending: Ending, before: Option<&Opinion>, after: &Outline) -> Ending {
-    if after.became_urgent(before) {
-        Ending::AfterTheWork
-    } else {
-        ending
-    }
-}
-
-/// Announces an opinion that has just become urgent on `opinion.urgent` (with the `action`
-/// that made it so) and notifies those who must hear of it at once.
-async fn announce_if_urgent(
-    conn: &mut AsyncPgConnection,
-    before: Option<&Opinion>,
-    after: &Outline,
-    action: Action,
-) -> ApiResult<()> {
-    if after.became_urgent(before) {
-        after.announce(conn, "opinion.urgent", action).await?;
-        crate::notifications::model::notify_urgent(conn, after.id).await?;
-    }
     Ok(())
 }
 

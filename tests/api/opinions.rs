@@ -442,6 +442,36 @@ async fn urgent_opinions_are_announced_in_the_same_transaction() {
         !text.contains("路灯") && !text.contains(&w.voter_a.to_string()),
         "{text}"
     );
+
+    // A correction that makes an opinion urgent announces it and tells the staff, in the same
+    // round trip and transaction as the correction itself.
+    let plain = submit(&w).await;
+    let told = async |conn: &mut diesel_async::AsyncPgConnection| {
+        let sql = format!(
+            "SELECT count(*) AS n FROM notifications \
+             WHERE opinion_id = '{plain}' AND kind = 'urgent_opinion'"
+        );
+        crate::helpers::number(conn, &sql).await
+    };
+    assert_eq!(told(&mut conn).await, 0);
+    w.app
+        .patch(
+            &format!("/api/v1/opinions/{plain}"),
+            &w.committee_staff_a,
+            json!({"urgent": true}),
+        )
+        .await
+        .expect(200);
+    let topics: Vec<String> = outbox::table
+        .filter(outbox::aggregate_id.eq(plain))
+        .select(outbox::topic)
+        .order(outbox::seq.asc())
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(topics.last().map(String::as_str), Some("opinion.urgent"));
+    assert_eq!(topics.len(), 3, "{topics:?}");
+    assert!(told(&mut conn).await > 0, "the staff are told");
 }
 
 #[tokio::test]
