@@ -268,15 +268,15 @@ fn window(q: &ScheduleQuery) -> Window {
 
 /// The published reception schedule: every published activity and every recurring reception
 /// in the window, with place, time and the deputies on duty, sorted by time. No sign-in; no
-/// personal data. Sent gzip-compressed (`Content-Encoding: gzip`) to a client that takes it
-/// (`Accept-Encoding: gzip`): about a tenth of the bytes.
+/// personal data. Sent gzip-compressed (`Content-Encoding: gzip`, with an ETag of its own) to
+/// a client that takes it (`Accept-Encoding: gzip`, HTTP's own negotiation, so not a parameter
+/// here): about a tenth of the bytes.
 #[utoipa::path(
     tag = "public",
     operation_id = "get_public_schedule",
     params(
         ScheduleQuery,
         ("If-None-Match" = Option<String>, Header, description = "The ETag of the schedule you hold; 304 while it is still the answer"),
-        ("Accept-Encoding" = Option<String>, Header, description = "`gzip` to receive the schedule gzip-compressed, with `Content-Encoding: gzip` (its ETag is that of the compressed answer)"),
     ),
     responses(
         (status = 200, description = "The schedule; its `ETag` names this window's answer until anything it shows changes", body = Schedule,
