@@ -56,9 +56,10 @@ where
                 // A serialization failure can surface at commit.
                 Err(e) => E::from(e),
             },
-            // Only an answer read wrongly can fail the work after its COMMIT succeeded: the
-            // statements before it all had, or the COMMIT would have rolled back.
-            Err(error) if ended_ahead(conn) => error,
+            // Only an answer read wrongly can fail the work after its COMMIT succeeded (the
+            // statements before it all had, or the COMMIT would have rolled back): committed,
+            // the work must not run again.
+            Err(error) if ended_ahead(conn) => return Err(error),
             Err(error) => {
                 // A failed rollback leaves the connection marked broken; the pool then drops
                 // it instead of handing out a connection stuck in a transaction.
