@@ -300,8 +300,9 @@ pub async fn get_public_schedule(
 ) -> ApiResult<HttpResponse> {
     let w = window(&query);
     let gzip = takes_gzip(&req);
-    let mut conn = state.db().await?;
-    let generation = public::generation(&mut conn).await?;
+    // The connection goes back to the pool at once: a kept answer needs none, and one built
+    // takes its own once its turn comes, rather than all those waiting holding theirs.
+    let generation = public::generation(&mut *state.db().await?).await?;
     // A window's answer changes only with the generation (what the cache is keyed on), and
     // the window's dates are in the tag: a default window moves with the day. The compressed
     // answer is other bytes, so another tag.
@@ -330,10 +331,8 @@ pub async fn get_public_schedule(
             let items = if w.to < w.from {
                 Vec::new()
             } else {
-                public::items(&mut conn, &w).await?
+                public::items(&mut *state.db().await?, &w).await?
             };
-            // Built, the answer needs no connection: it goes back to the pool first.
-            drop(conn);
             let schedule = Schedule {
                 from: w.from,
                 to: w.to,
