@@ -3,8 +3,9 @@
 -- callers' generation unchanged since it read the session, `access::AuthedWrite`); the
 -- opinion's live referrals, read once the lock is held (the server sends `BEGIN`, the lock and
 -- this read together, one round trip where this script, whose `\gset` cannot run in a
--- pipeline, takes three); the referral with the opinion's update (sent together); and its
--- timeline event with its outbox row (sent together). The committee's policy, the calendar
+-- pipeline, takes three); then, sent together, the referral, the opinion's update (checking
+-- the row it leaves against what the timeline event records), the event, its outbox row and
+-- `COMMIT` (`db::Ending`). The committee's policy, the calendar
 -- and where the handling body sits come from what the server keeps (`KeptPolicies`), with no
 -- statement.
 -- Each client refers its own received opinions from `bench_refer_subjects` (n = client,
@@ -30,9 +31,9 @@ VALUES (uuid_generate_v7(), :o_id::uuid, :body::uuid, 'lead', 'recess_suggestion
 UPDATE opinions SET state = 'referred', current_due_at = now() + interval '3 months',
                     version = version + 1, updated_at = now()
  WHERE id = :o_id::uuid
-RETURNING *, opinion_live_referrals(id);
-\endpipeline
-\startpipeline
+RETURNING *, opinion_live_referrals(id),
+          opinion_as_outlined(committee_id = :town::uuid AND state = 'referred' AND round = 1
+                              AND urgent = false AND version = 2, id);
 INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_id,
                             actor_role, at, payload, internal)
 VALUES (uuid_generate_v7(), :o_id::uuid, 'refer', 'received', 'referred', 1, :account::uuid,
@@ -44,5 +45,5 @@ INSERT INTO outbox (topic, subject_kind, aggregate_id, committee_id, payload)
 VALUES ('opinion.referred', 'opinion', :o_id::uuid, :town::uuid,
         jsonb_build_object('round', 1, 'state', 'referred', 'action', 'refer', 'urgent', false,
                            'version', 2, 'opinion_id', :o_id::uuid, 'committee_id', :town::uuid));
-\endpipeline
 COMMIT;
+\endpipeline

@@ -194,7 +194,7 @@ scenario "List opinions: q=加装电梯 (admin, every opinion)" "$CONNS" get_pat
 scenario "List opinions: q=加装电梯 (committee staff)" "$CONNS" get_path.lua select BENCH_TOKEN="$STAFF" \
     BENCH_PATH="/api/v1/opinions?q=%E5%8A%A0%E8%A3%85%E7%94%B5%E6%A2%AF&limit=50"
 OWN="$(own pgbench_create_opinion.sql -D town="$TOWN2" -D constituency="$CONSTITUENCY2" \
-            -D deputy="$DEPUTY2" -D account="$STAFF_ACCOUNT")" \
+            -D deputy="$DEPUTY2" -D account="$STAFF_ACCOUNT" -D k=0)" \
 scenario "Create opinion" "$CONNS" create_opinion.lua tpcb BENCH_TOKEN="$STAFF" \
     BENCH_BODY="{\"title\":\"基准压测\",\"content\":\"路灯坏了\",\"category\":\"urban_management\",\"constituency_id\":\"$CONSTITUENCY\",\"representative_id\":\"$DEPUTY\",\"source\":\"reception\"}"
 # Opinions still received, referred once each: those the create scenario just received, then
