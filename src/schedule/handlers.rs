@@ -300,7 +300,7 @@ pub async fn get_public_schedule(
 ) -> ApiResult<HttpResponse> {
     let w = window(&query);
     let gzip = takes_gzip(&req);
-    // The connection goes back to the pool at once: a kept answer needs none, and one built
+    // The connection goes back to the pool at once: a kept answer needs none, and a build
     // takes its own once its turn comes, rather than all those waiting holding theirs.
     let generation = public::generation(&mut *state.db().await?).await?;
     // A window's answer changes only with the generation (what the cache is keyed on), and
@@ -315,37 +315,9 @@ pub async fn get_public_schedule(
             .insert_header(vary)
             .finish());
     }
-    let mut kept = cache.get(&w, generation);
-    let turn = match kept {
-        Some(_) => None,
-        None => {
-            let turn = cache.turn(&w).await;
-            // Built meanwhile by the one whose turn it was.
-            kept = cache.get(&w, generation);
-            Some(turn)
-        }
-    };
-    let answer = match kept {
-        Some(answer) => answer,
-        None => {
-            let items = if w.to < w.from {
-                Vec::new()
-            } else {
-                public::items(&mut *state.db().await?, &w).await?
-            };
-            let schedule = Schedule {
-                from: w.from,
-                to: w.to,
-                items,
-            };
-            let json = serde_json::to_vec(&schedule)
-                .map_err(|e| ApiError::internal(anyhow::Error::from(e)))?;
-            let answer = public::Answer::of(json).await?;
-            cache.put(w, generation, answer.clone());
-            answer
-        }
-    };
-    drop(turn);
+    let answer = cache
+        .get_or_build(w, generation, async || public::build(&state, &w).await)
+        .await?;
     let mut response = HttpResponse::Ok();
     response
         .content_type(actix_web::http::header::ContentType::json())

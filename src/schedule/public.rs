@@ -12,13 +12,14 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::dto::{DutyDeputy, ScheduleItem};
+use super::dto::{DutyDeputy, Schedule, ScheduleItem};
 use super::model;
 use crate::activities::domain::ActivityKind;
 use crate::calendar::to_local;
 use crate::calendar::working_days::{end_of_local_day, start_of_local_day};
 use crate::error::{ApiError, ApiResult};
 use crate::kept::Kept;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Window {
@@ -74,25 +75,57 @@ pub struct ScheduleCache {
 }
 
 impl ScheduleCache {
-    /// The answer for `window` built at `generation`, if kept.
-    pub fn get(&self, window: &Window, generation: i64) -> Option<Answer> {
+    /// The answer for `window` at `generation`: the one kept, or the one `build` makes, then
+    /// kept. Builds of windows that hash alike take turns, so a client asking for a window
+    /// while it is being built waits for that build and finds its answer kept.
+    pub async fn get_or_build(
+        &self,
+        window: Window,
+        generation: i64,
+        build: impl AsyncFnOnce() -> ApiResult<Answer>,
+    ) -> ApiResult<Answer> {
+        if let Some(answer) = self.get(&window, generation) {
+            return Ok(answer);
+        }
+        let _turn = self.turn(&window).await;
+        if let Some(answer) = self.get(&window, generation) {
+            return Ok(answer);
+        }
+        let answer = build().await?;
+        self.kept.put(window, (generation, answer.clone()));
+        Ok(answer)
+    }
+
+    fn get(&self, window: &Window, generation: i64) -> Option<Answer> {
         self.kept
             .get(window)
             .filter(|(built_at, _)| *built_at == generation)
             .map(|(_, answer)| answer)
     }
 
-    pub fn put(&self, window: Window, generation: i64, answer: Answer) {
-        self.kept.put(window, (generation, answer));
-    }
-
-    /// Waits for this window's turn to build: held while it builds, after which the next in
-    /// line finds the answer kept (`get`) and builds nothing.
-    pub async fn turn(&self, window: &Window) -> tokio::sync::MutexGuard<'_, ()> {
+    async fn turn(&self, window: &Window) -> tokio::sync::MutexGuard<'_, ()> {
         use std::hash::BuildHasher;
         let stripe = self.stripes.hash_one(window) as usize;
         self.turns[stripe % self.turns.len()].lock().await
     }
+}
+
+/// A window's answer from the database: its items, as JSON and compressed. The connection is
+/// taken here, once the build's turn has come.
+pub async fn build(state: &AppState, w: &Window) -> ApiResult<Answer> {
+    let items = if w.to < w.from {
+        Vec::new()
+    } else {
+        items(&mut *state.db().await?, w).await?
+    };
+    let schedule = Schedule {
+        from: w.from,
+        to: w.to,
+        items,
+    };
+    let json =
+        serde_json::to_vec(&schedule).map_err(|e| ApiError::internal(anyhow::Error::from(e)))?;
+    Answer::of(json).await
 }
 
 /// The generation now: read before the schedule, so an answer is never stamped newer than
@@ -227,28 +260,31 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_window_is_built_by_one_caller_at_a_time_and_others_find_it_kept() {
+    async fn a_window_is_built_once_by_those_asking_at_once_and_again_at_a_new_generation() {
         let cache = ScheduleCache::default();
-        let w = window(1);
-        let first = cache.turn(&w).await;
-        let wait = Duration::from_millis(50);
-        assert!(
-            tokio::time::timeout(wait, cache.turn(&w)).await.is_err(),
-            "the same window waits for the build under way"
-        );
-        let answer = Answer {
-            json: web::Bytes::from_static(b"{}"),
-            gzip: web::Bytes::from_static(b"gz"),
+        let builds = std::cell::Cell::new(0);
+        let build = async || {
+            builds.set(builds.get() + 1);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok(Answer {
+                json: web::Bytes::from_static(b"{}"),
+                gzip: web::Bytes::from_static(b"gz"),
+            })
         };
-        cache.put(w, 7, answer);
-        drop(first);
-        let _next = tokio::time::timeout(wait, cache.turn(&w)).await.unwrap();
-        assert_eq!(
-            cache.get(&w, 7).unwrap().json,
-            web::Bytes::from_static(b"{}")
+        let w = window(1);
+        let (one, two) = tokio::join!(
+            cache.get_or_build(w, 7, build),
+            cache.get_or_build(w, 7, build)
         );
-        assert!(cache.get(&w, 8).is_none(), "built at another generation");
-        // Windows that hash to other stripes build meanwhile.
+        assert_eq!(one.unwrap().json, two.unwrap().json);
+        assert_eq!(builds.get(), 1, "the second waited and found it kept");
+        cache.get_or_build(w, 7, build).await.unwrap();
+        assert_eq!(builds.get(), 1);
+        cache.get_or_build(w, 8, build).await.unwrap();
+        assert_eq!(builds.get(), 2, "built again at another generation");
+
+        // Windows that hash to other stripes are built meanwhile.
+        let _held = cache.turn(&w).await;
         let free = (2..=28)
             .filter_map(|day| cache.turn(&window(day)).now_or_never().map(drop))
             .count();
