@@ -101,6 +101,8 @@ struct Details {
     retry_after_secs: Option<u64>,
     /// A deadlock or serialization failure: the transaction may simply be run again.
     transient: bool,
+    /// Met after the write's own COMMIT had succeeded: the write must not run again.
+    after_commit: bool,
     source: Option<anyhow::Error>,
 }
 
@@ -186,6 +188,7 @@ impl ApiError {
             extensions: serde_json::Map::new(),
             retry_after_secs: None,
             transient: false,
+            after_commit: false,
             source: None,
         }))
     }
@@ -309,6 +312,11 @@ impl ApiError {
         } else {
             self
         }
+    }
+
+    /// Whether the write this error came from had already committed (`db::Transient`).
+    pub fn met_after_commit(&self) -> bool {
+        self.0.after_commit
     }
 
     pub fn status(&self) -> StatusCode {
@@ -514,6 +522,11 @@ fn database_away(message: &str) -> bool {
 impl crate::db::Transient for ApiError {
     fn is_transient(&self) -> bool {
         self.0.transient
+    }
+
+    fn after_commit(mut self) -> Self {
+        self.0.after_commit = true;
+        self
     }
 }
 

@@ -178,7 +178,8 @@ impl AuthedWrite {
     /// loaded from has changed since the hint's stamp. The work must fail when it finds
     /// nothing there. Any failure of that attempt, which its transaction has rolled back, runs
     /// the work again the long way: the session checked, then the work for the live caller,
-    /// whose answer (a refusal of the session first) is the one given. `fold` is false where
+    /// whose answer (a refusal of the session first) is the one given; a failure met after the
+    /// attempt's own COMMIT succeeded is answered as it is. `fold` is false where
     /// the work may answer without reaching that statement: a replayed Idempotency-Key, an
     /// opinion named again by its external reference.
     pub async fn run<T>(
@@ -195,9 +196,13 @@ impl AuthedWrite {
         let hint = if fold { hints.get(&claims) } else { None };
         if let Some((hint, Some(stamp))) = hint
             && may_fold(&claims, &path, &hint, &stamp)
-            && let Ok(done) = work(&hint, SessionCheck::folded(&stamp), &mut conn).await
         {
-            return Ok(done);
+            match work(&hint, SessionCheck::folded(&stamp), &mut conn).await {
+                Ok(done) => return Ok(done),
+                // Its writes stand (`db::Ending`): running it again would write them twice.
+                Err(e) if e.met_after_commit() => return Err(e),
+                Err(_) => {}
+            }
         }
         let (caller, stamp) = live_caller_stamped(&mut *conn, &claims, &path).await?;
         hints.put(&claims, &caller, stamp);

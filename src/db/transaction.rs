@@ -10,10 +10,21 @@ use diesel_async::{
 
 use super::prepared::KeepPreparedDsl;
 
-/// An error that a second try of the same transaction may not meet: a deadlock or a
-/// serialization failure, where PostgreSQL chose this transaction to give way.
+/// What `in_transaction` asks of an error to know whether the work may run again.
 pub trait Transient {
+    /// An error that a second try of the same transaction may not meet: a deadlock or a
+    /// serialization failure, where PostgreSQL chose this transaction to give way.
     fn is_transient(&self) -> bool;
+
+    /// This error, met after the work's own `COMMIT` had succeeded: what the work wrote
+    /// stands, so nothing may run it again (`access::AuthedWrite` would, after any failure of
+    /// its folded attempt). Errors that cannot say so stay as they are.
+    fn after_commit(self) -> Self
+    where
+        Self: Sized,
+    {
+        self
+    }
 }
 
 impl Transient for diesel::result::Error {
@@ -59,7 +70,7 @@ where
             // Only an answer read wrongly can fail the work after its COMMIT succeeded (the
             // statements before it all had, or the COMMIT would have rolled back): committed,
             // the work must not run again.
-            Err(error) if ended_ahead(conn) => return Err(error),
+            Err(error) if ended_ahead(conn) => return Err(error.after_commit()),
             Err(error) => {
                 // A failed rollback leaves the connection marked broken; the pool then drops
                 // it instead of handing out a connection stuck in a transaction.

@@ -362,6 +362,40 @@ async fn a_commit_sent_with_the_last_statements_keeps_all_or_nothing_and_queues_
     ));
     assert!(outside_any_transaction(&mut conn));
 
+    // A failure met once the COMMIT has succeeded (only an answer read wrongly can be one):
+    // the rows stand, the work is not run again, and the error says it came after the commit,
+    // so no caller runs it again either.
+    let mut runs = 0;
+    let late: Result<(), ApiError> = in_transaction(&mut conn, async |conn| {
+        runs += 1;
+        let ending = Ending::for_work(conn, true);
+        let shared: &diesel_async::AsyncPgConnection = conn;
+        let mut a = shared;
+        futures_util::try_join!(
+            async { Ok::<_, ApiError>(insert(6).execute(&mut a).await?) },
+            async { Ok(ending.commit(shared).await?) },
+        )?;
+        ending.ended(conn)?;
+        // Even one that would otherwise have the transaction tried again.
+        use diesel::result::{DatabaseErrorKind, Error};
+        let kind = DatabaseErrorKind::SerializationFailure;
+        Err(Error::DatabaseError(kind, Box::new("read wrongly".to_owned())).into())
+    })
+    .await;
+    let late = late.unwrap_err();
+    assert!(late.met_after_commit());
+    assert_eq!(runs, 1);
+    assert_eq!(kept_rows(&mut conn).await, 3, "the committed row stands");
+    assert!(outside_any_transaction(&mut conn));
+    liaison::db::in_transaction(&mut conn, async |conn| {
+        diesel::sql_query("DELETE FROM kept WHERE n = 6")
+            .execute(conn)
+            .await?;
+        Ok::<_, ApiError>(())
+    })
+    .await
+    .unwrap();
+
     // Only the work that writes last, in the outermost transaction, may commit: a savepoint's
     // work, or work its caller writes after, leaves the COMMIT to `in_transaction`.
     let nested: Result<(), ApiError> = in_transaction(&mut conn, async |conn| {
