@@ -12,6 +12,7 @@ use super::in_full;
 use super::model::{self, Opinion};
 use super::transition::TransitionRequest;
 use super::workflow::{self, Written};
+use crate::access::pipelined::SessionCheck;
 use crate::access::{self, Action, Authed, AuthedRead, AuthedWrite, Caller};
 use crate::committees::kept_policies::{KeptPolicies, PathAndPolicy};
 use crate::conditional::IfMatch;
@@ -113,6 +114,39 @@ fn stored(status: u16, view: &OpinionView, location: Option<String>) -> ApiResul
     StoredResponse::json(status, view, view.version, location)
 }
 
+/// Records `value` as a new opinion in the caller's transaction and answers with it (201), or,
+/// for a request naming an `external_ref` an earlier identical one took, with the opinion that
+/// one made (200).
+async fn record_new(
+    conn: &mut AsyncPgConnection,
+    (caller, check, kept): (&Caller, SessionCheck<'_>, &KeptPolicies),
+    (value, fingerprint): (&CreateOpinion, &[u8; 32]),
+    ending: Ending,
+) -> ApiResult<StoredResponse> {
+    let Some(reference) = &value.external_ref else {
+        let written = workflow::receive(conn, caller, check, kept, value.clone(), ending).await?;
+        return created(caller, written);
+    };
+    let prior = external_refs::claim(conn, Holder::Opinions, reference, fingerprint);
+    if let Prior::Retry(id) = prior.await? {
+        let made = retried(conn, caller, kept, id).await?;
+        return stored(200, &made, None);
+    }
+    // The reference is attached after the opinion is written, so `in_transaction` commits.
+    let after = Ending::AfterTheWork;
+    let mut written = workflow::receive(conn, caller, check, kept, value.clone(), after).await?;
+    let id = written.opinion.id;
+    external_refs::attach(conn, Holder::Opinions, id, reference, fingerprint).await?;
+    written.opinion.external_system = Some(reference.system.clone());
+    written.opinion.external_id = Some(reference.id.clone());
+    created(caller, written)
+}
+
+fn created(caller: &Caller, written: Written) -> ApiResult<StoredResponse> {
+    let location = format!("/api/v1/opinions/{}", written.opinion.id);
+    stored(201, &view_written(caller, written), Some(location))
+}
+
 /// One step under an optional Idempotency-Key, answered with the opinion after it. Without a
 /// key, the step's row lock carries the session check (`AuthedWrite`); a key's replay takes no
 /// lock, so with one the session is checked first.
@@ -190,37 +224,8 @@ pub async fn create_opinion(
                 caller.account_id,
                 key.clone(),
                 async |conn, ending| {
-                    if let Some(reference) = &value.external_ref {
-                        let prior =
-                            external_refs::claim(conn, Holder::Opinions, reference, &fingerprint);
-                        if let Prior::Retry(id) = prior.await? {
-                            let made = retried(conn, caller, &kept, id).await?;
-                            return stored(200, &made, None);
-                        }
-                    }
-                    // The reference is attached after the opinion is written.
-                    let ending = match value.external_ref {
-                        Some(_) => Ending::AfterTheWork,
-                        None => ending,
-                    };
-                    let mut written =
-                        workflow::receive(conn, caller, check, &kept, value.clone(), ending)
-                            .await?;
-                    if let Some(reference) = &value.external_ref {
-                        let id = written.opinion.id;
-                        let attach = external_refs::attach(
-                            conn,
-                            Holder::Opinions,
-                            id,
-                            reference,
-                            &fingerprint,
-                        );
-                        attach.await?;
-                        written.opinion.external_system = Some(reference.system.clone());
-                        written.opinion.external_id = Some(reference.id.clone());
-                    }
-                    let location = format!("/api/v1/opinions/{}", written.opinion.id);
-                    stored(201, &view_written(caller, written), Some(location))
+                    let request = (&value, &fingerprint);
+                    record_new(conn, (caller, check, &kept), request, ending).await
                 },
             )
             .await
