@@ -96,6 +96,8 @@ pub struct DeputyYear {
     pub rota_months: BTreeSet<u32>,
     /// Congress sessions of the deputy's level that open in the year.
     pub sessions: Vec<Session>,
+    /// What `no_overdue_opinions` judges: the deputy's overdue opinions, or all its open ones
+    /// when none is overdue (the loader reads no more than the evidence).
     pub open_opinions: Vec<OpenOpinion>,
 }
 

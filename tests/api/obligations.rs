@@ -299,3 +299,68 @@ async fn obligations_of_a_seeded_year() {
         .await
         .expect_problem(400, "invalid_query");
 }
+
+/// `no_overdue_opinions` lists the deputy's overdue opinions, or all the open ones while
+/// none is overdue; the page reads no more than that evidence (migration 000027), so an open
+/// opinion beside an overdue one, one closed, and one received after the year are not listed.
+#[tokio::test]
+async fn overdue_opinions_as_evidence() {
+    let w = World::new().await;
+    let (deputy, _, _) = w.fresh_contact().await;
+    let opinion = async || {
+        let mut body = crate::opinions::opinion_body(&w);
+        body["representative_id"] = json!(deputy);
+        w.app
+            .post("/api/v1/opinions", &w.group_staff_a, body)
+            .await
+            .expect(201)
+            .id()
+    };
+    let judged = async |year: i32| {
+        let page = w
+            .app
+            .get(
+                &format!("/api/v1/obligations?year={year}&representative_id={deputy}"),
+                &w.committee_staff_a,
+            )
+            .await
+            .expect(200);
+        let rules = rules_of(&page.body, deputy);
+        let rule = rules.last().unwrap().clone();
+        assert_eq!(rule.0, "no_overdue_opinions");
+        (rule.1, rule.2)
+    };
+    let this_year = local_day(0).year();
+    assert_eq!(judged(this_year).await, ("met".to_owned(), vec![]));
+
+    let open = opinion().await;
+    let declined = opinion().await;
+    crate::opinions::step(
+        &w,
+        &w.group_staff_a,
+        declined,
+        json!({"action": "decline", "reason": "个人法律事务", "guidance": "信访办"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(judged(this_year).await, ("due".to_owned(), vec![open]));
+
+    let overdue = opinion().await;
+    let last_year = opinion().await;
+    w.app
+        .sql(&format!(
+            "UPDATE opinions SET current_due_at = now() - interval '1 day', \
+             received_at = CASE WHEN id = '{last_year}' THEN '{}-06-01T02:00:00Z' \
+             ELSE received_at END WHERE id IN ('{overdue}', '{last_year}')",
+            this_year - 1
+        ))
+        .await;
+    let mut both = vec![overdue, last_year];
+    both.sort_unstable();
+    assert_eq!(judged(this_year).await, ("overdue".to_owned(), both));
+    // The year before counts only what was received in it.
+    assert_eq!(
+        judged(this_year - 1).await,
+        ("overdue".to_owned(), vec![last_year])
+    );
+}
