@@ -225,8 +225,9 @@ SELECT id, kind, 'reception', committee_id, group_id, group_id, starts_at, start
        ARRAY[]::uuid[]
 FROM (SELECT *, CASE WHEN starts_at > now() THEN 'planned' WHEN cancelled THEN 'cancelled' ELSE 'held' END AS status
       FROM t_act) a;
-INSERT INTO activity_participants (activity_id, representative_id, planned, attended, starts_at, kind)
-SELECT a.id, r.id, true, a.starts_at <= now() AND NOT a.cancelled, a.starts_at, a.kind
+INSERT INTO activity_participants (activity_id, representative_id, planned, attended, starts_at, kind, activity_held)
+SELECT a.id, r.id, true, a.starts_at <= now() AND NOT a.cancelled, a.starts_at, a.kind,
+       a.starts_at <= now() AND NOT a.cancelled
 FROM t_act a JOIN t_rep r ON r.group_id = a.group_id AND r.r <= 1 + a.i % 3;
 
 SELECT pg_temp.execute_each(array_agg(indexdef)) FROM t_loaded_indexes;

@@ -495,6 +495,7 @@ diesel::table! {
         attended -> Bool,
         starts_at -> Timestamptz,
         kind -> Text,
+        activity_held -> Bool,
     }
 }
 

@@ -1,4 +1,5 @@
-use actix_web::{get, web};
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, get, web};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -8,8 +9,9 @@ use super::model::{self, DeputyFilter};
 use super::rules::{self, RuleResult};
 use crate::access::{Action, Authed};
 use crate::calendar::year_or_current;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, PageRequest};
+use crate::responses::InSlices;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -63,7 +65,7 @@ pub struct ObligationList {
 pub async fn list_obligations(
     authed: Authed,
     query: web::Query<ObligationQuery>,
-) -> ApiResult<web::Json<ObligationList>> {
+) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadDutyRecords)?;
     let year = year_or_current(query.year)?;
@@ -81,6 +83,8 @@ pub async fn list_obligations(
         Ok((rows, next_cursor, years))
     })
     .await?;
+    // Back to the pool before the judging and writing out, which need no database.
+    drop(conn);
     let items = rows
         .into_iter()
         .filter_map(|(id, name, ..)| {
@@ -91,9 +95,16 @@ pub async fn list_obligations(
             })
         })
         .collect();
-    Ok(web::Json(ObligationList {
+    let body = serde_json::to_vec(&ObligationList {
         year,
         items,
         next_cursor,
-    }))
+    })
+    .map_err(ApiError::internal)?;
+    // A page runs to megabytes where deputies attend thousands of activities a year: in
+    // slices, so each connection sending one does not keep a copy of it in its write buffer
+    // (`responses::InSlices`).
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(InSlices::new(body.into())))
 }

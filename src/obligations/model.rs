@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnectionCore, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -19,8 +20,8 @@ use crate::calendar::working_days::{local_date, start_of_local_day};
 use crate::committees::policy::{self, EffectivePolicy};
 use crate::db::prepared::KeepPreparedDsl;
 use crate::db::schema::{
-    activities, activity_contacts, activity_participants, congress_sessions, contact_links,
-    liaison_groups, representatives,
+    activity_contacts, activity_participants, congress_sessions, contact_links, liaison_groups,
+    representatives,
 };
 use crate::db::tree::subtree_of;
 use crate::error::ApiResult;
@@ -116,9 +117,11 @@ pub async fn years_of(
     // Two round trips: what depends only on the page's deputies, then what depends on that.
     let shared: &AsyncPgConnection = conn;
     let (mut c1, mut c2, mut c3, mut c4, mut c5) = (shared, shared, shared, shared, shared);
-    let (committee_of, attended, links, rules, sessions, open) = futures_util::try_join!(
+    let (mut c6, period) = (shared, (from, to));
+    let (committee_of, attended, contacts, links, rules, sessions, open) = futures_util::try_join!(
         committees_of_groups(&mut c1, &groups),
-        attended_in(&mut c2, &ids, (from, to), consultations_from),
+        attended_in(&mut c2, &ids, period, consultations_from),
+        contacts_at_attended(&mut c6, &ids, period, consultations_from),
         links_in_force(&mut c3, &ids, first, next),
         crate::schedule::model::rules_of_deputies(shared, &ids),
         sessions_opening_in(&mut c4, first, next),
@@ -128,11 +131,7 @@ pub async fn years_of(
     let mut committees: Vec<Uuid> = committee_of.values().copied().collect();
     committees.sort_unstable();
     committees.dedup();
-    let activity_ids: Vec<Uuid> = attended.iter().map(|a| a.1).collect();
-    let (contacts, policies) = futures_util::try_join!(
-        contacts_at(&mut c1, &activity_ids),
-        crate::committees::model::effective_policies(&mut c2, &committees),
-    )?;
+    let policies = crate::committees::model::effective_policies(&mut c1, &committees).await?;
     let sessions: Vec<(Level, Session)> = sessions
         .into_iter()
         .map(|(level, id, opens_on, closes_on)| {
@@ -235,49 +234,80 @@ where
         .await?)
 }
 
-/// (deputy, activity, kind, start) of the held activities `deputies` attended in `[from, to)`,
-/// and the pre-session consultations from `consultations_from` on, by start. The
-/// participations are kept to the period by their own copy of the start and kind (migration
-/// 000018), so only the period's are read and each probes for its activity.
+/// The participations counted for `deputies`: present at a held activity in `[from, to)`, or
+/// at a pre-session consultation from `consultations_from` on. The participations carry
+/// their activity's start, kind and whether it was held (migrations 000018 and 000029), so
+/// these are one range of an index a deputy and no activity is read.
+fn attended_filter(
+    deputies: &[Uuid],
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    consultations_from: DateTime<Utc>,
+) -> Box<dyn BoxableExpression<activity_participants::table, Pg, SqlType = Bool> + '_> {
+    use activity_participants::dsl as p;
+    Box::new(
+        p::representative_id
+            .eq_any(deputies)
+            // Written as columns, not compared with bound values, so the partial index's
+            // predicate is proven under a generic plan too.
+            .and(p::attended.and(p::activity_held))
+            .and(p::starts_at.ge(consultations_from.min(from)))
+            .and(p::starts_at.lt(to))
+            .and(
+                p::starts_at.ge(from).or(p::kind
+                    .eq(ActivityKind::PreSessionConsultation)
+                    .and(p::starts_at.ge(consultations_from))),
+            ),
+    )
+}
+
+/// (deputy, activity, kind, start) of the participations `attended_filter` counts, each
+/// deputy's by start.
 async fn attended_in<C>(
     conn: &mut C,
     deputies: &[Uuid],
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    period: (DateTime<Utc>, DateTime<Utc>),
     consultations_from: DateTime<Utc>,
 ) -> ApiResult<Vec<(Uuid, Uuid, ActivityKind, DateTime<Utc>)>>
 where
     C: AsyncConnectionCore<Backend = Pg> + Send,
 {
-    Ok(activity_participants::table
-        .inner_join(activities::table)
-        .filter(activity_participants::representative_id.eq_any(deputies))
-        .filter(activity_participants::attended.eq(true))
-        .filter(activity_participants::starts_at.ge(consultations_from.min(from)))
-        .filter(activity_participants::starts_at.lt(to))
-        .filter(
-            activity_participants::starts_at
-                .ge(from)
-                .or(activity_participants::kind
-                    .eq(ActivityKind::PreSessionConsultation)
-                    .and(activity_participants::starts_at.ge(consultations_from))),
-        )
-        .filter(activities::status.eq("held"))
-        .filter(
-            activities::starts_at.ge(from).or(activities::kind
-                .eq(ActivityKind::PreSessionConsultation)
-                .and(activities::starts_at.ge(consultations_from))),
-        )
-        .filter(activities::starts_at.lt(to))
-        .select((
-            activity_participants::representative_id,
-            activities::id,
-            activities::kind,
-            activities::starts_at,
-        ))
-        .order(activities::starts_at)
+    Ok(attended_query(deputies, period, consultations_from)
         .load(conn)
         .await?)
 }
+
+/// The statement of `attended_in`, public for the query-plan test.
+pub fn attended_query(
+    deputies: &[Uuid],
+    period: (DateTime<Utc>, DateTime<Utc>),
+    consultations_from: DateTime<Utc>,
+) -> AttendedQuery<'_> {
+    activity_participants::table
+        .filter(attended_filter(deputies, period, consultations_from))
+        .select((
+            activity_participants::representative_id,
+            activity_participants::activity_id,
+            activity_participants::kind,
+            activity_participants::starts_at,
+        ))
+        // The index's own order (a deputy's by start): no sort of the page's rows.
+        .order((
+            activity_participants::representative_id,
+            activity_participants::starts_at,
+        ))
+        .into_boxed()
+}
+
+pub type AttendedQuery<'a> = activity_participants::BoxedQuery<
+    'a,
+    Pg,
+    (
+        diesel::sql_types::Uuid,
+        diesel::sql_types::Uuid,
+        diesel::sql_types::Text,
+        diesel::sql_types::Timestamptz,
+    ),
+>;
 
 /// (deputy, kind, voter, from, until) of the contact links of `deputies` in force at some time
 /// in `[first, next)`.
@@ -332,13 +362,27 @@ where
         .await?)
 }
 
-/// (activity, voter) of the voters contacted at `activities`.
-async fn contacts_at<C>(conn: &mut C, activities: &[Uuid]) -> ApiResult<Vec<(Uuid, Uuid)>>
+/// (activity, voter) of the voters contacted at the activities `attended_filter` counts, in
+/// the same round trip as those: named by the same condition rather than by the activities'
+/// ids, a page's thousands of which were a bind message each connection kept the size of.
+async fn contacts_at_attended<C>(
+    conn: &mut C,
+    deputies: &[Uuid],
+    period: (DateTime<Utc>, DateTime<Utc>),
+    consultations_from: DateTime<Utc>,
+) -> ApiResult<Vec<(Uuid, Uuid)>>
 where
     C: AsyncConnectionCore<Backend = Pg> + Send,
 {
     Ok(activity_contacts::table
-        .filter(activity_contacts::activity_id.eq_any(activities))
+        .filter(
+            activity_contacts::activity_id.eq_any(
+                activity_participants::table
+                    .filter(attended_filter(deputies, period, consultations_from))
+                    .select(activity_participants::activity_id)
+                    .into_boxed(),
+            ),
+        )
         .select((activity_contacts::activity_id, activity_contacts::voter_id))
         .load(conn)
         .await?)

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::activities::{local_day, plan, plan_body};
 use crate::helpers::World;
 
-/// (participations of the activity, those dated at its start).
+/// (participations of the activity, those that carry its start and whether it was held).
 async fn participations_dated(w: &World, activity: uuid::Uuid) -> (i64, i64) {
     use diesel::sql_types::{BigInt, Uuid};
     use diesel_async::RunQueryDsl;
@@ -21,7 +21,8 @@ async fn participations_dated(w: &World, activity: uuid::Uuid) -> (i64, i64) {
         dated: i64,
     }
     let row: Dated = diesel::sql_query(
-        "SELECT count(*) AS total, count(*) FILTER (WHERE p.starts_at = a.starts_at) AS dated
+        "SELECT count(*) AS total, count(*) FILTER (WHERE p.starts_at = a.starts_at
+                                                       AND p.activity_held = (a.status = 'held')) AS dated
          FROM activity_participants p JOIN activities a ON a.id = p.activity_id
          WHERE a.id = $1",
     )
@@ -295,6 +296,9 @@ async fn a_declared_activity_counts_only_once_confirmed() {
         .expect(200);
     let after = w.app.get(&obligations, &w.admin).await.expect(200);
     assert_eq!(evidence(&after.body), json!([id]));
+    // The page reads the held activity from the participation's own copy (migration 000029).
+    let (total, held) = participations_dated(&w, id).await;
+    assert!(total > 0 && held == total, "{held} of {total} marked held");
     let events = w
         .app
         .get(&format!("{path}/events"), &w.admin)
