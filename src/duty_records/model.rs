@@ -151,13 +151,12 @@ pub async fn load_head(
         activity_participants::table
             .inner_join(activities::table)
             .filter(activity_participants::representative_id.eq(id))
-            // The participation's copy of the start (migration 000018) keeps the year before
-            // any activity is probed: a deputy's other years are most of their participations.
+            // By the participation's copy of the start (migration 000018), so the year is kept
+            // before any activity is probed: a deputy's other years are most of their
+            // participations.
             .filter(activity_participants::starts_at.ge(from))
             .filter(activity_participants::starts_at.lt(to))
             .filter(activities::status.ne("cancelled"))
-            .filter(activities::starts_at.ge(from))
-            .filter(activities::starts_at.lt(to))
             .select((
                 activities::id,
                 activities::kind,

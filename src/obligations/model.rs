@@ -116,8 +116,9 @@ pub async fn years_of(
     let consultations_from = start_of_local_day(first - Days::new(MAX_WINDOW_DAYS));
     // Two round trips: what depends only on the page's deputies, then what depends on that.
     let shared: &AsyncPgConnection = conn;
-    let (mut c1, mut c2, mut c3, mut c4, mut c5) = (shared, shared, shared, shared, shared);
-    let (mut c6, period) = (shared, (from, to));
+    let (mut c1, mut c2, mut c3, mut c4, mut c5, mut c6) =
+        (shared, shared, shared, shared, shared, shared);
+    let period = (from, to);
     let (committee_of, attended, contacts, links, rules, sessions, open) = futures_util::try_join!(
         committees_of_groups(&mut c1, &groups),
         attended_in(&mut c2, &ids, period, consultations_from),
