@@ -143,7 +143,8 @@ ORDER BY received_at) received;
 
 INSERT INTO opinions (id, committee_id, constituency_id, liaison_group_id, representative_id, voter_id,
                       title, content, category, location, source, urgent, public_consent, state, round,
-                      received_at, current_due_at, outcome, rating, rated_at, version, created_at, updated_at)
+                      received_at, current_due_at, outcome, rating, rated_at, version, created_at, updated_at,
+                      live_referrals)
 SELECT id, committee_id, constituency_id, group_id, representative_id, voter_id,
        (ARRAY['路灯坏了', '垃圾清运不及时', '停车难', '噪音扰民', '学校扩建', '老旧小区加装电梯'])[1 + i % 6] || ' ' || i,
        '基准数据：选民反映的问题 ' || i, category, NULL, source, urgent, i % 3 = 0, state, 1,
@@ -154,7 +155,10 @@ SELECT id, committee_id, constituency_id, group_id, representative_id, voter_id,
        CASE WHEN state IN ('answered', 'fed_back') THEN (ARRAY['resolved', 'partly_resolved', 'explained_unresolvable'])[1 + i % 3] END,
        CASE WHEN state = 'fed_back' AND i % 5 < 3 AND received_at < now() - interval '40 days' THEN (ARRAY['satisfied', 'basically_satisfied', 'unsatisfied'])[1 + i % 3] END,
        CASE WHEN state = 'fed_back' AND i % 5 < 3 AND received_at < now() - interval '40 days' THEN received_at + interval '40 days' END,
-       1, received_at, received_at
+       1, received_at, received_at,
+       -- The lead referral written below, as a step's update keeps it (migration 000030).
+       CASE WHEN state IN ('referred', 'answered', 'fed_back')
+            THEN jsonb_build_array(jsonb_build_array(body_id, 'lead', 1)) ELSE '[]' END
 FROM t_op;
 -- What the search reads, which a trigger copies when an opinion is received.
 INSERT INTO opinion_search_texts (opinion_id, title, content)

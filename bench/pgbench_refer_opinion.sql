@@ -29,9 +29,10 @@ INSERT INTO referrals (id, opinion_id, handling_body_id, role, channel, round, r
 VALUES (uuid_generate_v7(), :o_id::uuid, :body::uuid, 'lead', 'recess_suggestion', 1, now(), :account::uuid,
         now() + interval '3 months');
 UPDATE opinions SET state = 'referred', current_due_at = now() + interval '3 months',
-                    version = version + 1, updated_at = now()
+                    version = version + 1, updated_at = now(),
+                    live_referrals = opinion_live_referrals(id)
  WHERE id = :o_id::uuid
-RETURNING *, opinion_live_referrals(id),
+RETURNING *,
           opinion_as_outlined(committee_id = :town::uuid AND state = 'referred' AND round = 1
                               AND urgent = false AND version = 2, id);
 INSERT INTO opinion_events (id, opinion_id, action, from_state, to_state, round, actor_id,

@@ -12,7 +12,7 @@ use super::caller::{Binding, Caller, Role};
 use crate::committees::domain::ReferralRoute;
 use crate::db::schema::{
     accounts, activities, activity_participants, appointments, committees, constituencies,
-    contact_links, handling_bodies, liaison_groups, opinions, outbox, representatives,
+    contact_links, handling_bodies, liaison_groups, opinions, outbox, referrals, representatives,
     service_clients, voters, webhook_endpoints,
 };
 use crate::db::tree::{committee_of_group, subtree_of};
@@ -207,60 +207,39 @@ pub fn voter_filter(caller: &Caller) -> Filter<voters::table> {
     }
 }
 
-/// Writes `fn $name(caller) -> Filter<$source>`: the opinions the caller may read, over a
-/// source that holds `opinions` once. Staff by committee subtree or group, a deputy what they
+/// The opinions the caller may read. Staff by committee subtree or group, a deputy what they
 /// took, a handling body what is referred to it (and not returned), a voter their own. The
-/// rules are written once, here; a read that joins other rows to the opinion (`in_full`)
-/// takes them on the opinion itself, where a subquery of ids would read the opinion twice.
-/// (A function generic over the source cannot name what diesel needs of it.)
-macro_rules! opinion_filter_over {
-    ($vis:vis fn $name:ident($source:ty)) => {
-        $vis fn $name(
-            caller: &$crate::access::caller::Caller,
-        ) -> $crate::access::filters::Filter<$source> {
-            use $crate::access::caller::{Binding, Role};
-            use $crate::access::filters::{everything, nothing};
-            use $crate::db::schema::{opinions, referrals};
-            use $crate::db::tree::subtree_of;
-            use diesel::prelude::*;
-            match (caller.role, caller.binding) {
-                (Role::Admin, _) | (Role::Service, Binding::Unbound) => everything(),
-                (Role::CommitteeStaff | Role::Service, Binding::Committee(root))
-                    if caller.leaf_committee =>
-                {
-                    Box::new(opinions::committee_id.eq(root))
-                }
-                (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => {
-                    Box::new(opinions::committee_id.eq_any(subtree_of(root)))
-                }
-                (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
-                    Box::new(opinions::liaison_group_id.assume_not_null().eq(group))
-                }
-                (Role::Representative, Binding::Representative(id)) => {
-                    Box::new(opinions::representative_id.assume_not_null().eq(id))
-                }
-                // The referrals under an alias: the source may join `referrals` itself.
-                (Role::HandlingBody, Binding::HandlingBody(body)) => {
-                    let r = diesel::alias!(referrals as referred);
-                    Box::new(
-                        opinions::id.eq_any(
-                            r.filter(r.field(referrals::handling_body_id).eq(body))
-                                .filter(r.field(referrals::returned_at).is_null())
-                                .select(r.field(referrals::opinion_id)),
-                        ),
-                    )
-                }
-                (Role::Voter, Binding::Voter(id)) => {
-                    Box::new(opinions::voter_id.assume_not_null().eq(id))
-                }
-                _ => nothing(),
-            }
+/// rules are written once, here; reads that need an opinion's live referrals take them from
+/// its row (`opinions::in_full`), so no read joins the referrals under this filter.
+pub fn opinion_filter(caller: &Caller) -> Filter<opinions::table> {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) | (Role::Service, Binding::Unbound) => everything(),
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root))
+            if caller.leaf_committee =>
+        {
+            Box::new(opinions::committee_id.eq(root))
         }
-    };
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(root)) => {
+            Box::new(opinions::committee_id.eq_any(subtree_of(root)))
+        }
+        (Role::GroupStaff, Binding::LiaisonGroup(group)) => {
+            Box::new(opinions::liaison_group_id.assume_not_null().eq(group))
+        }
+        (Role::Representative, Binding::Representative(id)) => {
+            Box::new(opinions::representative_id.assume_not_null().eq(id))
+        }
+        (Role::HandlingBody, Binding::HandlingBody(body)) => Box::new(
+            opinions::id.eq_any(
+                referrals::table
+                    .filter(referrals::handling_body_id.eq(body))
+                    .filter(referrals::returned_at.is_null())
+                    .select(referrals::opinion_id),
+            ),
+        ),
+        (Role::Voter, Binding::Voter(id)) => Box::new(opinions::voter_id.assume_not_null().eq(id)),
+        _ => nothing(),
+    }
 }
-pub(crate) use opinion_filter_over;
-
-opinion_filter_over!(pub fn opinion_filter(opinions::table));
 
 /// Activities the caller may read: staff by the organiser's committee subtree, group staff
 /// what their group organises or hosts, a deputy those they take part in.

@@ -266,6 +266,7 @@ diesel::table! {
         external_system -> Nullable<Text>,
         external_id -> Nullable<Text>,
         external_fingerprint -> Nullable<Bytea>,
+        live_referrals -> Jsonb,
     }
 }
 

@@ -1,14 +1,16 @@
 //! Opinions read with what their views need, in the statement that reads them: their
-//! referrals not returned, and the number that says whether a kept committee policy is still
-//! current. GET one opinion and a page of them are then each one statement, which also checks
-//! the session.
+//! referrals not returned (kept on the opinion's row, migration 000030), and the number that
+//! says whether a kept committee policy is still current. GET one opinion and a page of them
+//! are then each one statement, which also checks the session.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::dsl::AsSelect;
-use diesel::pg::Pg;
+use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
+use diesel::sql_types::Jsonb;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
@@ -16,17 +18,33 @@ use super::domain::ReferralRole;
 use super::dto::OpinionListQuery;
 use super::model::{Opinion, list_query, planned_for};
 use crate::access::Caller;
-use crate::access::filters::{Filter, opinion_filter_over};
+use crate::access::filters::{Filter, opinion_filter};
 use crate::access::pipelined::SessionCheck;
 use crate::committees::kept_policies::{Generation, KeptPolicies, PathAndPolicy, generation};
-use crate::db::schema::{opinions, referrals};
+use crate::db::schema::opinions;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 
 diesel::define_sql_function! {
-    /// The referrals of an opinion not returned, as JSON `[[body, role, round], …]` (a
-    /// function its migration defines).
+    /// The referrals of an opinion not returned, as JSON `[[body, role, round], …]` in the
+    /// order they were written (a function its migrations define): what a step's update keeps
+    /// in `opinions.live_referrals`.
     fn opinion_live_referrals(opinion: diesel::sql_types::Uuid) -> diesel::sql_types::Jsonb;
+}
+
+/// An opinion's referrals not returned, as (body, role, round): `opinions.live_referrals`,
+/// decoded from the column's bytes straight into these (no JSON value in between).
+#[derive(Debug, Default, FromSqlRow)]
+pub struct LiveReferrals(pub Vec<LiveReferral>);
+
+impl FromSql<Jsonb, Pg> for LiveReferrals {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        // JSONB's binary form: a version byte, then the JSON text.
+        match value.as_bytes().split_first() {
+            Some((1, json)) => Ok(Self(serde_json::from_slice(json)?)),
+            _ => Err("unsupported JSONB encoding".into()),
+        }
+    }
 }
 
 /// Opinions read in full: their rows, their referrals not returned as (opinion, body, role,
@@ -38,26 +56,16 @@ pub struct InFull {
     pub generation: Option<i64>,
 }
 
-/// The referrals `opinion_live_referrals` gave for opinion `id`, as (body, role, round).
-fn parse_live(id: Uuid, referrals: serde_json::Value) -> ApiResult<Vec<LiveReferral>> {
-    serde_json::from_value(referrals)
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("referrals of {id}: {e}")))
-}
-
-/// Of the referrals `opinion_live_referrals` gave for opinion `id`, those of `round`, as
-/// (body, is lead).
-pub fn live_of_round(
-    id: Uuid,
-    referrals: serde_json::Value,
-    round: i32,
-) -> ApiResult<Vec<(Uuid, bool)>> {
-    let rows = parse_live(id, referrals)?
+/// Of opinion `id`'s live referrals, those of `round`, as (body, is lead).
+pub fn live_of_round(id: Uuid, referrals: LiveReferrals, round: i32) -> Vec<(Uuid, bool)> {
+    let rows = referrals
+        .0
         .into_iter()
         .map(|(body, role, r)| (id, body, role, r))
         .collect();
-    Ok(super::model::of_current_rounds(rows, &[(id, round)].into())
+    super::model::of_current_rounds(rows, &[(id, round)].into())
         .remove(&id)
-        .unwrap_or_default())
+        .unwrap_or_default()
 }
 
 impl InFull {
@@ -101,17 +109,14 @@ where
     with_live_referrals(conn, visible(caller, id), check).await
 }
 
-/// Opinion `id` if the caller may see it, as a condition on the joined rows (on the opinion
-/// itself: a subquery of its id read it twice); public so a test can check the statement it
-/// is part of stays prepared.
-pub fn visible(caller: &Caller, id: Uuid) -> Filter<InFullSource> {
-    Box::new(opinions::id.eq(id).and(opinion_filter_in_full(caller)))
+/// Opinion `id` if the caller may see it; public so a test can check the statement it is
+/// part of stays prepared.
+pub fn visible(caller: &Caller, id: Uuid) -> Filter<opinions::table> {
+    Box::new(opinions::id.eq(id).and(opinion_filter(caller)))
 }
 
-opinion_filter_over!(fn opinion_filter_in_full(InFullSource));
-
 /// (body, role, round) of a referral not returned.
-type LiveReferral = (Uuid, ReferralRole, i32);
+pub type LiveReferral = (Uuid, ReferralRole, i32);
 
 /// A page of the opinions the caller may see, newest first (keyset on id descending: ids are
 /// UUIDv7, so creation order), in one statement that also carries the session check (see
@@ -139,68 +144,45 @@ where
 }
 
 /// The opinions `which` lets through, newest first, each with its referrals not returned
-/// joined (a row per referral: calling `opinion_live_referrals` for each of fifty rows halved
-/// a page's rate, and for one opinion the join is a fifth faster too), under the session
-/// `check`: `None` when nothing is found.
+/// (the copy on its row: joining the referrals cost each opinion a probe of their index and a
+/// visit to their table, a quarter of a GET's statement), under the session `check`: `None`
+/// when nothing is found.
 async fn with_live_referrals<C>(
     conn: &mut C,
-    which: Filter<InFullSource>,
+    which: Filter<opinions::table>,
     check: SessionCheck<'_>,
 ) -> ApiResult<Option<InFull>>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
-    let rows: Vec<(Opinion, Option<LiveReferral>, Option<i64>)> =
+    let rows: Vec<(Opinion, LiveReferrals, Option<i64>)> =
         in_full_query(which, check).load(conn).await?;
     let mut read = InFull {
         rows: Vec::with_capacity(rows.len()),
         referrals: Vec::new(),
         generation: None,
     };
-    for (opinion, referral, generation) in rows {
+    for (opinion, live, generation) in rows {
         read.generation = read.generation.or(generation);
-        if let Some((body, role, round)) = referral {
-            read.referrals.push((opinion.id, body, role, round));
-        }
-        // Rows of one opinion are adjacent (ordered by id): keep its first.
-        if read.rows.last().map(|o| o.id) != Some(opinion.id) {
-            read.rows.push(opinion);
-        }
+        read.referrals.extend(
+            live.0
+                .into_iter()
+                .map(|(body, role, round)| (opinion.id, body, role, round)),
+        );
+        read.rows.push(opinion);
     }
     Ok((!read.rows.is_empty()).then_some(read))
 }
 
 /// The statement of `with_live_referrals`; public so a test can check it stays prepared.
 #[diesel::dsl::auto_type(no_type_alias)]
-pub fn in_full_query(which: Filter<InFullSource>, check: SessionCheck<'_>) -> _ {
-    let condition: Filter<InFullSource> = check.condition();
+pub fn in_full_query(which: Filter<opinions::table>, check: SessionCheck<'_>) -> _ {
+    let condition: Filter<opinions::table> = check.condition();
     let opinion: AsSelect<Opinion, Pg> = Opinion::as_select();
     let generation: Generation = generation();
     opinions::table
-        .left_join(referrals::table.on(live_referral()))
         .filter(which)
         .filter(condition)
         .order(opinions::id.desc())
-        .select((
-            opinion,
-            (
-                referrals::handling_body_id,
-                referrals::role,
-                referrals::round,
-            )
-                .nullable(),
-            generation,
-        ))
+        .select((opinion, opinions::live_referrals, generation))
 }
-
-/// A referral of the opinion beside it, not returned.
-#[diesel::dsl::auto_type]
-fn live_referral() -> _ {
-    referrals::opinion_id
-        .eq(opinions::id)
-        .and(referrals::returned_at.is_null())
-}
-
-/// Opinions with their referrals not returned joined.
-pub type InFullSource =
-    diesel::dsl::LeftJoinQuerySource<opinions::table, referrals::table, live_referral>;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::domain::{Channel, Outcome, ReferralRole, Source};
 use super::dto::OpinionListQuery;
-use super::in_full::{live_of_round, opinion_live_referrals};
+use super::in_full::{LiveReferrals, live_of_round, opinion_live_referrals};
 use super::lifecycle::{Action, Rating, State};
 use crate::access::Caller;
 use crate::access::filters::opinion_filter;
@@ -407,7 +407,9 @@ pub fn left_as(committee: Uuid, state: State, round: i32, urgent: bool, version:
 
 /// Writes the referrals one step makes and its changes, bumps the version and returns the row
 /// as it now is, with the live referrals of its current round as (body, is lead): the update
-/// sees the referral rows written before it, so the view needs no read of its own. The update
+/// sees the referral rows written before it (and those the step returned), keeps them on the
+/// row (`opinions.live_referrals`, which the reads of opinions take instead of joining the
+/// referrals) and returns them, so the view needs no read of its own. The update
 /// fails unless it leaves the row `check` describes (`Outline::check`: what its timeline event
 /// records).
 pub async fn apply(
@@ -426,12 +428,9 @@ pub async fn apply(
             changes,
             opinions::version.eq(opinions::version + 1),
             opinions::updated_at.eq(at),
+            opinions::live_referrals.eq(opinion_live_referrals(opinions::id)),
         ))
-        .returning((
-            Opinion::as_returning(),
-            opinion_live_referrals(opinions::id),
-            check,
-        ))
+        .returning((Opinion::as_returning(), opinions::live_referrals, check))
         .keep_prepared();
     let ((), (opinion, referrals)) = futures_util::try_join!(
         async {
@@ -441,12 +440,12 @@ pub async fn apply(
             }
         },
         async {
-            let (updated, referrals, _): (Opinion, serde_json::Value, bool) =
+            let (updated, referrals, _): (Opinion, LiveReferrals, bool) =
                 update.get_result(&mut b).await?;
             Ok((updated, referrals))
         },
     )?;
-    let live = live_of_round(id, referrals, opinion.round)?;
+    let live = live_of_round(id, referrals, opinion.round);
     Ok((opinion, live))
 }
 

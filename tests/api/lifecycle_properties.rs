@@ -1,7 +1,7 @@
 //! Property test against the real database: random sequences of steps by random roles. Only
 //! the legal ones succeed (judged by a model written here, independently of
-//! `opinions::lifecycle`), the state always equals the fold of the timeline, and the timeline
-//! never shrinks.
+//! `opinions::lifecycle`), the state always equals the fold of the timeline, the timeline
+//! never shrinks, and the live referrals kept on the opinion's row stay those of its referrals.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -249,6 +249,28 @@ impl Fixture {
     }
 }
 
+/// (the live referrals kept on the opinion's row, those a fresh reading of the referrals
+/// gives), as JSON text (migration 000030).
+async fn live_referrals(f: &Fixture, id: Uuid) -> (String, String) {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Live {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        kept: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        fresh: String,
+    }
+    let row: Live = diesel::sql_query(
+        "SELECT live_referrals::text AS kept, opinion_live_referrals(id)::text AS fresh
+         FROM opinions WHERE id = $1",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .get_result(&mut f.w.app.db().await)
+    .await
+    .unwrap();
+    (row.kept, row.fresh)
+}
+
 async fn step_call(f: &Fixture, token: &str, id: Uuid, body: Value) -> u16 {
     step(&f.w, token, id, body).await.status.as_u16()
 }
@@ -293,6 +315,9 @@ async fn run_case(f: &Fixture, steps: Vec<(Who, Step)>) -> Result<(), TestCaseEr
         let fold = timeline.last().unwrap()["to"].clone();
         prop_assert_eq!(&current.body["state"], &fold);
         prop_assert_eq!(current.body["state"].as_str().unwrap(), model.state);
+        // Every step that writes or returns a referral leaves the row's copy current.
+        let (kept, fresh) = live_referrals(f, id).await;
+        prop_assert_eq!(kept, fresh, "{:?} {:?}", who, step);
         seen = timeline;
     }
     Ok(())

@@ -654,6 +654,75 @@ async fn a_list_shows_an_opinion_referred_to_several_bodies_once() {
     assert!(all.body["next_cursor"].is_null());
 }
 
+/// Migration 000030 fills the copy of each opinion's live referrals from its referrals: run
+/// again (reverted to before it, then applied) on opinions referred, referred to two bodies,
+/// transferred and only received, it leaves what the steps had kept.
+#[tokio::test]
+async fn the_live_referrals_migration_fills_what_the_steps_keep() {
+    use diesel_async::RunQueryDsl;
+    let w = World::new().await;
+    let assisting = new_body(&w, "区住建委").await;
+    let other = new_body(&w, "区交通委").await;
+    let (shared, moved, waiting) = (submit(&w).await, submit(&w).await, submit(&w).await);
+    let mut refer = refer_to(w.body_a);
+    refer["assisting_body_ids"] = json!([assisting]);
+    step(&w, &w.committee_staff_a, shared, refer)
+        .await
+        .expect(200);
+    step(&w, &w.committee_staff_a, moved, refer_to(w.body_a))
+        .await
+        .expect(200);
+    let transfer =
+        json!({"action": "transfer", "handling_body_id": other, "reason": "非本单位职责"});
+    step(&w, &w.committee_staff_a, moved, transfer)
+        .await
+        .expect(200);
+
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Kept {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Jsonb)]
+        live: Value,
+    }
+    let read = async || -> Vec<Kept> {
+        diesel::sql_query("SELECT id, live_referrals AS live FROM opinions ORDER BY id")
+            .load(&mut w.app.db().await)
+            .await
+            .unwrap()
+    };
+    let kept = read().await;
+    let live = |id: Uuid| &kept.iter().find(|k| k.id == id).unwrap().live;
+    assert_eq!(
+        live(shared),
+        &json!([[w.body_a, "lead", 1], [assisting, "assisting", 1]])
+    );
+    assert_eq!(live(moved), &json!([[other, "lead", 1]]));
+    assert_eq!(live(waiting), &json!([]));
+
+    let url = w.app.database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        use diesel::Connection;
+        use diesel_async::AsyncPgConnection;
+        use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+        use diesel_migrations::MigrationHarness;
+        let mut conn: AsyncConnectionWrapper<AsyncPgConnection> =
+            Connection::establish(&url).unwrap();
+        while !conn
+            .revert_last_migration(liaison::db::MIGRATIONS)
+            .unwrap()
+            .to_string()
+            .contains("000030")
+        {}
+    })
+    .await
+    .unwrap();
+    liaison::db::run_migrations(&w.app.database_url)
+        .await
+        .unwrap();
+    assert_eq!(read().await, kept);
+}
+
 #[tokio::test]
 async fn a_write_that_leaves_the_row_unlike_its_timeline_fails_in_its_own_statement() {
     use liaison::db::in_transaction;
