@@ -156,7 +156,7 @@ SELECT id, committee_id, constituency_id, group_id, representative_id, voter_id,
        CASE WHEN state = 'fed_back' AND i % 5 < 3 AND received_at < now() - interval '40 days' THEN (ARRAY['satisfied', 'basically_satisfied', 'unsatisfied'])[1 + i % 3] END,
        CASE WHEN state = 'fed_back' AND i % 5 < 3 AND received_at < now() - interval '40 days' THEN received_at + interval '40 days' END,
        1, received_at, received_at,
-       -- The lead referral written below, as a step's update keeps it (migration 000030).
+       -- The lead referral written below, as the steps keep it (migration 000030).
        CASE WHEN state IN ('referred', 'answered', 'fed_back')
             THEN jsonb_build_array(jsonb_build_array(body_id, 'lead', 1)) ELSE '[]' END
 FROM t_op;

@@ -29,8 +29,7 @@ INSERT INTO referrals (id, opinion_id, handling_body_id, role, channel, round, r
 VALUES (uuid_generate_v7(), :o_id::uuid, :body::uuid, 'lead', 'recess_suggestion', 1, now(), :account::uuid,
         now() + interval '3 months');
 UPDATE opinions SET state = 'referred', current_due_at = now() + interval '3 months',
-                    version = version + 1, updated_at = now(),
-                    live_referrals = opinion_live_referrals(id)
+                    version = version + 1, updated_at = now()
  WHERE id = :o_id::uuid
 RETURNING *,
           opinion_as_outlined(committee_id = :town::uuid AND state = 'referred' AND round = 1

@@ -1,3 +1,5 @@
+DROP TRIGGER opinion_live_referrals_kept ON opinions;
+DROP FUNCTION opinion_live_referrals_kept();
 ALTER TABLE opinions DROP COLUMN live_referrals;
 
 CREATE OR REPLACE FUNCTION opinion_live_referrals(opinion uuid) RETURNS jsonb

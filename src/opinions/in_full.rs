@@ -25,15 +25,10 @@ use crate::db::schema::opinions;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 
-diesel::define_sql_function! {
-    /// The referrals of an opinion not returned, as JSON `[[body, role, round], …]` in the
-    /// order they were written (a function its migrations define): what a step's update keeps
-    /// in `opinions.live_referrals`.
-    fn opinion_live_referrals(opinion: diesel::sql_types::Uuid) -> diesel::sql_types::Jsonb;
-}
-
-/// An opinion's referrals not returned, as (body, role, round): `opinions.live_referrals`,
-/// decoded from the column's bytes straight into these (no JSON value in between).
+/// An opinion's referrals not returned, as (body, role, round), in the order they were
+/// written: `opinions.live_referrals`, which a trigger keeps as each step updates the opinion
+/// (migration 000030), decoded from the column's bytes straight into these (no JSON value in
+/// between).
 #[derive(Debug, Default, FromSqlRow)]
 pub struct LiveReferrals(pub Vec<LiveReferral>);
 

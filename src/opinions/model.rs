@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::domain::{Channel, Outcome, ReferralRole, Source};
 use super::dto::OpinionListQuery;
-use super::in_full::{LiveReferrals, live_of_round, opinion_live_referrals};
+use super::in_full::{LiveReferrals, live_of_round};
 use super::lifecycle::{Action, Rating, State};
 use crate::access::Caller;
 use crate::access::filters::opinion_filter;
@@ -407,9 +407,10 @@ pub fn left_as(committee: Uuid, state: State, round: i32, urgent: bool, version:
 
 /// Writes the referrals one step makes and its changes, bumps the version and returns the row
 /// as it now is, with the live referrals of its current round as (body, is lead): the update
-/// sees the referral rows written before it (and those the step returned), keeps them on the
-/// row (`opinions.live_referrals`, which the reads of opinions take instead of joining the
-/// referrals) and returns them, so the view needs no read of its own. The update
+/// sees the referral rows written before it (and those the step returned): a trigger keeps
+/// them on the row as the version moves (`opinions.live_referrals`, migration 000030, which
+/// the reads of opinions take instead of joining the referrals), and the update returns them,
+/// so the view needs no read of its own. The update
 /// fails unless it leaves the row `check` describes (`Outline::check`: what its timeline event
 /// records).
 pub async fn apply(
@@ -428,7 +429,6 @@ pub async fn apply(
             changes,
             opinions::version.eq(opinions::version + 1),
             opinions::updated_at.eq(at),
-            opinions::live_referrals.eq(opinion_live_referrals(opinions::id)),
         ))
         .returning((Opinion::as_returning(), opinions::live_referrals, check))
         .keep_prepared();

@@ -656,7 +656,8 @@ async fn a_list_shows_an_opinion_referred_to_several_bodies_once() {
 
 /// Migration 000030 fills the copy of each opinion's live referrals from its referrals: run
 /// again (reverted to before it, then applied) on opinions referred, referred to two bodies,
-/// transferred and only received, it leaves what the steps had kept.
+/// transferred and only received, it leaves what the steps had kept; and its trigger keeps
+/// the copy for any writer that bumps the version.
 #[tokio::test]
 async fn the_live_referrals_migration_fills_what_the_steps_keep() {
     use diesel_async::RunQueryDsl;
@@ -721,6 +722,23 @@ async fn the_live_referrals_migration_fills_what_the_steps_keep() {
         .await
         .unwrap();
     assert_eq!(read().await, kept);
+
+    // Kept by the database, whichever server writes the step: a referral handed back and the
+    // version bumped in plain SQL, as a server that knows nothing of the copy would.
+    w.app
+        .sql(&format!(
+            "UPDATE referrals SET returned_at = now(), return_reason = '测试'
+              WHERE opinion_id = '{shared}' AND handling_body_id = '{assisting}'"
+        ))
+        .await;
+    w.app
+        .sql(&format!(
+            "UPDATE opinions SET version = version + 1 WHERE id = '{shared}'"
+        ))
+        .await;
+    let now = read().await;
+    let live = &now.iter().find(|k| k.id == shared).unwrap().live;
+    assert_eq!(live, &json!([[w.body_a, "lead", 1]]));
 }
 
 #[tokio::test]
