@@ -241,6 +241,22 @@ pub fn opinion_filter(caller: &Caller) -> Filter<opinions::table> {
     }
 }
 
+/// Whether `opinion_filter(caller)` is one value of one indexed column (or nothing), so an
+/// index of that column and the id gives the caller's opinions newest first. Not for staff of
+/// a committee with others below it (any of several committees) nor for a handling body (the
+/// opinions its referrals name): their matches must be gathered and sorted. Follows the arms
+/// of `opinion_filter`.
+pub fn opinion_filter_walks_in_order(caller: &Caller) -> bool {
+    match (caller.role, caller.binding) {
+        (Role::Admin, _) | (Role::Service, Binding::Unbound) => true,
+        (Role::CommitteeStaff | Role::Service, Binding::Committee(_)) => caller.leaf_committee,
+        (Role::GroupStaff, Binding::LiaisonGroup(_))
+        | (Role::Representative, Binding::Representative(_))
+        | (Role::Voter, Binding::Voter(_)) => true,
+        _ => false,
+    }
+}
+
 /// Activities the caller may read: staff by the organiser's committee subtree, group staff
 /// what their group organises or hosts, a deputy those they take part in.
 pub fn activity_filter(caller: &Caller) -> Filter<activities::table> {

@@ -269,6 +269,15 @@ impl OpinionListQuery {
     pub fn search_words(&self) -> Option<&str> {
         self.q.as_deref().map(str::trim).filter(|q| !q.is_empty())
     }
+
+    /// Whether no filter here takes several values (a committee's subtree, the opinions a
+    /// handling body's referrals name, a search's matches), so the caller's scope decides
+    /// whether one index gives the page in order (`access::filters`).
+    pub fn walks_in_order(&self) -> bool {
+        self.committee_id.is_none()
+            && self.handling_body_id.is_none()
+            && self.search_words().is_none()
+    }
 }
 
 impl OpinionView {

@@ -18,7 +18,7 @@ use super::domain::ReferralRole;
 use super::dto::OpinionListQuery;
 use super::model::{Opinion, list_query, planned_for};
 use crate::access::Caller;
-use crate::access::filters::{Filter, opinion_filter};
+use crate::access::filters::{Filter, opinion_filter, opinion_filter_walks_in_order};
 use crate::access::pipelined::SessionCheck;
 use crate::committees::kept_policies::{Generation, KeptPolicies, PathAndPolicy, generation};
 use crate::db::schema::opinions;
@@ -128,15 +128,41 @@ where
         + diesel_async::SimpleAsyncConnection
         + Send,
 {
-    // The page's ids first, then its rows: the ids come from an index alone, where
-    // selecting every column fetched the row of each match from the heap before the top
-    // of the page was sorted out (thousands of pages for a committee's one state).
-    let page_ids = list_query(caller, f, page).select(opinions::id);
     planned_for(conn, f, async |conn| {
-        with_live_referrals(conn, Box::new(opinions::id.eq_any(page_ids)), check).await
+        let rows = if f.walks_in_order() && opinion_filter_walks_in_order(caller) {
+            // One index gives the page newest first: its rows are read as it is walked.
+            list_query(caller, f, page)
+                .filter(check.condition())
+                .select(in_full_columns())
+                .load(conn)
+                .await?
+        } else {
+            // The page's ids first, then its rows: where the matches must be gathered and
+            // sorted (a committee's subtree, a search), the ids come from an index alone,
+            // and selecting every column fetched the row of each match from the heap before
+            // the top of the page was sorted out (thousands of pages for a committee's one
+            // state).
+            let page_ids = list_query(caller, f, page).select(opinions::id);
+            in_full_query(Box::new(opinions::id.eq_any(page_ids)), check)
+                .load(conn)
+                .await?
+        };
+        Ok(in_full_of(rows))
     })
     .await
 }
+
+/// What `in_full_query` and a page read in order select: the opinion, its live referrals
+/// and the policy generation.
+#[diesel::dsl::auto_type]
+fn in_full_columns() -> _ {
+    let opinion: AsSelect<Opinion, Pg> = Opinion::as_select();
+    let generation: Generation = generation();
+    (opinion, opinions::live_referrals, generation)
+}
+
+/// A row of `in_full_columns`.
+type InFullRow = (Opinion, LiveReferrals, Option<i64>);
 
 /// The opinions `which` lets through, newest first, each with its referrals not returned
 /// (the copy on its row: joining the referrals cost each opinion a probe of their index and a
@@ -150,8 +176,12 @@ async fn with_live_referrals<C>(
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
 {
-    let rows: Vec<(Opinion, LiveReferrals, Option<i64>)> =
-        in_full_query(which, check).load(conn).await?;
+    let rows: Vec<InFullRow> = in_full_query(which, check).load(conn).await?;
+    Ok(in_full_of(rows))
+}
+
+/// The rows read, `None` when there are none (nothing found, or the session check failed).
+fn in_full_of(rows: Vec<InFullRow>) -> Option<InFull> {
     let mut read = InFull {
         rows: Vec::with_capacity(rows.len()),
         referrals: Vec::new(),
@@ -166,18 +196,17 @@ where
         );
         read.rows.push(opinion);
     }
-    Ok((!read.rows.is_empty()).then_some(read))
+    (!read.rows.is_empty()).then_some(read)
 }
 
 /// The statement of `with_live_referrals`; public so a test can check it stays prepared.
 #[diesel::dsl::auto_type(no_type_alias)]
 pub fn in_full_query(which: Filter<opinions::table>, check: SessionCheck<'_>) -> _ {
     let condition: Filter<opinions::table> = check.condition();
-    let opinion: AsSelect<Opinion, Pg> = Opinion::as_select();
-    let generation: Generation = generation();
+    let columns: in_full_columns = in_full_columns();
     opinions::table
         .filter(which)
         .filter(condition)
         .order(opinions::id.desc())
-        .select((opinion, opinions::live_referrals, generation))
+        .select(columns)
 }
