@@ -119,7 +119,7 @@ pub async fn years_of(
     let (mut c1, mut c2, mut c3, mut c4, mut c5, mut c6) =
         (shared, shared, shared, shared, shared, shared);
     let period = (from, to);
-    let (committee_of, attended, contacts, links, rules, sessions, open) = futures_util::try_join!(
+    let (committee_of, mut attended_by, contacts, links, rules, sessions, open) = futures_util::try_join!(
         committees_of_groups(&mut c1, &groups),
         attended_in(&mut c2, &ids, period, consultations_from),
         contacts_at_attended(&mut c6, &ids, period, consultations_from),
@@ -164,7 +164,6 @@ pub async fn years_of(
     for (activity, voter) in contacts {
         contacted.entry(activity).or_default().push(voter);
     }
-    let mut attended_by = attended;
     for a in attended_by.values_mut().flatten() {
         if let Some(voters) = contacted.get(&a.id) {
             a.contacted.clone_from(voters);

@@ -250,7 +250,7 @@ pub async fn list_opinions(
 ) -> ApiResult<web::Json<Page<OpinionView>>> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let query = query.into_inner();
-    // The page, with its referrals joined, in one statement that also checks the session: one
+    // The page, with its live referrals, in one statement that also checks the session: one
     // round trip, and a second only when a committee's policy is not kept.
     let (Authed { caller, mut conn }, read) = read
         .run(|caller, check, conn| {

@@ -615,7 +615,8 @@ async fn list_filters_search_and_pages() {
 
 #[tokio::test]
 async fn a_list_shows_an_opinion_referred_to_several_bodies_once() {
-    // A page reads each opinion's referrals joined to it, a row per referral.
+    // An opinion with two live referrals is one item of the page, and counts once toward
+    // its limit (a page once joined the referrals, a row per referral).
     let w = World::new().await;
     let assisting = new_body(&w, "区住建委").await;
     let shared = submit(&w).await;
