@@ -9,9 +9,8 @@ use super::model::{self, DeputyFilter};
 use super::rules::{self, RuleResult};
 use crate::access::{Action, Authed};
 use crate::calendar::year_or_current;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::pagination::{Page, PageRequest};
-use crate::responses::InSlices;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -85,26 +84,16 @@ pub async fn list_obligations(
     .await?;
     // Back to the pool before the judging and writing out, which need no database.
     drop(conn);
-    let items = rows
-        .into_iter()
-        .filter_map(|(id, name, ..)| {
-            years.remove(&id).map(|(d, t)| DeputyObligations {
-                representative_id: id,
-                name,
-                rules: rules::evaluate(&d, &t),
-            })
+    // Judged as the response is written: a deputy's year is dropped once they are written
+    // out, and the page is never whole in memory (`stream`).
+    let items = rows.into_iter().filter_map(move |(id, name, ..)| {
+        years.remove(&id).map(|(d, t)| DeputyObligations {
+            representative_id: id,
+            name,
+            rules: rules::evaluate(&d, &t),
         })
-        .collect();
-    let body = serde_json::to_vec(&ObligationList {
-        year,
-        items,
-        next_cursor,
-    })
-    .map_err(ApiError::internal)?;
-    // A page runs to megabytes where deputies attend thousands of activities a year: in
-    // slices, so each connection sending one does not keep a copy of it in its write buffer
-    // (`responses::InSlices`).
+    });
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
-        .body(InSlices::new(body.into())))
+        .streaming(super::stream::json(year, items, next_cursor)))
 }

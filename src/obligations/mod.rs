@@ -7,3 +7,4 @@ pub mod links;
 pub mod model;
 pub mod rules;
 pub mod sessions;
+pub mod stream;
