@@ -133,6 +133,55 @@ log "pgbench ceilings"
 PGB_SELECT_BEFORE="$(pgb -S pgbench)"
 PGB_TPCB_BEFORE="$(pgb pgbench)"
 
+# Round trips to PostgreSQL a request (the target counts them, and pipelined statements make
+# them fewer than the statements): the scenario's requests one at a time for a few seconds
+# with the server under strace (bench/round_trips.py reads it), less what the server does
+# on its own in as long (its changes watch, the idle baseline measured once here). The writes'
+# after-commit refresh of measures runs on the server's connections too and is counted with
+# them. Runs without it where strace is missing or may not attach.
+TRACE_SECONDS=2
+traced_round_trips() {  # traced_round_trips OUT COMMAND...: round trips while COMMAND runs
+    local out="$1"; shift
+    rm -f "$TOP"/strace.*
+    strace -qq -ff -ttt -yy -e trace=sendto,recvfrom,sendmsg,recvmsg,write,read,writev,readv \
+        -o "$TOP/strace" -p "$SERVER_PID" 2>/dev/null &
+    local tracer=$!
+    sleep 0.5
+    "$@" >"$out" 2>&1 || true
+    kill -INT "$tracer" 2>/dev/null || true
+    wait "$tracer" 2>/dev/null || true
+    python3 bench/round_trips.py "$PORT" "$TOP"/strace.* 2>/dev/null || echo ""
+}
+IDLE_TRIPS=""
+attached=0
+command -v strace >/dev/null && \
+    { timeout -s INT 0.5 strace -qq -o /dev/null -e trace=none -p "$SERVER_PID" 2>/dev/null || attached=$?; }
+if [ "$attached" = 124 ]; then
+    wait_idle
+    started=$(date +%s%N)
+    IDLE_TRIPS="$(traced_round_trips /dev/null sleep "$TRACE_SECONDS")"
+    IDLE_MS=$(( ($(date +%s%N) - started) / 1000000 ))
+else
+    log "strace missing or not allowed to attach: round trips are not counted"
+fi
+# round_trips_per_request SCRIPT [env…]: the scenario's requests on one connection for
+# TRACE_SECONDS, traced; prints round trips a request, or nothing.
+round_trips_per_request() {
+    local script="$1" out started ms trips requests; shift
+    [ -n "$IDLE_TRIPS" ] || return 0
+    wait_idle
+    started=$(date +%s%N)
+    trips="$(traced_round_trips "$TOP/traced_wrk.txt" env BENCH_IDS="$TOP/ids.txt" BENCH_THREADS=1 "$@" \
+        wrk --timeout 60s -t 1 -c 1 -d "${TRACE_SECONDS}s" -s "bench/wrk/$script" "$API")"
+    ms=$(( ($(date +%s%N) - started) / 1000000 ))
+    requests="$(awk '/requests in/ {print $1}' "$TOP/traced_wrk.txt")"
+    if grep -q 'Non-2xx\|Socket errors' "$TOP/traced_wrk.txt" || [ -z "$trips" ] || [ -z "$requests" ] || [ "$requests" = 0 ]; then
+        log "round trips not counted for $script: $(tr '\n' ' ' <"$TOP/traced_wrk.txt")"
+        return 0
+    fi
+    python3 -c "print(f'{max($trips - $IDLE_TRIPS * $ms / $IDLE_MS, 0) / $requests:.1f}')"
+}
+
 ROWS=()
 # scenario NAME CONNECTIONS LUA CEILING [env…]: wrk against the API, statements counted;
 # CEILING (`select`, `tpcb` or `none`) is the pgbench run its ratio is taken against, once
@@ -167,8 +216,12 @@ scenario() {
     non2xx="$(awk '/Non-2xx/ {n = $NF} /Socket errors/ {t = $NF} END {print n + t}' <<<"$out")"
     statements="$(psql_db -tAc "SELECT round(sum(calls)::numeric / greatest($requests, 1), 1) FROM pg_stat_statements
                                   WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'liaison_bench')")"
-    ROWS+=("$name|$conns|$rps|$p50|$p99|${non2xx:-0}|$ceiling|${OWN:-}|$statements|${peak:-?}|$(rss VmRSS)")
-    log "$name: $rps req/s, p99 $p99, $statements statements/request"
+    local after trips
+    after="$(rss VmRSS)"
+    # Past the ids the measured run may have taken (its two threads take alternate ones).
+    trips="$(round_trips_per_request "$script" "$@" BENCH_IDS_OFFSET=$(( 2 * ${requests:-0} + 100 )))"
+    ROWS+=("$name|$conns|$rps|$p50|$p99|${non2xx:-0}|$ceiling|${OWN:-}|$statements|${trips:-—}|${peak:-?}|$after")
+    log "$name: $rps req/s, p99 $p99, $statements statements/request, ${trips:-?} round trips/request"
 }
 
 # The endpoints' own statements under pgbench (bench/pgbench_*.sql), each just before its
@@ -198,9 +251,16 @@ OWN="$(own pgbench_create_opinion.sql -D town="$TOWN2" -D constituency="$CONSTIT
 scenario "Create opinion" "$CONNS" create_opinion.lua tpcb BENCH_TOKEN="$STAFF" \
     BENCH_BODY="{\"title\":\"基准压测\",\"content\":\"路灯坏了\",\"category\":\"urban_management\",\"constituency_id\":\"$CONSTITUENCY\",\"representative_id\":\"$DEPUTY\",\"source\":\"reception\"}"
 # Opinions still received, referred once each: those the create scenario just received, then
-# the generated ones (a fast run refers more than were created).
+# received ones made for it now, as many as the fastest refers on this machine take in the
+# measured run and the traced one after it (a slow create would leave too few, and a refer
+# past the end answers 409), then the generated ones. The ones made now go to another of the
+# town's deputies, so the duty record measured later reads what it read before.
+OTHER_DEPUTY="$(psql_db -tAc "SELECT r.id FROM representatives r JOIN constituencies c ON c.id = r.constituency_id
+                              WHERE c.committee_id = '$TOWN' AND r.id <> '$DEPUTY' ORDER BY r.id LIMIT 1")"
+psql_db -v town="$TOWN" -v subjects=bench_api_refer_subjects -v deputy="$OTHER_DEPUTY" \
+    -v count=$(( 2500 * SECONDS_EACH + 5000 )) -f bench/refer_subjects.sql >/dev/null
 psql_db -tAc "SELECT id FROM opinions WHERE committee_id = '$TOWN' AND state = 'received'
-              ORDER BY title = '基准压测' DESC, id" >"$TOP/received.txt"
+              ORDER BY title LIKE '基准压测%' DESC, id" >"$TOP/received.txt"
 # pgbench's refers take received opinions made for them just now (enough for any rate this
 # machine reaches): made earlier, they would be the newest opinions, and a search, newest
 # first, would walk past all of them before its first match.
@@ -235,13 +295,13 @@ PGB_SELECT=$(( PGB_SELECT_BEFORE > PGB_SELECT_AFTER ? PGB_SELECT_BEFORE : PGB_SE
 PGB_TPCB=$(( PGB_TPCB_BEFORE > PGB_TPCB_AFTER ? PGB_TPCB_BEFORE : PGB_TPCB_AFTER ))
 # The table's rows, each ratio against the higher ceiling of its kind.
 table_rows() {
-    local row name conns rps p50 p99 errors kind own statements peak rss ceiling ratio
+    local row name conns rps p50 p99 errors kind own statements trips peak rss ceiling ratio
     for row in "${ROWS[@]}"; do
-        IFS='|' read -r name conns rps p50 p99 errors kind own statements peak rss <<<"$row"
+        IFS='|' read -r name conns rps p50 p99 errors kind own statements trips peak rss <<<"$row"
         case "$kind" in select) ceiling=$PGB_SELECT ;; tpcb) ceiling=$PGB_TPCB ;; *) ceiling=0 ;; esac
         ratio="$(python3 -c "print(f'{$rps / $ceiling:.2f}×' if $ceiling else '—')")"
         [ -n "$own" ] && own="$own ($(python3 -c "print(f'{$own / $ceiling:.2f}×')"))" || own="—"
-        echo "| $name | $conns | $rps | $p50 | $p99 | $errors | $ceiling | $ratio | $own | $statements | $peak MiB | $rss MiB |"
+        echo "| $name | $conns | $rps | $p50 | $p99 | $errors | $ceiling | $ratio | $own | $statements | $trips | $peak MiB | $rss MiB |"
     done
 }
 
@@ -304,8 +364,8 @@ EXPORT_ROWS="$(psql_db -tAc "SELECT count(*) FROM opinions")"
     echo "same cluster at the same concurrency (\`-S\` for reads, tpcb-like for writes). The whole run took"
     echo "$(( $(date +%s) - RUN_STARTED )) s, of which ${BUILD_SECS} s building the release server."
     echo
-    echo "| Scenario | Connections | Requests/s | p50 | p99 | Errors | pgbench tps | Ratio | Its statements under pgbench | Statements per request | Server RSS peak during | Server RSS after |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| Scenario | Connections | Requests/s | p50 | p99 | Errors | pgbench tps | Ratio | Its statements under pgbench | Statements per request | Round trips per request | Server RSS peak during | Server RSS after |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     table_rows
     echo
     if [ "${#REPORT_LINES[@]}" -gt 0 ]; then
@@ -322,6 +382,11 @@ EXPORT_ROWS="$(psql_db -tAc "SELECT count(*) FROM opinions")"
     echo "- Start to ready on the migrated, loaded database: $READY_MS ms."
     echo "- Export of all $EXPORT_ROWS opinions as CSV: $EXPORT_BYTES bytes in $EXPORT_MS ms. Server RSS $RSS_BEFORE_EXPORT MiB before it; during it (sampled every 0.1 s) at most $EXPORT_RSS_MAX MiB, at most $EXPORT_RSS_EARLY MiB in its first tenth and $EXPORT_RSS_LATE MiB in its last. The process's lifetime peak (VmHWM, the load scenarios included): $(rss VmHWM) MiB."
     echo "- Statements per request are counted by \`pg_stat_statements\` (transaction control included, but for the \`COMMIT\` a create or a refer sends prepared with its last statements, which it does not count). A GET of one opinion and a list are each one statement: the opinion or the page with its live referrals (kept on the row), and the session check folded in as a condition: the callers' generation unchanged since the server read the session (\`access::AuthedRead\`); a search adds the three \`SET\`s that ask for a plan for its words without merge joins, and the three that put the connection back. A create and a refer fold the same condition into their first statement in the transaction, the generation read and the row lock (\`access::AuthedWrite\`), so neither checks the session in a statement of its own. Committees' policies are kept by the server while \`committee_policy_generation\` has not moved."
+    if [ -n "$IDLE_TRIPS" ]; then
+        echo "- Round trips per request are counted on the wire: after each scenario its requests run one at a time for ${TRACE_SECONDS} s with the server under \`strace\` (\`bench/round_trips.py\`), and per connection to PostgreSQL a send after a receive starts a round trip, so statements pipelined together count once, as the target counts them. What the server sent on its own in as long while idle ($IDLE_TRIPS round trips in $IDLE_MS ms: its watch of the changes feed) is taken away; a write's after-commit refresh of its measures runs on the server's connections and is counted with it."
+    else
+        echo "- Round trips per request were not counted: \`strace\` was missing or could not attach to the server."
+    fi
     [ -f "$NOTES" ] && { echo; cat "$NOTES"; }
 } >"$RESULTS"
 log "wrote $RESULTS"
