@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Round trips to PostgreSQL in an strace of the server (bench/run.sh, `round_trips`).
+"""Round trips to PostgreSQL in an strace of the server (bench/run.sh, `traced_round_trips`).
 
 Reads the per-thread files of `strace -ff -ttt -yy -o PREFIX -p SERVER` and prints how many
 round trips the server made to the database on PORT: per connection, a send after data was

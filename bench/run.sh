@@ -32,9 +32,15 @@ CONNS="${BENCH_CONNECTIONS:-32}"
 log() { echo "[bench] $*" >&2; }
 
 pg_ensure_binaries
+apt_install() { if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq "$@" >/dev/null; else sudo apt-get install -y -qq "$@" >/dev/null; fi; }
 if ! command -v wrk >/dev/null; then
     log "installing wrk"
-    if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
+    apt_install wrk
+fi
+# strace counts the round trips per request; without it the run goes on and says so.
+if ! command -v strace >/dev/null; then
+    log "installing strace"
+    apt_install strace || true
 fi
 RUN_STARTED=$(date +%s)
 cargo build --release --bin liaison
@@ -167,7 +173,7 @@ fi
 # round_trips_per_request SCRIPT [env…]: the scenario's requests on one connection for
 # TRACE_SECONDS, traced; prints round trips a request, or nothing.
 round_trips_per_request() {
-    local script="$1" out started ms trips requests; shift
+    local script="$1" started ms trips requests; shift
     [ -n "$IDLE_TRIPS" ] || return 0
     wait_idle
     started=$(date +%s%N)
@@ -218,8 +224,9 @@ scenario() {
                                   WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'liaison_bench')")"
     local after trips
     after="$(rss VmRSS)"
-    # Past the ids the measured run may have taken (its two threads take alternate ones).
-    trips="$(round_trips_per_request "$script" "$@" BENCH_IDS_OFFSET=$(( 2 * ${requests:-0} + 100 )))"
+    # Past the ids the measured run took: its two threads take alternate ones, so the last
+    # is about its count of requests, more by what one thread sent beyond the other.
+    trips="$(round_trips_per_request "$script" "$@" BENCH_IDS_OFFSET=$(( ${requests:-0} * 5 / 4 + 100 )))"
     ROWS+=("$name|$conns|$rps|$p50|$p99|${non2xx:-0}|$ceiling|${OWN:-}|$statements|${trips:-—}|${peak:-?}|$after")
     log "$name: $rps req/s, p99 $p99, $statements statements/request, ${trips:-?} round trips/request"
 }
@@ -251,9 +258,11 @@ OWN="$(own pgbench_create_opinion.sql -D town="$TOWN2" -D constituency="$CONSTIT
 scenario "Create opinion" "$CONNS" create_opinion.lua tpcb BENCH_TOKEN="$STAFF" \
     BENCH_BODY="{\"title\":\"基准压测\",\"content\":\"路灯坏了\",\"category\":\"urban_management\",\"constituency_id\":\"$CONSTITUENCY\",\"representative_id\":\"$DEPUTY\",\"source\":\"reception\"}"
 # Opinions still received, referred once each: those the create scenario just received, then
-# received ones made for it now, as many as the fastest refers on this machine take in the
-# measured run and the traced one after it (a slow create would leave too few, and a refer
-# past the end answers 409), then the generated ones. The ones made now go to another of the
+# received ones made for it now, then the generated ones. Those made now, with the created
+# ones, cover the fastest refers seen on this machine (about 1,700 a second): the measured
+# run's, the traced run's skip past them (a quarter more) and its own 2 s. A slow create
+# alone would leave too few, and a refer past the end answers 409 (the traced run then
+# drops its count and says so). The ones made now go to another of the
 # town's deputies, so the duty record measured later reads what it read before.
 OTHER_DEPUTY="$(psql_db -tAc "SELECT r.id FROM representatives r JOIN constituencies c ON c.id = r.constituency_id
                               WHERE c.committee_id = '$TOWN' AND r.id <> '$DEPUTY' ORDER BY r.id LIMIT 1")"
