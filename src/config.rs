@@ -102,6 +102,8 @@ impl Default for DbTimeouts {
 pub struct Settings {
     pub database_url: String,
     pub db_pool_size: usize,
+    /// Bulk reads (a page of obligations) loading at once, across the workers.
+    pub bulk_reads_at_once: usize,
     pub db_timeouts: DbTimeouts,
     pub bind: SocketAddr,
     pub workers: usize,
@@ -250,6 +252,9 @@ impl Settings {
             // 16 connections gave GET one opinion a p99 of 11-18 ms, and 8 gave 6-8.5 ms, for
             // 3% fewer requests a second; writes were level; bench/NOTES.md).
             db_pool_size: env_parse("LIAISON_DB_POOL_SIZE", 4 * cores)?,
+            // One per core: the database, on the same cores, loads them no faster side by side,
+            // and each holds megabytes of rows (`db::bulk_reads`).
+            bulk_reads_at_once: env_parse("LIAISON_BULK_READS_AT_ONCE", cores)?,
             db_timeouts: {
                 let d = DbTimeouts::default();
                 let ms = |name: &str, default: Duration| -> anyhow::Result<Duration> {

@@ -441,6 +441,9 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
     let hints = web::Data::new(crate::access::pipelined::CallerHints::default());
     let schedules = web::Data::new(crate::schedule::public::ScheduleCache::default());
     let policies = web::Data::new(crate::committees::kept_policies::KeptPolicies::default());
+    let bulk_reads = web::Data::new(crate::db::bulk_reads::BulkReads::new(
+        settings.bulk_reads_at_once,
+    ));
     let server = HttpServer::new(move || {
         let pool = crate::db::build_pool(&settings.database_url, per_worker, &settings.db_timeouts)
             .expect("a pool built once already");
@@ -452,6 +455,7 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
             .app_data(hints.clone())
             .app_data(schedules.clone())
             .app_data(policies.clone())
+            .app_data(bulk_reads.clone())
             .app_data(request::BodyLimit(body_limit))
             .app_data(web::PathConfig::default().error_handler(request::path_error))
             .app_data(web::QueryConfig::default().error_handler(request::query_error))

@@ -1,6 +1,7 @@
 //! Connection pool and embedded migrations.
 
 pub mod batches;
+pub mod bulk_reads;
 pub mod prepared;
 pub mod schema;
 pub mod transaction;

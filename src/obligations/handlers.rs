@@ -9,6 +9,7 @@ use super::model::{self, DeputyFilter};
 use super::rules::{self, RuleResult};
 use crate::access::{Action, Authed};
 use crate::calendar::year_or_current;
+use crate::db::bulk_reads::BulkReads;
 use crate::error::ApiResult;
 use crate::pagination::{Page, PageRequest};
 
@@ -64,6 +65,7 @@ pub struct ObligationList {
 pub async fn list_obligations(
     authed: Authed,
     query: web::Query<ObligationQuery>,
+    bulk_reads: web::Data<BulkReads>,
 ) -> ApiResult<HttpResponse> {
     let Authed { caller, mut conn } = authed;
     caller.require(Action::ReadDutyRecords)?;
@@ -74,7 +76,9 @@ pub async fn list_obligations(
         group: query.liaison_group_id.or(query.group),
         representative: query.representative_id.or(query.representative),
     };
-    // A page reads a year of many deputies' activities and opinions: plans for its values.
+    // A page reads a year of many deputies' activities and opinions: plans for its values,
+    // and a turn among such loads (`db::bulk_reads`), ended once the rows are in.
+    let turn = bulk_reads.turn().await?;
     let (rows, next_cursor, mut years) = crate::db::with_custom_plans(&mut conn, async |conn| {
         let rows = model::deputies(conn, &caller, &filter, page).await?;
         let (rows, next_cursor) = Page::<DeputyObligations>::cut(rows, page, |r| r.0);
@@ -84,6 +88,7 @@ pub async fn list_obligations(
     .await?;
     // Back to the pool before the judging and writing out, which need no database.
     drop(conn);
+    drop(turn);
     // Judged as the response is written: a deputy's year is dropped once they are written
     // out, and the page is never whole in memory (`stream`).
     let items = rows.into_iter().filter_map(move |(id, name, ..)| {

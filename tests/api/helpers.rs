@@ -57,6 +57,7 @@ pub fn settings(database_url: &str) -> Settings {
         database_url: database_url.to_owned(),
         db_timeouts: Default::default(),
         db_pool_size: 8,
+        bulk_reads_at_once: 2,
         bind: "127.0.0.1:0".parse().unwrap(),
         workers: 2,
         jwt: JwtSettings {

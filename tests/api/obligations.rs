@@ -364,3 +364,28 @@ async fn overdue_opinions_as_evidence() {
         ("overdue".to_owned(), vec![last_year])
     );
 }
+
+/// With a single turn for bulk loads (`db::bulk_reads`), pages asked at once wait for it in
+/// line and each is answered in full, the same as a page asked alone: a turn is handed on
+/// when a load ends, whatever its page does after.
+#[tokio::test]
+async fn pages_asked_at_once_take_turns_to_load() {
+    let w = World::with(|s| s.bulk_reads_at_once = 1).await;
+    let (deputy, _, _) = w.fresh_contact().await;
+    held(&w, "annual_report", "forum", "2025-12-10", &[deputy], &[]).await;
+    let path = "/api/v1/obligations?year=2025&limit=50";
+    let alone = w.app.get(path, &w.committee_staff_a).await.expect(200).body;
+    assert!(
+        !alone["items"].as_array().unwrap().is_empty(),
+        "the page has deputies to judge"
+    );
+    let pages = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        futures_util::future::join_all((0..12).map(|_| w.app.get(path, &w.committee_staff_a))),
+    )
+    .await
+    .expect("pages waiting for a turn that was never handed on");
+    for page in pages {
+        assert_eq!(page.expect(200).body, alone);
+    }
+}
