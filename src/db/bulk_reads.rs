@@ -1,9 +1,9 @@
 //! Turns for reads that hold megabytes of rows while they load: a page of obligations reads a
 //! year of 50 deputies' participations (35,000 rows at province scale). Without turns every
 //! pooled connection may be loading one at once, and the server's memory is what they hold
-//! together, while the database, on the same cores, serves them no faster side by side: by
-//! hand at province scale, two turns on 2 cores took the page's peak from 55–61 to 47 MiB at
-//! the same rate (`bench/NOTES-province.md`).
+//! together, while the database, on the same cores, serves them no faster side by side. Two
+//! turns on 2 cores took the page's peak from 52–61 to 47–48 MiB by hand, and from 68–69 to
+//! 56 MiB in the province benchmark, at the same rate (`bench/NOTES.md`, obligations page).
 //!
 //! A turn covers the load only: judging and writing out need no database, and a client that
 //! reads its answer slowly must not keep another's page from loading.
@@ -27,11 +27,6 @@ impl BulkReads {
             .acquire()
             .await
             .map_err(|e| ApiError::internal(anyhow::anyhow!("bulk read turns closed: {e}")))
-    }
-
-    /// Turns free now (for tests).
-    pub fn free(&self) -> usize {
-        self.0.available_permits()
     }
 }
 
@@ -60,8 +55,8 @@ mod tests {
     #[tokio::test]
     async fn there_is_always_at_least_one_turn() {
         let reads = BulkReads::new(0);
-        assert_eq!(reads.free(), 1);
+        assert_eq!(reads.0.available_permits(), 1);
         let _turn = reads.turn().await.unwrap();
-        assert_eq!(reads.free(), 0);
+        assert_eq!(reads.0.available_permits(), 0);
     }
 }
