@@ -155,6 +155,19 @@ pub fn last_code_sent(app: &TestApp, phone: &str) -> Option<String> {
         .map(|(_, code)| code.to_owned())
 }
 
+/// The HTTP client every test talks through. It drops a connection idle for a second: the
+/// server closes one idle for its keep-alive (actix-web's 5 s, measured closing at 4.5-5 s),
+/// and a POST written on a connection just as the server closes it fails with
+/// `IncompleteMessage` (GETs sent the same way were retried and passed). A test that slept 3.2 s
+/// and then logged in failed so on a loaded CI; by hand, 800 clients each posting once after
+/// 4.4-5.2 s idle hit it 2-3 times with reqwest's 90 s default and never with this one.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(1))
+        .build()
+        .expect("an HTTP client")
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -230,7 +243,7 @@ pub fn spawn_server_on(database_url: &str, customise: impl FnOnce(&mut Settings)
     Killable {
         app: TestApp {
             address,
-            client: reqwest::Client::new(),
+            client: http_client(),
             database_url: database_url.to_owned(),
         },
         handle: running.handle,
@@ -405,7 +418,7 @@ impl TestApp {
         tokio::spawn(startup::run(listener, settings).unwrap().server);
         TestApp {
             address,
-            client: reqwest::Client::new(),
+            client: http_client(),
             database_url: self.database_url.clone(),
         }
     }

@@ -81,7 +81,7 @@ async fn a_server_started_before_its_database_comes_up_once_the_database_does() 
     let port = free_port();
     let log = log_path("startup");
     let mut server = serve(&url, port, &log, &[("LIAISON_DB_STARTUP_WAIT_SECS", "30")]);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let base = format!("http://127.0.0.1:{port}");
     // The database does not exist yet: the server waits for it instead of exiting.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -151,7 +151,7 @@ async fn sigterm_lets_requests_in_flight_finish_with_two_workers() {
             ("LIAISON_DB_LOCK_TIMEOUT_MS", "20000"),
         ],
     );
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let base = format!("http://127.0.0.1:{port}");
     let token = ready_admin(&client, &base).await;
     let mut lock = AsyncPgConnection::establish(&url).await.unwrap();
@@ -242,7 +242,7 @@ async fn a_database_restart_under_writers_loses_and_duplicates_nothing() {
     let port = free_port();
     let log = log_path("restart");
     let mut server = serve(&url, port, &log, &[("LIAISON_WORKERS", "2")]);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let base = format!("http://127.0.0.1:{port}");
     let token = ready_admin(&client, &base).await;
     let post = |path: &str, body: serde_json::Value| {
