@@ -248,6 +248,23 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     crate::openapi::complete(doc)
 }
 
+/// The contract requests are checked against and the document `/openapi.json` serves, built
+/// once a process: both follow from the code alone, and building them in a debug build took
+/// most of a server's start (a test process starts hundreds of servers).
+fn contract_and_document() -> &'static (Arc<crate::contract::Contract>, web::Bytes) {
+    static BUILT: std::sync::OnceLock<(Arc<crate::contract::Contract>, web::Bytes)> =
+        std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let doc = openapi_document();
+        let json = serde_json::to_vec(&crate::openapi::to_json(&doc))
+            .expect("a JSON value always serialises");
+        (
+            Arc::new(crate::contract::Contract::from_document(&doc)),
+            web::Bytes::from(json),
+        )
+    })
+}
+
 async fn unknown_route() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found("route"))
 }
@@ -432,9 +449,9 @@ pub fn run(listener: TcpListener, settings: Settings) -> anyhow::Result<Running>
     } else {
         None
     };
-    let doc = openapi_document();
-    let contract = web::Data::new(crate::contract::Contract::from_document(&doc));
-    let served = web::Bytes::from(serde_json::to_vec(&crate::openapi::to_json(&doc))?);
+    let (contract, served) = contract_and_document();
+    let contract = web::Data::from(contract.clone());
+    let served = served.clone();
     let in_flight = InFlight::default();
     let drain = in_flight.clone();
     // One for all workers: a session seen by one worker is folded into reads on every other.
