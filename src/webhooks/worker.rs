@@ -38,6 +38,12 @@ enum Round {
     Idle,
 }
 
+/// How long a connection to an endpoint is kept idle for the next delivery. Below the 5 s
+/// keep-alive of common receivers (Node, Apache, actix-web, which closes at 4.5-5 s): a
+/// delivery written on a connection just as the receiver closes it fails unread (measured
+/// with this project's test client), which would cost the delivery an attempt and a retry.
+const IDLE_CONNECTION_KEPT: Duration = Duration::from_secs(3);
+
 pub struct Worker {
     pool: DbPool,
     settings: WebhookSettings,
@@ -51,6 +57,7 @@ impl Worker {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
             .timeout(settings.timeout)
+            .pool_idle_timeout(IDLE_CONNECTION_KEPT)
             .user_agent(concat!("liaison-webhooks/", env!("CARGO_PKG_VERSION")));
         if !settings.allow_private {
             http = http.dns_resolver(Arc::new(guard::PublicOnlyResolver));

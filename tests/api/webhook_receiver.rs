@@ -22,6 +22,8 @@ pub struct Received {
     pub signature: String,
     pub body: String,
     pub answered: u16,
+    /// The sender's port: requests on one connection share it.
+    pub peer_port: u16,
 }
 
 #[derive(Default)]
@@ -68,6 +70,7 @@ async fn receive(
             signature: header("webhook-signature"),
             body: String::from_utf8_lossy(&body).into_owned(),
             answered: answer,
+            peer_port: req.peer_addr().map_or(0, |a| a.port()),
         });
         (answer, hang)
     };

@@ -443,3 +443,32 @@ async fn private_and_plain_http_targets_are_refused_outside_tests() {
         .expect(200);
     assert_eq!(all.body["event_types"], Value::Null);
 }
+
+/// A receiver closes a connection idle for its keep-alive (actix-web's, here: 5 s, closing at
+/// 4.5-5 s); a delivery written on it just then would fail unread. The server drops a
+/// connection idle for 3 s, so one sent after 3.5 s of quiet comes on a new connection, where
+/// a client keeping connections longer would have written it on the old one.
+#[tokio::test]
+async fn a_delivery_after_a_quiet_spell_comes_on_a_new_connection() {
+    let w = World::new().await;
+    let receiver = Receiver::start();
+    let token = client_token(&w, None).await;
+    let (hook, _) = register(&w.app, &token, &receiver.url, json!(["ping.*"])).await;
+    let ping = async || {
+        w.app
+            .post(&format!("/api/v1/webhooks/{hook}/test"), &token, json!({}))
+            .await
+            .expect(202);
+    };
+    ping().await;
+    let first = receiver.wait_for(20, |r| r.first().cloned()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
+    ping().await;
+    let second = receiver.wait_for(20, |r| r.get(1).cloned()).await;
+    assert_eq!((first.answered, second.answered), (200, 200));
+    assert_ne!(first.peer_port, 0);
+    assert_ne!(
+        first.peer_port, second.peer_port,
+        "the second delivery reused a connection left idle for 3.5 s"
+    );
+}
