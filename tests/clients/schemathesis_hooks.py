@@ -1,6 +1,6 @@
 """schemathesis hooks for scripts/live-contract.sh (`LIAISON_LIVE_CHECKS=fuzz`).
 
-Two kinds, and nothing else:
+Three kinds, and nothing else:
 
 1. The one exclusion the contract allows: a schema-valid request refused *only* because it
    names a record that does not exist (or lies outside the caller's scope). The server says so
