@@ -180,12 +180,15 @@ pub async fn update_representative(
     let group = b.liaison_group_id.unwrap_or(current.liaison_group_id);
     let constituency = b.constituency_id.unwrap_or(current.constituency_id);
     let level = b.level.unwrap_or(current.level);
-    // A district deputy left without a constituency by a change that did not name one
-    // conflicts with the record; naming none outright is refused by the schema (422).
-    if level == Level::District && constituency.is_none() && b.constituency_id.is_none() {
+    // A district deputy left without a constituency conflicts with the record when the stored
+    // level or constituency is what leaves it so (409); a body naming the district level and
+    // no constituency is invalid by itself, as its schema says (422, below).
+    let invalid_by_itself = b.level == Some(Level::District) && b.constituency_id == Some(None);
+    if level == Level::District && constituency.is_none() && !invalid_by_itself {
         return Err(ApiError::conflict(
             ErrorCode::ConflictsWithRecord,
-            "a district deputy needs a constituency: send constituency_id with the level",
+            "a district deputy needs a constituency: name one with the level, \
+             or clear it only with a level that has none",
         ));
     }
     if b.liaison_group_id.is_some() || b.constituency_id.is_some() || b.level.is_some() {

@@ -282,6 +282,41 @@ async fn district_deputies_need_a_constituency_and_city_deputies_do_not() {
         .post("/api/v1/representatives", &w.admin, district)
         .await
         .expect_invalid("constituency_id");
+
+    // A patch cannot clear a district deputy's constituency, nor make a city deputy without one
+    // a district deputy: both conflict with the stored record (the body alone is valid); a
+    // body naming the district level and no constituency is invalid by itself; a district
+    // deputy who becomes a city deputy may drop it.
+    let deputy = format!("/api/v1/representatives/{}", w.representative_a);
+    let patch = async |path: &str, body| w.app.patch(path, &w.admin, body).await;
+    patch(&deputy, json!({"constituency_id": null}))
+        .await
+        .expect_problem(409, "conflicts_with_record");
+    patch(
+        &deputy,
+        json!({"level": "district", "constituency_id": null}),
+    )
+    .await
+    .expect_invalid("constituency_id");
+    let kept = w.app.get(&deputy, &w.admin).await.expect(200);
+    assert_eq!(kept.body["constituency_id"], w.constituency_a.to_string());
+    let city = w
+        .app
+        .post("/api/v1/representatives", &w.admin, json!({"name": "另一市代表", "gender": "male", "level": "city", "term": 16, "liaison_group_id": w.group_a}))
+        .await
+        .expect(201)
+        .id();
+    patch(
+        &format!("/api/v1/representatives/{city}"),
+        json!({"level": "district"}),
+    )
+    .await
+    .expect_problem(409, "conflicts_with_record");
+    let moved = patch(&deputy, json!({"level": "city", "constituency_id": null}))
+        .await
+        .expect(200);
+    assert_eq!(moved.body["level"], "city");
+    assert!(moved.body["constituency_id"].is_null(), "{}", moved.body);
 }
 
 #[tokio::test]

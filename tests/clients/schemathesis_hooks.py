@@ -16,8 +16,7 @@ Three kinds, and nothing else:
    still runs on the answer.
 
 3. Rules that hang on who calls, told with the demo data the runs use (`liaison serve --demo`):
-   staff name the voter an appointment is for and the organiser of an activity they plan, a
-   patch of a (district) deputy clears the constituency only with a level that has none, and an
+   staff name the voter an appointment is for and the organiser of an activity they plan, and an
    import sends a real file (a CSV of one row) rather than random bytes.
 """
 
@@ -152,12 +151,6 @@ def before_call(ctx: Any, case: Any, kwargs: Any) -> None:
     if isinstance(case.body, dict) and label == "POST /api/v1/activities":
         if not (case.body.get("organiser_committee_id") or case.body.get("organiser_group_id")):
             case.body["organiser_committee_id"] = DEMO_WORKING_COMMITTEE
-    # The demo deputies are district deputies, who keep a constituency: a patch clears it only
-    # when it also moves the deputy to a level without one.
-    if isinstance(case.body, dict) and label == "PATCH /api/v1/representatives/{id}":
-        if "constituency_id" in case.body and case.body["constituency_id"] is None:
-            if case.body.get("level") in (None, "district"):
-                del case.body["constituency_id"]
     if isinstance(case.body, dict) and "url" in case.body and "/webhooks" in label:
         case.body["url"] = "https://hooks.example/fuzz/" + secrets.token_urlsafe(6)
     if isinstance(case.body, (dict, list)):
