@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, World, spawn_app_with, spawn_server_on};
+use crate::helpers::{Reply, TestApp, World, spawn_app_with, spawn_server_on};
 use crate::opinions::submit;
 use crate::webhook_receiver::{Receiver, verify};
 
@@ -51,6 +51,12 @@ async fn register(app: &TestApp, token: &str, url: &str, types: Value) -> (Strin
     let secret = created.body["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
     (created.id().to_string(), secret)
+}
+
+/// Asks the server to send the endpoint a test ping (`POST /webhooks/{id}/test`).
+async fn ping(app: &TestApp, token: &str, hook: &str) -> Reply {
+    app.post(&format!("/api/v1/webhooks/{hook}/test"), token, json!({}))
+        .await
 }
 
 fn about(r: &crate::webhook_receiver::Received, subject: &str) -> bool {
@@ -118,13 +124,8 @@ async fn failures_are_retried_with_the_same_id_until_the_schedule_runs_out() {
     let (hook, secret) = register(&w.app, &token, &receiver.url, json!(["ping.*"])).await;
     // Two failures, then the third attempt (after 1 s and 1 s) is acknowledged.
     receiver.fail_next(2);
-    let ping = w
-        .app
-        .post(&format!("/api/v1/webhooks/{hook}/test"), &token, json!({}))
-        .await
-        .expect(202)
-        .body;
-    assert_eq!(ping["type"], "ping");
+    let sent = ping(&w.app, &token, &hook).await.expect(202).body;
+    assert_eq!(sent["type"], "ping");
     let tries = receiver
         .wait_for(20, |r| (r.len() >= 3).then(|| r.to_vec()))
         .await;
@@ -142,12 +143,7 @@ async fn failures_are_retried_with_the_same_id_until_the_schedule_runs_out() {
 
     // Failing all three attempts of the schedule gives up and switches the endpoint off.
     receiver.fail_next(usize::MAX);
-    let doomed = w
-        .app
-        .post(&format!("/api/v1/webhooks/{hook}/test"), &token, json!({}))
-        .await
-        .expect(202)
-        .id();
+    let doomed = ping(&w.app, &token, &hook).await.expect(202).id();
     let mut endpoint = Value::Null;
     for _ in 0..100 {
         endpoint = w
@@ -189,8 +185,7 @@ async fn failures_are_retried_with_the_same_id_until_the_schedule_runs_out() {
         .post(&retry, &token, json!({}))
         .await
         .expect_problem(409, "conflicts_with_record");
-    w.app
-        .post(&format!("/api/v1/webhooks/{hook}/test"), &token, json!({}))
+    ping(&w.app, &token, &hook)
         .await
         .expect_problem(409, "conflicts_with_record");
     let on = w
@@ -223,9 +218,7 @@ async fn a_server_killed_mid_delivery_is_resumed_after_restart() {
     let (hook, secret) = register(&app, &admin, &receiver.url, json!(["ping.*"])).await;
     let doomed = spawn_server_on(&app.database_url, |_| {});
     receiver.hang_next();
-    app.post(&format!("/api/v1/webhooks/{hook}/test"), &admin, json!({}))
-        .await
-        .expect(202);
+    ping(&app, &admin, &hook).await.expect(202);
     let first = receiver.wait_for(10, |r| r.first().cloned()).await;
     doomed.kill().await;
     // Nothing is sent while no server delivers.
@@ -268,11 +261,7 @@ async fn two_servers_on_one_database_send_each_message_once() {
     let mut pings = Vec::new();
     for _ in 0..40 {
         pings.push(
-            w.app
-                .post(&format!("/api/v1/webhooks/{hook}/test"), &token, json!({}))
-                .await
-                .expect(202)
-                .body["message_id"]
+            ping(&w.app, &token, &hook).await.expect(202).body["message_id"]
                 .as_str()
                 .unwrap()
                 .to_owned(),
@@ -454,16 +443,10 @@ async fn a_delivery_after_a_quiet_spell_comes_on_a_new_connection() {
     let receiver = Receiver::start();
     let token = client_token(&w, None).await;
     let (hook, _) = register(&w.app, &token, &receiver.url, json!(["ping.*"])).await;
-    let ping = async || {
-        w.app
-            .post(&format!("/api/v1/webhooks/{hook}/test"), &token, json!({}))
-            .await
-            .expect(202);
-    };
-    ping().await;
+    ping(&w.app, &token, &hook).await.expect(202);
     let first = receiver.wait_for(20, |r| r.first().cloned()).await;
     tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
-    ping().await;
+    ping(&w.app, &token, &hook).await.expect(202);
     let second = receiver.wait_for(20, |r| r.get(1).cloned()).await;
     assert_eq!((first.answered, second.answered), (200, 200));
     assert_ne!(first.peer_port, 0);
